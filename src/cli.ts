@@ -1,0 +1,132 @@
+// Administration CLI: organizations, API keys and per-platform webhook secrets.
+//   tsx src/cli.ts help
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROVIDERS, type Provider } from './domain/events';
+import { ConfigError, loadConfig } from './config';
+import { connectStore, type Store } from './store/db';
+import {
+  addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
+} from './store/organizations';
+
+const HELP = `Usage: tsx src/cli.ts <command> [options]
+
+  org create --name NAME [--id ID]        create an organization and its first API key (printed once)
+  key create --org ORG_ID [--label TEXT]  add an API key to an organization (printed once)
+  key list [--org ORG_ID]                 list keys (ids only; keys are stored hashed)
+  key revoke KEY_ID                       revoke a key
+  secret set --org ORG_ID --provider P --secret S [--mode secret|bearer|hmac] [--header H]
+             [--timestamp-header H] [--payload-format F] [--algorithm sha256|sha512|sha1]
+             [--encoding hex|base64]
+                                          store the webhook signing secret of a platform
+                                          (P: ${PROVIDERS.join(', ')}); requests must then be signed
+  secret remove --org ORG_ID --provider P  stop requiring signatures from that platform
+  dev-provision                           the development organization (org_dev) and its key:
+                                          DEV_API_KEY if set, else the key kept in DEV_API_KEY_FILE
+
+Database from MONGODB_URI / MONGODB_DB.`;
+
+class UsageError extends Error {}
+
+function need(v: string | undefined, name: string): string {
+  if (!v) throw new UsageError(`missing --${name}`);
+  return v;
+}
+
+async function run(argv: string[], store: Store, config: ReturnType<typeof loadConfig>): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' }, id: { type: 'string' }, org: { type: 'string' }, label: { type: 'string' },
+      provider: { type: 'string' }, secret: { type: 'string' }, mode: { type: 'string' }, header: { type: 'string' },
+      'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
+    },
+  });
+  const [noun, verb, arg] = positionals;
+  const col = store.col;
+  switch (`${noun} ${verb ?? ''}`.trim()) {
+    case 'org create': {
+      const orgId = await createOrganization(col, need(values.name, 'name'), values.id);
+      const { key, keyId } = await addApiKey(col, orgId, { label: 'initial' });
+      console.log(`organization: ${orgId}\nkey id:       ${keyId}\napi key:      ${key}\n(the key is shown only now; store it safely)`);
+      return;
+    }
+    case 'key create': {
+      const orgId = need(values.org, 'org');
+      if (!(await col.organizations.findOne({ _id: orgId }))) throw new UsageError(`no organization ${orgId}`);
+      const { key, keyId } = await addApiKey(col, orgId, { label: values.label });
+      console.log(`key id:  ${keyId}\napi key: ${key}\n(the key is shown only now; store it safely)`);
+      return;
+    }
+    case 'key list': {
+      const keys = await listApiKeys(col, values.org);
+      for (const k of keys) console.log(`${k.keyId}\t${k.orgId}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}\t${k.label ?? ''}`);
+      if (keys.length === 0) console.log('no keys');
+      return;
+    }
+    case 'key revoke': {
+      const keyId = need(arg, 'KEY_ID (positional)');
+      console.log((await revokeApiKey(col, keyId)) ? `revoked ${keyId}` : `no active key ${keyId}`);
+      return;
+    }
+    case 'secret set': {
+      const orgId = need(values.org, 'org');
+      const provider = need(values.provider, 'provider') as Provider;
+      if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
+      const cfg: Record<string, string> = { secret: need(values.secret, 'secret') };
+      const opt = { mode: values.mode, header: values.header, timestampHeader: values['timestamp-header'], payloadFormat: values['payload-format'], algorithm: values.algorithm, encoding: values.encoding };
+      for (const [k, v] of Object.entries(opt)) if (v) cfg[k] = v;
+      await setProviderSecret(col, orgId, provider, cfg);
+      console.log(`stored the ${provider} webhook secret for ${orgId} (not shown)`);
+      return;
+    }
+    case 'secret remove': {
+      const ok = await removeProviderSecret(col, need(values.org, 'org'), need(values.provider, 'provider') as Provider);
+      console.log(ok ? 'removed' : 'there was no secret');
+      return;
+    }
+    case 'dev-provision': {
+      let key = config.dev.apiKey;
+      if (!key) {
+        const file = config.dev.apiKeyFile;
+        key = existsSync(file) ? readFileSync(file, 'utf8').trim() : generateApiKey();
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, key + '\n', { mode: 0o600 });
+      }
+      if (!isWellFormedApiKey(key)) throw new UsageError('DEV_API_KEY must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
+      const orgId = await createOrganization(col, 'Development', 'org_dev');
+      await addApiKey(col, orgId, { key, label: 'development' });
+      console.log(`DEV_ORG_ID=${orgId}\nDEV_API_KEY=${key}`);
+      return;
+    }
+    default:
+      throw new UsageError(noun === 'help' || !noun ? '' : `unknown command: ${positionals.join(' ')}`);
+  }
+}
+
+async function main() {
+  const config = loadConfig();
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || argv[0] === 'help' || argv.includes('--help')) {
+    console.log(HELP);
+    return;
+  }
+  const store = await connectStore(config.mongo.uri, config.mongo.db);
+  try {
+    await run(argv, store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+main().catch((err) => {
+  if (err instanceof UsageError) {
+    if (err.message) console.error(`error: ${err.message}\n`);
+    console.error(HELP);
+    process.exit(2);
+  }
+  console.error(err instanceof ConfigError ? err.message : `error: ${err?.message ?? err}`);
+  process.exit(1);
+});

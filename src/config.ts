@@ -1,0 +1,133 @@
+// Environment → typed, validated configuration. The only reader of process.env: every other
+// module takes what it needs as arguments. A bad value stops start-up with a message naming it.
+import { z } from 'zod';
+import type { Outcome } from './domain/events';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `90s`, `10m`, `2h`, `1d`, `500ms` or a plain number of milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']);
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 10m, 2h (got "${v}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const schema = z.object({
+  PORT: port(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public base URL of the receiver, as the platforms call it (Twilio signs the full URL). */
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  WEBHOOK_BODY_LIMIT: z.string().default('10mb'),
+
+  MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('calls_api'),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('calls'),
+  TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
+
+  /** How long a finished call's workflow waits for the recording before it closes. */
+  RECORDING_WAIT: duration('15m'),
+  /** A call that never reaches a final state is closed after this long without events. */
+  CALL_IDLE_TIMEOUT: duration('24h'),
+  /** Start-to-close timeout of one activity attempt (retries follow with backoff). */
+  ACTIVITY_TIMEOUT: duration('30s'),
+  FOLLOW_UP_DELAY: duration('2h'),
+  FOLLOW_UP_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(20).default(3),
+  FOLLOW_UP_ON_BUSY: bool(true),
+
+  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_PORT: port(1025),
+  SMTP_SECURE: bool(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  SMTP_FROM: z.string().default('Calls <calls@localhost>'),
+
+  DEV_API_KEY: z.string().optional(),
+  /** Where `dev-provision` keeps a generated development key when DEV_API_KEY is not set. */
+  DEV_API_KEY_FILE: z.string().default('.data/dev-api-key'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  http: { port: number; host: string; publicBaseUrl?: string; bodyLimitBytes: number };
+  mongo: { uri: string; db: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  workflow: WorkflowSettings;
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  dev: { apiKey?: string; apiKeyFile: string };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Settings the call workflow receives as input, so a running workflow never reads config. */
+export interface WorkflowSettings {
+  recordingWaitMs: number;
+  idleTimeoutMs: number;
+  activityTimeoutMs: number;
+  followUpDelayMs: number;
+  followUpMaxAttempts: number;
+  followUpOn: Outcome[];
+}
+
+export class ConfigError extends Error {}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(text);
+  return m ? Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]) : undefined;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as they do in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const bodyLimitBytes = parseSize(e.WEBHOOK_BODY_LIMIT);
+  if (bodyLimitBytes === undefined) {
+    throw new ConfigError(`Invalid configuration:\n  WEBHOOK_BODY_LIMIT: expected a size like 10mb (got "${e.WEBHOOK_BODY_LIMIT}")`);
+  }
+  return {
+    http: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), bodyLimitBytes },
+    mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
+    workflow: {
+      recordingWaitMs: e.RECORDING_WAIT,
+      idleTimeoutMs: e.CALL_IDLE_TIMEOUT,
+      activityTimeoutMs: e.ACTIVITY_TIMEOUT,
+      followUpDelayMs: e.FOLLOW_UP_DELAY,
+      followUpMaxAttempts: e.FOLLOW_UP_MAX_ATTEMPTS,
+      followUpOn: e.FOLLOW_UP_ON_BUSY ? ['no-answer', 'busy'] : ['no-answer'],
+    },
+    smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD, from: e.SMTP_FROM },
+    dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,76 @@
+// The canonical call event every provider payload is turned into. Pure TypeScript: no Node
+// imports, so workflows, activities and tests all share it.
+
+/** The lifecycle events of the Calls API spec. */
+export const CALL_EVENT_TYPES = [
+  'call.initiated',
+  'call.ringing',
+  'call.answered',
+  'call.completed',
+  'call.failed',
+  'call.recording_ready',
+] as const;
+export type SpecEventType = (typeof CALL_EVENT_TYPES)[number];
+
+/**
+ * `call.updated` carries data only (a transcript update, an analysis, Bland's corrected
+ * transcript, a Vapi message we do not act on): it is recorded and merged, never moves the status.
+ */
+export type CallEventType = SpecEventType | 'call.updated';
+
+export const PROVIDERS = ['generic', 'retell', 'vapi', 'bland', 'twilio'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** How a finished call ended. Open enum on the provider side; this is our closed mapping. */
+export const OUTCOMES = ['completed', 'voicemail', 'no-answer', 'busy', 'failed', 'canceled'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface CallAnalysis {
+  summary?: string;
+  sentiment?: string;
+  successful?: boolean;
+  data?: Record<string, unknown>;
+}
+
+/** Set on a call that we placed as a follow-up of an earlier unanswered call. */
+export interface FollowUpLink {
+  originalCallId: string;
+  attempt: number;
+}
+
+export interface CallEvent {
+  /**
+   * Stable across provider retries of the same delivery: provider + call id + event (+ status or
+   * sequence). Two events with the same id are the same event.
+   */
+  eventId: string;
+  provider: Provider;
+  /** The platform's own name for the event, verbatim (e.g. `call_ended`, `status-update:ringing`). */
+  providerEvent: string;
+  callId: string;
+  type: CallEventType;
+  /** When the platform says it happened (ISO-8601), if it says. */
+  occurredAt?: string;
+  /** When we received it (ISO-8601). */
+  receivedAt: string;
+  /** Twilio's SequenceNumber: a higher one is newer. */
+  sequence?: number;
+
+  outcome?: Outcome;
+  /** The platform's reason for the end of the call, verbatim (`dial_no_answer`, `customer-busy`...). */
+  endedReason?: string;
+
+  from?: string;
+  to?: string;
+  direction?: 'inbound' | 'outbound';
+  durationSec?: number;
+  startedAt?: string;
+  endedAt?: string;
+  recordingUrl?: string;
+  transcript?: string;
+  agentId?: string;
+  contactId?: string;
+  metadata?: Record<string, unknown>;
+  analysis?: CallAnalysis;
+  followUpOf?: FollowUpLink;
+}

@@ -1,0 +1,4 @@
+export * from './events';
+export * from './lifecycle';
+export * from './effects';
+export * from './contact';

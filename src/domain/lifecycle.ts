@@ -1,0 +1,188 @@
+// The call lifecycle as a pure reducer. The workflow applies it to every event; tests apply it
+// to every order of events. It is order-independent and idempotent by construction: every field
+// is owned by the event with the highest precedence key that supplied it, so neither a late
+// `ringing`, a duplicate, nor an early `recording_ready` can move the call backwards.
+import type { CallAnalysis, CallEvent, CallEventType, FollowUpLink, Outcome, Provider } from './events';
+
+export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+export const isTerminal = (s: CallStatus): boolean => s === 'completed' || s === 'failed';
+
+export interface TimelineEntry {
+  eventId: string;
+  type: CallEventType;
+  providerEvent: string;
+  occurredAt?: string;
+  receivedAt: string;
+  outcome?: Outcome;
+}
+
+/** Data fields of a call that events fill in. */
+export interface CallData {
+  from?: string;
+  to?: string;
+  direction?: 'inbound' | 'outbound';
+  durationSec?: number;
+  startedAt?: string;
+  answeredAt?: string;
+  endedAt?: string;
+  recordingUrl?: string;
+  transcript?: string;
+  agentId?: string;
+  contactId?: string;
+  metadata?: Record<string, unknown>;
+  analysis?: CallAnalysis;
+  followUpOf?: FollowUpLink;
+}
+type DataField = keyof CallData;
+const DATA_FIELDS: readonly DataField[] = [
+  'from', 'to', 'direction', 'durationSec', 'startedAt', 'answeredAt', 'endedAt', 'recordingUrl',
+  'transcript', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf',
+];
+
+export interface CallState extends CallData {
+  orgId: string;
+  callId: string;
+  provider: Provider;
+  status: CallStatus;
+  outcome?: Outcome;
+  /** The platform's own end reason, verbatim. */
+  endedReason?: string;
+  recordingReady: boolean;
+  /** Distinct events applied (duplicates not counted). */
+  eventCount: number;
+  /** Events in the order they happened, duplicates removed, capped at TIMELINE_CAP. */
+  timeline: TimelineEntry[];
+  /** Precedence key of the event that set each field (and `status`/`outcome`). Internal. */
+  owners: Partial<Record<DataField | 'status' | 'outcome', string>>;
+}
+
+export const TIMELINE_CAP = 200;
+
+export function initialState(orgId: string, callId: string, provider: Provider): CallState {
+  return { orgId, callId, provider, status: 'pending', recordingReady: false, eventCount: 0, timeline: [], owners: {} };
+}
+
+/**
+ * Rank of an event type for data precedence. Post-call enrichments (`call.updated`: analysis,
+ * corrected transcripts) and the recording outrank the end-of-call event, which outranks
+ * anything said during the call. Providers therefore map mid-call data (partial transcripts)
+ * to the timeline only, not to fields.
+ */
+const TYPE_RANK: Record<CallEventType, number> = {
+  'call.initiated': 1,
+  'call.ringing': 2,
+  'call.answered': 3,
+  'call.failed': 4,
+  'call.completed': 5,
+  'call.updated': 6,
+  'call.recording_ready': 7,
+};
+
+/** Status each lifecycle event moves to; `completed` beats `failed` when a platform reports both. */
+const STATUS_OF: Partial<Record<CallEventType, CallStatus>> = {
+  'call.initiated': 'initiated',
+  'call.ringing': 'ringing',
+  'call.answered': 'answered',
+  'call.failed': 'failed',
+  'call.completed': 'completed',
+};
+const STATUS_RANK: Record<CallStatus, number> = {
+  pending: 0, initiated: 1, ringing: 2, answered: 3, failed: 4, completed: 5,
+};
+
+const pad = (n: number, width: number) => String(Math.max(0, Math.floor(n))).padStart(width, '0');
+
+/** A total order over events: type rank, then sequence, then time, then id. */
+export function precedenceKey(e: CallEvent): string {
+  return [pad(TYPE_RANK[e.type] ?? 0, 2), pad(e.sequence ?? 0, 10), e.occurredAt ?? '', e.receivedAt, e.eventId].join('|');
+}
+
+const defaultOutcome = (type: CallEventType): Outcome | undefined =>
+  type === 'call.completed' ? 'completed' : type === 'call.failed' ? 'failed' : undefined;
+
+function eventData(e: CallEvent): CallData {
+  const d: CallData = {
+    from: e.from, to: e.to, direction: e.direction, durationSec: e.durationSec, startedAt: e.startedAt,
+    endedAt: e.endedAt, recordingUrl: e.recordingUrl, transcript: e.transcript, agentId: e.agentId,
+    contactId: e.contactId, metadata: e.metadata, analysis: e.analysis, followUpOf: e.followUpOf,
+  };
+  if (e.type === 'call.answered') d.answeredAt = e.occurredAt ?? e.receivedAt;
+  return d;
+}
+
+const isEmpty = (v: unknown) =>
+  v === undefined || v === null || v === '' ||
+  (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+const byTime = (a: TimelineEntry, b: TimelineEntry) => {
+  const ta = a.occurredAt ?? a.receivedAt;
+  const tb = b.occurredAt ?? b.receivedAt;
+  return ta < tb ? -1 : ta > tb ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+};
+
+export interface ReduceResult {
+  state: CallState;
+  /** The same event (same eventId) was applied before. */
+  duplicate: boolean;
+}
+
+/** Applies one event. Never mutates its input. */
+export function reduce(state: CallState, event: CallEvent): ReduceResult {
+  if (state.timeline.some((t) => t.eventId === event.eventId)) return { state, duplicate: true };
+
+  const key = precedenceKey(event);
+  const next: CallState = { ...state, owners: { ...state.owners }, timeline: [...state.timeline] };
+
+  const status = STATUS_OF[event.type];
+  if (status) {
+    // Status is owned by the highest status rank; equal ranks fall back to the event key.
+    const statusKey = `${pad(STATUS_RANK[status], 2)}|${key}`;
+    const owner = next.owners.status;
+    if (owner === undefined || statusKey > owner) {
+      next.status = status;
+      next.owners.status = statusKey;
+    }
+    if (isTerminal(status)) {
+      const outcome = event.outcome ?? defaultOutcome(event.type);
+      const outcomeOwner = next.owners.outcome;
+      if (outcomeOwner === undefined || statusKey > outcomeOwner) {
+        next.outcome = outcome;
+        next.endedReason = event.endedReason;
+        next.owners.outcome = statusKey;
+      }
+    }
+  }
+  if (event.type === 'call.recording_ready') next.recordingReady = true;
+
+  const data = eventData(event);
+  for (const f of DATA_FIELDS) {
+    const v = data[f];
+    if (isEmpty(v)) continue;
+    const owner = next.owners[f];
+    if (owner === undefined || key > owner) {
+      (next as unknown as Record<string, unknown>)[f] = v;
+      next.owners[f] = key;
+    }
+  }
+
+  next.eventCount = state.eventCount + 1;
+  next.timeline.push({
+    eventId: event.eventId, type: event.type, providerEvent: event.providerEvent,
+    occurredAt: event.occurredAt, receivedAt: event.receivedAt, outcome: event.outcome,
+  });
+  next.timeline.sort(byTime);
+  // Keep the start and the most recent end of a very chatty call.
+  if (next.timeline.length > TIMELINE_CAP) next.timeline.splice(TIMELINE_CAP / 2, next.timeline.length - TIMELINE_CAP);
+  return { state: next, duplicate: false };
+}
+
+/** A one-line, human summary of a call for logs and the Temporal UI. */
+export function describe(state: CallState): string {
+  const parts = [`${state.provider} call ${state.callId}`, state.status];
+  if (state.outcome && state.outcome !== state.status) parts.push(`(${state.outcome})`);
+  if (state.durationSec !== undefined) parts.push(`${state.durationSec}s`);
+  if (state.contactId) parts.push(`contact ${state.contactId}`);
+  return parts.join(' ');
+}

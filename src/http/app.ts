@@ -1,0 +1,90 @@
+// The Koa application as a factory: it takes its dependencies and returns the app. `listen`
+// lives in src/server.ts, so tests can run the same app on a random port.
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Collections } from '../store/db';
+import type { CallSignaler } from '../temporal/client';
+import type { Logger } from '../log';
+import { HttpError } from './errors';
+import { authenticate } from './auth';
+import { webhookRoutes } from './webhook';
+import { callRoutes } from './calls';
+import { contactRoutes } from './contacts';
+
+export interface AppDeps {
+  col: Collections;
+  signaler: CallSignaler;
+  logger: Logger;
+  /** Throws when the database cannot be reached. */
+  pingDb(): Promise<void>;
+  bodyLimitBytes: number;
+  /** Public base URL the platforms call (Twilio signs it); else taken from the request. */
+  publicBaseUrl?: string;
+  temporalUiUrl: string;
+  temporalNamespace: string;
+  /** Exposes the workflow client for the manual-control routes. */
+  now?: () => number;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+
+  app.use(errorMiddleware(deps.logger));
+
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const check = async (f: () => Promise<void>) => f().then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
+    const [mongodb, temporal] = await Promise.all([check(deps.pingDb), check(deps.signaler.ping)]);
+    const ready = mongodb === 'ok' && temporal === 'ok';
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'not ready', checks: { mongodb, temporal } };
+  });
+
+  const api = new Router({ prefix: '/api' });
+  api.use(authenticate(deps.col));
+  webhookRoutes(api, deps);
+  callRoutes(api, deps);
+  contactRoutes(api, deps);
+
+  app.use(router.routes()).use(router.allowedMethods());
+  app.use(api.routes()).use(api.allowedMethods({ throw: true }));
+  app.use((ctx) => {
+    throw new HttpError(404, 'Not Found', `No route for ${ctx.method} ${ctx.path}`);
+  });
+  return app;
+}
+
+/** Turns every thrown error into the spec's JSON error body; unknown errors become a logged 500. */
+function errorMiddleware(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err as Error & { status?: number; expose?: boolean };
+      if (err instanceof HttpError) {
+        ctx.status = err.status;
+        ctx.set(err.headers);
+        ctx.body = { error: err.error, message: err.message };
+        if (err.status >= 500) logger.warn('request failed', { method: ctx.method, path: ctx.path, status: err.status, message: err.message });
+      } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+        // Koa/router's own client errors (405, 501 and the like).
+        ctx.status = e.status;
+        ctx.body = { error: statusText(e.status), message: e.expose ? e.message : statusText(e.status) };
+      } else {
+        logger.error('unhandled error', { method: ctx.method, path: ctx.path, err: e, stack: e?.stack });
+        ctx.status = 500;
+        ctx.body = ctx.path.startsWith('/api/calls/webhook')
+          ? { error: 'Internal server error', message: 'Failed to process webhook' }
+          : { error: 'Internal server error', message: 'Unexpected error' };
+      }
+    }
+  };
+}
+
+function statusText(status: number): string {
+  return { 405: 'Method Not Allowed', 406: 'Not Acceptable', 501: 'Not Implemented' }[status] ?? 'Bad Request';
+}

@@ -1,0 +1,42 @@
+// Read API for calls.
+import type { Router } from '@koa/router';
+import { z } from 'zod';
+import { CALL_STATUSES } from '../domain/lifecycle';
+import { OUTCOMES, PROVIDERS } from '../domain/events';
+import { getCall, listCalls } from '../store/calls';
+import type { AppDeps } from './app';
+import type { AuthState } from './auth';
+import { notFound } from './errors';
+import { parseWith } from './validate';
+import { callView } from './views';
+
+const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
+
+const listQuery = z.object({
+  status: z.enum(CALL_STATUSES).optional(),
+  outcome: z.enum(OUTCOMES).optional(),
+  provider: z.enum(PROVIDERS).optional(),
+  contactId: z.string().min(1).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function callRoutes(api: Router, deps: AppDeps): void {
+  const links = { temporalUiUrl: deps.temporalUiUrl, namespace: deps.temporalNamespace };
+
+  api.get('/calls', async (ctx) => {
+    const { orgId } = ctx.state as AuthState;
+    const q = parseWith(listQuery, ctx.query, 'Bad Request');
+    const { items, total } = await listCalls(deps.col, orgId, q, q);
+    ctx.body = { items: items.map((d) => callView(d, links)), total, limit: q.limit, offset: q.offset };
+  });
+
+  api.get('/calls/:callId', async (ctx) => {
+    const { orgId } = ctx.state as AuthState;
+    const doc = await getCall(deps.col, orgId, ctx.params.callId);
+    if (!doc) throw notFound(`Call not found: ${ctx.params.callId}`);
+    ctx.body = callView(doc, links);
+  });
+}

@@ -1,0 +1,23 @@
+// JSON bodies for the non-webhook routes.
+import type { Context } from 'koa';
+import { HttpError } from './errors';
+import { readRawBody } from './rawBody';
+
+export function mediaType(ctx: Context): string {
+  return (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
+}
+
+export const isJsonType = (t: string) => t === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(t);
+
+export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+  const type = mediaType(ctx);
+  if (!isJsonType(type)) {
+    throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be application/json (got ${type || 'none'})`);
+  }
+  const raw = await readRawBody(ctx.req, limit);
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, 'Bad Request', `Malformed JSON body: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,45 @@
+// Entry point of the webhook receiver: config → MongoDB + Temporal client → Koa app → listen.
+import { ConfigError, loadConfig } from './config';
+import { createApp } from './http/app';
+import { createLogger } from './log';
+import { connectStore } from './store/db';
+import { connectTemporal, createSignaler } from './temporal/client';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { service: 'receiver' });
+  const store = await connectStore(config.mongo.uri, config.mongo.db);
+  const client = await connectTemporal(config.temporal);
+  const signaler = createSignaler(client, config.temporal.taskQueue, config.workflow);
+  const app = createApp({
+    col: store.col,
+    signaler,
+    logger,
+    pingDb: async () => {
+      await store.db.command({ ping: 1 });
+    },
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    publicBaseUrl: config.http.publicBaseUrl,
+    temporalUiUrl: config.temporal.uiUrl,
+    temporalNamespace: config.temporal.namespace,
+  });
+  const server = app.listen(config.http.port, config.http.host, () => {
+    logger.info('receiver listening', { url: `http://${config.http.host}:${config.http.port}` });
+  });
+  // Large bodies on slow links: allow more than Node's default before timing out a request.
+  server.requestTimeout = 120_000;
+
+  const stop = async (signal: string) => {
+    logger.info('shutting down', { signal });
+    server.close();
+    await Promise.allSettled([store.close(), client.connection.close()]);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `receiver failed to start: ${err?.stack ?? err}`);
+  process.exit(1);
+});

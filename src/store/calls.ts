@@ -1,0 +1,86 @@
+// Call records: the reducer's state as last applied, plus what the effects recorded.
+import type { Filter } from 'mongodb';
+import type { CallState } from '../domain/lifecycle';
+import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
+
+/**
+ * Writes the call's state. Guarded on eventCount so that a slower, older write can never
+ * overwrite a newer one: if the stored record has seen more events, the upsert collides on _id
+ * and the write is dropped.
+ */
+export async function saveCallState(col: Collections, state: CallState, workflowId: string): Promise<'saved' | 'stale'> {
+  const now = new Date();
+  const { orgId, callId } = state;
+  const fields = storableKeys({ ...state, workflowId, updatedAt: now });
+  try {
+    await col.calls.updateOne(
+      { _id: docId(orgId, callId), eventCount: { $lte: state.eventCount } },
+      { $set: fields, $setOnInsert: { createdAt: now } },
+      { upsert: true },
+    );
+    return 'saved';
+  } catch (err) {
+    if (isDuplicateKey(err)) return 'stale';
+    throw err;
+  }
+}
+
+export async function getCall(col: Collections, orgId: string, callId: string): Promise<CallDoc | null> {
+  return col.calls.findOne({ _id: docId(orgId, callId) });
+}
+
+/** The reducer state stored for a call, to resume from when a closed call's workflow starts again. */
+export async function loadCallState(col: Collections, orgId: string, callId: string): Promise<CallState | undefined> {
+  const doc = await getCall(col, orgId, callId);
+  if (!doc) return undefined;
+  const { _id, createdAt, updatedAt, workflowId, contactCountedAt, email, followUp, ...state } = doc;
+  return state as CallState;
+}
+
+export interface CallFilters {
+  status?: string;
+  outcome?: string;
+  contactId?: string;
+  provider?: string;
+  /** createdAt range, inclusive from, exclusive to */
+  from?: Date;
+  to?: Date;
+}
+
+export async function listCalls(col: Collections, orgId: string, f: CallFilters, page: { limit: number; offset: number }) {
+  const q: Filter<CallDoc> = { orgId };
+  if (f.status) q.status = f.status as CallDoc['status'];
+  if (f.outcome) q.outcome = f.outcome as CallDoc['outcome'];
+  if (f.contactId) q.contactId = f.contactId;
+  if (f.provider) q.provider = f.provider as CallDoc['provider'];
+  if (f.from || f.to) {
+    q.createdAt = {};
+    if (f.from) q.createdAt.$gte = f.from;
+    if (f.to) q.createdAt.$lt = f.to;
+  }
+  const [items, total] = await Promise.all([
+    col.calls
+      .find(q, { projection: { timeline: 0, transcript: 0, owners: 0 } })
+      .sort({ createdAt: -1, _id: 1 })
+      .skip(page.offset)
+      .limit(page.limit)
+      .toArray(),
+    col.calls.countDocuments(q),
+  ]);
+  return { items, total };
+}
+
+export async function markCall(col: Collections, orgId: string, callId: string, set: Partial<CallDoc>): Promise<void> {
+  await col.calls.updateOne({ _id: docId(orgId, callId) }, { $set: { ...set, updatedAt: new Date() } });
+}
+
+export async function recordCallMetrics(col: Collections, s: CallState): Promise<void> {
+  await col.callMetrics.updateOne(
+    { _id: docId(s.orgId, s.callId) },
+    {
+      $set: { orgId: s.orgId, callId: s.callId, provider: s.provider, contactId: s.contactId, outcome: s.outcome, durationSec: s.durationSec, endedAt: s.endedAt },
+      $setOnInsert: { recordedAt: new Date() },
+    },
+    { upsert: true },
+  );
+}

@@ -1,0 +1,143 @@
+// MongoDB connection, collections and indexes. Written to the subset FerretDB also supports:
+// single-document atomic updates and unique indexes; no transactions, change streams or TTL.
+import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
+import type { CallState } from '../domain/lifecycle';
+import type { Provider } from '../domain/events';
+
+export interface OrganizationDoc {
+  _id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ApiKeyDoc {
+  /** The key's public id, the part between `ck_` and the second `_`. */
+  _id: string;
+  orgId: string;
+  /** sha256 of the whole key, hex. The key itself is never stored. */
+  hash: string;
+  label?: string;
+  createdAt: Date;
+  revokedAt?: Date;
+}
+
+export interface ProviderSecretDoc {
+  _id: string; // `${orgId}:${provider}`
+  orgId: string;
+  provider: Provider;
+  config: Record<string, unknown>;
+  updatedAt: Date;
+}
+
+export type EmailStatus = 'sending' | 'sent' | 'skipped' | 'failed';
+
+export interface CallDoc extends Omit<CallState, 'owners'> {
+  _id: string; // `${orgId}:${callId}`
+  owners: CallState['owners'];
+  createdAt: Date;
+  updatedAt: Date;
+  workflowId: string;
+  /** Set once the call was counted on its contact. */
+  contactCountedAt?: Date;
+  email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
+  followUp?: Record<string, unknown>;
+}
+
+export interface ContactDoc {
+  _id: string; // `${orgId}:${contactId}`
+  orgId: string;
+  contactId: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+  timezone?: string;
+  callCount: number;
+  lastCallDate?: string;
+  lastCallDuration?: number;
+  lastCallId?: string;
+  /** Calls already counted: the idempotency key of the count, checked in the same update. */
+  countedCallIds: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CallMetricDoc {
+  _id: string; // `${orgId}:${callId}`
+  orgId: string;
+  callId: string;
+  provider: Provider;
+  contactId?: string;
+  outcome?: string;
+  durationSec?: number;
+  endedAt?: string;
+  recordedAt: Date;
+}
+
+export interface Collections {
+  organizations: Collection<OrganizationDoc>;
+  apiKeys: Collection<ApiKeyDoc>;
+  providerSecrets: Collection<ProviderSecretDoc>;
+  calls: Collection<CallDoc>;
+  contacts: Collection<ContactDoc>;
+  callMetrics: Collection<CallMetricDoc>;
+}
+
+export interface Store {
+  client: MongoClient;
+  db: Db;
+  col: Collections;
+  close(): Promise<void>;
+}
+
+export function collections(db: Db): Collections {
+  return {
+    organizations: db.collection<OrganizationDoc>('organizations'),
+    apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    providerSecrets: db.collection<ProviderSecretDoc>('provider_secrets'),
+    calls: db.collection<CallDoc>('calls'),
+    contacts: db.collection<ContactDoc>('contacts'),
+    callMetrics: db.collection<CallMetricDoc>('call_metrics'),
+  };
+}
+
+export async function ensureIndexes(col: Collections): Promise<void> {
+  await Promise.all([
+    col.apiKeys.createIndex({ orgId: 1 }),
+    col.calls.createIndex({ orgId: 1, createdAt: -1 }),
+    col.calls.createIndex({ orgId: 1, status: 1 }),
+    col.calls.createIndex({ orgId: 1, contactId: 1 }),
+    col.calls.createIndex({ orgId: 1, provider: 1 }),
+    col.contacts.createIndex({ orgId: 1, phone: 1 }),
+    col.contacts.createIndex({ orgId: 1, email: 1 }),
+    col.callMetrics.createIndex({ orgId: 1, recordedAt: -1 }),
+  ]);
+}
+
+export async function connectStore(uri: string, dbName: string, opts: { serverSelectionTimeoutMS?: number } = {}): Promise<Store> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 10_000, appName: 'calls-api' });
+  await client.connect();
+  const db = client.db(dbName);
+  const col = collections(db);
+  await ensureIndexes(col);
+  return { client, db, col, close: () => client.close() };
+}
+
+export const isDuplicateKey = (err: unknown): boolean => err instanceof MongoServerError && err.code === 11000;
+
+export const docId = (orgId: string, id: string) => `${orgId}:${id}`;
+
+/**
+ * Makes free-form provider data storable: MongoDB (and FerretDB) reject `.` in keys and
+ * a leading `$`. Replaced with look-alike full-width characters so nothing is lost.
+ */
+export function storableKeys<T>(value: T, depth = 0): T {
+  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => storableKeys(v, depth + 1)) as T;
+  if (value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const key = k.replace(/\./g, '\uff0e').replace(/^\$/, '\uff04');
+    out[key] = storableKeys(v, depth + 1);
+  }
+  return out as T;
+}

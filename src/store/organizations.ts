@@ -1,0 +1,89 @@
+// Organizations, their API keys (stored as hashes, compared in constant time) and their
+// per-platform webhook secrets.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Provider } from '../domain/events';
+import { type Collections, type ApiKeyDoc, docId, isDuplicateKey } from './db';
+
+const KEY_RE = /^ck_([A-Za-z0-9]{8,32})_([A-Za-z0-9_-]{16,128})$/;
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+export const newOrgId = () => `org_${randomBytes(6).toString('hex')}`;
+
+/** A new key: `ck_<public id>_<secret>`. Only its hash is stored. */
+export function generateApiKey(): string {
+  return `ck_${randomBytes(6).toString('hex')}_${randomBytes(24).toString('base64url')}`;
+}
+
+export function isWellFormedApiKey(key: string): boolean {
+  return KEY_RE.test(key);
+}
+
+export async function createOrganization(col: Collections, name: string, id = newOrgId()): Promise<string> {
+  try {
+    await col.organizations.insertOne({ _id: id, name, createdAt: new Date() });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return id;
+}
+
+/** Stores a key for the organization; generates one unless given. Returns the key (shown once). */
+export async function addApiKey(col: Collections, orgId: string, opts: { key?: string; label?: string } = {}): Promise<{ key: string; keyId: string }> {
+  const key = opts.key ?? generateApiKey();
+  const m = KEY_RE.exec(key);
+  if (!m) throw new Error('API key must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
+  const keyId = m[1];
+  const doc: ApiKeyDoc = { _id: keyId, orgId, hash: sha256(key).toString('hex'), label: opts.label, createdAt: new Date() };
+  try {
+    await col.apiKeys.insertOne(doc);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    const existing = await col.apiKeys.findOne({ _id: keyId });
+    // Re-provisioning the same key for the same organization is fine; anything else is not.
+    if (!existing || existing.orgId !== orgId || existing.hash !== doc.hash) throw new Error(`API key id ${keyId} is already in use`);
+    if (existing.revokedAt) await col.apiKeys.updateOne({ _id: keyId }, { $unset: { revokedAt: '' } });
+  }
+  return { key, keyId };
+}
+
+/** The organization an API key belongs to, or undefined for an unknown, revoked or malformed key. */
+export async function orgForApiKey(col: Collections, key: string | undefined): Promise<string | undefined> {
+  if (!key) return undefined;
+  const m = KEY_RE.exec(key);
+  if (!m) return undefined;
+  const doc = await col.apiKeys.findOne({ _id: m[1] });
+  const given = sha256(key);
+  // Compare even when the id is unknown, so timing does not tell which ids exist.
+  const stored = doc ? Buffer.from(doc.hash, 'hex') : Buffer.alloc(given.length);
+  const equal = stored.length === given.length && timingSafeEqual(stored, given);
+  return doc && equal && !doc.revokedAt ? doc.orgId : undefined;
+}
+
+export async function listApiKeys(col: Collections, orgId?: string) {
+  const docs = await col.apiKeys.find(orgId ? { orgId } : {}).sort({ createdAt: 1 }).toArray();
+  return docs.map(({ _id, orgId: o, label, createdAt, revokedAt }) => ({ keyId: _id, orgId: o, label, createdAt, revokedAt }));
+}
+
+export async function revokeApiKey(col: Collections, keyId: string): Promise<boolean> {
+  const r = await col.apiKeys.updateOne({ _id: keyId, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date() } });
+  return r.modifiedCount === 1;
+}
+
+export async function setProviderSecret(col: Collections, orgId: string, provider: Provider, config: Record<string, unknown>): Promise<void> {
+  await col.providerSecrets.updateOne(
+    { _id: docId(orgId, provider) },
+    { $set: { orgId, provider, config, updatedAt: new Date() } },
+    { upsert: true },
+  );
+}
+
+export async function removeProviderSecret(col: Collections, orgId: string, provider: Provider): Promise<boolean> {
+  const r = await col.providerSecrets.deleteOne({ _id: docId(orgId, provider) });
+  return r.deletedCount === 1;
+}
+
+export async function getProviderSecret(col: Collections, orgId: string, provider: Provider): Promise<Record<string, unknown> | undefined> {
+  const doc = await col.providerSecrets.findOne({ _id: docId(orgId, provider) });
+  return doc?.config;
+}

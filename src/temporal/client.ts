@@ -1,0 +1,45 @@
+// The receiver's side of Temporal: one signalWithStart per event, to the call's own workflow.
+import { Client, Connection } from '@temporalio/client';
+import type { CallEvent, Provider } from '../domain/events';
+import type { WorkflowSettings } from '../config';
+import { type CallWorkflowInput, WORKFLOW_TYPE, callEvent, workflowIdFor } from '../../workflows/messages';
+import { SA } from './searchAttributes';
+
+export async function connectTemporal(opts: { address: string; namespace: string }): Promise<Client> {
+  const connection = await Connection.connect({ address: opts.address });
+  return new Client({ connection, namespace: opts.namespace });
+}
+
+export interface CallSignaler {
+  /** Delivers the event durably: when this resolves, Temporal has it in the call's history. */
+  deliver(orgId: string, provider: Provider, event: CallEvent): Promise<{ workflowId: string }>;
+  /** Throws when Temporal cannot be reached. */
+  ping(): Promise<void>;
+}
+
+export function createSignaler(client: Client, taskQueue: string, settings: WorkflowSettings): CallSignaler {
+  return {
+    async deliver(orgId, provider, event) {
+      const workflowId = workflowIdFor(orgId, event.callId);
+      const input: CallWorkflowInput = { orgId, callId: event.callId, provider, settings };
+      await client.workflow.signalWithStart(WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        signal: callEvent,
+        signalArgs: [event],
+        typedSearchAttributes: [
+          { key: SA.orgId, value: orgId },
+          { key: SA.callProvider, value: provider },
+          { key: SA.callStatus, value: 'pending' },
+        ],
+        staticSummary: `${provider} call ${event.callId}`,
+        staticDetails: `Organization ${orgId}. State: query getState. Events arrive as the callEvent signal.`,
+      });
+      return { workflowId };
+    },
+    async ping() {
+      await client.connection.workflowService.getSystemInfo({});
+    },
+  };
+}

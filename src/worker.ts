@@ -1,0 +1,27 @@
+// Entry point of the Temporal worker: runs the call workflows and their activities.
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './log';
+import { connectStore } from './store/db';
+import { createWorker } from './temporal/worker';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { service: 'worker' });
+  const store = await connectStore(config.mongo.uri, config.mongo.db);
+  const { worker, connection } = await createWorker({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: { col: store.col },
+  });
+  logger.info('worker running', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address });
+  // Worker.run resolves after SIGINT/SIGTERM, once in-flight tasks are done.
+  await worker.run();
+  await Promise.allSettled([connection.close(), store.close()]);
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `worker failed: ${err?.stack ?? err}`);
+  process.exit(1);
+});
