@@ -1,0 +1,70 @@
+// The administration CLI, run as a real process against the real database.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '../../src/store/db';
+import { orgForApiKey } from '../../src/store/organizations';
+import { testStore } from '../support/harness';
+
+const run = promisify(execFile);
+let store: Store;
+
+beforeAll(async () => {
+  store = await testStore('cli');
+});
+afterAll(async () => {
+  await store?.db.dropDatabase().catch(() => undefined);
+  await store?.close();
+});
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    env: { ...process.env, MONGODB_DB: store.db.databaseName, ...env },
+  });
+
+test('org create prints a key once; it authenticates, lists by id only, and can be revoked', async () => {
+  const { stdout } = await cli(['org', 'create', '--name', 'Acme']);
+  const orgId = /organization: (\S+)/.exec(stdout)![1];
+  const key = /api key:\s+(\S+)/.exec(stdout)![1];
+  const keyId = /key id:\s+(\S+)/.exec(stdout)![1];
+  expect(await orgForApiKey(store.col, key)).toBe(orgId);
+
+  // Only the hash is stored.
+  const doc = await store.col.apiKeys.findOne({ _id: keyId });
+  expect(JSON.stringify(doc)).not.toContain(key.split('_')[2]);
+
+  const list = await cli(['key', 'list', '--org', orgId]);
+  expect(list.stdout).toContain(keyId);
+  expect(list.stdout).toContain('active');
+  expect(list.stdout).not.toContain(key);
+
+  const revoke = await cli(['key', 'revoke', keyId]);
+  expect(revoke.stdout).toContain(`revoked ${keyId}`);
+  expect(await orgForApiKey(store.col, key)).toBeUndefined();
+});
+
+test('dev-provision uses DEV_API_KEY, or keeps a generated key across runs', async () => {
+  const given = 'ck_devdevdev1_0123456789abcdefghij';
+  const a = await cli(['dev-provision'], { DEV_API_KEY: given });
+  expect(a.stdout).toContain(`DEV_API_KEY=${given}`);
+  expect(await orgForApiKey(store.col, given)).toBe('org_dev');
+
+  const file = join(mkdtempSync(join(tmpdir(), 'devkey-')), 'dev-api-key');
+  const first = await cli(['dev-provision'], { DEV_API_KEY: '', DEV_API_KEY_FILE: file });
+  const second = await cli(['dev-provision'], { DEV_API_KEY: '', DEV_API_KEY_FILE: file });
+  const key = /DEV_API_KEY=(\S+)/.exec(first.stdout)![1];
+  expect(second.stdout).toContain(`DEV_API_KEY=${key}`);
+  expect(readFileSync(file, 'utf8').trim()).toBe(key);
+  expect(await orgForApiKey(store.col, key)).toBe('org_dev');
+});
+
+test('usage errors exit 2 with the help text', async () => {
+  await expect(cli(['key', 'create'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('missing --org') });
+  await expect(cli(['frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
+});
+
+test('a bad environment variable is named', async () => {
+  await expect(cli(['key', 'list'], { LOG_LEVEL: 'loud' })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('LOG_LEVEL') });
+});

@@ -1,0 +1,63 @@
+import { ConfigError, loadConfig, parseDuration, parseSize } from '../../../src/config';
+
+describe('loadConfig', () => {
+  test('defaults: port 3000, 10 MB bodies, a two-hour follow-up delay, three attempts', () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(3000);
+    expect(c.http.bodyLimitBytes).toBe(10 * 1024 * 1024);
+    expect(c.workflow.followUpDelayMs).toBe(2 * 60 * 60 * 1000);
+    expect(c.workflow.followUpMaxAttempts).toBe(3);
+    expect(c.workflow.followUpOn).toEqual(['no-answer', 'busy']);
+    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'calls', uiUrl: 'http://localhost:8233' });
+    expect(c.mongo.db).toBe('calls_api');
+  });
+
+  test('reads and converts the environment', () => {
+    const c = loadConfig({
+      PORT: '8080', FOLLOW_UP_DELAY: '90m', FOLLOW_UP_ON_BUSY: 'false', RECORDING_WAIT: '30s',
+      WEBHOOK_BODY_LIMIT: '2mb', PUBLIC_BASE_URL: 'https://hooks.example.com/', MONGODB_URI: 'mongodb://db:27017/',
+    });
+    expect(c.http.port).toBe(8080);
+    expect(c.workflow.followUpDelayMs).toBe(90 * 60 * 1000);
+    expect(c.workflow.followUpOn).toEqual(['no-answer']);
+    expect(c.workflow.recordingWaitMs).toBe(30_000);
+    expect(c.http.bodyLimitBytes).toBe(2 * 1024 * 1024);
+    expect(c.http.publicBaseUrl).toBe('https://hooks.example.com');
+    expect(c.mongo.uri).toBe('mongodb://db:27017/');
+  });
+
+  test('empty values count as unset', () => {
+    expect(loadConfig({ PORT: '' }).http.port).toBe(3000);
+  });
+
+  test.each([
+    ['PORT', 'eighty', /PORT/],
+    ['PORT', '70000', /PORT/],
+    ['FOLLOW_UP_DELAY', 'soon', /FOLLOW_UP_DELAY: expected a duration/],
+    ['FOLLOW_UP_ON_BUSY', 'maybe', /FOLLOW_UP_ON_BUSY/],
+    ['WEBHOOK_BODY_LIMIT', 'big', /WEBHOOK_BODY_LIMIT/],
+    ['PUBLIC_BASE_URL', 'not a url', /PUBLIC_BASE_URL/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['MONGODB_DB', 'calls.api', /MONGODB_DB/],
+  ])('a bad %s=%s stops start-up naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+test('parseDuration', () => {
+  expect(parseDuration('2h')).toBe(7_200_000);
+  expect(parseDuration('1.5m')).toBe(90_000);
+  expect(parseDuration('250ms')).toBe(250);
+  expect(parseDuration('1000')).toBe(1000);
+  expect(parseDuration('1d')).toBe(86_400_000);
+  expect(parseDuration('-1h')).toBeUndefined();
+  expect(parseDuration('h')).toBeUndefined();
+});
+
+test('parseSize', () => {
+  expect(parseSize('10mb')).toBe(10_485_760);
+  expect(parseSize('512KB')).toBe(524_288);
+  expect(parseSize('100')).toBe(100);
+  expect(parseSize('ten')).toBeUndefined();
+});
