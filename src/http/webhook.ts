@@ -1,7 +1,7 @@
 // POST /api/calls/webhook[/:provider]: raw bytes → provider (detect, verify, parse) → one
 // signalWithStart per canonical event. A 200 means Temporal holds the event durably.
 import type { Router, RouterContext } from '@koa/router';
-import { PROVIDERS, type Provider } from '../domain/events';
+import { PROVIDERS, type CallEvent, type Provider } from '../domain/events';
 import { adapters, detectProvider, parseBody } from '../providers';
 import { PayloadError, type ProviderSecret, type WebhookRequest } from '../providers/types';
 import { getProviderSecret } from '../store/organizations';
@@ -53,7 +53,8 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
     }
     if (events.length === 0) throw invalidPayload('The payload holds no call event');
 
-    for (const event of events) {
+    for (const original of events) {
+      const event = fitForTemporal(original, deps);
       try {
         await deps.signaler.deliver(orgId, provider, event);
       } catch (err) {
@@ -68,4 +69,22 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
 
   api.post('/calls/webhook', (ctx) => handle(ctx));
   api.post('/calls/webhook/:provider', (ctx) => handle(ctx, ctx.params.provider));
+}
+
+/** Temporal refuses payloads over 2 MB; keep well inside it. */
+export const MAX_EVENT_BYTES = 1_500_000;
+
+/**
+ * Per-word timings and assistant configs are never carried into events, so only a transcript of
+ * a day-long call could exceed the limit. Rather than refuse the call (the platform would retry
+ * forever), keep the beginning of that transcript and say that it was cut.
+ */
+function fitForTemporal(event: CallEvent, deps: Pick<AppDeps, 'logger'>): CallEvent {
+  const size = Buffer.byteLength(JSON.stringify(event));
+  if (size <= MAX_EVENT_BYTES) return event;
+  const fitted: CallEvent = { ...event, metadata: undefined, analysis: event.analysis && { ...event.analysis, data: undefined } };
+  const rest = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify({ ...fitted, transcript: '' })) - 64;
+  if (fitted.transcript) fitted.transcript = `${Buffer.from(fitted.transcript).subarray(0, Math.max(0, rest)).toString('utf8')} [transcript truncated]`;
+  deps.logger.warn('event too large for Temporal, cut down', { callId: event.callId, eventId: event.eventId, bytes: size });
+  return fitted;
 }

@@ -265,6 +265,17 @@ describe('signatures and limits', () => {
   });
 });
 
+test('a transcript too large for one Temporal payload is kept in part, not refused', async () => {
+  const callId = uniqueId('long');
+  const transcript = 'Agent: hola señora. '.repeat(150_000); // ~3 MB of text
+  const r = await stack.post('/api/calls/webhook', specPayload(callId, { transcript }));
+  expect(r.status).toBe(200);
+  const call = await callDone(callId);
+  expect(call.transcript.startsWith('Agent: hola señora. Agent:')).toBe(true);
+  expect(call.transcript.endsWith('[transcript truncated]')).toBe(true);
+  expect(Buffer.byteLength(call.transcript)).toBeLessThan(1_500_000);
+});
+
 describe('health', () => {
   test('healthz and readyz', async () => {
     const h = await fetch(`${stack.baseUrl}/healthz`);
