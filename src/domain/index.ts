@@ -2,3 +2,4 @@ export * from './events';
 export * from './lifecycle';
 export * from './effects';
 export * from './contact';
+export * from './phone';

@@ -1,0 +1,182 @@
+// Helpers every adapter shares: headers, constant-time HMAC checks, times, durations, zod errors.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
+import type { CallEvent } from '../domain/events';
+import { PayloadError, type HmacAlgorithm, type VerifyResult, type WebhookRequest } from './types';
+
+export const REPLAY_WINDOW_MS = 5 * 60 * 1000;
+
+export const OK: VerifyResult = { ok: true };
+export const fail = (header: string, message: string): VerifyResult => ({ ok: false, header, message });
+
+/** First value of a header, by lower-case name; empty counts as absent. */
+export function getHeader(req: WebhookRequest, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s.trim() === '' ? undefined : s.trim();
+}
+
+/** Constant-time comparison; a length mismatch is a plain `false`, never a throw. */
+export function safeEqual(a: Buffer | string, b: Buffer | string): boolean {
+  const x = typeof a === 'string' ? Buffer.from(a, 'utf8') : a;
+  const y = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function hmac(algorithm: HmacAlgorithm, key: string | Buffer, ...parts: (string | Buffer)[]): Buffer {
+  const h = createHmac(algorithm, key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** Decodes a hex digest; anything that is not exactly hex gives an empty buffer (so it never matches). */
+export function fromHex(s: string): Buffer {
+  return /^(?:[0-9a-fA-F]{2})+$/.test(s) ? Buffer.from(s, 'hex') : Buffer.alloc(0);
+}
+
+/** Decodes base64 or base64url strictly enough that garbage never matches. */
+export function fromBase64(s: string): Buffer {
+  return /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) ? Buffer.from(s, 'base64') : Buffer.alloc(0);
+}
+
+/**
+ * The seed document's scheme: `X-Webhook-Signature` = hex HMAC-SHA256 of the raw body. Generic and
+ * Bland use it natively; the other adapters accept it when their native header is absent, so the
+ * seed's own examples verify whatever provider they name.
+ */
+export const SEED_SIGNATURE_HEADER = 'x-webhook-signature';
+export function verifyBodyHmacHex(req: WebhookRequest, secret: string, header = SEED_SIGNATURE_HEADER): VerifyResult {
+  const given = getHeader(req, header);
+  if (!given) return fail(header, `Missing signature header: ${header}`);
+  const digest = given.replace(/^sha256=/i, '');
+  const expected = hmac('sha256', secret, req.rawBody);
+  return safeEqual(fromHex(digest), expected) ? OK : fail(header, `Invalid signature in ${header}`);
+}
+
+/** Epoch number in seconds or milliseconds, told apart by magnitude (< 1e11 means seconds). */
+export function epochToMs(n: number): number {
+  return Math.abs(n) < 1e11 ? n * 1000 : n;
+}
+
+/** Any time a platform sends (ISO string, RFC 2822 string, epoch s/ms number or numeric string) to ISO. */
+export function toIso(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? isoOrUndefined(epochToMs(v)) : undefined;
+  if (typeof v !== 'string' || v.trim() === '') return undefined;
+  const s = v.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return isoOrUndefined(epochToMs(Number(s)));
+  return isoOrUndefined(Date.parse(s));
+}
+
+function isoOrUndefined(ms: number): string | undefined {
+  if (!Number.isFinite(ms)) return undefined;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/**
+ * Durations are whole seconds: the spec's `duration` is an integer, analytics sum them, and the
+ * float artifacts of minutes×60 or ms/1000 (179.99999) disappear. Negative values are dropped.
+ */
+export function wholeSeconds(sec: number | undefined): number | undefined {
+  if (sec === undefined || !Number.isFinite(sec) || sec < 0) return undefined;
+  return Math.round(sec);
+}
+
+/** Seconds between two ISO times, when both exist and are in order. */
+export function secondsBetween(startIso: string | undefined, endIso: string | undefined): number | undefined {
+  if (!startIso || !endIso) return undefined;
+  const d = (Date.parse(endIso) - Date.parse(startIso)) / 1000;
+  return Number.isFinite(d) && d >= 0 ? d : undefined;
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A non-empty string, or a number as a string (ids sometimes arrive as numbers). */
+export function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.trim() === '' ? undefined : v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** A number from a number or a numeric string (Bland's `corrected_duration`, Twilio's form fields). */
+export function num(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+/** Our ids inside a platform's free metadata object. */
+export function idsFromMetadata(meta: unknown): { contactId?: string; agentId?: string } {
+  if (!isRecord(meta)) return {};
+  return {
+    contactId: str(meta.contactId) ?? str(meta.contact_id),
+    agentId: str(meta.agentId) ?? str(meta.agent_id),
+  };
+}
+
+/** Drops undefined keys, so events stay small and compare cleanly. */
+export function compact<T extends object>(o: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** Removes empty analysis objects and other empties callers should not emit. */
+export function nonEmpty<T extends object>(o: T | undefined): T | undefined {
+  if (!o) return undefined;
+  const c = compact(o);
+  return Object.keys(c).length === 0 ? undefined : c;
+}
+
+export function event(e: CallEvent): CallEvent {
+  return compact(e);
+}
+
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const k of path) {
+    if (!isRecord(cur) && !Array.isArray(cur)) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Runs a zod schema and turns its first issue into a PayloadError naming the field. */
+export function parseWith<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.infer<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || 'body';
+  const received = valueAt(body, issue.path);
+  if (received === undefined) throw new PayloadError(path, `Missing required field: ${path}`);
+  if (issue.code === 'invalid_type') {
+    throw new PayloadError(path, `Invalid field: ${path} (expected ${issue.expected}, received ${kindOf(received)})`);
+  }
+  if (issue.code === 'invalid_value') {
+    const allowed = issue.values.map(String).join(', ');
+    throw new PayloadError(path, `Invalid field: ${path} (expected one of: ${allowed}; received ${JSON.stringify(received)})`);
+  }
+  throw new PayloadError(path, `Invalid field: ${path} (${issue.message})`);
+}
+
+/** Form fields as Twilio sends them: one value as a string, repeated keys as an array (in order). */
+export type FormFields = Record<string, string | string[]>;
+
+export function parseForm(raw: Buffer | string): FormFields {
+  const fields: FormFields = {};
+  for (const [k, v] of new URLSearchParams(typeof raw === 'string' ? raw : raw.toString('utf8'))) {
+    const prev = fields[k];
+    fields[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return fields;
+}
+
+/** The first value of a form field (repeated keys keep their first). */
+export function formValue(fields: Record<string, unknown>, key: string): string | undefined {
+  const v = fields[key];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' && first !== '' ? first : typeof first === 'number' ? String(first) : undefined;
+}
