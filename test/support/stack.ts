@@ -38,6 +38,8 @@ export interface StackOptions {
   deps?: Partial<ActivityDeps>;
   publicBaseUrl?: string;
   now?: () => number;
+  /** false: no worker, so events wait in Temporal (the benchmark measures the receiver alone). */
+  worker?: boolean;
 }
 
 export async function startStack(label: string, opts: StackOptions = {}): Promise<Stack> {
@@ -48,13 +50,13 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   const signaler = opts.signaler ? opts.signaler(realSignaler) : realSignaler;
 
   const connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
-  const worker = await Worker.create({
+  const worker = opts.worker === false ? undefined : await Worker.create({
     connection,
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({ col: store.col, ...opts.deps } as ActivityDeps),
   });
-  const running = worker.run();
+  const running = worker?.run() ?? Promise.resolve();
 
   const app = createApp({
     col: store.col,
@@ -105,7 +107,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
     },
     async stop() {
       await new Promise((r) => server.close(r));
-      worker.shutdown();
+      worker?.shutdown();
       await running.catch(() => undefined);
       await connection.close();
       await client.connection.close();
