@@ -14,7 +14,8 @@ export function requireEnv(name: string): string {
 let seq = 0;
 /** A database of its own for one test file, on the real MongoDB-protocol server. */
 export async function testStore(label: string): Promise<Store> {
-  const name = `t_${label}_${process.pid}_${Date.now().toString(36)}_${seq++}`.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60);
+  // Prefixed with the run's TEST_DB_PREFIX, so teardown can drop them on an external MONGODB_URI.
+  const name = `${process.env.TEST_DB_PREFIX ?? 't'}_${label}_${process.pid}_${seq++}`.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60);
   return connectStore(requireEnv('MONGODB_URI'), name);
 }
 

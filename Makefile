@@ -1,0 +1,46 @@
+# Needs only Node 20, Go and make: everything else is installed by scripts/ensure-tools.sh.
+SHELL := bash
+.DEFAULT_GOAL := help
+BIN := node_modules/.bin
+# Extra jest arguments, e.g. `make test JEST_ARGS="test/unit -t reduce"`.
+JEST_ARGS ?=
+
+.PHONY: help start test tools build typecheck lint bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+start: ## run everything locally: Temporal, database, Mailpit, worker, receiver (Ctrl-C stops)
+	@bash scripts/ensure-tools.sh start
+	@# node with tsx loaded in-process (not the tsx wrapper), so Ctrl-C reaches start.ts once
+	@node --import tsx scripts/start.ts
+
+test: ## install/build what is missing, type-check, then run jest against fresh test servers
+	@bash scripts/ensure-tools.sh test
+	$(BIN)/tsc --noEmit -p tsconfig.json
+	$(BIN)/eslint --max-warnings 0 .
+	$(BIN)/jest $(JEST_ARGS)
+
+tools: ## install npm packages and build every local server (temporal, ferretdb, mailpit, tctl)
+	@bash scripts/ensure-tools.sh all
+
+typecheck: ## tsc --noEmit
+	@bash scripts/ensure-tools.sh npm
+	$(BIN)/tsc --noEmit -p tsconfig.json
+
+lint: ## eslint: no floating promises; no Node built-ins or I/O in workflow code
+	@bash scripts/ensure-tools.sh npm
+	$(BIN)/eslint --max-warnings 0 .
+
+bench: ## webhook benchmark, as ratios against baselines measured in the same run
+	@bash scripts/ensure-tools.sh test
+	@node --import tsx bench/webhook.ts
+
+build: ## compile TypeScript to dist/
+	@bash scripts/ensure-tools.sh npm
+	$(BIN)/tsc -p tsconfig.json
+
+clean: ## delete local data (.data/, .test-data/) and dist/; keeps .tools/
+	@if [ -f .data/pids.json ] && node -e 'process.kill(require("./.data/pids.json").owner, 0)' 2>/dev/null; then \
+	  echo "make start is running; stop it before make clean" >&2; exit 1; fi
+	rm -rf .data .test-data dist

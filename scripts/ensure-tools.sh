@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Installs what `make test` / `make start` need and nothing else: npm packages (npm ci) and the
+# local servers built from source with Go into the git-ignored .tools/bin.
+# Idempotent: each tool carries a stamp with the version (or source hash) it was built from, and
+# a matching binary is reused. Built binaries are also kept in a per-user cache so a fresh clone on
+# the same machine (CI) copies them instead of relinking a 250 MB Temporal binary.
+#
+# usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|ferretdb|mailpit|tctl ...]
+#   test  = npm temporal ferretdb tctl(optional)      (default)
+#   start = npm temporal ferretdb mailpit(optional)
+#   all   = everything
+# env:    TEMPORAL_BIN=/path/to/temporal  use that binary instead of building one
+#         CALLS_API_TOOLS_CACHE=DIR       per-user binary cache (default ~/.cache/calls-api/tools)
+set -euo pipefail
+
+# ---- pinned versions -------------------------------------------------------------------------
+TEMPORAL_CLI_VERSION=v1.5.1 # bundles the dev server (Temporal 1.29) and the Web UI
+MAILPIT_VERSION=v1.33.1
+TCTL_VERSION=v1.18.4
+# FerretDB is pinned in tools/ferretdb/go.mod (v1.24.2); its stamp is the hash of that module.
+
+TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal
+MAILPIT_PKG=github.com/axllent/mailpit
+TCTL_PKG=github.com/temporalio/tctl/cmd/tctl
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/bin"
+STAMPS="$TOOLS/stamps"
+LOGS="$TOOLS/logs"
+CACHE="${CALLS_API_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/calls-api/tools}"
+
+say() { printf 'ensure-tools: %s\n' "$*"; }
+die() { printf 'ensure-tools: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Runs a build/install command with its output in a log; on failure prints the exact command and
+# the end of the log. Returns the command's status so optional tools can carry on.
+run_logged() {
+  local log="$1"; shift
+  local started=$SECONDS rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  if ((rc == 0)); then
+    say "  done in $((SECONDS - started))s"
+    return 0
+  fi
+  printf 'ensure-tools: command failed (exit %s): %s\n' "$rc" "$*" >&2
+  printf 'ensure-tools: last lines of %s:\n' "$log" >&2
+  tail -n 25 "$log" | sed 's/^/    /' >&2
+  return "$rc"
+}
+
+stamp_of() { cat "$STAMPS/$1" 2>/dev/null || true; }
+write_stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
+
+# Copies a cached binary in (hard link when on the same file system).
+from_cache() {
+  local name="$1" key="$2" cached="$CACHE/$1-$2"
+  [[ -x "$cached" ]] || return 1
+  ln -f "$cached" "$BIN/$name" 2>/dev/null || cp -f "$cached" "$BIN/$name"
+  write_stamp "$name" "$key"
+  say "$name $key: copied from $CACHE"
+}
+
+to_cache() {
+  local name="$1" key="$2"
+  mkdir -p "$CACHE" 2>/dev/null || return 0
+  cp -f "$BIN/$name" "$CACHE/.$name-$key.tmp" 2>/dev/null \
+    && mv -f "$CACHE/.$name-$key.tmp" "$CACHE/$name-$key" || true
+}
+
+have_current() {
+  local name="$1" key="$2"
+  [[ -x "$BIN/$name" && "$(stamp_of "$name")" == "$key" ]]
+}
+
+need_go() {
+  command -v go >/dev/null 2>&1 || die "Go is not on PATH; install Go >= 1.24 (https://go.dev/dl) to build the local servers"
+}
+
+# go install PKG@VERSION into a scratch dir, then move the binary into .tools/bin.
+go_install_tool() {
+  local name="$1" pkg="$2" version="$3"
+  if have_current "$name" "$version"; then say "$name $version: up to date"; return 0; fi
+  from_cache "$name" "$version" && return 0
+  need_go
+  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
+  say "$name $version: building with go install (first time takes minutes) ..."
+  if ! run_logged "$LOGS/$name.log" env GOBIN="$tmp" go install "$pkg@$version"; then
+    rm -rf "$tmp"; return 1
+  fi
+  mv -f "$tmp/$name" "$BIN/$name"
+  rm -rf "$tmp"
+  write_stamp "$name" "$version"
+  to_cache "$name" "$version"
+}
+
+tree_matches_lock() {
+  (cd "$ROOT" && node -e '
+    const lock = require("./package-lock.json").packages || {};
+    const tree = require("./node_modules/.package-lock.json").packages || {};
+    const same = (a, b) => a && b && a.version === b.version;
+    const ok =
+      Object.entries(lock).every(([k, v]) => !k || (tree[k] ? same(tree[k], v) : v.optional)) &&
+      Object.entries(tree).every(([k, v]) => same(lock[k], v));
+    process.exit(ok ? 0 : 1);
+  ' 2>/dev/null)
+}
+
+ensure_npm() {
+  command -v node >/dev/null 2>&1 || die "node is not on PATH; install Node.js 20"
+  local major; major="$(node -p 'process.versions.node.split(".")[0]')"
+  (( major >= 20 )) || die "Node.js >= 20 required, found $(node --version)"
+  local key; key="npm-$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)"
+  if [[ -d "$ROOT/node_modules" ]]; then
+    if [[ "$(stamp_of npm)" == "$key" ]]; then say "npm packages: up to date"; return 0; fi
+    # The lock changed, or node_modules predates this script. When npm's own record of the tree
+    # (node_modules/.package-lock.json) already matches the lock, e.g. right after an
+    # `npm install x`, keep it: npm ci would wipe node_modules under anyone using it.
+    if tree_matches_lock; then
+      write_stamp npm "$key"; say "npm packages: node_modules already matches package-lock.json"; return 0
+    fi
+  fi
+  say "npm packages: npm ci ..."
+  (cd "$ROOT" && run_logged "$LOGS/npm-ci.log" npm ci --no-audit --no-fund) \
+    || die "npm ci failed (command: cd $ROOT && npm ci --no-audit --no-fund)"
+  write_stamp npm "$key"
+}
+
+ensure_temporal() {
+  if [[ -n "${TEMPORAL_BIN:-}" ]]; then
+    [[ -x "$TEMPORAL_BIN" ]] || die "TEMPORAL_BIN=$TEMPORAL_BIN is not an executable file"
+    say "temporal: using TEMPORAL_BIN=$TEMPORAL_BIN"
+    return 0
+  fi
+  go_install_tool temporal "$TEMPORAL_PKG" "$TEMPORAL_CLI_VERSION" \
+    || die "could not build temporal (command: GOBIN=$BIN go install $TEMPORAL_PKG@$TEMPORAL_CLI_VERSION)"
+}
+
+ensure_ferretdb() {
+  local src="$ROOT/tools/ferretdb"
+  local key; key="src-$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)"
+  if have_current ferretdb "$key"; then say "ferretdb $key: up to date"; return 0; fi
+  from_cache ferretdb "$key" && return 0
+  need_go
+  say "ferretdb $key: building tools/ferretdb ..."
+  (cd "$src" && run_logged "$LOGS/ferretdb.log" go build -buildvcs=false -o "$BIN/.ferretdb.tmp" .) \
+    || die "could not build ferretdb (command: cd tools/ferretdb && go build -o ../../.tools/bin/ferretdb .)"
+  mv -f "$BIN/.ferretdb.tmp" "$BIN/ferretdb"
+  write_stamp ferretdb "$key"
+  to_cache ferretdb "$key"
+}
+
+# Optional tools warn instead of failing: nothing in `make test`/`make start` depends on them
+# existing (tests that need tctl skip without TCTL_PATH; start runs without a mail UI).
+# A failure is remembered per version so every run does not retry and repeat the warning.
+ensure_optional() {
+  local name="$1" pkg="$2" version="$3"
+  if [[ "$(stamp_of "$name.failed")" == "$version" && ! -x "$BIN/$name" ]]; then
+    say "$name $version: unavailable (build failed before, see $LOGS/$name.log; rm $STAMPS/$name.failed to retry)"
+    return 0
+  fi
+  if go_install_tool "$name" "$pkg" "$version"; then
+    rm -f "$STAMPS/$name.failed"
+  else
+    say "WARNING: $name $version could not be built; continuing without it (log: $LOGS/$name.log)"
+    rm -f "$BIN/$name" "$STAMPS/$name"
+    write_stamp "$name.failed" "$version"
+  fi
+}
+
+main() {
+  local targets=()
+  [[ $# -eq 0 ]] && set -- test
+  for arg in "$@"; do
+    case "$arg" in
+      test) targets+=(npm temporal ferretdb tctl) ;;
+      start) targets+=(npm temporal ferretdb mailpit) ;;
+      all) targets+=(npm temporal ferretdb mailpit tctl) ;;
+      npm | temporal | ferretdb | mailpit | tctl) targets+=("$arg") ;;
+      -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, mailpit, tctl)" ;;
+    esac
+  done
+
+  mkdir -p "$BIN" "$STAMPS" "$LOGS"
+  # One builder at a time: `make test` and `make start` may run side by side in one tree.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$TOOLS/.lock"
+    if ! flock -n 9; then
+      say "waiting for another ensure-tools run to finish ..."
+      flock 9
+    fi
+  fi
+  rm -rf "$TOOLS"/build.* "$BIN/.ferretdb.tmp"
+
+  local done=" "
+  for t in "${targets[@]}"; do
+    [[ "$done" == *" $t "* ]] && continue
+    done+="$t "
+    case "$t" in
+      npm) ensure_npm ;;
+      temporal) ensure_temporal ;;
+      ferretdb) ensure_ferretdb ;;
+      mailpit) ensure_optional mailpit "$MAILPIT_PKG" "$MAILPIT_VERSION" ;;
+      tctl) ensure_optional tctl "$TCTL_PKG" "$TCTL_VERSION" ;;
+    esac
+  done
+}
+
+main "$@"
