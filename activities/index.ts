@@ -3,14 +3,27 @@
 import type { Collections } from '../src/store/db';
 import { createCallActivities } from './calls';
 import { createContactActivities } from './contacts';
+import { createEmailActivities, type Mailer } from './email';
+import { createFollowUpActivities } from './followUps';
 
 export interface ActivityDeps {
   col: Collections;
+  /** SMTP transport for the thank-you email (nodemailer). Without it the email is recorded as skipped. */
+  mailer?: Mailer;
+  /** From address of the emails. */
+  smtpFrom?: string;
+  /** HTTP client for the platforms' outbound-call APIs; the global fetch by default. */
+  fetch?: typeof fetch;
+  /** Timeout of one outbound-call request. */
+  dialTimeoutMs?: number;
 }
 
 export const createActivities = (deps: ActivityDeps) => ({
   ...createCallActivities(deps),
   ...createContactActivities(deps),
+  ...createEmailActivities(deps),
+  ...createFollowUpActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { Mailer };

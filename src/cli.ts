@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { PROVIDERS, type Provider } from './domain/events';
 import { ConfigError, loadConfig } from './config';
 import { connectStore, type Store } from './store/db';
+import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
   addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
 } from './store/organizations';
@@ -22,6 +23,13 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
                                           store the webhook signing secret of a platform
                                           (P: ${PROVIDERS.join(', ')}); requests must then be signed
   secret remove --org ORG_ID --provider P  stop requiring signatures from that platform
+  outbound set --org ORG_ID --provider retell|vapi|bland --api-key KEY [--base-url URL]
+             [--from-number +1...] [--agent-id ID] [--phone-number-id ID] [--task TEXT]
+                                          the platform API that places follow-up calls for the
+                                          organization (agent id: Retell agent, Vapi assistant,
+                                          Bland pathway; phone number id: Vapi only)
+  outbound show --org ORG_ID              the organization's dialer (the API key is not shown)
+  outbound remove --org ORG_ID            no dialer: follow-ups are recorded as due for a person
   dev-provision                           the development organization (org_dev) and its key:
                                           DEV_API_KEY if set, else the key kept in DEV_API_KEY_FILE
 
@@ -42,6 +50,8 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       name: { type: 'string' }, id: { type: 'string' }, org: { type: 'string' }, label: { type: 'string' },
       provider: { type: 'string' }, secret: { type: 'string' }, mode: { type: 'string' }, header: { type: 'string' },
       'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
+      'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
+      'phone-number-id': { type: 'string' }, task: { type: 'string' },
     },
   });
   const [noun, verb, arg] = positionals;
@@ -85,6 +95,36 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     case 'secret remove': {
       const ok = await removeProviderSecret(col, need(values.org, 'org'), need(values.provider, 'provider') as Provider);
       console.log(ok ? 'removed' : 'there was no secret');
+      return;
+    }
+    case 'outbound set': {
+      const orgId = need(values.org, 'org');
+      const provider = need(values.provider, 'provider') as OutboundProvider;
+      if (!OUTBOUND_PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${OUTBOUND_PROVIDERS.join(', ')}`);
+      const baseUrl = values['base-url'] ?? DEFAULT_BASE_URLS[provider];
+      if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
+      if (provider === 'vapi' && (!values['phone-number-id'] || !values['agent-id'])) throw new UsageError('Vapi needs --phone-number-id and --agent-id (the assistant)');
+      await setOutboundDialer(col, {
+        orgId, provider, baseUrl: baseUrl.replace(/\/+$/, ''), apiKey: need(values['api-key'], 'api-key'),
+        fromNumber: values['from-number'], agentId: values['agent-id'], phoneNumberId: values['phone-number-id'], task: values.task,
+      });
+      console.log(`follow-up calls of ${orgId} will be placed with ${provider} at ${baseUrl} (API key stored, not shown)`);
+      return;
+    }
+    case 'outbound show': {
+      const orgId = need(values.org, 'org');
+      const d = await getOutboundDialer(col, orgId);
+      if (!d) {
+        console.log(`no outbound dialer for ${orgId}: follow-ups are recorded as due for a person`);
+        return;
+      }
+      const { apiKey, _id, ...shown } = d;
+      console.log(JSON.stringify({ ...shown, apiKey: apiKey ? '(set)' : '(missing)' }, null, 2));
+      return;
+    }
+    case 'outbound remove': {
+      const orgId = need(values.org, 'org');
+      console.log((await removeOutboundDialer(col, orgId)) ? `removed the outbound dialer of ${orgId}` : `${orgId} had no outbound dialer`);
       return;
     }
     case 'dev-provision': {

@@ -57,6 +57,12 @@ const schema = z.object({
   FOLLOW_UP_DELAY: duration('2h'),
   FOLLOW_UP_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(20).default(3),
   FOLLOW_UP_ON_BUSY: bool(true),
+  /** How long a placed (or due) follow-up call may take to report its result before a person is asked to look. */
+  FOLLOW_UP_RESULT_WAIT: duration('24h'),
+  /** Tries of the dialer activity (platform API down, 429/503) before the attempt is handed to a person. */
+  FOLLOW_UP_DIAL_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
+  /** HTTP timeout of one request to a platform's outbound-call API. */
+  FOLLOW_UP_DIAL_TIMEOUT: duration('15s'),
 
   SMTP_HOST: z.string().default('127.0.0.1'),
   SMTP_PORT: port(1025),
@@ -64,6 +70,10 @@ const schema = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   SMTP_FROM: z.string().default('Calls <calls@localhost>'),
+  /** Connection and socket timeout of one SMTP attempt. */
+  SMTP_TIMEOUT: duration('10s'),
+  /** Tries of the thank-you email (SMTP down) before the call record says it failed. */
+  EMAIL_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
 
   DEV_API_KEY: z.string().optional(),
   /** Where `dev-provision` keeps a generated development key when DEV_API_KEY is not set. */
@@ -78,7 +88,8 @@ export interface Config {
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   workflow: WorkflowSettings;
-  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutMs: number };
+  dialer: { timeoutMs: number };
   dev: { apiKey?: string; apiKeyFile: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -91,6 +102,10 @@ export interface WorkflowSettings {
   followUpDelayMs: number;
   followUpMaxAttempts: number;
   followUpOn: Outcome[];
+  /** Optional so workflows started before these settings existed keep working; the workflow has defaults. */
+  followUpResultWaitMs?: number;
+  followUpDialMaxTries?: number;
+  emailMaxTries?: number;
 }
 
 export class ConfigError extends Error {}
@@ -125,8 +140,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       followUpDelayMs: e.FOLLOW_UP_DELAY,
       followUpMaxAttempts: e.FOLLOW_UP_MAX_ATTEMPTS,
       followUpOn: e.FOLLOW_UP_ON_BUSY ? ['no-answer', 'busy'] : ['no-answer'],
+      followUpResultWaitMs: e.FOLLOW_UP_RESULT_WAIT,
+      followUpDialMaxTries: e.FOLLOW_UP_DIAL_MAX_TRIES,
+      emailMaxTries: e.EMAIL_MAX_TRIES,
     },
-    smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD, from: e.SMTP_FROM },
+    smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD, from: e.SMTP_FROM, timeoutMs: e.SMTP_TIMEOUT },
+    dialer: { timeoutMs: e.FOLLOW_UP_DIAL_TIMEOUT },
     dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
     logLevel: e.LOG_LEVEL,
   };

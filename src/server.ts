@@ -4,6 +4,7 @@ import { createApp } from './http/app';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
 import { connectTemporal, createSignaler } from './temporal/client';
+import { createCallControl } from './temporal/control';
 
 async function main() {
   const config = loadConfig();
@@ -14,6 +15,7 @@ async function main() {
   const app = createApp({
     col: store.col,
     signaler,
+    control: createCallControl(client),
     logger,
     pingDb: async () => {
       await store.db.command({ ping: 1 });

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
 import { createWorker } from './temporal/worker';
+import { createSmtpMailer } from '../activities/email';
 
 async function main() {
   const config = loadConfig();
@@ -12,9 +13,14 @@ async function main() {
     address: config.temporal.address,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { col: store.col },
+    deps: {
+      col: store.col,
+      mailer: createSmtpMailer(config.smtp),
+      smtpFrom: config.smtp.from,
+      dialTimeoutMs: config.dialer.timeoutMs,
+    },
   });
-  logger.info('worker running', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address });
+  logger.info('worker running', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, smtp: `${config.smtp.host}:${config.smtp.port}` });
   // Worker.run resolves after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();
   await Promise.allSettled([connection.close(), store.close()]);

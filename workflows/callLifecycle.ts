@@ -1,9 +1,13 @@
 // One durable workflow per call: applies each event to the pure reducer, persists the call,
-// and runs the effects its transitions demand as activities. Deterministic: no Node imports,
-// activity *types* only.
+// and runs the effects its transitions demand as activities: the contact count, the thank-you
+// email of a completed call, and the follow-up plan of an unanswered one (durable timers that
+// people can steer with signals). Deterministic: no Node imports, activity *types* only.
 import {
+  ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -17,11 +21,20 @@ import type { CallEvent, Outcome } from '../src/domain/events';
 import { type CallState, describe, initialState, isTerminal, reduce } from '../src/domain/lifecycle';
 import { type Effect, effectsFor } from '../src/domain/effects';
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
+import {
+  type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
+  applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isAnswered, isPlacementDue, isSettled,
+  nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
+} from '../src/domain/followUp';
 import { SA } from '../src/temporal/searchAttributes';
-import { type CallView, type CallWorkflowInput, callEvent, getState } from './messages';
+import {
+  type CallView, type CallWorkflowInput, type EmailView, callEvent, cancelFollowUp, followUpResult, getState, retryNow, scheduleFollowUp,
+  workflowIdFor,
+} from './messages';
 
 /** Continue as new well before Temporal's history limits, carrying state and unapplied events. */
 const MAX_HISTORY_EVENTS = 5_000;
+const DEFAULT_RESULT_WAIT_MS = 24 * 60 * 60 * 1000;
 
 export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<CallState, 'owners'>> {
   const { orgId, callId, provider, settings } = input;
@@ -29,17 +42,57 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     startToCloseTimeout: settings.activityTimeoutMs,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidContact'] },
   });
+  const mail = proxyActivities<Activities>({
+    startToCloseTimeout: settings.activityTimeoutMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: settings.emailMaxTries ?? 5, nonRetryableErrorTypes: ['NoEmailAddress', 'NoMailer'] },
+  });
+  const dialer = proxyActivities<Activities>({
+    startToCloseTimeout: settings.activityTimeoutMs,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: settings.followUpDialMaxTries ?? 5 },
+  });
+  const planOpts: PlanOptions = {
+    delayMs: settings.followUpDelayMs,
+    maxAttempts: settings.followUpMaxAttempts,
+    resultWaitMs: settings.followUpResultWaitMs ?? DEFAULT_RESULT_WAIT_MS,
+  };
 
-  const pending: CallEvent[] = [...(input.carried?.pending ?? [])];
+  const carried = input.carried;
+  const pending: CallEvent[] = [...(carried?.pending ?? [])];
+  const commands: FollowUpCommand[] = [...(carried?.commands ?? [])];
+  let followUp: FollowUpPlan | undefined = carried?.followUp;
+  let email: EmailView | undefined = carried?.email;
+  let reportedResult: string | undefined = carried?.reportedResult;
+  let lastCommand: CallView['lastCommand'];
   let waitingFor = 'the first event';
-  let state: CallState = input.carried?.state ?? initialState(orgId, callId, provider);
+  let state: CallState = carried?.state ?? initialState(orgId, callId, provider);
+  let lastPublished = '';
 
   setHandler(callEvent, (event) => {
     pending.push(event);
   });
-  setHandler(getState, (): CallView => ({ state: view(state), waitingFor }));
+  setHandler(retryNow, (i) => {
+    commands.push({ type: 'retryNow', by: i?.by, reason: i?.reason });
+  });
+  setHandler(cancelFollowUp, (i) => {
+    commands.push(typeof i === 'string' ? { type: 'cancel', reason: i } : { type: 'cancel', reason: i?.reason ?? '', by: i?.by });
+  });
+  setHandler(scheduleFollowUp, (i) => {
+    const by = typeof i === 'object' && i !== null ? i.by : undefined;
+    const reason = typeof i === 'object' && i !== null ? i.reason : undefined;
+    commands.push({ type: 'schedule', at: resolveScheduleTime(i, Date.now()), by, reason });
+  });
+  setHandler(followUpResult, (r) => {
+    commands.push({ type: 'result', attempt: r.attempt, callId: r.callId, status: r.status, outcome: r.outcome, answered: r.answered });
+  });
+  setHandler(getState, (): CallView => ({
+    state: view(state),
+    waitingFor,
+    followUp: followUp && { ...followUp, summary: describePlan(followUp) },
+    email,
+    lastCommand,
+  }));
 
-  if (!input.carried) {
+  if (!carried) {
     // A late webhook can start a new run for a call whose earlier run already closed: resume
     // from what that run stored, so replayed events are recognised as duplicates.
     const stored = await acts.loadCall({ orgId, callId });
@@ -48,6 +101,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
   let terminalAt: number | undefined = isTerminal(state.status) ? Date.now() : undefined;
   let lastEventAt = Date.now();
+  /** The call itself needs nothing more: recording in (or waited out), or it went idle. */
+  let callSettled = false;
 
   for (;;) {
     while (pending.length > 0) {
@@ -58,45 +113,73 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         log.info('duplicate event ignored', { eventId: event.eventId });
         continue;
       }
-      state = await withContact(next);
+      state = withFollowUpLink(await withContact(next));
       lastEventAt = Date.now();
       await acts.saveCall(state, workflowInfo().workflowId);
       for (const effect of effectsFor(prev, state, { followUpOn: settings.followUpOn as Outcome[] })) {
         await runEffect(effect, state);
       }
       if (isTerminal(state.status) && terminalAt === undefined) terminalAt = Date.now();
-      publish(state);
+      if (state.status === 'completed' && followUp?.status === 'scheduled') {
+        // A late `completed` for a call we had taken as unanswered: nobody needs calling back.
+        commands.unshift({ type: 'cancel', reason: 'the call completed after all', by: 'workflow' });
+      }
+      publish();
     }
+
+    while (commands.length > 0) await runCommand(commands.shift()!);
+    if (isPlacementDue(followUp, Date.now())) {
+      await placeAttempt();
+      continue; // signals may have arrived while the call was being placed
+    }
+    if (followUp) {
+      const expired = expireWait(followUp, Date.now());
+      if (expired !== followUp) await savePlan(expired);
+    }
+    await reportToOriginal();
 
     if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof callLifecycle>({ ...input, carried: { state, pending: [...pending] } });
+      await continueAsNew<typeof callLifecycle>({
+        ...input,
+        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult },
+      });
     }
 
-    const done = () => isTerminal(state.status) && recordingSettled(state);
-    if (done()) break;
-
-    // Wait for the next event, the recording, or the end of the patience for either.
-    let timeoutMs: number;
-    if (terminalAt !== undefined) {
-      waitingFor = 'the recording';
-      timeoutMs = Math.max(0, terminalAt + settings.recordingWaitMs - Date.now());
-    } else {
-      waitingFor = 'the call to end';
-      timeoutMs = Math.max(0, lastEventAt + settings.idleTimeoutMs - Date.now());
-    }
-    const gotEvent = await condition(() => pending.length > 0, timeoutMs);
-    if (!gotEvent) {
+    const now = Date.now();
+    const callDeadline = terminalAt !== undefined ? terminalAt + settings.recordingWaitMs : lastEventAt + settings.idleTimeoutMs;
+    if (!callSettled && !(isTerminal(state.status) && recordingSettled(state)) && now >= callDeadline) {
       log.info(terminalAt !== undefined ? 'recording did not arrive in time' : 'call went idle', { status: state.status });
-      break;
+      callSettled = true;
     }
+    const callDone = callSettled || (isTerminal(state.status) && recordingSettled(state));
+    if (callDone && isSettled(followUp, now) && pending.length === 0 && commands.length === 0) break;
+
+    // Wait for the next event or signal, the recording, the follow-up's time, or the end of patience.
+    const wakeAts = [callDone ? undefined : callDeadline, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
+    waitingFor = describeWait(callDone);
+    publish();
+    const got = () => pending.length > 0 || commands.length > 0;
+    if (wakeAts.length === 0) await condition(got);
+    else await condition(got, Math.min(...wakeAts) - now);
   }
 
   waitingFor = 'nothing (closed)';
-  publish(state);
+  publish();
   return view(state);
 
   function recordingSettled(s: CallState): boolean {
     return s.recordingReady || s.recordingUrl !== undefined || s.status === 'failed';
+  }
+
+  function describeWait(callDone: boolean): string {
+    const parts: string[] = [];
+    if (!callDone) parts.push(terminalAt !== undefined ? 'the recording' : 'the call to end');
+    if (followUp && !isSettled(followUp, Date.now())) {
+      if (followUp.status === 'scheduled') parts.push(`follow-up attempt ${followUp.attempt} of ${followUp.maxAttempts} at ${followUp.nextFollowUpAt}`);
+      else if (followUp.status === 'placed') parts.push(`the result of follow-up attempt ${followUp.attempt} (until ${followUp.awaitingUntil})`);
+      else if (followUp.status === 'due') parts.push(`a person to place follow-up attempt ${followUp.attempt}, or retryNow (until ${followUp.awaitingUntil})`);
+    }
+    return parts.join('; ') || 'nothing';
   }
 
   async function withContact(s: CallState): Promise<CallState> {
@@ -124,35 +207,145 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         });
         return;
       case 'sendThankYou':
-      case 'scheduleFollowUp':
-        // Follow-through effects are added with the email and follow-up activities.
-        log.info('effect not handled by this workflow version', { effect });
+        // Once per run; the activity's claim in MongoDB makes it once per call across runs too.
+        // Awaited, not run alongside the next event: both write the call record, and a
+        // concurrent write to one document can be lost on the local MongoDB stand-in. The wait
+        // is bounded by EMAIL_MAX_TRIES.
+        if (email === undefined) {
+          email = { status: 'sending' };
+          await sendThankYou(s);
+        }
         return;
+      case 'scheduleFollowUp': {
+        const link = followUpLinkOf(s);
+        if (link) {
+          // A follow-up call does not plan follow-ups of its own: it reports to the call it follows up.
+          log.info('unanswered follow-up call; the original call decides on the next attempt', { original: link.originalCallId, attempt: link.attempt });
+          return;
+        }
+        if (followUp) return;
+        await savePlan(startPlan(s.outcome, planOpts, Date.now()));
+        log.info('follow-up planned', { summary: describePlan(followUp!) });
+        return;
+      }
     }
+  }
+
+  async function sendThankYou(s: CallState): Promise<void> {
+    const agentName = typeof s.metadata?.agentName === 'string' ? s.metadata.agentName : undefined;
+    try {
+      const r = await mail.sendThankYouEmail({
+        orgId, callId, contactId: s.contactId, agentId: s.agentId, agentName,
+        callDate: s.startedAt ?? s.answeredAt ?? s.endedAt, durationSec: s.durationSec,
+      });
+      email = { status: 'sent', messageId: r.messageId };
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      if (type === 'NoEmailAddress' || type === 'NoMailer') {
+        email = { status: 'skipped', reason: message };
+      } else {
+        // Out of tries (SMTP down): say so on the call record; the workflow carries on.
+        email = { status: 'failed', reason: `gave up after ${settings.emailMaxTries ?? 5} tries: ${message}` };
+        await acts.recordEmailFailure({ orgId, callId, reason: email.reason! });
+      }
+      log.warn('thank-you email not sent', { email });
+    }
+    publish();
+  }
+
+  async function runCommand(cmd: FollowUpCommand): Promise<void> {
+    const r = applyCommand(followUp, cmd, { now: Date.now(), opts: planOpts, callEnded: isTerminal(state.status) });
+    lastCommand = { type: cmd.type, applied: r.applied, note: r.note, at: new Date().toISOString() };
+    log.info(r.applied ? 'follow-up command applied' : 'follow-up command not applied', { command: cmd.type, note: r.note });
+    if (r.applied && r.plan) await savePlan(r.plan);
+    else publish();
+  }
+
+  async function placeAttempt(): Promise<void> {
+    await savePlan(beginPlacing(followUp!, Date.now()));
+    const plan = followUp!;
+    const inbound = state.direction === 'inbound';
+    let placement: Placement;
+    try {
+      placement = await dialer.placeFollowUpCall({
+        orgId, originalCallId: callId, attempt: plan.attempt, contactId: state.contactId,
+        to: contactPhone(state), from: inbound ? state.to : state.from, agentId: state.agentId,
+      });
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      placement = { kind: 'due', reason: `the dialer failed after ${settings.followUpDialMaxTries ?? 5} tries (${message}); call by hand or send retryNow` };
+    }
+    await savePlan(applyPlacement(followUp!, placement, Date.now(), planOpts));
+    log.info('follow-up attempt', { summary: describePlan(followUp!) });
+  }
+
+  /** Records the plan on the call record, in search attributes and in the UI's details. */
+  async function savePlan(plan: FollowUpPlan): Promise<void> {
+    followUp = plan;
+    publish();
+    await acts.recordFollowUp({ orgId, callId, plan, contactId: state.contactId, to: contactPhone(state) });
+  }
+
+  /** A follow-up call tells the call it follows up how it ended, so that one can stop or go on. */
+  async function reportToOriginal(): Promise<void> {
+    const link = followUpLinkOf(state);
+    if (!link || !isTerminal(state.status)) return;
+    const key = `${state.status}|${state.outcome ?? ''}`;
+    if (reportedResult === key) return;
+    reportedResult = key;
+    try {
+      await getExternalWorkflowHandle(workflowIdFor(orgId, link.originalCallId)).signal(followUpResult, {
+        attempt: link.attempt, callId, status: state.status, outcome: state.outcome, answered: isAnswered(state),
+      });
+      log.info('reported to the original call', { original: link.originalCallId, attempt: link.attempt, answered: isAnswered(state) });
+    } catch (err) {
+      // The original's workflow closed (canceled, exhausted, or waited out): its record keeps the plan.
+      log.warn('could not report to the original call', { original: link.originalCallId, error: String(err) });
+    }
+  }
+
+  /** Mirrors the state where people look: search attributes and the UI's current details. */
+  function publish(): void {
+    const s = state;
+    const updates: SearchAttributeUpdatePair[] = [
+      { key: SA.callStatus, value: s.status },
+      { key: SA.callOutcome, value: s.outcome ?? null },
+      { key: SA.contactId, value: s.contactId ?? null },
+    ];
+    const next = followUp?.status === 'scheduled' && followUp.nextFollowUpAt ? new Date(followUp.nextFollowUpAt) : null;
+    updates.push({ key: SA.nextFollowUpAt, value: next }, { key: SA.followUpAttempt, value: followUp && followUp.attempt > 0 ? followUp.attempt : null });
+    const text = details();
+    const key = JSON.stringify(updates) + text;
+    if (key === lastPublished) return; // every upsert is a history event: skip repeats
+    lastPublished = key;
+    upsertSearchAttributes(updates);
+    setCurrentDetails(text);
+  }
+
+  function details(): string {
+    const s = state;
+    const lines = [`**${describe(s)}**`];
+    if (s.from || s.to) lines.push(`from ${s.from ?? '?'} to ${s.to ?? '?'}`);
+    if (s.endedReason) lines.push(`ended: ${s.endedReason}`);
+    if (s.recordingUrl) lines.push(`recording: ${s.recordingUrl}`);
+    if (s.followUpOf) lines.push(`follow-up attempt ${s.followUpOf.attempt} of call ${s.followUpOf.originalCallId}`);
+    if (followUp) {
+      lines.push(`**${describePlan(followUp)}**`);
+      const recent = followUp.history.slice(-3).map((h) => `${h.at} ${h.event}${h.attempt ? ` #${h.attempt}` : ''}${h.by ? ` by ${h.by}` : ''}${h.detail ? `: ${h.detail}` : ''}`);
+      if (recent.length) lines.push(recent.join('\n\n'));
+    }
+    if (lastCommand) lines.push(`last command: ${lastCommand.type} ${lastCommand.applied ? 'applied' : 'not applied'}: ${lastCommand.note}`);
+    if (email) lines.push(`thank-you email: ${email.status}${email.reason ? ` (${email.reason})` : ''}`);
+    lines.push(`waiting for: ${waitingFor}`);
+    lines.push(`events: ${s.eventCount}`);
+    return lines.join('\n\n');
   }
 }
 
 function view(s: CallState): Omit<CallState, 'owners'> {
   const { owners, ...rest } = s;
   return rest;
-}
-
-/** Mirrors the state where people look: search attributes and the UI's current details. */
-function publish(s: CallState): void {
-  const updates: SearchAttributeUpdatePair[] = [
-    { key: SA.callStatus, value: s.status },
-    { key: SA.callOutcome, value: s.outcome ?? null },
-    { key: SA.contactId, value: s.contactId ?? null },
-  ];
-  upsertSearchAttributes(updates);
-  setCurrentDetails(details(s));
-}
-
-function details(s: CallState): string {
-  const lines = [`**${describe(s)}**`];
-  if (s.from || s.to) lines.push(`from ${s.from ?? '?'} to ${s.to ?? '?'}`);
-  if (s.endedReason) lines.push(`ended: ${s.endedReason}`);
-  if (s.recordingUrl) lines.push(`recording: ${s.recordingUrl}`);
-  lines.push(`events: ${s.eventCount}`);
-  return lines.join('\n\n');
 }

@@ -1,8 +1,9 @@
 // Signals, queries and names shared by the workflow and every client (receiver, CLI, tests).
 // Imports nothing from Node, so the workflow bundle can include it.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CallEvent, Provider } from '../src/domain/events';
+import type { CallEvent, Outcome, Provider } from '../src/domain/events';
 import type { CallState } from '../src/domain/lifecycle';
+import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
 import type { WorkflowSettings } from '../src/config';
 
 export const WORKFLOW_TYPE = 'callLifecycle';
@@ -17,7 +18,69 @@ export interface CallView {
   state: Omit<CallState, 'owners'>;
   /** What the workflow waits for next, in words. */
   waitingFor: string;
+  /** The follow-up plan of an unanswered call, if it has one. */
+  followUp?: FollowUpView;
+  /** The post-call thank-you email, once the workflow dealt with it. */
+  email?: EmailView;
+  /** What the last follow-up signal did (or why it did nothing). */
+  lastCommand?: { type: FollowUpCommand['type']; applied: boolean; note: string; at: string };
 }
+
+export interface FollowUpView extends FollowUpPlan {
+  /** "follow-up attempt 1 of 3 scheduled for ..." */
+  summary: string;
+}
+
+export interface EmailView {
+  status: 'sending' | 'sent' | 'skipped' | 'failed';
+  reason?: string;
+  messageId?: string;
+}
+
+// ---- manual control of follow-ups (temporal / tctl CLI, HTTP routes) --------------------------
+// Every input is optional or a small JSON object, so the CLIs can send them as they are:
+//   temporal workflow signal --workflow-id 'call:ORG:CALL' --name retryNow
+//   temporal workflow signal --workflow-id 'call:ORG:CALL' --name cancelFollowUp --input '{"reason":"asked not to be called"}'
+//   temporal workflow signal --workflow-id 'call:ORG:CALL' --name scheduleFollowUp --input '{"at":"2025-01-16T09:00:00Z"}'
+
+export interface RetryNowInput {
+  reason?: string;
+  /** Who asked (shown in the follow-up history). */
+  by?: string;
+}
+export interface CancelFollowUpInput {
+  reason: string;
+  by?: string;
+}
+export interface ScheduleFollowUpInput {
+  /** ISO-8601 date and time. Either this or `in`. */
+  at?: string;
+  /** A delay from now: `30m`, `2h`, `1d`. */
+  in?: string;
+  reason?: string;
+  by?: string;
+}
+
+/** Skip the wait and place the follow-up call now (or, after a due attempt, try the dialer again). */
+export const retryNow = defineSignal<[input?: RetryNowInput | null]>('retryNow');
+/** Stop following up; a string is taken as the reason. */
+export const cancelFollowUp = defineSignal<[input?: CancelFollowUpInput | string | null]>('cancelFollowUp');
+/** Place the follow-up at a given time instead (or plan one for an ended call that had none). */
+export const scheduleFollowUp = defineSignal<[input: ScheduleFollowUpInput | string]>('scheduleFollowUp');
+
+/** Sent by a follow-up call's own workflow to the original call's workflow when it ended. */
+export interface FollowUpResultInput {
+  attempt: number;
+  callId: string;
+  status: string;
+  outcome?: Outcome;
+  answered: boolean;
+}
+export const followUpResult = defineSignal<[FollowUpResultInput]>('followUpResult');
+
+export const SIGNAL_NAMES = { retryNow: 'retryNow', cancelFollowUp: 'cancelFollowUp', scheduleFollowUp: 'scheduleFollowUp', followUpResult: 'followUpResult' } as const;
+
+export type { FollowUpCommand };
 
 /** One workflow per call. The id says which call it is, so it reads well in the Temporal UI. */
 export function workflowIdFor(orgId: string, callId: string): string {
@@ -32,5 +95,12 @@ export interface CallWorkflowInput {
   provider: Provider;
   settings: WorkflowSettings;
   /** Set when the workflow continued as new: the state and events it had not applied yet. */
-  carried?: { state: CallState; pending: CallEvent[] };
+  carried?: {
+    state: CallState;
+    pending: CallEvent[];
+    followUp?: FollowUpPlan;
+    commands?: FollowUpCommand[];
+    email?: EmailView;
+    reportedResult?: string;
+  };
 }

@@ -4,12 +4,14 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Collections } from '../store/db';
 import type { CallSignaler } from '../temporal/client';
+import type { CallControl } from '../temporal/control';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
 import { authenticate } from './auth';
 import { webhookRoutes } from './webhook';
 import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
+import { controlRoutes } from './control';
 
 export interface AppDeps {
   col: Collections;
@@ -22,7 +24,8 @@ export interface AppDeps {
   publicBaseUrl?: string;
   temporalUiUrl: string;
   temporalNamespace: string;
-  /** Exposes the workflow client for the manual-control routes. */
+  /** Manual control of follow-ups (retry, cancel, schedule); without it those routes answer 503. */
+  control?: CallControl;
   now?: () => number;
 }
 
@@ -49,6 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   webhookRoutes(api, deps);
   callRoutes(api, deps);
   contactRoutes(api, deps);
+  controlRoutes(api, deps);
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));

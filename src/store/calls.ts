@@ -33,7 +33,7 @@ export async function getCall(col: Collections, orgId: string, callId: string): 
 export async function loadCallState(col: Collections, orgId: string, callId: string): Promise<CallState | undefined> {
   const doc = await getCall(col, orgId, callId);
   if (!doc) return undefined;
-  const { _id, createdAt, updatedAt, workflowId, contactCountedAt, email, followUp, ...state } = doc;
+  const { _id, createdAt, updatedAt, workflowId, contactCountedAt, email, followUp, nextFollowUpAt, ...state } = doc;
   return state as CallState;
 }
 

@@ -3,6 +3,8 @@
 import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
 import type { CallState } from '../domain/lifecycle';
 import type { Provider } from '../domain/events';
+import type { EmailDoc } from './emails';
+import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
 
 export interface OrganizationDoc {
   _id: string;
@@ -40,7 +42,10 @@ export interface CallDoc extends Omit<CallState, 'owners'> {
   /** Set once the call was counted on its contact. */
   contactCountedAt?: Date;
   email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
-  followUp?: Record<string, unknown>;
+  /** The follow-up plan as the workflow last recorded it (see src/domain/followUp.ts). */
+  followUp?: Record<string, unknown> & { rev?: number; summary?: string };
+  /** When the next follow-up call is due, while one is scheduled: queryable. */
+  nextFollowUpAt?: Date | null;
 }
 
 export interface ContactDoc {
@@ -80,6 +85,9 @@ export interface Collections {
   calls: Collection<CallDoc>;
   contacts: Collection<ContactDoc>;
   callMetrics: Collection<CallMetricDoc>;
+  followUps: Collection<FollowUpCallDoc>;
+  emails: Collection<EmailDoc>;
+  outboundDialers: Collection<OutboundDialerDoc>;
 }
 
 export interface Store {
@@ -97,6 +105,9 @@ export function collections(db: Db): Collections {
     calls: db.collection<CallDoc>('calls'),
     contacts: db.collection<ContactDoc>('contacts'),
     callMetrics: db.collection<CallMetricDoc>('call_metrics'),
+    followUps: db.collection<FollowUpCallDoc>('follow_ups'),
+    emails: db.collection<EmailDoc>('emails'),
+    outboundDialers: db.collection<OutboundDialerDoc>('outbound_dialers'),
   };
 }
 
@@ -110,6 +121,9 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.contacts.createIndex({ orgId: 1, phone: 1 }),
     col.contacts.createIndex({ orgId: 1, email: 1 }),
     col.callMetrics.createIndex({ orgId: 1, recordedAt: -1 }),
+    col.calls.createIndex({ orgId: 1, nextFollowUpAt: 1 }),
+    col.followUps.createIndex({ orgId: 1, status: 1, updatedAt: -1 }),
+    col.followUps.createIndex({ orgId: 1, originalCallId: 1 }),
   ]);
 }
 

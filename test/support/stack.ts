@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/log';
 import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
+import { createCallControl } from '../../src/temporal/control';
 import { requireEnv, testSettings, testStore, uniqueId, workflowBundle } from './harness';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -61,6 +62,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   const app = createApp({
     col: store.col,
     signaler,
+    control: createCallControl(client),
     logger: silentLogger,
     pingDb: async () => {
       await store.db.command({ ping: 1 });

@@ -1,0 +1,149 @@
+// The post-call thank-you email, sent through SMTP exactly once per call: claimed in MongoDB
+// before sending, marked sent after, with a deterministic Message-ID.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import nodemailer from 'nodemailer';
+import { THANK_YOU_TEMPLATE, renderThankYou, thankYouMessageId } from '../src/domain/thankYou';
+import type { Collections, EmailStatus } from '../src/store/db';
+import { markCall } from '../src/store/calls';
+import { getContact } from '../src/store/contacts';
+import { claimEmail, emailKey, markEmailError, markEmailSent } from '../src/store/emails';
+
+/** The part of a nodemailer transport the activity uses. */
+export interface Mailer {
+  sendMail(message: {
+    from: string;
+    to: string | { name: string; address: string };
+    subject: string;
+    text: string;
+    html: string;
+    messageId: string;
+    headers?: Record<string, string>;
+  }): Promise<{ messageId?: string; response?: string; accepted?: unknown[]; rejected?: unknown[] }>;
+}
+
+export interface EmailActivityDeps {
+  col: Collections;
+  /** SMTP transport; without one the email is recorded as skipped. */
+  mailer?: Mailer;
+  /** From address, e.g. `Acme Calls <calls@acme.example>`. */
+  smtpFrom?: string;
+}
+
+export interface ThankYouInput {
+  orgId: string;
+  callId: string;
+  contactId?: string;
+  agentId?: string;
+  /** A display name for the agent when the call's metadata carries one. */
+  agentName?: string;
+  callDate?: string;
+  durationSec?: number;
+}
+
+export type ThankYouResult = { status: 'sent' | 'already-sent'; messageId: string; to: string };
+
+const senderName = (from: string | undefined) => {
+  const m = /^\s*"?([^"<]+?)"?\s*</.exec(from ?? '');
+  return m?.[1];
+};
+
+export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@localhost>' }: EmailActivityDeps) => {
+  const record = (orgId: string, callId: string, email: { status: EmailStatus; reason?: string; messageId?: string; to?: string }) =>
+    markCall(col, orgId, callId, { email: { ...email, at: new Date() } });
+
+  return {
+    /**
+     * Sends `post_call_thank_you` to the call's contact. No email address (or no contact): recorded
+     * as skipped and failed with the non-retryable `NoEmailAddress`. SMTP errors are retryable; the
+     * workflow bounds the retries and then records the failure.
+     *
+     * The one window left: the SMTP server accepted the message (250) and this try died before the
+     * `sent` mark. The next try then sends again, with the same Message-ID, so the duplicate is
+     * recognisable; that is at most one extra copy, and only after a crash at that exact moment.
+     */
+    async sendThankYouEmail(input: ThankYouInput): Promise<ThankYouResult> {
+      const { orgId, callId } = input;
+      const contact = input.contactId ? await getContact(col, orgId, input.contactId) : null;
+      if (!contact?.email) {
+        const reason = !input.contactId
+          ? 'the call has no contact'
+          : !contact
+            ? `contact ${input.contactId} does not exist`
+            : `contact ${input.contactId} has no email address`;
+        await record(orgId, callId, { status: 'skipped', reason });
+        throw ApplicationFailure.nonRetryable(reason, 'NoEmailAddress');
+      }
+      if (!mailer) {
+        const reason = 'no SMTP server is configured for the worker';
+        await record(orgId, callId, { status: 'skipped', reason });
+        throw ApplicationFailure.nonRetryable(reason, 'NoMailer');
+      }
+
+      const key = emailKey(orgId, callId, THANK_YOU_TEMPLATE);
+      const messageId = thankYouMessageId(orgId, callId);
+      const info = Context.current().info;
+      // A claim older than one try's time limit belongs to a try that is gone.
+      const staleBefore = new Date(Date.now() - Math.max(1_000, info.startToCloseTimeoutMs ?? 30_000));
+      const claim = await claimEmail(col, key, { orgId, callId, template: THANK_YOU_TEMPLATE, to: contact.email, messageId }, staleBefore);
+      if (!claim.claimed) {
+        if (claim.doc.status === 'sent') {
+          await record(orgId, callId, { status: 'sent', messageId: claim.doc.messageId, to: claim.doc.to });
+          return { status: 'already-sent', messageId: claim.doc.messageId, to: claim.doc.to };
+        }
+        throw ApplicationFailure.retryable(`thank-you email of ${callId} is being sent by another try`, 'EmailClaimHeld');
+      }
+
+      const rendered = renderThankYou({
+        callId,
+        contactName: contact.name,
+        agentName: input.agentName ?? input.agentId,
+        callDate: input.callDate,
+        durationSec: input.durationSec,
+        timezone: contact.timezone,
+        senderName: senderName(smtpFrom),
+      });
+      try {
+        const sent = await mailer.sendMail({
+          from: smtpFrom,
+          to: contact.name ? { name: contact.name, address: contact.email } : contact.email,
+          subject: rendered.subject,
+          text: rendered.text,
+          html: rendered.html,
+          messageId,
+          headers: { 'X-Calls-Template': THANK_YOU_TEMPLATE, 'X-Calls-Call-Id': callId },
+        });
+        await markEmailSent(col, key, sent.response);
+      } catch (err) {
+        const message = (err as Error)?.message ?? String(err);
+        await markEmailError(col, key, message);
+        await record(orgId, callId, { status: 'sending', reason: `try ${info.attempt} failed: ${message}`, messageId, to: contact.email });
+        throw ApplicationFailure.retryable(`SMTP: ${message}`, 'SmtpError');
+      }
+      await record(orgId, callId, { status: 'sent', messageId, to: contact.email });
+      return { status: 'sent', messageId, to: contact.email };
+    },
+
+    /** After the last try: the call record says the email failed, and why. */
+    async recordEmailFailure(input: { orgId: string; callId: string; reason: string }): Promise<void> {
+      const key = emailKey(input.orgId, input.callId, THANK_YOU_TEMPLATE);
+      await markEmailError(col, key, input.reason);
+      const doc = await col.emails.findOne({ _id: key });
+      if (doc?.status === 'sent') return;
+      await record(input.orgId, input.callId, { status: 'failed', reason: input.reason, messageId: doc?.messageId, to: doc?.to });
+    },
+  };
+};
+
+/** A nodemailer SMTP transport from the `smtp` config. Timeouts stay below one activity try. */
+export function createSmtpMailer(smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; timeoutMs?: number }): Mailer {
+  const timeout = smtp.timeoutMs ?? 10_000;
+  return nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout * 2,
+  });
+}

@@ -1,0 +1,376 @@
+// The follow-up plan of an unanswered call, as pure transitions: when the next call is due,
+// which attempt it is, what a person's command (retry now, cancel, schedule) does to it, and
+// what the result of a placed follow-up call means. The workflow owns the timers and the
+// activities; every decision about the plan is made here, so tests can walk it without Temporal.
+// No Node imports: the workflow bundle includes this module.
+import type { Outcome } from './events';
+
+export const FOLLOW_UP_STATUSES = ['scheduled', 'placing', 'placed', 'due', 'canceled', 'exhausted', 'answered'] as const;
+export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
+
+export type AttemptStatus = 'scheduled' | 'placing' | 'placed' | 'due' | 'answered' | 'unanswered' | 'canceled' | 'no-result';
+
+export interface FollowUpAttempt {
+  attempt: number;
+  /** When this attempt was (or is) due to be placed, ISO-8601. */
+  scheduledFor: string;
+  status: AttemptStatus;
+  /** The follow-up call's own call id, once the platform gave one (or its webhooks linked it). */
+  callId?: string;
+  /** The platform the follow-up call was placed with. */
+  provider?: string;
+  placedAt?: string;
+  /** How the follow-up call ended. */
+  outcome?: Outcome;
+  /** Why it is due for a person, why it was canceled, and the like. */
+  reason?: string;
+  /** The platform may have placed it (a request went out and no answer was recorded). */
+  uncertain?: boolean;
+}
+
+export interface FollowUpHistoryEntry {
+  at: string;
+  event: string;
+  attempt?: number;
+  detail?: string;
+  by?: string;
+}
+
+export interface FollowUpPlan {
+  /** Grows with every change, so an older write of the plan never replaces a newer one. */
+  rev: number;
+  status: FollowUpStatus;
+  /** The current attempt, 1-based. */
+  attempt: number;
+  maxAttempts: number;
+  /** Wait before each attempt. */
+  delayMs: number;
+  /** When the current attempt will be placed (status `scheduled`). */
+  nextFollowUpAt?: string;
+  /** Until when the workflow waits for the result of a placed or due attempt. */
+  awaitingUntil?: string;
+  /** Why the plan is canceled, due, exhausted or answered, in words. */
+  reason?: string;
+  attempts: FollowUpAttempt[];
+  history: FollowUpHistoryEntry[];
+}
+
+export interface PlanOptions {
+  delayMs: number;
+  maxAttempts: number;
+  /** How long to wait for a placed (or due) follow-up call's result before handing it to a person. */
+  resultWaitMs: number;
+}
+
+/** What a person (or the linked follow-up call) asks of the plan. */
+export type FollowUpCommand =
+  | { type: 'retryNow'; by?: string; reason?: string }
+  | { type: 'cancel'; reason: string; by?: string }
+  | { type: 'schedule'; at: string; by?: string; reason?: string }
+  | { type: 'result'; attempt: number; callId: string; answered: boolean; status: string; outcome?: Outcome };
+
+export interface CommandResult {
+  plan: FollowUpPlan | undefined;
+  applied: boolean;
+  /** What happened, in words: shown in history, logs and HTTP answers. */
+  note: string;
+}
+
+/** What the placing activity reports. */
+export type Placement =
+  | { kind: 'placed'; callId: string; provider: string; placedAt: string }
+  | { kind: 'due'; reason: string; uncertain?: boolean };
+
+export const HISTORY_CAP = 50;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function withChange(plan: FollowUpPlan, now: number, entry: Omit<FollowUpHistoryEntry, 'at'>, change: Partial<FollowUpPlan>): FollowUpPlan {
+  const history = [...plan.history, { at: iso(now), ...compact(entry) }];
+  if (history.length > HISTORY_CAP) history.splice(1, history.length - HISTORY_CAP);
+  return { ...plan, ...change, rev: plan.rev + 1, history };
+}
+
+function compact<T extends object>(o: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+function updateAttempt(plan: FollowUpPlan, attempt: number, change: Partial<FollowUpAttempt>): FollowUpAttempt[] {
+  return plan.attempts.map((a) => (a.attempt === attempt ? compact({ ...a, ...change }) : a));
+}
+
+export const currentAttempt = (plan: FollowUpPlan): FollowUpAttempt | undefined => plan.attempts.find((a) => a.attempt === plan.attempt);
+
+/** A plan for a call that ended unanswered: attempt 1 after the delay. */
+export function startPlan(outcome: Outcome | undefined, opts: PlanOptions, now: number): FollowUpPlan {
+  const base: FollowUpPlan = { rev: 0, status: 'scheduled', attempt: 0, maxAttempts: opts.maxAttempts, delayMs: opts.delayMs, attempts: [], history: [] };
+  if (opts.maxAttempts <= 0) {
+    return withChange(base, now, { event: 'not planned', detail: `call ended ${outcome ?? 'unanswered'}; follow-ups are off (maximum 0 attempts)` }, {
+      status: 'exhausted', reason: 'follow-up calls are turned off (FOLLOW_UP_MAX_ATTEMPTS=0)',
+    });
+  }
+  return schedule(base, 1, now + opts.delayMs, now, { event: 'scheduled', detail: `call ended ${outcome ?? 'unanswered'}` });
+}
+
+function schedule(plan: FollowUpPlan, attempt: number, atMs: number, now: number, entry: Omit<FollowUpHistoryEntry, 'at' | 'attempt'>): FollowUpPlan {
+  const at = iso(Math.max(atMs, now));
+  const exists = plan.attempts.some((a) => a.attempt === attempt);
+  const attempts = exists
+    ? plan.attempts.map((a) => (a.attempt === attempt ? { attempt, scheduledFor: at, status: 'scheduled' as const } : a))
+    : [...plan.attempts, { attempt, scheduledFor: at, status: 'scheduled' as const }];
+  return withChange(plan, now, { ...entry, attempt, detail: [entry.detail, `attempt ${attempt} of ${Math.max(plan.maxAttempts, attempt)} at ${at}`].filter(Boolean).join('; ') }, {
+    status: 'scheduled', attempt, maxAttempts: Math.max(plan.maxAttempts, attempt), nextFollowUpAt: at, awaitingUntil: undefined, reason: undefined, attempts,
+  });
+}
+
+/** The attempt number a new schedule uses: the current one while it was never placed, else the next. */
+export function nextAttemptNumber(plan: FollowUpPlan | undefined): number {
+  if (!plan || plan.attempt === 0) return 1;
+  const cur = currentAttempt(plan);
+  // An attempt that may have reached the platform keeps its number: a new try gets the next one.
+  const unplaced = !cur || (!cur.uncertain && (cur.status === 'scheduled' || cur.status === 'due' || (cur.status === 'canceled' && !cur.callId)));
+  return unplaced ? plan.attempt : plan.attempt + 1;
+}
+
+function emptyPlan(opts: PlanOptions): FollowUpPlan {
+  return { rev: 0, status: 'scheduled', attempt: 0, maxAttempts: opts.maxAttempts, delayMs: opts.delayMs, attempts: [], history: [] };
+}
+
+export interface CommandContext {
+  now: number;
+  opts: PlanOptions;
+  /** The call itself reached a final state (a follow-up is only for an ended call). */
+  callEnded: boolean;
+}
+
+/** Whether a command would change the plan, and why not. Used by the workflow and by the HTTP routes. */
+export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpCommand, ctx: CommandContext): CommandResult {
+  const { now } = ctx;
+  const reject = (note: string): CommandResult => ({ plan, applied: false, note });
+  const status = plan?.status;
+
+  switch (cmd.type) {
+    case 'retryNow': {
+      if (status === 'placing' || status === 'placed') return reject(`attempt ${plan!.attempt} is in progress${callOf(plan!)}; nothing to retry yet`);
+      if (status === 'answered') return reject('the follow-up call was answered; no retry needed');
+      if (!plan && !ctx.callEnded) return reject('the call has not ended yet');
+      const base = plan ?? emptyPlan(ctx.opts);
+      const n = nextAttemptNumber(plan);
+      const p = schedule(base, n, now, now, { event: 'retry now', by: cmd.by, detail: cmd.reason });
+      return { plan: p, applied: true, note: `attempt ${n} of ${p.maxAttempts} will be placed now` };
+    }
+    case 'cancel': {
+      if (!plan || status === 'canceled' || status === 'exhausted' || status === 'answered') {
+        return reject(plan ? `no follow-up is pending (status ${status})` : 'no follow-up is pending');
+      }
+      const reason = cmd.reason?.trim() || 'canceled without a reason';
+      const cur = currentAttempt(plan);
+      const attempts = cur && (cur.status === 'scheduled' || cur.status === 'due') ? updateAttempt(plan, plan.attempt, { status: 'canceled', reason }) : plan.attempts;
+      const p = withChange(plan, now, { event: 'canceled', attempt: plan.attempt, by: cmd.by, detail: reason }, {
+        status: 'canceled', reason, nextFollowUpAt: undefined, awaitingUntil: undefined, attempts,
+      });
+      return { plan: p, applied: true, note: `follow-up canceled: ${reason}` };
+    }
+    case 'schedule': {
+      const at = Date.parse(cmd.at);
+      if (!Number.isFinite(at)) return reject(`"${cmd.at}" is not a date and time (expected ISO-8601, e.g. 2025-01-15T14:00:00Z)`);
+      if (status === 'placing' || status === 'placed') return reject(`attempt ${plan!.attempt} is in progress${callOf(plan!)}; schedule again once it ended`);
+      if (status === 'answered') return reject('the follow-up call was answered; nothing to schedule');
+      if (!plan && !ctx.callEnded) return reject('the call has not ended yet');
+      const base = plan ?? emptyPlan(ctx.opts);
+      const n = nextAttemptNumber(plan);
+      const p = schedule(base, n, at, now, { event: 'scheduled by hand', by: cmd.by, detail: cmd.reason });
+      return { plan: p, applied: true, note: `attempt ${n} of ${p.maxAttempts} scheduled for ${p.nextFollowUpAt}` };
+    }
+    case 'result':
+      return applyResult(plan, cmd, ctx);
+  }
+}
+
+function callOf(plan: FollowUpPlan): string {
+  const id = currentAttempt(plan)?.callId;
+  return id ? ` (call ${id})` : '';
+}
+
+function applyResult(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpCommand, { type: 'result' }>, ctx: CommandContext): CommandResult {
+  const { now, opts } = ctx;
+  if (!plan) return { plan, applied: false, note: `result of attempt ${cmd.attempt} ignored: this call has no follow-up plan` };
+  const rec = plan.attempts.find((a) => a.attempt === cmd.attempt);
+  if (!rec) return { plan, applied: false, note: `result of unknown attempt ${cmd.attempt} (call ${cmd.callId}) ignored` };
+  if (rec.status === 'answered' || rec.status === 'unanswered') {
+    return { plan, applied: false, note: `result of attempt ${cmd.attempt} already recorded` };
+  }
+  const ended = cmd.answered ? 'answered' : `not answered (${cmd.outcome ?? cmd.status})`;
+  const recChange: Partial<FollowUpAttempt> = { status: cmd.answered ? 'answered' : 'unanswered', callId: rec.callId ?? cmd.callId, outcome: cmd.outcome };
+  const entry = { event: cmd.answered ? 'answered' : 'not answered', attempt: cmd.attempt, detail: `follow-up call ${cmd.callId} ${ended}` };
+  const attempts = updateAttempt(plan, cmd.attempt, recChange);
+
+  // A result for an older attempt, or after a person canceled: recorded, the plan stays as it is.
+  if (cmd.attempt !== plan.attempt || plan.status === 'canceled' || plan.status === 'exhausted' || plan.status === 'answered') {
+    return { plan: withChange(plan, now, entry, { attempts }), applied: true, note: `recorded: ${entry.detail}` };
+  }
+  if (cmd.answered) {
+    const p = withChange(plan, now, entry, { status: 'answered', attempts, nextFollowUpAt: undefined, awaitingUntil: undefined, reason: `follow-up call ${cmd.callId} was answered` });
+    return { plan: p, applied: true, note: p.reason! };
+  }
+  const next = { ...plan, attempts };
+  if (plan.attempt < plan.maxAttempts) {
+    const p = schedule(withChange(next, now, entry, {}), plan.attempt + 1, now + opts.delayMs, now, { event: 'scheduled' });
+    return { plan: p, applied: true, note: `attempt ${p.attempt} of ${p.maxAttempts} scheduled for ${p.nextFollowUpAt}` };
+  }
+  const reason = `all ${plan.maxAttempts} follow-up attempts went unanswered`;
+  const p = withChange(next, now, { ...entry, detail: `${entry.detail}; ${reason}` }, { status: 'exhausted', reason, nextFollowUpAt: undefined, awaitingUntil: undefined });
+  return { plan: p, applied: true, note: reason };
+}
+
+/** The scheduled attempt's time has come: it is being placed. */
+export function beginPlacing(plan: FollowUpPlan, now: number): FollowUpPlan {
+  return withChange(plan, now, { event: 'placing', attempt: plan.attempt }, {
+    status: 'placing', nextFollowUpAt: undefined, attempts: updateAttempt(plan, plan.attempt, { status: 'placing' }),
+  });
+}
+
+/** What placing the attempt gave: a call the platform accepted, or an attempt due for a person. */
+export function applyPlacement(plan: FollowUpPlan, placement: Placement, now: number, opts: Pick<PlanOptions, 'resultWaitMs'>): FollowUpPlan {
+  const awaitingUntil = iso(now + opts.resultWaitMs);
+  if (placement.kind === 'placed') {
+    return withChange(plan, now, { event: 'placed', attempt: plan.attempt, detail: `${placement.provider} call ${placement.callId}` }, {
+      status: 'placed', awaitingUntil, reason: undefined,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'placed', callId: placement.callId, provider: placement.provider, placedAt: placement.placedAt }),
+    });
+  }
+  return withChange(plan, now, { event: 'due', attempt: plan.attempt, detail: placement.reason }, {
+    status: 'due', awaitingUntil, reason: placement.reason,
+    attempts: updateAttempt(plan, plan.attempt, { status: 'due', reason: placement.reason, uncertain: placement.uncertain || undefined }),
+  });
+}
+
+/** The wait for a placed call's result ran out: a person has to look at it. */
+export function expireWait(plan: FollowUpPlan, now: number): FollowUpPlan {
+  if (plan.status !== 'placed' || !plan.awaitingUntil || Date.parse(plan.awaitingUntil) > now) return plan;
+  const callId = currentAttempt(plan)?.callId;
+  const reason = `no result arrived for follow-up call ${callId ?? '?'} (attempt ${plan.attempt}) by ${plan.awaitingUntil}; check it before calling again`;
+  return withChange(plan, now, { event: 'no result', attempt: plan.attempt, detail: reason }, {
+    status: 'due', reason, attempts: updateAttempt(plan, plan.attempt, { status: 'no-result', reason }),
+  });
+}
+
+/** Nothing more will happen on its own: the workflow may close. */
+export function isSettled(plan: FollowUpPlan | undefined, now: number): boolean {
+  if (!plan) return true;
+  if (plan.status === 'answered' || plan.status === 'exhausted' || plan.status === 'canceled') return true;
+  if (plan.status === 'due') return !plan.awaitingUntil || Date.parse(plan.awaitingUntil) <= now;
+  return false;
+}
+
+/** When the workflow must wake up for the plan, in epoch ms. */
+export function nextWakeAt(plan: FollowUpPlan | undefined): number | undefined {
+  if (!plan) return undefined;
+  if (plan.status === 'scheduled' && plan.nextFollowUpAt) return Date.parse(plan.nextFollowUpAt);
+  if ((plan.status === 'placed' || plan.status === 'due') && plan.awaitingUntil) return Date.parse(plan.awaitingUntil);
+  return undefined;
+}
+
+export const isPlacementDue = (plan: FollowUpPlan | undefined, now: number): boolean =>
+  plan?.status === 'scheduled' && plan.nextFollowUpAt !== undefined && Date.parse(plan.nextFollowUpAt) <= now;
+
+/** "attempt 2 of 3 scheduled for ..." — for people: UI details, logs, the call record. */
+export function describePlan(plan: FollowUpPlan): string {
+  const n = `attempt ${plan.attempt} of ${plan.maxAttempts}`;
+  const call = callOf(plan);
+  switch (plan.status) {
+    case 'scheduled':
+      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}`;
+    case 'placing':
+      return `follow-up ${n} is being placed`;
+    case 'placed':
+      return `follow-up ${n} placed${call}; waiting for its result until ${plan.awaitingUntil}`;
+    case 'due':
+      return `follow-up ${n} is due for a person: ${plan.reason}`;
+    case 'canceled':
+      return `follow-up canceled at ${n}: ${plan.reason}`;
+    case 'exhausted':
+      return `follow-up exhausted: ${plan.reason}`;
+    case 'answered':
+      return `follow-up ${n} answered${call}`;
+  }
+}
+
+// ---- linking a follow-up call to the call it follows up ------------------------------------
+
+export interface FollowUpLinkRef {
+  originalCallId: string;
+  attempt: number;
+}
+
+/**
+ * Metadata keys our placed calls carry, and which the webhooks bring back. `originalCallId` and
+ * `followUpOf` both name the original call (platforms differ in what survives); `followUpAttempt`
+ * is the attempt number.
+ */
+export const FOLLOW_UP_METADATA_KEYS = { original: ['originalCallId', 'followUpOf'], attempt: 'followUpAttempt' } as const;
+
+/** The metadata a placed follow-up call carries. */
+export function followUpMetadata(originalCallId: string, attempt: number, contactId?: string): Record<string, string | number> {
+  const m: Record<string, string | number> = { originalCallId, followUpOf: originalCallId, followUpAttempt: attempt };
+  if (contactId) m.contactId = contactId;
+  return m;
+}
+
+/** The call this one follows up, from the event's link or from the metadata our dialer set. */
+export function followUpLinkOf(s: { followUpOf?: FollowUpLinkRef; metadata?: Record<string, unknown>; callId?: string }): FollowUpLinkRef | undefined {
+  if (s.followUpOf?.originalCallId) return s.followUpOf;
+  const m = s.metadata;
+  if (!m) return undefined;
+  let original: unknown = m.originalCallId ?? m.followUpOf ?? m.original_call_id;
+  let attempt: unknown = m.followUpAttempt ?? m.follow_up_attempt;
+  if (typeof original === 'object' && original !== null) {
+    const o = original as Record<string, unknown>;
+    attempt ??= o.attempt;
+    original = o.originalCallId ?? o.callId;
+  }
+  const n = typeof attempt === 'number' ? attempt : typeof attempt === 'string' && attempt.trim() !== '' ? Number(attempt) : NaN;
+  if (typeof original !== 'string' || original.trim() === '' || !Number.isInteger(n) || n < 1) return undefined;
+  if (original === s.callId) return undefined;
+  return { originalCallId: original, attempt: n };
+}
+
+/** A follow-up call counts as answered when it completed with someone on the line. */
+export const isAnswered = (s: { status: string; outcome?: Outcome }): boolean => s.status === 'completed' && s.outcome === 'completed';
+
+/** Stable key of one attempt: claims, idempotency keys and records use it. */
+export const followUpKey = (orgId: string, originalCallId: string, attempt: number) => `followup:${orgId}:${originalCallId}:${attempt}`;
+
+const DELAY_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30m`, `2h`, `1d`, `90s` → ms; undefined when it is not such a delay. */
+export function parseDelay(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  return m ? Math.round(Number(m[1]) * DELAY_UNITS[m[2]]) : undefined;
+}
+
+/**
+ * The time a schedule request names: `{at: ISO}`, `{in: "30m"}`, or a bare string of either kind.
+ * Returns the input as it is when it names no time, so the plan can say what was wrong with it.
+ */
+export function resolveScheduleTime(input: { at?: string; in?: string } | string | null | undefined, now: number): string {
+  if (typeof input === 'string') {
+    const d = parseDelay(input);
+    return d !== undefined ? iso(now + d) : input;
+  }
+  if (input?.in !== undefined) {
+    const d = parseDelay(String(input.in));
+    return d !== undefined ? iso(now + d) : `in ${String(input.in)}`;
+  }
+  return input?.at !== undefined ? String(input.at) : '(no time given)';
+}
+
+/** A follow-up call's state with its link to the original call made explicit (from metadata when no event carried it). */
+export function withFollowUpLink<S extends { followUpOf?: FollowUpLinkRef; metadata?: Record<string, unknown>; callId: string; owners: Record<string, string | undefined> }>(s: S): S {
+  if (s.followUpOf) return s;
+  const link = followUpLinkOf(s);
+  // Lowest precedence, as for a looked-up contact: an event's own link still wins later.
+  return link ? { ...s, followUpOf: link, owners: { ...s.owners, followUpOf: '' } } : s;
+}

@@ -1,0 +1,186 @@
+// Follow-up calls, one document per (organization, original call, attempt): the claim that makes
+// placing a call exactly-once, the platform's answer, and the attempts due for a person or an
+// external dialer to pick up. Also each organization's outbound dialer settings.
+import type { Collections } from './db';
+import { isDuplicateKey } from './db';
+
+export const OUTBOUND_PROVIDERS = ['retell', 'vapi', 'bland'] as const;
+export type OutboundProvider = (typeof OUTBOUND_PROVIDERS)[number];
+
+export const DEFAULT_BASE_URLS: Record<OutboundProvider, string> = {
+  retell: 'https://api.retellai.com',
+  vapi: 'https://api.vapi.ai',
+  bland: 'https://api.bland.ai',
+};
+
+export interface OutboundDialerDoc {
+  _id: string; // orgId
+  orgId: string;
+  provider: OutboundProvider;
+  baseUrl: string;
+  apiKey: string;
+  /** Caller id: Retell `from_number`, Bland `from`. */
+  fromNumber?: string;
+  /** Retell agent (override_agent_id), Vapi assistant (assistantId), Bland pathway (pathway_id). */
+  agentId?: string;
+  /** Vapi `phoneNumberId`. */
+  phoneNumberId?: string;
+  /** Bland `task` prompt when no pathway is set. */
+  task?: string;
+  updatedAt: Date;
+}
+
+/**
+ * claimable: nobody is placing it · placing: one try holds the claim and sent (or is sending) the
+ * request · placed: the platform accepted it (its call id stored) · due: for a person or dialer ·
+ * uncertain: a try sent the request and no answer was recorded, so the call may exist; never
+ * placed again automatically · rejected: the platform refused it (4xx) · canceled: by a person.
+ */
+export type FollowUpCallStatus = 'claimable' | 'placing' | 'placed' | 'due' | 'uncertain' | 'rejected' | 'canceled';
+
+export interface FollowUpCallDoc {
+  _id: string; // followUpKey(org, original call, attempt)
+  orgId: string;
+  originalCallId: string;
+  attempt: number;
+  status: FollowUpCallStatus;
+  contactId?: string;
+  /** The number to call. */
+  to?: string;
+  provider?: string;
+  /** The call id the platform gave the placed call. */
+  providerCallId?: string;
+  idempotencyKey: string;
+  /** Identifies the activity try holding the claim. */
+  claimToken?: string;
+  claimedAt?: Date;
+  placedAt?: Date;
+  dueAt?: Date;
+  reason?: string;
+  lastError?: string;
+  tries: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AttemptRef {
+  orgId: string;
+  originalCallId: string;
+  attempt: number;
+  contactId?: string;
+  to?: string;
+}
+
+const CLAIMABLE: FollowUpCallStatus[] = ['claimable', 'due', 'canceled'];
+
+export async function getFollowUpCall(col: Collections, id: string): Promise<FollowUpCallDoc | null> {
+  return col.followUps.findOne({ _id: id });
+}
+
+/** Creates the attempt's document if it is new; returns it as stored. */
+export async function ensureAttempt(col: Collections, id: string, ref: AttemptRef): Promise<FollowUpCallDoc> {
+  const now = new Date();
+  try {
+    await col.followUps.updateOne(
+      { _id: id },
+      {
+        $setOnInsert: {
+          orgId: ref.orgId, originalCallId: ref.originalCallId, attempt: ref.attempt, status: 'claimable',
+          contactId: ref.contactId, to: ref.to, idempotencyKey: id, tries: 0, createdAt: now, updatedAt: now,
+        },
+      },
+      { upsert: true },
+    );
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const doc = await getFollowUpCall(col, id);
+  if (!doc) throw new Error(`follow-up ${id} vanished after its upsert`);
+  return doc;
+}
+
+/**
+ * Takes the claim to place the attempt: the status check and the change are one atomic update,
+ * so of two concurrent tries only one gets it. Returns false when the attempt is not claimable.
+ */
+export async function claimAttempt(col: Collections, id: string, token: string, provider: string): Promise<boolean> {
+  const now = new Date();
+  const r = await col.followUps.updateOne(
+    { _id: id, status: { $in: CLAIMABLE } },
+    { $set: { status: 'placing', claimToken: token, claimedAt: now, provider, updatedAt: now }, $inc: { tries: 1 } },
+  );
+  return r.modifiedCount === 1;
+}
+
+export async function markPlaced(col: Collections, id: string, token: string, providerCallId: string, placedAt: Date): Promise<boolean> {
+  const r = await col.followUps.updateOne(
+    { _id: id, status: 'placing', claimToken: token },
+    { $set: { status: 'placed', providerCallId, placedAt, updatedAt: new Date() }, $unset: { reason: '', lastError: '' } },
+  );
+  return r.modifiedCount === 1;
+}
+
+/** The request certainly did not reach the platform (or it said "try later"): give the claim back. */
+export async function releaseClaim(col: Collections, id: string, token: string, error: string): Promise<void> {
+  await col.followUps.updateOne(
+    { _id: id, status: 'placing', claimToken: token },
+    { $set: { status: 'claimable', lastError: error, updatedAt: new Date() }, $unset: { claimToken: '' } },
+  );
+}
+
+/** Ends a claim with a status a person has to look at (uncertain, rejected). */
+export async function endClaim(col: Collections, id: string, token: string | undefined, status: 'uncertain' | 'rejected', reason: string): Promise<void> {
+  const filter = token ? { _id: id, status: 'placing' as const, claimToken: token } : { _id: id, status: 'placing' as const };
+  await col.followUps.updateOne(filter, { $set: { status, reason, updatedAt: new Date() } });
+}
+
+/**
+ * Records an attempt as due (for a person or dialer) or canceled, unless it was placed or may
+ * have been: those keep their status. Idempotent.
+ */
+export async function markAttempt(col: Collections, id: string, ref: AttemptRef, status: 'due' | 'canceled', reason: string): Promise<void> {
+  const now = new Date();
+  const set: Record<string, unknown> = { status, reason, updatedAt: now };
+  if (status === 'due') set.dueAt = now;
+  if (ref.to) set.to = ref.to;
+  if (ref.contactId) set.contactId = ref.contactId;
+  try {
+    await col.followUps.updateOne(
+      { _id: id, status: { $in: CLAIMABLE } },
+      { $set: set, $setOnInsert: { orgId: ref.orgId, originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now } },
+      { upsert: true },
+    );
+  } catch (err) {
+    // The attempt exists in a status we must not overwrite (placed, uncertain, rejected, placing).
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
+
+export async function listFollowUpCalls(col: Collections, orgId: string, f: { status?: FollowUpCallStatus; originalCallId?: string }, limit = 100) {
+  const q: Record<string, unknown> = { orgId };
+  if (f.status) q.status = f.status;
+  if (f.originalCallId) q.originalCallId = f.originalCallId;
+  return col.followUps.find(q, { projection: { claimToken: 0 } }).sort({ updatedAt: -1, _id: 1 }).limit(limit).toArray();
+}
+
+// ---- outbound dialer settings ---------------------------------------------------------------
+
+export async function setOutboundDialer(col: Collections, doc: Omit<OutboundDialerDoc, '_id' | 'updatedAt'>): Promise<void> {
+  const { orgId, ...rest } = doc;
+  const set: Record<string, unknown> = { orgId, updatedAt: new Date() };
+  const unset: Record<string, ''> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) unset[k] = '';
+    else set[k] = v;
+  }
+  await col.outboundDialers.updateOne({ _id: orgId }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
+}
+
+export async function getOutboundDialer(col: Collections, orgId: string): Promise<OutboundDialerDoc | null> {
+  return col.outboundDialers.findOne({ _id: orgId });
+}
+
+export async function removeOutboundDialer(col: Collections, orgId: string): Promise<boolean> {
+  const r = await col.outboundDialers.deleteOne({ _id: orgId });
+  return r.deletedCount === 1;
+}
