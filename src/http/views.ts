@@ -12,6 +12,6 @@ export function callView(doc: CallDoc, links: { temporalUiUrl: string; namespace
 }
 
 export function contactView(doc: ContactDoc) {
-  const { _id, countedCallIds, orgId, ...rest } = doc;
+  const { _id, orgId, ...rest } = doc;
   return rest;
 }

@@ -2,9 +2,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Collections, type ContactDoc, docId, isDuplicateKey } from './db';
 
-export type ContactView = Omit<ContactDoc, '_id' | 'countedCallIds'>;
+export type ContactView = Omit<ContactDoc, '_id'>;
 
-export const toContactView = ({ _id, countedCallIds, ...rest }: ContactDoc): ContactView => rest;
+export const toContactView = ({ _id, ...rest }: ContactDoc): ContactView => rest;
 
 export const newContactId = () => `contact_${randomBytes(6).toString('hex')}`;
 
@@ -15,7 +15,7 @@ export async function getContact(col: Collections, orgId: string, contactId: str
   return col.contacts.findOne({ _id: docId(orgId, contactId) });
 }
 
-const blank = (orgId: string, contactId: string, now: Date) => ({ orgId, contactId, callCount: 0, countedCallIds: [] as string[], createdAt: now });
+const blank = (orgId: string, contactId: string, now: Date) => ({ orgId, contactId, callCount: 0, createdAt: now });
 
 /**
  * The contact a call belongs to. An explicit contactId wins (created on first sight); otherwise
@@ -52,25 +52,54 @@ export interface CallCount {
 }
 
 /**
- * Counts a call on a contact exactly once. The check (`countedCallIds` does not hold the call)
- * and the increment are one atomic update; a second attempt matches nothing, tries to insert,
- * collides on _id, and is reported as already counted.
+ * Counts a call on a contact exactly once, and keeps the contact's last call date, call count and
+ * last duration true.
+ *
+ * The count is not an `$inc`: FerretDB (the local stand-in) applies concurrent updates of one
+ * document as read-modify-write and loses some. Instead each counted call is one insert with a
+ * unique _id (atomic on both MongoDB and FerretDB: the exactly-once key), and the contact's
+ * figures are derived from those facts. A writer that may have raced re-derives until what it
+ * wrote matches the facts, so the last writer always leaves them right. A retry after a crash
+ * between the insert and the derivation finds the fact and derives again.
  */
 export async function countCallOnContact(col: Collections, orgId: string, contactId: string, c: CallCount): Promise<'counted' | 'already-counted'> {
-  const now = new Date();
-  const set: Record<string, unknown> = { lastCallDate: c.date, lastCallId: c.callId, updatedAt: now };
-  if (c.durationSec !== undefined) set.lastCallDuration = c.durationSec;
+  let result: 'counted' | 'already-counted' = 'counted';
   try {
-    const r = await col.contacts.updateOne(
-      { _id: docId(orgId, contactId), countedCallIds: { $ne: c.callId } },
-      { $inc: { callCount: 1 }, $set: set, $push: { countedCallIds: c.callId }, $setOnInsert: { orgId, contactId, createdAt: now } },
-      { upsert: true },
-    );
-    return r.modifiedCount + r.upsertedCount === 1 ? 'counted' : 'already-counted';
+    await col.contactCalls.insertOne({
+      _id: `${orgId}:${contactId}:${c.callId}`, orgId, contactId, callId: c.callId, date: c.date, durationSec: c.durationSec, countedAt: new Date(),
+    });
   } catch (err) {
-    if (isDuplicateKey(err)) return 'already-counted';
-    throw err;
+    if (!isDuplicateKey(err)) throw err;
+    result = 'already-counted';
   }
+  await deriveCallFigures(col, orgId, contactId);
+  return result;
+}
+
+async function deriveCallFigures(col: Collections, orgId: string, contactId: string): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const facts = { orgId, contactId };
+    const [callCount, last] = await Promise.all([
+      col.contactCalls.countDocuments(facts),
+      col.contactCalls.findOne(facts, { sort: { date: -1, callId: -1 } }),
+    ]);
+    const now = new Date();
+    const set: Record<string, unknown> = { callCount, updatedAt: now };
+    const unset: Record<string, ''> = {};
+    if (last) {
+      set.lastCallDate = last.date;
+      set.lastCallId = last.callId;
+      if (last.durationSec !== undefined) set.lastCallDuration = last.durationSec;
+      else unset.lastCallDuration = '';
+    }
+    await upsertQuietly(col, { _id: docId(orgId, contactId) }, {
+      $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}), $setOnInsert: { orgId, contactId, createdAt: now },
+    });
+    const written = await col.contacts.findOne({ _id: docId(orgId, contactId) }, { projection: { callCount: 1, lastCallId: 1 } });
+    const settled = (await col.contactCalls.countDocuments(facts)) === callCount;
+    if (settled && written?.callCount === callCount && written?.lastCallId === last?.callId) return;
+  }
+  throw new Error(`contact ${contactId}: call figures kept changing while being derived; the activity will retry`);
 }
 
 export interface ContactInput {

@@ -60,10 +60,19 @@ export interface ContactDoc {
   lastCallDate?: string;
   lastCallDuration?: number;
   lastCallId?: string;
-  /** Calls already counted: the idempotency key of the count, checked in the same update. */
-  countedCallIds: string[];
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One counted call of a contact: the unique _id is what makes the count exactly-once. */
+export interface ContactCallDoc {
+  _id: string; // `${orgId}:${contactId}:${callId}`
+  orgId: string;
+  contactId: string;
+  callId: string;
+  date: string;
+  durationSec?: number;
+  countedAt: Date;
 }
 
 export interface CallMetricDoc {
@@ -84,6 +93,7 @@ export interface Collections {
   providerSecrets: Collection<ProviderSecretDoc>;
   calls: Collection<CallDoc>;
   contacts: Collection<ContactDoc>;
+  contactCalls: Collection<ContactCallDoc>;
   callMetrics: Collection<CallMetricDoc>;
   followUps: Collection<FollowUpCallDoc>;
   emails: Collection<EmailDoc>;
@@ -104,6 +114,7 @@ export function collections(db: Db): Collections {
     providerSecrets: db.collection<ProviderSecretDoc>('provider_secrets'),
     calls: db.collection<CallDoc>('calls'),
     contacts: db.collection<ContactDoc>('contacts'),
+    contactCalls: db.collection<ContactCallDoc>('contact_calls'),
     callMetrics: db.collection<CallMetricDoc>('call_metrics'),
     followUps: db.collection<FollowUpCallDoc>('follow_ups'),
     emails: db.collection<EmailDoc>('emails'),
@@ -120,6 +131,7 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.calls.createIndex({ orgId: 1, provider: 1 }),
     col.contacts.createIndex({ orgId: 1, phone: 1 }),
     col.contacts.createIndex({ orgId: 1, email: 1 }),
+    col.contactCalls.createIndex({ orgId: 1, contactId: 1, date: -1 }),
     col.callMetrics.createIndex({ orgId: 1, recordedAt: -1 }),
     col.calls.createIndex({ orgId: 1, nextFollowUpAt: 1 }),
     col.followUps.createIndex({ orgId: 1, status: 1, updatedAt: -1 }),

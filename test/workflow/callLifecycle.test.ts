@@ -136,7 +136,8 @@ test('a retried contact update counts the call once', async () => {
     },
   );
   expect(attempts).toBe(2);
-  expect(await contact(contactId)).toMatchObject({ callCount: 1, countedCallIds: [callId] });
+  expect(await contact(contactId)).toMatchObject({ callCount: 1, lastCallId: callId });
+  expect(await store.col.contactCalls.countDocuments({ orgId: ORG, contactId })).toBe(1);
 });
 
 test('a worker killed mid-activity does not double-count the call', async () => {
