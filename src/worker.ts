@@ -4,10 +4,13 @@ import { createLogger } from './log';
 import { connectStore } from './store/db';
 import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { service: 'worker' });
+  // The SDK logs the whole workflow bundle build at INFO; our own logs say what matters.
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const store = await connectStore(config.mongo.uri, config.mongo.db);
   const { worker, connection } = await createWorker({
     address: config.temporal.address,
