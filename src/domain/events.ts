@@ -38,7 +38,24 @@ export interface FollowUpLink {
   attempt: number;
 }
 
-export interface CallEvent {
+/** What an event can tell about the call itself; the reducer keeps the best-ranked value of each. */
+export interface CallFields {
+  from?: string;
+  to?: string;
+  direction?: 'inbound' | 'outbound';
+  durationSec?: number;
+  startedAt?: string;
+  endedAt?: string;
+  recordingUrl?: string;
+  transcript?: string;
+  agentId?: string;
+  contactId?: string;
+  metadata?: Record<string, unknown>;
+  analysis?: CallAnalysis;
+  followUpOf?: FollowUpLink;
+}
+
+export interface CallEvent extends CallFields {
   /**
    * Stable across provider retries of the same delivery: provider + call id + event (+ status or
    * sequence). Two events with the same id are the same event.
@@ -59,18 +76,4 @@ export interface CallEvent {
   outcome?: Outcome;
   /** The platform's reason for the end of the call, verbatim (`dial_no_answer`, `customer-busy`...). */
   endedReason?: string;
-
-  from?: string;
-  to?: string;
-  direction?: 'inbound' | 'outbound';
-  durationSec?: number;
-  startedAt?: string;
-  endedAt?: string;
-  recordingUrl?: string;
-  transcript?: string;
-  agentId?: string;
-  contactId?: string;
-  metadata?: Record<string, unknown>;
-  analysis?: CallAnalysis;
-  followUpOf?: FollowUpLink;
 }

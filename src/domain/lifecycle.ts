@@ -2,7 +2,7 @@
 // to every order of events. It is order-independent and idempotent by construction: every field
 // is owned by the event with the highest precedence key that supplied it, so neither a late
 // `ringing`, a duplicate, nor an early `recording_ready` can move the call backwards.
-import type { CallAnalysis, CallEvent, CallEventType, FollowUpLink, Outcome, Provider } from './events';
+import type { CallEvent, CallEventType, CallFields, Outcome, Provider } from './events';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -19,21 +19,8 @@ export interface TimelineEntry {
 }
 
 /** Data fields of a call that events fill in. */
-export interface CallData {
-  from?: string;
-  to?: string;
-  direction?: 'inbound' | 'outbound';
-  durationSec?: number;
-  startedAt?: string;
+export interface CallData extends CallFields {
   answeredAt?: string;
-  endedAt?: string;
-  recordingUrl?: string;
-  transcript?: string;
-  agentId?: string;
-  contactId?: string;
-  metadata?: Record<string, unknown>;
-  analysis?: CallAnalysis;
-  followUpOf?: FollowUpLink;
 }
 type DataField = keyof CallData;
 const DATA_FIELDS: readonly DataField[] = [

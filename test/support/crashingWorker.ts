@@ -1,15 +1,22 @@
-// A worker process that dies (SIGKILL, no clean-up) right after the contact update reached
-// MongoDB and before the activity could report completion: the worst moment for exactly-once.
-// Run by test/workflow/exactlyOnce.test.ts with TEMPORAL_ADDRESS, MONGODB_URI, MONGODB_DB, TASK_QUEUE.
+// A worker process that dies (SIGKILL, no clean-up) right after one activity's side effect took
+// place and before the activity could report completion: the worst moment for exactly-once.
+// Env: TEMPORAL_ADDRESS, MONGODB_URI, MONGODB_DB, TASK_QUEUE, CRASH_AFTER (an activity name),
+// and SMTP_PORT when the activity sends email.
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
+import { createSmtpMailer } from '../../activities/email';
 import { connectStore } from '../../src/store/db';
 import { workflowsPath } from '../../src/temporal/worker';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const crashAfter = process.env.CRASH_AFTER as keyof Activities;
   const store = await connectStore(process.env.MONGODB_URI!, process.env.MONGODB_DB!);
-  const real = createActivities({ col: store.col });
+  const mailer = process.env.SMTP_PORT
+    ? createSmtpMailer({ host: '127.0.0.1', port: Number(process.env.SMTP_PORT), secure: false, timeoutMs: 3000 })
+    : undefined;
+  const real = createActivities({ col: store.col, mailer, smtpFrom: 'Acme Calls <calls@acme.test>' });
+  if (typeof real[crashAfter] !== 'function') throw new Error(`CRASH_AFTER=${crashAfter} is not an activity`);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
     connection,
@@ -17,8 +24,8 @@ async function main() {
     workflowsPath,
     activities: {
       ...real,
-      async countCallOnContact(input: Parameters<typeof real.countCallOnContact>[0]) {
-        await real.countCallOnContact(input);
+      async [crashAfter](...args: unknown[]) {
+        await (real[crashAfter] as (...a: unknown[]) => Promise<unknown>)(...args);
         process.stdout.write('CRASHING\n');
         process.kill(process.pid, 'SIGKILL');
         await new Promise(() => {});

@@ -145,7 +145,7 @@ test('a worker killed mid-activity does not double-count the call', async () => 
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashingWorker.ts'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: address, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq },
+    env: { ...process.env, TEMPORAL_ADDRESS: address, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, CRASH_AFTER: 'countCallOnContact' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

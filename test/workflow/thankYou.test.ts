@@ -103,8 +103,8 @@ test('a worker killed right after the email went out does not send it again', as
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, name: 'Grace', email: 'grace@example.test' });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fakes/crashingEmailWorker.ts'], {
-    env: { ...process.env, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, SMTP_PORT: String(smtp.port) },
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashingWorker.ts'], {
+    env: { ...process.env, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, SMTP_PORT: String(smtp.port), CRASH_AFTER: 'sendThankYouEmail' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
