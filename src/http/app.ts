@@ -26,6 +26,7 @@ export interface AppDeps {
   temporalNamespace: string;
   /** Manual control of follow-ups (retry, cancel, schedule); without it those routes answer 503. */
   control?: CallControl;
+  /** Clock for receive times and replay windows; tests pin it. */
   now?: () => number;
 }
 

@@ -2,10 +2,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Collections, type ContactDoc, docId, isDuplicateKey } from './db';
 
-export type ContactView = Omit<ContactDoc, '_id'>;
-
-export const toContactView = ({ _id, ...rest }: ContactDoc): ContactView => rest;
-
 export const newContactId = () => `contact_${randomBytes(6).toString('hex')}`;
 
 /** Deterministic id for a contact created from a phone number, so concurrent creators agree. */
