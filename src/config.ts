@@ -102,10 +102,11 @@ export interface WorkflowSettings {
   followUpDelayMs: number;
   followUpMaxAttempts: number;
   followUpOn: Outcome[];
-  /** Optional so workflows started before these settings existed keep working; the workflow has defaults. */
-  followUpResultWaitMs?: number;
-  followUpDialMaxTries?: number;
-  emailMaxTries?: number;
+  followUpResultWaitMs: number;
+  followUpDialMaxTries: number;
+  emailMaxTries: number;
+  /** History length at which a chatty call's workflow continues as new (Temporal's limit is 51,200). */
+  maxHistoryEvents: number;
 }
 
 export class ConfigError extends Error {}
@@ -143,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       followUpResultWaitMs: e.FOLLOW_UP_RESULT_WAIT,
       followUpDialMaxTries: e.FOLLOW_UP_DIAL_MAX_TRIES,
       emailMaxTries: e.EMAIL_MAX_TRIES,
+      maxHistoryEvents: 5_000,
     },
     smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD, from: e.SMTP_FROM, timeoutMs: e.SMTP_TIMEOUT },
     dialer: { timeoutMs: e.FOLLOW_UP_DIAL_TIMEOUT },

@@ -32,9 +32,6 @@ import {
   workflowIdFor,
 } from './messages';
 
-/** Continue as new well before Temporal's history limits, carrying state and unapplied events. */
-const MAX_HISTORY_EVENTS = 5_000;
-const DEFAULT_RESULT_WAIT_MS = 24 * 60 * 60 * 1000;
 
 export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<CallState, 'owners'>> {
   const { orgId, callId, provider, settings } = input;
@@ -44,16 +41,16 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   });
   const mail = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: settings.emailMaxTries ?? 5, nonRetryableErrorTypes: ['NoEmailAddress', 'NoMailer'] },
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: settings.emailMaxTries, nonRetryableErrorTypes: ['NoEmailAddress', 'NoMailer'] },
   });
   const dialer = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: settings.followUpDialMaxTries ?? 5 },
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: settings.followUpDialMaxTries },
   });
   const planOpts: PlanOptions = {
     delayMs: settings.followUpDelayMs,
     maxAttempts: settings.followUpMaxAttempts,
-    resultWaitMs: settings.followUpResultWaitMs ?? DEFAULT_RESULT_WAIT_MS,
+    resultWaitMs: settings.followUpResultWaitMs,
   };
 
   const carried = input.carried;
@@ -138,7 +135,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     }
     await reportToOriginal();
 
-    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
+    // Continue as new well before Temporal's history limits, carrying state and unapplied events.
+    if (workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof callLifecycle>({
         ...input,
         carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult },
@@ -247,7 +245,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         email = { status: 'skipped', reason: message };
       } else {
         // Out of tries (SMTP down): say so on the call record; the workflow carries on.
-        email = { status: 'failed', reason: `gave up after ${settings.emailMaxTries ?? 5} tries: ${message}` };
+        email = { status: 'failed', reason: `gave up after ${settings.emailMaxTries} tries: ${message}` };
         await acts.recordEmailFailure({ orgId, callId, reason: email.reason! });
       }
       log.warn('thank-you email not sent', { email });
@@ -276,7 +274,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : err;
       const message = cause instanceof Error ? cause.message : String(cause);
-      placement = { kind: 'due', reason: `the dialer failed after ${settings.followUpDialMaxTries ?? 5} tries (${message}); call by hand or send retryNow` };
+      placement = { kind: 'due', reason: `the dialer failed after ${settings.followUpDialMaxTries} tries (${message}); call by hand or send retryNow` };
     }
     await savePlan(applyPlacement(followUp!, placement, Date.now(), planOpts));
     log.info('follow-up attempt', { summary: describePlan(followUp!) });

@@ -17,12 +17,20 @@ export interface CallSignaler {
   ping(): Promise<void>;
 }
 
+/**
+ * How long a webhook may wait for Temporal before it is answered 503. Below Retell's 10 s
+ * timeout, so a platform hears "retry" from us rather than from its own clock; the SDK would
+ * otherwise keep retrying an unreachable server for much longer.
+ */
+export const DELIVER_DEADLINE_MS = 5_000;
+const PING_DEADLINE_MS = 2_000;
+
 export function createSignaler(client: Client, taskQueue: string, settings: WorkflowSettings): CallSignaler {
   return {
     async deliver(orgId, provider, event) {
       const workflowId = workflowIdFor(orgId, event.callId);
       const input: CallWorkflowInput = { orgId, callId: event.callId, provider, settings };
-      await client.workflow.signalWithStart(WORKFLOW_TYPE, {
+      await client.withDeadline(Date.now() + DELIVER_DEADLINE_MS, () => client.workflow.signalWithStart(WORKFLOW_TYPE, {
         workflowId,
         taskQueue,
         args: [input],
@@ -35,11 +43,11 @@ export function createSignaler(client: Client, taskQueue: string, settings: Work
         ],
         staticSummary: `${provider} call ${event.callId}`,
         staticDetails: `Organization ${orgId}. State: query getState. Events arrive as the callEvent signal.`,
-      });
+      }));
       return { workflowId };
     },
     async ping() {
-      await client.connection.workflowService.getSystemInfo({});
+      await client.withDeadline(Date.now() + PING_DEADLINE_MS, () => client.connection.workflowService.getSystemInfo({}));
     },
   };
 }

@@ -33,6 +33,10 @@ export function testSettings(overrides: Partial<WorkflowSettings> = {}): Workflo
     followUpDelayMs: 2 * 60 * 60 * 1000,
     followUpMaxAttempts: 3,
     followUpOn: ['no-answer', 'busy'],
+    followUpResultWaitMs: 24 * 60 * 60 * 1000,
+    followUpDialMaxTries: 5,
+    emailMaxTries: 5,
+    maxHistoryEvents: 5_000,
     ...overrides,
   };
 }

@@ -221,3 +221,25 @@ test('signalWithStart never fails on an existing workflow', async () => {
     await env.client.workflow.getHandle(workflowIdFor(ORG, callId)).terminate('test done');
   });
 });
+
+test('a chatty call continues as new and keeps every event', async () => {
+  const tq = uniqueId('tq');
+  const callId = uniqueId('call');
+  const s = signaler(tq, { maxHistoryEvents: 60 });
+  await withWorker(tq, async () => {
+    await s.deliver(ORG, 'generic', event(callId, 'call.initiated', { to: '+14155550199' }));
+    for (let i = 0; i < 25; i++) {
+      await s.deliver(ORG, 'generic', event(callId, 'call.updated', { eventId: `generic:${callId}:note:${i}`, providerEvent: `note ${i}` }));
+    }
+    await s.deliver(ORG, 'generic', event(callId, 'call.completed', { durationSec: 12, recordingUrl: 'https://r/chatty.mp3' }));
+    const final = await result(callId);
+    expect(final.eventCount).toBe(27);
+    expect(final.status).toBe('completed');
+  });
+  const runs: string[] = [];
+  for await (const w of env.client.workflow.list({ query: `WorkflowId="${workflowIdFor(ORG, callId)}"` })) runs.push(w.status.name);
+  expect(runs.filter((r) => r === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
+  expect(runs).toContain('COMPLETED');
+  const doc = await store.col.calls.findOne({ _id: `${ORG}:${callId}` });
+  expect(doc?.eventCount).toBe(27);
+});
