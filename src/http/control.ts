@@ -12,8 +12,7 @@ import type { ControlSignal } from '../temporal/control';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, notFound, unavailable } from './errors';
-import { isJsonType, mediaType } from './json';
-import { readRawBody } from './rawBody';
+import { readJson } from './json';
 import { parseWith } from './validate';
 
 const by = z.string().trim().min(1).max(200).optional();
@@ -25,19 +24,6 @@ const scheduleBody = z
 
 const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncertain', 'rejected', 'canceled'] as const;
 const listQuery = z.object({ status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(), callId: z.string().min(1).optional() });
-
-/** An optional JSON body: none at all is `{}`. */
-async function optionalJson(ctx: Context, limit: number): Promise<unknown> {
-  const raw = await readRawBody(ctx.req, limit);
-  if (raw.length === 0) return {};
-  const type = mediaType(ctx);
-  if (!isJsonType(type)) throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be application/json (got ${type || 'none'})`);
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, 'Bad Request', `Malformed JSON body: ${(err as Error).message}`);
-  }
-}
 
 export function controlRoutes(api: Router, deps: AppDeps): void {
   const now = () => (deps.now ? deps.now() : Date.now());
@@ -67,17 +53,17 @@ export function controlRoutes(api: Router, deps: AppDeps): void {
   }
 
   api.post('/calls/:callId/retry', async (ctx) => {
-    const b = parseWith(retryBody, await optionalJson(ctx, deps.bodyLimitBytes), 'Bad Request');
+    const b = parseWith(retryBody, await readJson(ctx, deps.bodyLimitBytes, { optional: true }), 'Bad Request');
     await steer(ctx, { name: 'retryNow', input: b }, { type: 'retryNow', ...b });
   });
 
   api.post('/calls/:callId/follow-up/cancel', async (ctx) => {
-    const b = parseWith(cancelBody, await optionalJson(ctx, deps.bodyLimitBytes), 'Bad Request');
+    const b = parseWith(cancelBody, await readJson(ctx, deps.bodyLimitBytes, { optional: true }), 'Bad Request');
     await steer(ctx, { name: 'cancelFollowUp', input: b }, { type: 'cancel', ...b });
   });
 
   api.post('/calls/:callId/follow-up/schedule', async (ctx) => {
-    const b = parseWith(scheduleBody, await optionalJson(ctx, deps.bodyLimitBytes), 'Bad Request');
+    const b = parseWith(scheduleBody, await readJson(ctx, deps.bodyLimitBytes, { optional: true }), 'Bad Request');
     await steer(ctx, { name: 'scheduleFollowUp', input: b }, { type: 'schedule', at: resolveScheduleTime(b, now()), by: b.by, reason: b.reason });
   });
 

@@ -9,12 +9,14 @@ export function mediaType(ctx: Context): string {
 
 export const isJsonType = (t: string) => t === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(t);
 
-export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+/** The request's JSON body. With `optional`, an empty body is `{}` whatever its Content-Type. */
+export async function readJson(ctx: Context, limit: number, opts: { optional?: boolean } = {}): Promise<unknown> {
+  const raw = await readRawBody(ctx.req, limit);
+  if (opts.optional && raw.length === 0) return {};
   const type = mediaType(ctx);
   if (!isJsonType(type)) {
     throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be application/json (got ${type || 'none'})`);
   }
-  const raw = await readRawBody(ctx.req, limit);
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (err) {
