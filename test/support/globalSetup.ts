@@ -43,6 +43,8 @@ export default async function globalSetup(): Promise<void> {
   if (temporalBin) process.env.TEMPORAL_CLI_PATH = temporalBin;
   const tctl = toolPath('tctl');
   if (tctl) process.env.TCTL_PATH = tctl;
+  const testServer = toolPath('temporal-test-server');
+  if (testServer) process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
 
   if (process.env.TEST_UNIT_ONLY === '1') {
     // Integration tests key off these; never let them reach a developer's own servers.
