@@ -47,6 +47,18 @@ export interface CallState extends CallData {
 
 export const TIMELINE_CAP = 200;
 
+const STATE_KEYS: readonly (keyof CallState)[] = [
+  'orgId', 'callId', 'provider', 'status', 'outcome', 'endedReason', 'recordingReady', 'eventCount', 'timeline', 'owners', ...DATA_FIELDS,
+];
+
+/** The reducer's state out of a stored record that also holds other things (effects, dates, ids). */
+export function pickState(record: object): CallState {
+  const r = record as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of STATE_KEYS) if (r[k] !== undefined) out[k] = r[k];
+  return out as unknown as CallState;
+}
+
 export function initialState(orgId: string, callId: string, provider: Provider): CallState {
   return { orgId, callId, provider, status: 'pending', recordingReady: false, eventCount: 0, timeline: [], owners: {} };
 }

@@ -1,6 +1,6 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
 import type { Filter } from 'mongodb';
-import type { CallState } from '../domain/lifecycle';
+import { type CallState, pickState } from '../domain/lifecycle';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 
 /**
@@ -33,8 +33,7 @@ export async function getCall(col: Collections, orgId: string, callId: string): 
 export async function loadCallState(col: Collections, orgId: string, callId: string): Promise<CallState | undefined> {
   const doc = await getCall(col, orgId, callId);
   if (!doc) return undefined;
-  const { _id, createdAt, updatedAt, workflowId, contactCountedAt, email, followUp, nextFollowUpAt, ...state } = doc;
-  return state as CallState;
+  return pickState(doc);
 }
 
 export interface CallFilters {

@@ -1,5 +1,5 @@
 import type { CallEvent, CallEventType } from '../../../src/domain/events';
-import { type CallState, initialState, reduce, isTerminal } from '../../../src/domain/lifecycle';
+import { type CallState, initialState, pickState, reduce, isTerminal } from '../../../src/domain/lifecycle';
 import { effectsFor } from '../../../src/domain/effects';
 
 const TYPES: CallEventType[] = [
@@ -167,3 +167,11 @@ function* permutations<T>(xs: T[]): Generator<T[]> {
     for (const p of permutations(rest)) yield [xs[i], ...p];
   }
 }
+
+test('pickState keeps the reducer state and nothing a record adds around it', () => {
+  const state = apply([ev('call.initiated'), ev('call.completed')]);
+  const record = { ...state, _id: 'org_1:c1', createdAt: new Date(), workflowId: 'call:org_1:c1', email: { status: 'sent' }, followUp: { status: 'scheduled' } };
+  expect(pickState(record)).toEqual(state);
+  // Applying the same events to the picked state is a no-op, as for the original.
+  expect(reduce(pickState(record), ev('call.completed')).duplicate).toBe(true);
+});
