@@ -78,8 +78,6 @@ export interface FollowUpResultInput {
 }
 export const followUpResult = defineSignal<[FollowUpResultInput]>('followUpResult');
 
-export const SIGNAL_NAMES = { retryNow: 'retryNow', cancelFollowUp: 'cancelFollowUp', scheduleFollowUp: 'scheduleFollowUp', followUpResult: 'followUpResult' } as const;
-
 export type { FollowUpCommand };
 
 /** One workflow per call. The id says which call it is, so it reads well in the Temporal UI. */

@@ -306,13 +306,10 @@ export interface FollowUpLinkRef {
 }
 
 /**
- * Metadata keys our placed calls carry, and which the webhooks bring back. `originalCallId` and
+ * The metadata a placed follow-up call carries, and the webhooks bring back. `originalCallId` and
  * `followUpOf` both name the original call (platforms differ in what survives); `followUpAttempt`
  * is the attempt number.
  */
-export const FOLLOW_UP_METADATA_KEYS = { original: ['originalCallId', 'followUpOf'], attempt: 'followUpAttempt' } as const;
-
-/** The metadata a placed follow-up call carries. */
 export function followUpMetadata(originalCallId: string, attempt: number, contactId?: string): Record<string, string | number> {
   const m: Record<string, string | number> = { originalCallId, followUpOf: originalCallId, followUpAttempt: attempt };
   if (contactId) m.contactId = contactId;

@@ -13,6 +13,5 @@ export class HttpError extends Error {
 
 export const unauthorized = (message = 'Invalid or missing API key') => new HttpError(401, 'Unauthorized', message);
 export const invalidPayload = (message: string) => new HttpError(400, 'Invalid webhook payload', message);
-export const badRequest = (message: string) => new HttpError(400, 'Bad Request', message);
 export const notFound = (message: string) => new HttpError(404, 'Not Found', message);
 export const unavailable = (message: string) => new HttpError(503, 'Service Unavailable', message, { 'Retry-After': '5' });

@@ -67,7 +67,3 @@ export async function markEmailSent(col: Collections, key: string, smtpResponse:
 export async function markEmailError(col: Collections, key: string, error: string): Promise<void> {
   await col.emails.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error, updatedAt: new Date() } });
 }
-
-export async function getEmail(col: Collections, key: string): Promise<EmailDoc | null> {
-  return col.emails.findOne({ _id: key });
-}
