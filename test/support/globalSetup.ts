@@ -1,4 +1,5 @@
-// Jest global setup: starts a Temporal dev server and a database for this test run only, on their
+// Jest global setup: starts a Temporal dev server and a database (by default FerretDB over its own
+// PostgreSQL, see scripts/stack/servers.ts startDatabase) for this test run only, on their
 // own ports and in a fresh .test-data/run-* folder, so a `make start` stack or another test run
 // on the same machine is never touched. Test workers read the addresses from process.env (they
 // are forked after this runs). TEST_UNIT_ONLY=1 starts nothing.
@@ -80,7 +81,13 @@ export default async function globalSetup(): Promise<void> {
       startTemporal({ port, uiPort: null, dbFile: null, logFile: path.join(runDir, 'temporal.log') }),
     ).then(record),
     withPortRetry('database', dbPort, (port) =>
-      startDatabase({ port, dir: path.join(runDir, 'db'), logFile: path.join(runDir, 'database.log'), externalUri }),
+      startDatabase({
+        port,
+        dir: path.join(runDir, 'db'),
+        logFile: path.join(runDir, 'database.log'),
+        postgresLogFile: path.join(runDir, 'postgres.log'),
+        externalUri,
+      }),
     ).then(record),
   ]);
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -104,8 +111,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATA_DIR = runDir;
 
   const secs = ((Date.now() - started) / 1000).toFixed(1);
+  const dbKind = db.postgres ? `ferretdb on postgresql ${db.postgres.version} (127.0.0.1:${db.postgres.port})` : db.backend ? `${db.kind} on ${db.backend}` : db.kind;
   process.stdout.write(
-    `\ntest servers up in ${secs}s: temporal ${temporal.address}, ${db.kind} ${db.uri} (logs: ${path.relative(ROOT, runDir)}/)\n`,
+    `\ntest servers up in ${secs}s: temporal ${temporal.address}, ${dbKind} ${db.uri} (logs: ${path.relative(ROOT, runDir)}/)\n`,
   );
 }
 

@@ -1,5 +1,7 @@
-// Command ferretdb runs an embedded FerretDB (MongoDB wire protocol over SQLite) for local
-// development and tests, where a real mongod cannot be installed.
+// Command ferretdb runs an embedded FerretDB (MongoDB wire protocol) for local development and
+// tests, where a real mongod cannot be installed. Storage is PostgreSQL (-postgresql-url, what
+// scripts/stack starts) or, as an explicit opt-in, SQLite files (-sqlite-dir): FerretDB 1.24 on
+// SQLite does not use secondary indexes for our queries, so its cost grows with history.
 //
 // FerretDB's own cmd cannot be `go install`ed (its build/version/version.txt is generated and not
 // in the module zip); embedding the library package avoids that check.
@@ -20,7 +22,8 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	dir := flag.String("sqlite-dir", "data/ferretdb", "directory for the SQLite database files")
+	pgURL := flag.String("postgresql-url", "", "PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5433/ferretdb (the database must exist)")
+	dir := flag.String("sqlite-dir", "", "directory for SQLite database files (only without -postgresql-url)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
 	flag.Parse()
 
@@ -31,21 +34,32 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	abs, err := filepath.Abs(*dir)
-	if err == nil {
-		err = os.MkdirAll(abs, 0o755)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: cannot use -sqlite-dir %q: %v\n", *dir, err)
-		os.Exit(1)
+	config := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: *listen}, Logger: logger}
+	switch {
+	case *pgURL != "" && *dir != "":
+		fmt.Fprintln(os.Stderr, "ferretdb: give -postgresql-url or -sqlite-dir, not both")
+		os.Exit(2)
+	case *pgURL != "":
+		// "postgresql" is the 1.x handler name ("pg" is its deprecated alias).
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *pgURL
+	case *dir != "":
+		abs, err := filepath.Abs(*dir)
+		if err == nil {
+			err = os.MkdirAll(abs, 0o755)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: cannot use -sqlite-dir %q: %v\n", *dir, err)
+			os.Exit(1)
+		}
+		config.Handler = "sqlite"
+		config.SQLiteURL = "file:" + abs + "/"
+	default:
+		fmt.Fprintln(os.Stderr, "ferretdb: give -postgresql-url (or -sqlite-dir)")
+		os.Exit(2)
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
-	})
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)
