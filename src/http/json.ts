@@ -1,5 +1,6 @@
 // JSON bodies for the non-webhook routes.
 import type { Context } from 'koa';
+import { isJsonType } from '../providers';
 import { HttpError } from './errors';
 import { readRawBody } from './rawBody';
 
@@ -7,7 +8,7 @@ export function mediaType(ctx: Context): string {
   return (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
 }
 
-export const isJsonType = (t: string) => t === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(t);
+export { isJsonType } from '../providers';
 
 /** The request's JSON body. With `optional`, an empty body is `{}` whatever its Content-Type. */
 export async function readJson(ctx: Context, limit: number, opts: { optional?: boolean } = {}): Promise<unknown> {

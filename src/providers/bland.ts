@@ -1,27 +1,28 @@
 // Bland AI: one flat call object POSTed when the call ends, and a second POST for the same call
 // 30–60 s later with `corrected_transcript`.
 import { z } from 'zod';
-import type { CallAnalysis, CallEvent, Outcome } from '../domain/events';
+import { terminalTypeOf, type CallAnalysis, type CallEvent, type Outcome, type TranscriptSegment } from '../domain/events';
 import { normalizePhone } from '../domain/phone';
 import {
-  event, idsFromMetadata, isRecord, nonEmpty, num, parseWith, secondsBetween, str, toIso,
+  checkId, event, idsFromMetadata, isRecord, nonEmpty, num, parseWith, secondsBetween, str, toIso,
   verifyBodyHmacHex, wholeSeconds,
 } from './common';
-import { isSpecShape, parseSpecShape } from './generic';
+import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type WebhookRequest } from './types';
 
-const s = z.string().nullish();
-const numeric = z.union([z.number(), z.string()]).nullish();
+// Only the call id is required; an optional field of another type is ignored, never a 400.
+const s = z.string().nullish().catch(undefined);
+const numeric = z.union([z.number(), z.string()]).nullish().catch(undefined);
 const BlandCall = z.looseObject({
   event_type: s,
   to: s,
   from: s,
-  inbound: z.boolean().nullish(),
+  inbound: z.boolean().nullish().catch(undefined),
   started_at: s,
   end_at: s,
   call_length: numeric,
   corrected_duration: numeric,
-  completed: z.boolean().nullish(),
+  completed: z.boolean().nullish().catch(undefined),
   status: s,
   queue_status: s,
   answered_by: s,
@@ -29,11 +30,11 @@ const BlandCall = z.looseObject({
   error_message: s,
   recording_url: s,
   concatenated_transcript: s,
-  transcript: z.union([z.string(), z.array(z.unknown())]).nullish(),
-  transcripts: z.array(z.unknown()).nullish(),
-  corrected_transcript: z.union([z.string(), z.array(z.unknown())]).nullish(),
+  transcript: z.unknown().optional(),
+  transcripts: z.unknown().optional(),
+  corrected_transcript: z.unknown().optional(),
   summary: s,
-  metadata: z.looseObject({}).nullish(),
+  metadata: z.looseObject({}).nullish().catch(undefined),
   analysis: z.unknown().optional(),
 });
 type BlandCall = z.infer<typeof BlandCall>;
@@ -73,9 +74,13 @@ export function blandOutcome(b: Pick<BlandCall, 'status' | 'queue_status' | 'ans
   return 'completed';
 }
 
-/** Transcript text from a string, or from an array of utterances (`{user|role|speaker, text}`). */
+/**
+ * Transcript text from a string, an array of utterances (`{user|role|speaker, text}`), or the
+ * delayed webhook's object form `{segments: [...], citations}`. Any other shape gives nothing.
+ */
 function transcriptText(v: unknown): string | undefined {
   if (typeof v === 'string') return v.trim() === '' ? undefined : v;
+  if (isRecord(v)) return Array.isArray(v.segments) ? transcriptText(v.segments) : undefined;
   if (!Array.isArray(v)) return undefined;
   const lines = v.map((u) => {
     if (typeof u === 'string') return u;
@@ -86,12 +91,36 @@ function transcriptText(v: unknown): string | undefined {
   return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
+const MAX_SEGMENTS = 5_000;
+const MAX_SEGMENT_CHARS = 400_000;
+
+/** The segments of the object form, each reduced to the fields we know, with their types checked. */
+function segmentsOf(v: unknown): TranscriptSegment[] | undefined {
+  if (!isRecord(v) || !Array.isArray(v.segments)) return undefined;
+  const out: TranscriptSegment[] = [];
+  let chars = 0;
+  for (const seg of v.segments.slice(0, MAX_SEGMENTS)) {
+    if (!isRecord(seg) || typeof seg.text !== 'string') continue;
+    chars += seg.text.length;
+    if (chars > MAX_SEGMENT_CHARS) break; // the text is whole in `transcript`; segments are extra detail
+    out.push(compactSegment({
+      speaker: str(seg.speaker)?.slice(0, 100),
+      text: seg.text,
+      confidence: num(seg.confidence),
+      startSec: num(seg.start_time),
+      endSec: num(seg.end_time),
+    }));
+  }
+  return out.length > 0 ? out : undefined;
+}
+const compactSegment = (x: TranscriptSegment): TranscriptSegment =>
+  Object.fromEntries(Object.entries(x).filter(([, val]) => val !== undefined)) as unknown as TranscriptSegment;
+
 const CALL_DATA_FIELDS = ['status', 'queue_status', 'completed', 'call_length', 'corrected_duration', 'end_at', 'answered_by'] as const;
 
-function parseBland(req: WebhookRequest, body: unknown): CallEvent[] {
-  if (!isRecord(body)) throw new PayloadError('body', 'Invalid field: body (expected object)');
-  if (body.call_id === undefined && body.c_id === undefined && isSpecShape(body)) return parseSpecShape(req, body, 'bland');
-  const callId = str(body.call_id) ?? str(body.c_id);
+function parseBland(req: WebhookRequest, body: Record<string, unknown>): CallEvent[] {
+  if (body.event_type === undefined && isSeedFlatShape(body, ['call_id', 'c_id'])) return parseSpecShape(req, body, 'bland');
+  const callId = checkId(str(body.call_id), 'call_id') ?? checkId(str(body.c_id), 'c_id');
   if (!callId) {
     const v = body.call_id ?? body.c_id;
     throw new PayloadError('call_id', v === undefined || v === null || v === ''
@@ -119,7 +148,7 @@ function parseBland(req: WebhookRequest, body: unknown): CallEvent[] {
       ...base,
       eventId: `bland:${callId}:ended`,
       providerEvent: b.event_type ?? 'post_call',
-      type: outcome === 'completed' || outcome === 'voicemail' ? 'call.completed' : 'call.failed',
+      type: terminalTypeOf(outcome),
       outcome,
       endedReason: str(b.error_message) ?? (status && status !== 'completed' && status !== 'complete' ? b.status ?? undefined : undefined) ??
         (isVoicemail(answeredBy) ? b.answered_by ?? undefined : undefined) ?? str(b.call_ended_by) ?? str(b.status),
@@ -143,6 +172,7 @@ function parseBland(req: WebhookRequest, body: unknown): CallEvent[] {
     events.push(event({
       ...base, eventId: `bland:${callId}:corrected`, providerEvent: 'corrected_transcript', type: 'call.updated',
       transcript: corrected,
+      transcriptSegments: segmentsOf(b.corrected_transcript),
     }));
   }
   return events;
@@ -154,10 +184,10 @@ export const bland: ProviderAdapter = {
   name: 'bland',
   // Bland shares `X-Webhook-Signature` with the generic format, so only the body shape tells them apart.
   detect: (_req, body) =>
-    isRecord(body) && (typeof body.call_id === 'string' || typeof body.c_id === 'string') &&
+    (typeof body.call_id === 'string' || typeof body.c_id === 'string') &&
     ['call_length', 'corrected_duration', 'concatenated_transcript', 'corrected_transcript', 'c_id']
       .some((k) => body[k] !== undefined) ||
-    (isRecord(body) && body.event_type === 'call_ended' && body.call_id !== undefined),
+    (body.event_type === 'call_ended' && body.call_id !== undefined),
   /** `X-Webhook-Signature` = hex HMAC-SHA256(signing secret, raw body). No timestamp: no replay window. */
   verify: (req, secret) => verifyBodyHmacHex(req, secret.secret, BLAND_SIGNATURE_HEADER),
   parse: parseBland,

@@ -1,7 +1,8 @@
 // Helpers every adapter shares: headers, constant-time HMAC checks, times, durations, zod errors.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import type { CallEvent } from '../domain/events';
+import { MAX_ID_LENGTH, boundJson, clampFuture, idProblem } from '../domain/limits';
 import { PayloadError, type HmacAlgorithm, type VerifyResult, type WebhookRequest } from './types';
 
 export const REPLAY_WINDOW_MS = 5 * 60 * 1000;
@@ -51,6 +52,16 @@ export function verifyBodyHmacHex(req: WebhookRequest, secret: string, header = 
   const digest = given.replace(/^sha256=/i, '');
   const expected = hmac('sha256', secret, req.rawBody);
   return safeEqual(fromHex(digest), expected) ? OK : fail(header, `Invalid signature in ${header}`);
+}
+
+/**
+ * Retell, Vapi and Twilio accept the seed's `X-Webhook-Signature` when their native header is
+ * absent, so the seed's own examples verify whatever provider they name.
+ */
+export function withSeedFallback<S>(nativeHeader: string, verify: (req: WebhookRequest, secret: S) => VerifyResult,
+  secretOf: (s: S) => string = (s) => s as unknown as string): (req: WebhookRequest, secret: S) => VerifyResult {
+  return (req, secret) =>
+    !getHeader(req, nativeHeader) && getHeader(req, SEED_SIGNATURE_HEADER) ? verifyBodyHmacHex(req, secretOf(secret)) : verify(req, secret);
 }
 
 /** Epoch number in seconds or milliseconds, told apart by magnitude (< 1e11 means seconds). */
@@ -106,13 +117,25 @@ export function num(v: unknown): number | undefined {
   return undefined;
 }
 
-/** Our ids inside a platform's free metadata object. */
-export function idsFromMetadata(meta: unknown): { contactId?: string; agentId?: string } {
+/**
+ * An identifier from a platform field, checked: it ends up in a workflow id or a search attribute,
+ * so one that is too long or holds control characters is a PayloadError naming `field`.
+ */
+export function checkId<T extends string | undefined>(v: T, field: string): T {
+  if (v === undefined) return v;
+  const problem = idProblem(v);
+  if (problem) throw new PayloadError(field, `Invalid field: ${field} (${problem})`);
+  return v;
+}
+
+/** Our ids inside a platform's free metadata object (`prefix` names the object in errors). */
+export function idsFromMetadata(meta: unknown, prefix = 'metadata'): { contactId?: string; agentId?: string } {
   if (!isRecord(meta)) return {};
-  return {
-    contactId: str(meta.contactId) ?? str(meta.contact_id),
-    agentId: str(meta.agentId) ?? str(meta.agent_id),
+  const pick = (a: string, b: string) => {
+    const key = str(meta[a]) !== undefined ? a : b;
+    return checkId(str(meta[key]), `${prefix}.${key}`);
   };
+  return { contactId: pick('contactId', 'contact_id'), agentId: pick('agentId', 'agent_id') };
 }
 
 /** Drops undefined keys, so events stay small and compare cleanly. */
@@ -129,8 +152,43 @@ export function nonEmpty<T extends object>(o: T | undefined): T | undefined {
   return Object.keys(c).length === 0 ? undefined : c;
 }
 
+const cap = (v: string | undefined, max: number) => (v !== undefined && v.length > max ? v.slice(0, max) : v);
+const digest = (...parts: (string | Buffer)[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+/** The raw-body digest some events use as the distinguishing part of their id. */
+export const bodyDigest = (raw: Buffer) => digest(raw).slice(0, 16);
+
+/**
+ * Every adapter's last step: drops undefined keys and bounds what goes into Temporal. The ids are
+ * checked (a PayloadError names the canonical field unless the adapter checked its own first);
+ * an event id built from long platform values becomes a digest of itself (stable, so duplicates
+ * still match); times far in the future are clamped; free JSON is bounded; over-long labels cut.
+ */
 export function event(e: CallEvent): CallEvent {
-  return compact(e);
+  const c = compact(e);
+  checkId(c.callId, 'callId');
+  checkId(c.contactId, 'contactId');
+  checkId(c.agentId, 'agentId');
+  if (idProblem(c.eventId)) c.eventId = `${c.provider}:sha256:${digest(c.eventId)}`;
+  c.providerEvent = cap(c.providerEvent, MAX_ID_LENGTH) as string;
+  c.endedReason = cap(c.endedReason, 500);
+  if (c.recordingUrl !== undefined && c.recordingUrl.length > 4096) c.recordingUrl = undefined;
+  c.occurredAt = clampFuture(c.occurredAt, c.receivedAt);
+  c.startedAt = clampFuture(c.startedAt, c.receivedAt);
+  c.endedAt = clampFuture(c.endedAt, c.receivedAt);
+  c.metadata = boundJson(c.metadata);
+  if (c.analysis) {
+    c.analysis = nonEmpty({
+      ...c.analysis,
+      summary: cap(c.analysis.summary, 50_000),
+      sentiment: cap(c.analysis.sentiment, MAX_ID_LENGTH),
+      data: boundJson(c.analysis.data),
+    });
+  }
+  return compact(c);
 }
 
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);

@@ -1,13 +1,14 @@
 // The spec's own payload (`callId, event, status, duration, …`), validated with zod, plus the two
 // signature schemes a generic sender can use: the seed's hex HMAC and Standard Webhooks.
 import { z } from 'zod';
-import { CALL_EVENT_TYPES, type CallEvent, type CallEventType, type Outcome, type Provider } from '../domain/events';
+import { CALL_EVENT_TYPES, terminalTypeOf, type CallEvent, type CallEventType, type Outcome, type Provider } from '../domain/events';
+import { lookup } from '../domain/limits';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, REPLAY_WINDOW_MS, SEED_SIGNATURE_HEADER, event, fail, fromBase64, getHeader, hmac, idsFromMetadata,
-  isRecord, parseWith, safeEqual, str, toIso, verifyBodyHmacHex, wholeSeconds,
+  OK, REPLAY_WINDOW_MS, SEED_SIGNATURE_HEADER, checkId, event, fail, fromBase64, getHeader, hmac, idsFromMetadata,
+  isRecord, num, parseWith, safeEqual, str, toIso, verifyBodyHmacHex, wholeSeconds,
 } from './common';
-import { PayloadError, type ProviderAdapter, type ProviderSecret, type VerifyResult, type WebhookRequest } from './types';
+import type { ProviderAdapter, ProviderSecret, VerifyResult, WebhookRequest } from './types';
 
 const STATUS_OUTCOMES: Record<string, Outcome> = {
   completed: 'completed', complete: 'completed', ended: 'completed', success: 'completed', successful: 'completed',
@@ -17,62 +18,63 @@ const STATUS_OUTCOMES: Record<string, Outcome> = {
   canceled: 'canceled', cancelled: 'canceled',
   voicemail: 'voicemail', machine: 'voicemail', answering_machine: 'voicemail',
 };
-const NOT_CONNECTED: ReadonlySet<Outcome> = new Set(['no-answer', 'busy', 'failed', 'canceled']);
 
 /** The outcome a spec-style `status` names, if it names one we know. */
 export const outcomeOfStatus = (status: string | undefined): Outcome | undefined =>
-  status === undefined ? undefined : STATUS_OUTCOMES[status.trim().toLowerCase()];
+  status === undefined ? undefined : lookup(STATUS_OUTCOMES, status.trim().toLowerCase());
 
-const optionalString = z.string().nullish();
+// Only the id and the event are required; an optional field of another type is ignored, never a
+// 400 that would lose the event.
+const optionalString = z.string().nullish().catch(undefined);
 const SpecPayload = z.looseObject({
   callId: z.string(),
   event: z.enum(CALL_EVENT_TYPES),
   provider: optionalString,
   from: optionalString,
   to: optionalString,
-  direction: z.enum(['inbound', 'outbound']).nullish(),
-  duration: z.number().nullish(),
+  direction: z.enum(['inbound', 'outbound']).nullish().catch(undefined),
+  duration: z.unknown().optional(),
   status: optionalString,
   recording_url: optionalString,
   recordingUrl: optionalString,
   transcript: optionalString,
-  metadata: z.looseObject({}).nullish(),
-  timestamp: z.union([z.string(), z.number()]).nullish(),
+  metadata: z.looseObject({}).nullish().catch(undefined),
+  timestamp: z.unknown().optional(),
 });
 
 /** True when the body is the spec's common structure (a top-level `callId`). */
-export const isSpecShape = (body: unknown): boolean =>
-  isRecord(body) && body.callId !== undefined && body.callId !== null;
+export const isSpecShape = (body: Record<string, unknown>): boolean => body.callId !== undefined && body.callId !== null;
+
+/**
+ * True for a flat body in the seed's spirit that names a spec event (`call.completed`) but carries
+ * no platform id field: it is read as the spec's shape, so a missing id is reported as `callId`.
+ */
+export const isSeedFlatShape = (body: Record<string, unknown>, idFields: readonly string[]): boolean =>
+  isSpecShape(body) ||
+  (idFields.every((f) => body[f] === undefined) && typeof body.event === 'string' && body.event.startsWith('call.'));
 
 /**
  * Parses the spec's common structure. Other adapters call it when a body names their provider but
  * has the spec's shape (the seed's first example says `"provider": "retell"` with a `callId`).
  */
-export function parseSpecShape(req: WebhookRequest, body: unknown, provider: Provider): CallEvent[] {
-  if (!isRecord(body)) throw new PayloadError('body', 'Invalid field: body (expected object)');
+export function parseSpecShape(req: WebhookRequest, body: Record<string, unknown>, provider: Provider): CallEvent[] {
   const withAlias = { ...body };
   // `call_id` is accepted for `callId`; an empty id counts as missing.
-  if ((withAlias.callId === undefined || withAlias.callId === null || withAlias.callId === '') && withAlias.call_id !== undefined) {
-    withAlias.callId = withAlias.call_id;
-  }
+  const idField = (withAlias.callId === undefined || withAlias.callId === null || withAlias.callId === '') && withAlias.call_id !== undefined
+    ? 'call_id' : 'callId';
+  if (idField === 'call_id') withAlias.callId = withAlias.call_id;
   if (withAlias.callId === '' || withAlias.callId === null) delete withAlias.callId;
   const p = parseWith(SpecPayload, withAlias);
+  const callId = checkId(p.callId, idField);
 
-  const occurredAt = p.timestamp === undefined || p.timestamp === null ? undefined : toIso(p.timestamp);
-  if (p.timestamp !== undefined && p.timestamp !== null && occurredAt === undefined) {
-    throw new PayloadError('timestamp', `Invalid field: timestamp (expected ISO-8601 date-time, received ${JSON.stringify(p.timestamp)})`);
-  }
-  if (typeof p.duration === 'number' && p.duration < 0) {
-    throw new PayloadError('duration', 'Invalid field: duration (expected a non-negative number of seconds)');
-  }
-
+  const occurredAt = toIso(p.timestamp);
   const status = p.status ?? undefined;
   let type: CallEventType = p.event;
   let outcome: Outcome | undefined;
   if (p.event === 'call.completed') {
     outcome = outcomeOfStatus(status) ?? 'completed';
     // "Completed" with a status that says nobody answered is a failed call, whatever the event says.
-    if (NOT_CONNECTED.has(outcome)) type = 'call.failed';
+    type = terminalTypeOf(outcome);
   } else if (p.event === 'call.failed') {
     const o = outcomeOfStatus(status);
     outcome = o === undefined || o === 'completed' ? 'failed' : o;
@@ -83,10 +85,10 @@ export function parseSpecShape(req: WebhookRequest, body: unknown, provider: Pro
   const ids = idsFromMetadata(meta);
   const webhookId = getHeader(req, 'webhook-id');
   return [event({
-    eventId: webhookId ? `${provider}:webhook-id:${webhookId}` : `${provider}:${p.callId}:${p.event}:${status ?? ''}`,
+    eventId: webhookId ? `${provider}:webhook-id:${webhookId}` : `${provider}:${callId}:${p.event}:${status ?? ''}`,
     provider,
     providerEvent: p.event,
-    callId: p.callId,
+    callId,
     type,
     occurredAt,
     receivedAt: req.receivedAt,
@@ -95,12 +97,12 @@ export function parseSpecShape(req: WebhookRequest, body: unknown, provider: Pro
     from: normalizePhone(p.from),
     to: normalizePhone(p.to),
     direction: p.direction ?? undefined,
-    durationSec: wholeSeconds(p.duration ?? undefined),
+    durationSec: wholeSeconds(num(p.duration)),
     endedAt: terminal ? occurredAt : undefined,
     recordingUrl: p.recording_url ?? p.recordingUrl ?? undefined,
     transcript: p.transcript ?? undefined,
-    agentId: ids.agentId ?? str(body.agentId) ?? str(body.agent_id),
-    contactId: ids.contactId ?? str(body.contactId) ?? str(body.contact_id),
+    agentId: ids.agentId ?? checkId(str(body.agentId) ?? str(body.agent_id), 'agentId'),
+    contactId: ids.contactId ?? checkId(str(body.contactId) ?? str(body.contact_id), 'contactId'),
     metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
   })];
 }
@@ -141,5 +143,5 @@ export const generic: ProviderAdapter = {
     if (getHeader(req, 'webhook-signature')) return verifyStandardWebhook(req, secret.secret);
     return verifyBodyHmacHex(req, secret.secret, SEED_SIGNATURE_HEADER);
   },
-  parse: (req, body) => parseSpecShape(req, body, 'generic'),
+  parse: (req, body) => parseSpecShape(req, body as Record<string, unknown>, 'generic'),
 };

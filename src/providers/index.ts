@@ -32,18 +32,19 @@ const DETECTION_ORDER: readonly ProviderAdapter[] = [vapi, retell, twilio, bland
  * PayloadError on `provider`), then a valid `provider` field in the body, then signature headers
  * and body shapes, then `generic`.
  */
-export function detectProvider(req: WebhookRequest, body: unknown, routeProvider?: string): Provider {
+export function detectProvider(req: WebhookRequest, body: Record<string, unknown>, routeProvider?: string): Provider {
   if (routeProvider !== undefined) {
     if (isProvider(routeProvider)) return routeProvider;
     throw new PayloadError('provider', `Unknown provider: ${routeProvider} (expected one of: ${PROVIDERS.join(', ')})`);
   }
-  if (isRecord(body) && isProvider(body.provider)) return body.provider;
+  if (isProvider(body.provider)) return body.provider;
   for (const [header, provider] of SIGNATURE_HEADERS) if (getHeader(req, header)) return provider;
   for (const a of DETECTION_ORDER) if (a.detect(req, body)) return a.name;
   return 'generic';
 }
 
-const JSON_TYPES = /^(application\/json|text\/json|application\/[a-z0-9.+-]+\+json)$/;
+/** The one content-type rule of the receiver: `application/json` or `application/*+json`. */
+export const isJsonType = (t: string): boolean => t === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(t);
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /** Media type of a Content-Type header value: parameters dropped, lower-cased ('' when absent). */
@@ -54,7 +55,7 @@ export function mediaTypeOf(contentType: string | string[] | undefined): string 
 
 /** JSON (all platforms) or form-encoded (Twilio). Anything else deserves a 415. */
 export const isSupportedContentType = (mediaType: string): boolean =>
-  JSON_TYPES.test(mediaType) || mediaType === FORM_TYPE;
+  isJsonType(mediaType) || mediaType === FORM_TYPE;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -65,7 +66,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function parseBody(req: WebhookRequest): Record<string, unknown> | FormFields {
   if (req.contentType === FORM_TYPE) return parseForm(req.rawBody);
-  if (!JSON_TYPES.test(req.contentType)) {
+  if (!isJsonType(req.contentType)) {
     throw new PayloadError('content-type', `Unsupported content type: ${req.contentType || '(none)'} (expected application/json)`);
   }
   let text: string;

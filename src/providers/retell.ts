@@ -1,18 +1,20 @@
 // Retell AI: `{event, call:{…}}` with ms epochs, plus the seed's flat shape (seconds epochs).
 import { z } from 'zod';
-import type { CallAnalysis, CallEvent, CallEventType, Outcome } from '../domain/events';
+import { CONNECTED_OUTCOMES, terminalTypeOf, type CallAnalysis, type CallEvent, type CallEventType, type Outcome } from '../domain/events';
+import { lookup } from '../domain/limits';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, REPLAY_WINDOW_MS, SEED_SIGNATURE_HEADER, epochToMs, event, fail, fromHex, getHeader, hmac, idsFromMetadata,
-  isRecord, nonEmpty, parseWith, safeEqual, toIso, verifyBodyHmacHex, wholeSeconds,
+  OK, REPLAY_WINDOW_MS, checkId, epochToMs, event, fail, fromHex, getHeader, hmac, idsFromMetadata,
+  isRecord, nonEmpty, num, parseWith, safeEqual, toIso, wholeSeconds, withSeedFallback,
 } from './common';
-import { isSpecShape, parseSpecShape } from './generic';
+import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type VerifyResult, type WebhookRequest } from './types';
 
 export const RETELL_SIGNATURE_HEADER = 'x-retell-signature';
 
-const s = z.string().nullish();
-const time = z.union([z.number(), z.string()]).nullish();
+// Only `call_id` is required; an optional field of another type is ignored, never a 400.
+const s = z.string().nullish().catch(undefined);
+const time = z.union([z.number(), z.string()]).nullish().catch(undefined);
 const RetellCall = z.looseObject({
   call_id: z.string(),
   agent_id: s,
@@ -25,19 +27,19 @@ const RetellCall = z.looseObject({
   call_status: s,
   start_timestamp: time,
   end_timestamp: time,
-  duration_ms: z.number().nullish(),
+  duration_ms: z.unknown().optional(),
   transcript: s,
-  transcript_object: z.array(z.unknown()).nullish(),
+  transcript_object: z.array(z.unknown()).nullish().catch(undefined),
   recording_url: s,
   disconnection_reason: s,
-  metadata: z.looseObject({}).nullish(),
+  metadata: z.looseObject({}).nullish().catch(undefined),
   call_analysis: z.looseObject({
     call_summary: s,
     user_sentiment: s,
-    call_successful: z.boolean().nullish(),
-    in_voicemail: z.boolean().nullish(),
-    custom_analysis_data: z.looseObject({}).nullish(),
-  }).nullish(),
+    call_successful: z.boolean().nullish().catch(undefined),
+    in_voicemail: z.boolean().nullish().catch(undefined),
+    custom_analysis_data: z.looseObject({}).nullish().catch(undefined),
+  }).nullish().catch(undefined),
 });
 type RetellCall = z.infer<typeof RetellCall>;
 
@@ -59,23 +61,22 @@ const REASON_OUTCOMES: Record<string, Outcome> = {
   sip_routing_error: 'failed', registered_call_timeout: 'failed',
 };
 
-const CONNECTED_OUTCOMES: ReadonlySet<Outcome> = new Set(['completed', 'voicemail']);
-
 /** Outcome and event type of an ended Retell call. Unknown reasons fall back on whether it connected. */
 export function retellOutcome(call: Pick<RetellCall, 'disconnection_reason' | 'call_status' | 'start_timestamp' | 'duration_ms'>):
   { type: 'call.completed' | 'call.failed'; outcome: Outcome } {
   const reason = call.disconnection_reason ?? undefined;
   const neverConnected = call.call_status === 'not_connected' || call.call_status === 'error';
   const connected = !neverConnected &&
-    (call.call_status === 'ended' || (call.start_timestamp ?? undefined) !== undefined || (call.duration_ms ?? 0) > 0);
+    (call.call_status === 'ended' || (call.start_timestamp ?? undefined) !== undefined || (num(call.duration_ms) ?? 0) > 0);
   let outcome: Outcome;
-  if (reason && REASON_OUTCOMES[reason]) outcome = REASON_OUTCOMES[reason];
+  const known = lookup(REASON_OUTCOMES, reason);
+  if (known) outcome = known;
   else if (reason?.startsWith('error_')) outcome = 'failed';
   else if (reason === 'manual_stopped') outcome = connected ? 'completed' : 'canceled';
   else outcome = connected ? 'completed' : 'failed';
   // A call Retell says never connected cannot have completed, whatever the reason says.
   if (neverConnected && CONNECTED_OUTCOMES.has(outcome)) outcome = 'failed';
-  return { type: CONNECTED_OUTCOMES.has(outcome) ? 'call.completed' : 'call.failed', outcome };
+  return { type: terminalTypeOf(outcome), outcome };
 }
 
 /** The seed's flat shape uses the spec's event names; these are what they mean for Retell. */
@@ -98,33 +99,34 @@ function analysisOf(call: RetellCall): CallAnalysis | undefined {
   });
 }
 
-function parseRetell(req: WebhookRequest, body: unknown): CallEvent[] {
-  if (!isRecord(body)) throw new PayloadError('body', 'Invalid field: body (expected object)');
+function parseRetell(req: WebhookRequest, body: Record<string, unknown>): CallEvent[] {
   const nested = isRecord(body.call);
-  // The seed's flat shape with a camel-case `callId` is the spec's common structure.
-  if (!nested && body.call_id === undefined && isSpecShape(body)) return parseSpecShape(req, body, 'retell');
+  // The seed's flat shape with a camel-case `callId` (or none, and a spec event) is the spec's common structure.
+  if (!nested && isSeedFlatShape(body, ['call_id'])) return parseSpecShape(req, body, 'retell');
   if (typeof body.event !== 'string' || body.event === '') {
     throw new PayloadError('event', body.event === undefined ? 'Missing required field: event' : 'Invalid field: event (expected string)');
   }
   const providerEvent = body.event;
   const call = nested ? parseWith(RetellCall, body.call, 'call') : parseWith(RetellCall, body);
-  const kind = SPEC_EVENT_ALIASES[providerEvent] ?? providerEvent;
+  const kind = lookup(SPEC_EVENT_ALIASES, providerEvent) ?? providerEvent;
+  const at = nested ? 'call.' : '';
+  const callId = checkId(call.call_id, `${at}call_id`);
 
   const startedAt = toIso(call.start_timestamp);
   const endedAt = toIso(call.end_timestamp);
   const meta = call.metadata ?? undefined;
-  const ids = idsFromMetadata(meta);
+  const ids = idsFromMetadata(meta, `${at}metadata`);
   const direction: 'inbound' | 'outbound' | undefined =
     call.direction === 'inbound' || call.direction === 'outbound' ? call.direction : undefined;
   const who = {
     from: normalizePhone(call.from_number ?? call.from),
     to: normalizePhone(call.to_number ?? call.to),
     direction,
-    agentId: ids.agentId ?? call.agent_id ?? undefined,
+    agentId: ids.agentId ?? checkId(call.agent_id ?? undefined, `${at}agent_id`),
     contactId: ids.contactId,
     metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
   };
-  const durationMs = call.duration_ms ??
+  const durationMs = num(call.duration_ms) ??
     (call.start_timestamp != null && call.end_timestamp != null
       ? epochToMs(Number(call.end_timestamp)) - epochToMs(Number(call.start_timestamp))
       : undefined);
@@ -137,8 +139,8 @@ function parseRetell(req: WebhookRequest, body: unknown): CallEvent[] {
     recordingUrl: call.recording_url ?? undefined,
     analysis: analysisOf(call),
   };
-  const base = { provider: 'retell' as const, providerEvent, callId: call.call_id, receivedAt: req.receivedAt };
-  const id = `retell:${call.call_id}:${providerEvent}`;
+  const base = { provider: 'retell' as const, providerEvent, callId, receivedAt: req.receivedAt };
+  const id = `retell:${callId}:${providerEvent}`;
 
   switch (kind) {
     case 'call_started':
@@ -175,12 +177,9 @@ function parseRetell(req: WebhookRequest, body: unknown): CallEvent[] {
  * `x-retell-signature: v=<unix ms>,d=<hex>`; d = HMAC-SHA256(API key, rawBody + v). Deliveries more
  * than 5 minutes from our clock either way are refused (replays).
  */
-export function verifyRetell(req: WebhookRequest, secret: string): VerifyResult {
+export const verifyRetell = withSeedFallback(RETELL_SIGNATURE_HEADER, (req, secret: string): VerifyResult => {
   const header = getHeader(req, RETELL_SIGNATURE_HEADER);
-  if (!header) {
-    if (getHeader(req, SEED_SIGNATURE_HEADER)) return verifyBodyHmacHex(req, secret);
-    return fail(RETELL_SIGNATURE_HEADER, `Missing signature header: ${RETELL_SIGNATURE_HEADER}`);
-  }
+  if (!header) return fail(RETELL_SIGNATURE_HEADER, `Missing signature header: ${RETELL_SIGNATURE_HEADER}`);
   const m = /^v=(\d{1,16}),d=([0-9a-fA-F]+)$/.exec(header);
   if (!m) return fail(RETELL_SIGNATURE_HEADER, `Malformed ${RETELL_SIGNATURE_HEADER} (expected v=<timestamp>,d=<hex>)`);
   const v = Number(m[1]);
@@ -189,13 +188,13 @@ export function verifyRetell(req: WebhookRequest, secret: string): VerifyResult 
   }
   const expected = hmac('sha256', secret, req.rawBody, String(v));
   return safeEqual(fromHex(m[2]), expected) ? OK : fail(RETELL_SIGNATURE_HEADER, `Invalid signature in ${RETELL_SIGNATURE_HEADER}`);
-}
+});
 
 export const retell: ProviderAdapter = {
   name: 'retell',
   detect: (req, body) =>
     getHeader(req, RETELL_SIGNATURE_HEADER) !== undefined ||
-    (isRecord(body) && typeof body.event === 'string' && isRecord(body.call) && typeof body.call.call_id === 'string'),
+    (typeof body.event === 'string' && isRecord(body.call) && typeof body.call.call_id === 'string'),
   verify: (req, secret) => verifyRetell(req, secret.secret),
   parse: parseRetell,
 };

@@ -1,10 +1,11 @@
 // Twilio voice status callbacks and recording status callbacks (form-encoded).
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { CallEvent, CallEventType, Outcome } from '../domain/events';
+import { lookup } from '../domain/limits';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, SEED_SIGNATURE_HEADER, event, fail, formValue, getHeader, isRecord, num, parseForm, safeEqual, toIso,
-  verifyBodyHmacHex, wholeSeconds, type FormFields,
+  OK, bodyDigest, checkId, event, fail, formValue, getHeader, hmac, num, parseForm, safeEqual, toIso,
+  wholeSeconds, withSeedFallback, type FormFields,
 } from './common';
 import { PayloadError, type ProviderAdapter, type VerifyResult, type WebhookRequest } from './types';
 
@@ -25,13 +26,9 @@ const FAILED_OUTCOMES: Record<string, Outcome> = {
   busy: 'busy', 'no-answer': 'no-answer', failed: 'failed', canceled: 'canceled',
 };
 
-const fieldsOf = (req: WebhookRequest, body: unknown): Record<string, unknown> =>
-  isRecord(body) ? body : parseForm(req.rawBody);
-
-function parseTwilio(req: WebhookRequest, body: unknown): CallEvent[] {
-  const f = fieldsOf(req, body);
+function parseTwilio(req: WebhookRequest, f: Record<string, unknown>): CallEvent[] {
   const v = (k: string) => formValue(f, k);
-  const callSid = v('CallSid');
+  const callSid = checkId(v('CallSid'), 'CallSid');
   if (!callSid) throw new PayloadError('CallSid', 'Missing required field: CallSid');
   const base = { provider: 'twilio' as const, callId: callSid, receivedAt: req.receivedAt };
   const occurredAt = toIso(v('Timestamp'));
@@ -49,8 +46,8 @@ function parseTwilio(req: WebhookRequest, body: unknown): CallEvent[] {
   const status = v('CallStatus');
   const seqRaw = v('SequenceNumber');
   const sequence = seqRaw !== undefined && /^\d+$/.test(seqRaw) ? Number(seqRaw) : undefined;
-  const eventId = `twilio:${callSid}:${seqRaw ?? status ?? createHash('sha256').update(req.rawBody).digest('hex').slice(0, 16)}`;
-  const type: CallEventType = (status && STATUS_TYPES[status]) || 'call.updated';
+  const eventId = `twilio:${callSid}:${seqRaw ?? status ?? bodyDigest(req.rawBody)}`;
+  const type: CallEventType = lookup(STATUS_TYPES, status) ?? 'call.updated';
   if (type === 'call.updated') {
     return [event({ ...base, eventId, providerEvent: status ?? 'unknown', type, occurredAt, sequence })];
   }
@@ -58,7 +55,7 @@ function parseTwilio(req: WebhookRequest, body: unknown): CallEvent[] {
   const answeredBy = v('AnsweredBy');
   const machine = answeredBy !== undefined && answeredBy.startsWith('machine');
   let outcome: Outcome | undefined;
-  if (type === 'call.failed') outcome = FAILED_OUTCOMES[status as string] ?? 'failed';
+  if (type === 'call.failed') outcome = lookup(FAILED_OUTCOMES, status) ?? 'failed';
   if (type === 'call.completed') outcome = machine ? 'voicemail' : 'completed';
   const duration = num(v('CallDuration'));
   return [event({
@@ -87,7 +84,7 @@ export function twilioSignature(authToken: string, url: string, params: FormFiel
     const values = Array.isArray(value) ? Array.from(new Set(value)).sort() : [value];
     for (const x of values) data += key + x;
   }
-  return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
+  return hmac('sha1', authToken, Buffer.from(data, 'utf8')).toString('base64');
 }
 
 /** Twilio may have signed the URL with or without the default port; try both, as its SDK does. */
@@ -105,12 +102,9 @@ function urlVariants(url: string): string[] {
  * `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, publicUrl + sorted params)). For JSON bodies
  * Twilio signs the URL alone and puts the body's SHA-256 in the `bodySHA256` query parameter.
  */
-export function verifyTwilio(req: WebhookRequest, authToken: string): VerifyResult {
+export const verifyTwilio = withSeedFallback(TWILIO_SIGNATURE_HEADER, (req, authToken: string): VerifyResult => {
   const given = getHeader(req, TWILIO_SIGNATURE_HEADER);
-  if (!given) {
-    if (getHeader(req, SEED_SIGNATURE_HEADER)) return verifyBodyHmacHex(req, authToken);
-    return fail(TWILIO_SIGNATURE_HEADER, `Missing signature header: ${TWILIO_SIGNATURE_HEADER}`);
-  }
+  if (!given) return fail(TWILIO_SIGNATURE_HEADER, `Missing signature header: ${TWILIO_SIGNATURE_HEADER}`);
   let bodyHash: string | null = null;
   try {
     bodyHash = new URL(req.publicUrl).searchParams.get('bodySHA256');
@@ -126,13 +120,13 @@ export function verifyTwilio(req: WebhookRequest, authToken: string): VerifyResu
     if (!safeEqual(bodyHash.toLowerCase(), actual)) return fail(TWILIO_SIGNATURE_HEADER, 'Body does not match bodySHA256');
   }
   return OK;
-}
+});
 
 export const twilio: ProviderAdapter = {
   name: 'twilio',
   detect: (req, body) =>
     getHeader(req, TWILIO_SIGNATURE_HEADER) !== undefined ||
-    (req.contentType === 'application/x-www-form-urlencoded' && isRecord(body) && body.CallSid !== undefined),
+    (req.contentType === 'application/x-www-form-urlencoded' && body.CallSid !== undefined),
   verify: (req, secret) => verifyTwilio(req, secret.secret),
   parse: parseTwilio,
 };

@@ -68,12 +68,12 @@ export class PayloadError extends Error {
 export interface ProviderAdapter {
   name: Provider;
   /** True when headers or body shape say this platform sent it (used on the shared route). */
-  detect(req: WebhookRequest, body: unknown): boolean;
+  detect(req: WebhookRequest, body: Record<string, unknown>): boolean;
   /** Checks authenticity on the raw bytes. Never throws. */
   verify(req: WebhookRequest, secret: ProviderSecret): VerifyResult;
   /**
    * body = the parsed JSON object, or the form fields object for Twilio (see `parseBody`).
    * Returns at least one event for every accepted message. Throws PayloadError.
    */
-  parse(req: WebhookRequest, body: unknown): CallEvent[];
+  parse(req: WebhookRequest, body: Record<string, unknown>): CallEvent[];
 }

@@ -1,13 +1,12 @@
 // Vapi server messages: `{message:{type, call, …}}`, and the seed's top-level `type` shape.
-import { createHash } from 'node:crypto';
-import type { CallAnalysis, CallEvent, CallEventType, Outcome } from '../domain/events';
+import { terminalTypeOf, type CallAnalysis, type CallEvent, type CallEventType, type Outcome } from '../domain/events';
+import { lookup } from '../domain/limits';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, REPLAY_WINDOW_MS, SEED_SIGNATURE_HEADER, epochToMs, event, fail, fromBase64, fromHex, getHeader, hmac,
-  idsFromMetadata, isRecord, nonEmpty, num, safeEqual, secondsBetween, str, toIso, verifyBodyHmacHex,
-  wholeSeconds,
+  OK, REPLAY_WINDOW_MS, bodyDigest, checkId, epochToMs, event, fail, fromBase64, fromHex, getHeader, hmac,
+  idsFromMetadata, isRecord, nonEmpty, num, safeEqual, secondsBetween, str, toIso, wholeSeconds, withSeedFallback,
 } from './common';
-import { isSpecShape, parseSpecShape } from './generic';
+import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type ProviderSecret, type VerifyResult, type WebhookRequest } from './types';
 
 export const VAPI_SECRET_HEADER = 'x-vapi-secret';
@@ -37,7 +36,8 @@ const REASON_OUTCOMES: Record<string, Outcome> = {
 export function vapiOutcome(endedReason: string | undefined, started: boolean): Outcome {
   if (endedReason) {
     const r = endedReason.toLowerCase();
-    if (REASON_OUTCOMES[r]) return REASON_OUTCOMES[r];
+    const known = lookup(REASON_OUTCOMES, r);
+    if (known) return known;
     if (/fail|error|pipeline-|rejected|not-found|invalid|unauthorized|denied|insufficient|no-?answer/.test(r)) {
       return /no-?answer/.test(r) ? 'no-answer' : 'failed';
     }
@@ -48,9 +48,6 @@ export function vapiOutcome(endedReason: string | undefined, started: boolean): 
   }
   return started ? 'completed' : 'failed';
 }
-
-const CONNECTED: ReadonlySet<Outcome> = new Set(['completed', 'voicemail']);
-const terminalType = (o: Outcome): CallEventType => (CONNECTED.has(o) ? 'call.completed' : 'call.failed');
 
 const STATUS_TYPES: Record<string, CallEventType> = {
   scheduled: 'call.initiated',
@@ -67,10 +64,9 @@ function successOf(v: unknown): boolean | undefined {
   return undefined;
 }
 
-function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
-  if (!isRecord(body)) throw new PayloadError('body', 'Invalid field: body (expected object)');
+function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEvent[] {
   const nested = isRecord(body.message);
-  if (!nested && body.type === undefined && isSpecShape(body)) return parseSpecShape(req, body, 'vapi');
+  if (!nested && body.type === undefined && isSeedFlatShape(body, ['call'])) return parseSpecShape(req, body, 'vapi');
   const msg = nested ? (body.message as Record<string, unknown>) : body;
   const at = nested ? 'message.' : '';
 
@@ -80,7 +76,7 @@ function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
   const type = msg.type;
   // Only the call id is required; everything else is read defensively (the SDK types lag reality).
   const call = rec(msg.call);
-  const callId = str(call.id) ?? str(msg.callId);
+  const callId = checkId(str(call.id), `${at}call.id`) ?? checkId(str(msg.callId), `${at}callId`);
   if (!callId) {
     const field = `${at}call.id`;
     const v = call.id;
@@ -98,9 +94,12 @@ function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
   // Who and what, as far as any message says; only lifecycle events carry it into fields.
   const assistant = rec(msg.assistant);
   const overrides = rec(call.assistantOverrides);
-  const meta = [overrides.metadata, assistant.metadata, call.metadata].find(
-    (m) => isRecord(m) && Object.keys(m).length > 0) as Record<string, unknown> | undefined;
-  const ids = idsFromMetadata(meta);
+  const metaSources: [unknown, string][] = [
+    [overrides.metadata, `${at}call.assistantOverrides.metadata`], [assistant.metadata, `${at}assistant.metadata`], [call.metadata, `${at}call.metadata`],
+  ];
+  const [meta, metaField] = (metaSources.find(([m]) => isRecord(m) && Object.keys(m).length > 0) ?? [undefined, 'metadata']) as
+    [Record<string, unknown> | undefined, string];
+  const ids = idsFromMetadata(meta, metaField);
   const customer = str(rec(msg.customer).number) ?? str(rec(call.customer).number);
   const ours = str(rec(msg.phoneNumber).number) ?? str(rec(call.phoneNumber).number);
   const callType = str(call.type) ?? str(msg.callType);
@@ -110,7 +109,7 @@ function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
     from: phoneCall ? normalizePhone(inbound ? customer : ours) : undefined,
     to: phoneCall ? normalizePhone(inbound ? ours : customer) : undefined,
     direction: callType === 'inboundPhoneCall' ? 'inbound' as const : callType === 'outboundPhoneCall' ? 'outbound' as const : undefined,
-    agentId: ids.agentId ?? str(call.assistantId) ?? str(assistant.id),
+    agentId: ids.agentId ?? checkId(str(call.assistantId), `${at}call.assistantId`) ?? checkId(str(assistant.id), `${at}assistant.id`),
     contactId: ids.contactId,
     metadata: meta,
   };
@@ -120,11 +119,11 @@ function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
 
   if (type === 'status-update' && status) {
     const eventId = `vapi:${id}:${type}:${status}`;
-    const mapped = STATUS_TYPES[status];
+    const mapped = lookup(STATUS_TYPES, status);
     if (mapped) return [event({ ...base, ...who, eventId, type: mapped, occurredAt, startedAt: mapped === 'call.answered' ? startedAt : undefined })];
     if (status === 'ended') {
       const outcome = vapiOutcome(endedReason, startedAt !== undefined);
-      return [event({ ...base, ...who, eventId, type: terminalType(outcome), outcome, endedReason, occurredAt: occurredAt ?? endedAt, startedAt, endedAt })];
+      return [event({ ...base, ...who, eventId, type: terminalTypeOf(outcome), outcome, endedReason, occurredAt: occurredAt ?? endedAt, startedAt, endedAt })];
     }
     return [event({ ...base, eventId, type: 'call.updated', occurredAt })]; // forwarding and future statuses
   }
@@ -143,7 +142,7 @@ function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
     return [event({
       ...base, ...who,
       eventId: `vapi:${id}:${type}:`,
-      type: terminalType(outcome),
+      type: terminalTypeOf(outcome),
       outcome,
       endedReason,
       occurredAt: occurredAt ?? endedAt,
@@ -164,7 +163,7 @@ function parseVapi(req: WebhookRequest, body: unknown): CallEvent[] {
   // one type differ by their own timestamp; without one, by a digest of the bytes.
   const distinct = typeof msg.timestamp === 'number' || typeof msg.timestamp === 'string'
     ? String(msg.timestamp)
-    : createHash('sha256').update(req.rawBody).digest('hex').slice(0, 16);
+    : bodyDigest(req.rawBody);
   return [event({ ...base, eventId: `vapi:${id}:${type}:${distinct}`, type: 'call.updated', occurredAt })];
 }
 
@@ -204,7 +203,7 @@ function verifyHmac(req: WebhookRequest, cfg: ProviderSecret): VerifyResult {
  * Vapi credentials: a plain shared secret in `X-Vapi-Secret` (default), a bearer token, or an HMAC
  * over a configurable payload. All comparisons are constant-time.
  */
-export function verifyVapi(req: WebhookRequest, cfg: ProviderSecret): VerifyResult {
+function verifyVapiNative(req: WebhookRequest, cfg: ProviderSecret): VerifyResult {
   const mode = cfg.mode ?? 'secret';
   if (mode === 'hmac') return verifyHmac(req, cfg);
   if (mode === 'bearer') {
@@ -216,18 +215,22 @@ export function verifyVapi(req: WebhookRequest, cfg: ProviderSecret): VerifyResu
   }
   const header = (cfg.header ?? VAPI_SECRET_HEADER).toLowerCase();
   const given = getHeader(req, header);
-  if (!given) {
-    if (getHeader(req, SEED_SIGNATURE_HEADER)) return verifyBodyHmacHex(req, cfg.secret);
-    return fail(header, `Missing credential header: ${header}`);
-  }
+  if (!given) return fail(header, `Missing credential header: ${header}`);
   return safeEqual(given, cfg.secret) ? OK : fail(header, `Invalid secret in ${header}`);
+}
+
+/** In the default secret mode the seed's `X-Webhook-Signature` is accepted when `X-Vapi-Secret` is absent. */
+export function verifyVapi(req: WebhookRequest, cfg: ProviderSecret): VerifyResult {
+  if ((cfg.mode ?? 'secret') !== 'secret') return verifyVapiNative(req, cfg);
+  const header = (cfg.header ?? VAPI_SECRET_HEADER).toLowerCase();
+  return withSeedFallback(header, verifyVapiNative, (c: ProviderSecret) => c.secret)(req, cfg);
 }
 
 export const vapi: ProviderAdapter = {
   name: 'vapi',
   detect: (req, body) =>
     getHeader(req, VAPI_SECRET_HEADER) !== undefined ||
-    (isRecord(body) && isRecord(body.message) && typeof body.message.type === 'string'),
+    (isRecord(body.message) && typeof body.message.type === 'string'),
   verify: verifyVapi,
   parse: parseVapi,
 };

@@ -84,6 +84,29 @@ export async function removeProviderSecret(col: Collections, orgId: string, prov
 }
 
 export async function getProviderSecret(col: Collections, orgId: string, provider: Provider): Promise<Record<string, unknown> | undefined> {
-  const doc = await col.providerSecrets.findOne({ _id: docId(orgId, provider) });
+  const doc = await col.providerSecrets.findOne({ _id: docId(orgId, provider), orgId });
   return doc?.config;
+}
+
+/**
+ * How a webhook from `provider` must be authenticated. With the platform's secret stored: checked
+ * against it. Without: refused unsigned once the organization stores any signing secret (a secret
+ * for one platform must not be side-stepped through another route), unless the organization
+ * explicitly allowed unsigned requests from that platform.
+ */
+export async function webhookSigning(col: Collections, orgId: string, provider: Provider):
+  Promise<{ secret: Record<string, unknown> } | { secret?: undefined; unsignedAllowed: boolean }> {
+  const secret = await getProviderSecret(col, orgId, provider);
+  if (secret) return { secret };
+  const anySecret = await col.providerSecrets.findOne({ orgId }, { projection: { _id: 1 } });
+  if (!anySecret) return { unsignedAllowed: true };
+  const org = await col.organizations.findOne({ _id: orgId }, { projection: { allowUnsigned: 1 } });
+  return { unsignedAllowed: org?.allowUnsigned?.includes(provider) ?? false };
+}
+
+/** Lets (or stops letting) a platform's route take unsigned requests while other secrets are stored. */
+export async function setUnsignedAllowed(col: Collections, orgId: string, provider: Provider, allowed: boolean): Promise<boolean> {
+  const r = await col.organizations.updateOne({ _id: orgId },
+    allowed ? { $addToSet: { allowUnsigned: provider } } : { $pull: { allowUnsigned: provider } });
+  return r.matchedCount === 1;
 }

@@ -68,3 +68,15 @@ test('usage errors exit 2 with the help text', async () => {
 test('a bad environment variable is named', async () => {
   await expect(cli(['key', 'list'], { LOG_LEVEL: 'loud' })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('LOG_LEVEL') });
 });
+
+test('org allow-unsigned and require-signed switch one route of one organization', async () => {
+  const { stdout } = await cli(['org', 'create', '--name', 'Signed']);
+  const orgId = /organization: (\S+)/.exec(stdout)![1];
+  const allow = await cli(['org', 'allow-unsigned', '--org', orgId, '--provider', 'generic']);
+  expect(allow.stdout).toContain('unsigned generic webhooks are accepted');
+  expect((await store.col.organizations.findOne({ _id: orgId }))?.allowUnsigned).toEqual(['generic']);
+  await cli(['org', 'require-signed', '--org', orgId, '--provider', 'generic']);
+  expect((await store.col.organizations.findOne({ _id: orgId }))?.allowUnsigned).toEqual([]);
+  await expect(cli(['org', 'allow-unsigned', '--org', orgId, '--provider', 'nope'])).rejects.toMatchObject({ code: 2 });
+  await expect(cli(['org', 'allow-unsigned', '--org', 'org_missing', '--provider', 'generic'])).rejects.toMatchObject({ code: 2 });
+});

@@ -175,3 +175,39 @@ test('pickState keeps the reducer state and nothing a record adds around it', ()
   // Applying the same events to the picked state is a no-op, as for the original.
   expect(reduce(pickState(record), ev('call.completed')).duplicate).toBe(true);
 });
+
+describe('reduce: hostile and foreign events', () => {
+  const base = (over: Partial<CallEvent>): CallEvent => ({
+    eventId: `e:${Math.random()}`, provider: 'twilio', providerEvent: 'x', callId: 'c1', type: 'call.completed',
+    receivedAt: '2025-01-15T10:35:00.000Z', ...over,
+  });
+
+  it('a call keeps the platform that first reported it: another platform is recorded as ignored', () => {
+    const twilioCall = apply([base({ eventId: 't1', outcome: 'no-answer', type: 'call.failed', contactId: 'k1' })], initialState('o', 'c1', 'twilio'));
+    const { state, duplicate } = reduce(twilioCall, base({ eventId: 'g1', provider: 'generic', outcome: 'completed', contactId: 'evil' }));
+    expect(duplicate).toBe(false);
+    expect(state).toMatchObject({ provider: 'twilio', status: 'failed', outcome: 'no-answer', contactId: 'k1', eventCount: 1 });
+    expect(state.timeline.find((t) => t.eventId === 'g1')?.ignored).toBe('reported by generic, but this call is a twilio call');
+    expect(reduce(state, base({ eventId: 'g1', provider: 'generic' })).duplicate).toBe(true);
+  });
+
+  it('drops values a search attribute would refuse and clamps far-future times', () => {
+    const s0 = initialState('o', 'c1', 'twilio');
+    const { state } = reduce(s0, base({
+      outcome: {} as never, contactId: 'x'.repeat(3000), agentId: 'a\u0000b', occurredAt: '9999-01-01T00:00:00.000Z',
+    }));
+    expect(state.outcome).toBe('completed');
+    expect(state.contactId).toBeUndefined();
+    expect(state.agentId).toBeUndefined();
+    expect(state.timeline[0].occurredAt).toBe('2025-01-15T10:40:00.000Z');
+    const odd = reduce(s0, base({ type: 'constructor' as never })).state;
+    expect(odd.status).toBe('pending');
+  });
+
+  it('a later real event beats one stamped in the far future', () => {
+    const far = base({ eventId: 'far', type: 'call.completed', outcome: 'completed', durationSec: 1, occurredAt: '9999-01-01T00:00:00.000Z', receivedAt: '2025-01-15T10:00:00.000Z' });
+    const later = base({ eventId: 'later', type: 'call.completed', outcome: 'completed', durationSec: 99, occurredAt: '2025-01-15T11:00:00.000Z', receivedAt: '2025-01-15T11:00:00.000Z' });
+    expect(apply([far, later], initialState('o', 'c1', 'twilio')).durationSec).toBe(99);
+    expect(apply([later, far], initialState('o', 'c1', 'twilio')).durationSec).toBe(99);
+  });
+});

@@ -7,7 +7,7 @@ import { bland, blandDurationSec, blandOutcome } from '../../../src/providers/bl
 import { asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
 
 const parseFixture = (f: string) => bland.parse(fixtureReq(f), fixtureJson(f));
-const parse = (body: unknown) => bland.parse(makeReq(JSON.stringify(body)), body);
+const parse = (body: Record<string, unknown>) => bland.parse(makeReq(JSON.stringify(body)), body);
 const CALL_ID = '9f1e2d3c-4b5a-4697-8a1b-2c3d4e5f6a7b';
 const POLICY = { followUpOn: ['no-answer', 'busy'] as const };
 
@@ -75,8 +75,16 @@ describe('bland parse', () => {
     expect(payloadError(() => parse({ status: 'completed', call_length: 1 }))).toMatchObject({ field: 'call_id', message: 'Missing required field: call_id' });
   });
 
-  it('names a field of the wrong type', () => {
-    expect(payloadError(() => parse({ call_id: 'c', inbound: 'yes' })).message).toBe('Invalid field: inbound (expected boolean, received string)');
+  it('ignores an optional field of another type instead of refusing the event', () => {
+    const [e] = parse({ call_id: 'c', inbound: 'yes', status: 'completed', metadata: 'x' });
+    expect(e).toMatchObject({ callId: 'c', type: 'call.completed' });
+    expect(e.direction).toBeUndefined();
+    expect(e.metadata).toBeUndefined();
+  });
+
+  it('names callId for the seed flat shape without an id', () => {
+    expect(payloadError(() => parse({ provider: 'bland', event: 'call.completed', status: 'completed' })))
+      .toMatchObject({ field: 'callId', message: 'Missing required field: callId' });
   });
 });
 
@@ -129,6 +137,25 @@ describe('bland outcome', () => {
 });
 
 describe('bland corrected transcript (second webhook)', () => {
+  it('takes the object form: the text joined from the segments, plus the segments', () => {
+    const [e] = parseFixture('bland/corrected-segments.json');
+    expect(e).toMatchObject({
+      eventId: `bland:${CALL_ID}:corrected`, type: 'call.updated',
+      transcript: 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.',
+    });
+    expect(e.transcriptSegments).toEqual([
+      { speaker: 'assistant', text: 'Hello, this is Maya from Evon. Is this Dana?', confidence: 0.97, startSec: 0.4, endSec: 3.1 },
+      { speaker: 'user', text: 'Yes, speaking.', confidence: 0.92, startSec: 3.6, endSec: 4.5 },
+    ]);
+  });
+
+  it('an unexpected corrected_transcript shape is ignored, never a 400', () => {
+    for (const corrected_transcript of [42, { segments: 'x' }, { other: 1 }, [{ nope: true }]]) {
+      const events = parse({ call_id: 'c', status: 'completed', corrected_transcript });
+      expect(events.map((x) => x.type)).toEqual(['call.completed']);
+    }
+  });
+
   const corrected = 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.\nassistant: Great, I am calling to confirm Friday at 3 p.m.';
 
   it('a correction-only body is one call.updated with the corrected transcript', () => {

@@ -4,7 +4,7 @@ import { PayloadError } from '../../../src/providers';
 import { generic } from '../../../src/providers/generic';
 import { NOW, RECEIVED_AT, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
 
-const parse = (body: unknown, headers: Record<string, string> = {}) =>
+const parse = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   generic.parse(makeReq(JSON.stringify(body), { headers }), body);
 
 function payloadError(fn: () => unknown): PayloadError {
@@ -120,16 +120,15 @@ describe('generic payload errors', () => {
     expect(err).toMatchObject({ field: 'event', message: 'Missing required field: event' });
   });
 
-  it('names a field of the wrong type with expected and received types', () => {
-    const err = payloadError(() => generic.parse(fixtureReq('generic/invalid-duration-type.json'), fixtureJson('generic/invalid-duration-type.json')));
-    expect(err.field).toBe('duration');
-    expect(err.message).toBe('Invalid field: duration (expected number, received string)');
+  it('reads a numeric-string duration as the number', () => {
+    const [e] = generic.parse(fixtureReq('generic/duration-string.json'), fixtureJson('generic/duration-string.json'));
+    expect(e.durationSec).toBe(180);
   });
 
-  it('names nested fields by path', () => {
-    const err = payloadError(() => parse({ callId: 'c', event: 'call.completed', metadata: 'contact_1' }));
-    expect(err.field).toBe('metadata');
-    expect(err.message).toBe('Invalid field: metadata (expected object, received string)');
+  it('ignores optional fields of another type instead of refusing the event', () => {
+    const [e] = parse({ callId: 'c', event: 'call.completed', metadata: 'contact_1', duration: { s: 1 }, from: 5, direction: 'sideways', transcript: [] });
+    expect(e).toMatchObject({ callId: 'c', type: 'call.completed', outcome: 'completed' });
+    for (const k of ['metadata', 'durationSec', 'from', 'direction', 'transcript'] as const) expect(e[k]).toBeUndefined();
   });
 
   it('rejects a numeric callId', () => {
@@ -146,17 +145,64 @@ describe('generic payload errors', () => {
     expect(err.message).toContain('"call.exploded"');
   });
 
-  it('rejects an unparseable timestamp', () => {
-    const err = payloadError(() => parse({ callId: 'c', event: 'call.completed', timestamp: 'yesterday-ish' }));
-    expect(err.field).toBe('timestamp');
+  it('ignores an unparseable timestamp and a negative duration', () => {
+    const [e] = parse({ callId: 'c', event: 'call.completed', timestamp: 'yesterday-ish', duration: -3 });
+    expect(e.occurredAt).toBeUndefined();
+    expect(e.durationSec).toBeUndefined();
   });
 
-  it('rejects a negative duration', () => {
-    expect(payloadError(() => parse({ callId: 'c', event: 'call.completed', duration: -3 })).field).toBe('duration');
+  it('looks statuses up as own properties: __proto__ is an unknown status, not Object.prototype', () => {
+    for (const status of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const [e] = parse({ callId: 'p1', provider: 'generic', event: 'call.completed', status });
+      expect(e).toMatchObject({ type: 'call.completed', outcome: 'completed', endedReason: status });
+      const [f] = parse({ callId: 'p1', event: 'call.failed', status });
+      expect(f.outcome).toBe('failed');
+    }
   });
 
-  it('rejects a body that is not an object', () => {
-    expect(payloadError(() => generic.parse(makeReq('[]'), [])).field).toBe('body');
+  it.each([
+    [{ callId: 'c'.repeat(1200), event: 'call.completed' }, 'callId', 'Invalid field: callId (at most 200 characters, received 1200)'],
+    [{ callId: 'a\nb', event: 'call.completed' }, 'callId', 'Invalid field: callId (no control characters)'],
+    [{ call_id: 'c'.repeat(201), event: 'call.completed' }, 'call_id', 'Invalid field: call_id (at most 200 characters, received 201)'],
+    [{ callId: 'c', event: 'call.failed', status: 'no-answer', metadata: { contactId: 'x'.repeat(3000) } }, 'metadata.contactId',
+      'Invalid field: metadata.contactId (at most 200 characters, received 3000)'],
+    [{ callId: 'c', event: 'call.completed', metadata: { contact_id: 'x\u0000y' } }, 'metadata.contact_id', 'Invalid field: metadata.contact_id (no control characters)'],
+    [{ callId: 'c', event: 'call.completed', metadata: { agentId: 'a'.repeat(500) } }, 'metadata.agentId',
+      'Invalid field: metadata.agentId (at most 200 characters, received 500)'],
+    [{ callId: 'c', event: 'call.completed', contactId: 'x'.repeat(300) }, 'contactId', 'Invalid field: contactId (at most 200 characters, received 300)'],
+  ])('refuses an identifier a workflow id or search attribute cannot take: %#', (body, field, message) => {
+    expect(payloadError(() => parse(body))).toMatchObject({ field, message });
+  });
+
+  it('accepts an identifier of exactly 200 characters', () => {
+    expect(parse({ callId: 'c'.repeat(200), event: 'call.completed' })[0].callId).toHaveLength(200);
+  });
+
+  it('bounds what it carries: long event ids become a stable digest, labels are cut', () => {
+    const status = 's'.repeat(5000);
+    const [a] = parse({ callId: 'c', event: 'call.completed', status });
+    const [b] = parse({ callId: 'c', event: 'call.completed', status });
+    expect(a.eventId).toMatch(/^generic:sha256:[0-9a-f]{64}$/);
+    expect(a.eventId).toBe(b.eventId);
+    expect(a.endedReason!.length).toBeLessThanOrEqual(500);
+    const [h] = parse({ callId: 'c', event: 'call.completed' }, { 'webhook-id': 'w'.repeat(3000) });
+    expect(h.eventId.length).toBeLessThanOrEqual(200);
+  });
+
+  it('clamps a far-future timestamp to receipt plus five minutes', () => {
+    const [e] = parse({ callId: 'c', event: 'call.completed', timestamp: '9999-01-01T00:00:00Z' });
+    expect(e.occurredAt).toBe(new Date(NOW + 5 * 60_000).toISOString());
+    const [near] = parse({ callId: 'c', event: 'call.completed', timestamp: new Date(NOW + 60_000).toISOString() });
+    expect(near.occurredAt).toBe(new Date(NOW + 60_000).toISOString());
+  });
+
+  it('bounds free metadata: no __proto__, no $ or dotted keys, no unbounded nesting', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 50; i++) deep = { d: deep };
+    const body = JSON.parse('{"callId":"c","event":"call.completed","metadata":{"__proto__":{"x":1},"$set":1,"a.b":2,"deep":' + JSON.stringify(deep) + '}}');
+    const [e] = parse(body);
+    expect(Object.keys(e.metadata!)).toEqual(['_set', 'a_b', 'deep']);
+    expect(JSON.stringify(e.metadata).length).toBeLessThan(200);
   });
 });
 

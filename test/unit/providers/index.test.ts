@@ -116,7 +116,7 @@ describe('content types', () => {
     ['application/json', true],
     ['application/x-www-form-urlencoded', true],
     ['application/cloudevents+json', true],
-    ['text/json', true],
+    ['text/json', false],
     ['text/plain', false],
     ['multipart/form-data', false],
     ['', false],

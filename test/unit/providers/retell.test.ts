@@ -6,7 +6,7 @@ import { retell } from '../../../src/providers/retell';
 import { NOW, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
 
 const parseFixture = (f: string) => retell.parse(fixtureReq(f), fixtureJson(f));
-const parse = (body: unknown) => retell.parse(makeReq(JSON.stringify(body)), body);
+const parse = (body: Record<string, unknown>) => retell.parse(makeReq(JSON.stringify(body)), body);
 const callEnded = fixtureJson('retell/call-ended.json') as { event: string; call: Record<string, unknown> };
 const endedWith = (call: Record<string, unknown>) => parse({ event: 'call_ended', call: { ...callEnded.call, ...call } })[0];
 
@@ -157,12 +157,32 @@ describe('retell parse', () => {
   it.each([
     [{ call: { agent_id: 'a' }, event: 'call_ended' }, 'call.call_id', 'Missing required field: call.call_id'],
     [{ call: { call_id: 'c' } }, 'event', 'Missing required field: event'],
-    [{ event: 'call_ended', call: { call_id: 'c', duration_ms: '1000' } }, 'call.duration_ms', 'Invalid field: call.duration_ms (expected number, received string)'],
     [{ event: 'call_ended' }, 'call_id', 'Missing required field: call_id'],
+    // The seed's own example without an id: the seed's field name.
+    [{ provider: 'retell', event: 'call.completed', from: '+14155551234', status: 'completed' }, 'callId', 'Missing required field: callId'],
+    [{ event: 'call_ended', call: { call_id: 'c'.repeat(1200) } }, 'call.call_id', 'Invalid field: call.call_id (at most 200 characters, received 1200)'],
+    [{ event: 'call_ended', call: { call_id: 'c', metadata: { contactId: 'x'.repeat(3000) } } }, 'call.metadata.contactId',
+      'Invalid field: call.metadata.contactId (at most 200 characters, received 3000)'],
   ])('names the bad field in %j', (body, field, message) => {
     const err = payloadError(() => parse(body));
     expect(err.field).toBe(field);
     expect(err.message).toBe(message);
+  });
+
+  it('reads a numeric-string duration_ms, and ignores optional fields of another type', () => {
+    const [e] = parse({ event: 'call_ended', call: { call_id: 'c', duration_ms: '1000', call_analysis: 'odd', metadata: [1], transcript: 5 } });
+    expect(e).toMatchObject({ callId: 'c', durationSec: 1 });
+    expect(e.analysis).toBeUndefined();
+    expect(e.transcript).toBeUndefined();
+  });
+
+  it('looks up disconnection reasons as own properties only', () => {
+    for (const reason of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const [e] = parse({ event: 'call_ended', call: { call_id: 'c', disconnection_reason: reason } });
+      expect(['completed', 'failed']).toContain(e.outcome);
+    }
+    const [spec] = parse({ event: '__proto__', call: { call_id: 'c' } });
+    expect(spec.type).toBe('call.updated');
   });
 });
 

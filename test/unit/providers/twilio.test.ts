@@ -167,3 +167,17 @@ describe('twilio verify (twilio SDK as oracle)', () => {
     expect(twilio.verify(jsonReq(body.replace('completed', 'failed')), { secret: TOKEN }).ok).toBe(false);
   });
 });
+
+describe('twilio hostile values', () => {
+  it('looks CallStatus up as an own property only', () => {
+    for (const status of ['__proto__', 'constructor', 'toString']) {
+      const [e] = parseForm(`CallSid=CA1&CallStatus=${status}`);
+      expect(e).toMatchObject({ type: 'call.updated', providerEvent: status });
+      expect(e.outcome).toBeUndefined();
+    }
+  });
+
+  it('names an over-long CallSid', () => {
+    expect(() => parseForm(`CallSid=${'C'.repeat(300)}&CallStatus=completed`)).toThrow('Invalid field: CallSid (at most 200 characters, received 300)');
+  });
+});

@@ -5,7 +5,7 @@ import type { ProviderSecret } from '../../../src/providers/types';
 import { NOW, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
 
 const parseFixture = (f: string) => vapi.parse(fixtureReq(f), fixtureJson(f));
-const parse = (body: unknown) => vapi.parse(makeReq(JSON.stringify(body)), body);
+const parse = (body: Record<string, unknown>) => vapi.parse(makeReq(JSON.stringify(body)), body);
 const CALL_ID = '4b9f3c2e-8a71-4d2f-9e3b-6c5a1d7f0e21';
 const report = fixtureJson('vapi/end-of-call-report.json') as { message: Record<string, unknown> };
 const reportWith = (m: Record<string, unknown>) => parse({ message: { ...report.message, ...m } })[0];
@@ -259,5 +259,33 @@ describe('vapi verify', () => {
       expect(() => vapi.verify(short, cfg)).not.toThrow();
       expect(vapi.verify(short, cfg).ok).toBe(false);
     });
+  });
+});
+
+describe('vapi hostile values', () => {
+  it('looks reasons and statuses up as own properties only', () => {
+    for (const v of ['__proto__', 'constructor', 'toString']) {
+      expect(['completed', 'failed']).toContain(vapiOutcome(v, false));
+      const [e] = parse({ message: { type: 'status-update', status: v, call: { id: 'c' } } });
+      expect(e.type).toBe('call.updated');
+      const r = reportWith({ endedReason: v });
+      expect(['call.completed', 'call.failed']).toContain(r.type);
+    }
+  });
+
+  it('names an over-long call id and metadata contact id by their paths', () => {
+    expect(() => parse({ message: { type: 'hang', call: { id: 'i'.repeat(201) } } })).toThrow('Invalid field: message.call.id (at most 200 characters');
+    const err = (() => {
+      try {
+        parse({ message: { type: 'end-of-call-report', call: { id: 'c', assistantOverrides: { metadata: { contactId: 'x'.repeat(3000) } } } } });
+      } catch (e) {
+        return e as PayloadError;
+      }
+    })();
+    expect(err?.field).toBe('message.call.assistantOverrides.metadata.contactId');
+  });
+
+  it('names callId for the seed flat shape without an id', () => {
+    expect(() => parse({ provider: 'vapi', event: 'call.completed' })).toThrow('Missing required field: callId');
   });
 });
