@@ -35,9 +35,12 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 
 const schema = z.object({
   PORT: port(3000),
-  HOST: z.string().default('0.0.0.0'),
+  /** Loopback by default, so a dev receiver is not on the network; production sets 0.0.0.0. */
+  HOST: z.string().default('127.0.0.1'),
   /** Public base URL of the receiver, as the platforms call it (Twilio signs the full URL). */
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /** The receiver sits behind a reverse proxy that sets X-Forwarded-Proto/-Host/-For. */
+  TRUST_PROXY: bool(false),
   WEBHOOK_BODY_LIMIT: z.string().default('10mb'),
 
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
@@ -84,7 +87,7 @@ const schema = z.object({
 export type Env = z.input<typeof schema>;
 
 export interface Config {
-  http: { port: number; host: string; publicBaseUrl?: string; bodyLimitBytes: number };
+  http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   workflow: WorkflowSettings;
@@ -131,7 +134,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  WEBHOOK_BODY_LIMIT: expected a size like 10mb (got "${e.WEBHOOK_BODY_LIMIT}")`);
   }
   return {
-    http: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), bodyLimitBytes },
+    http: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY, bodyLimitBytes },
     mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
     workflow: {

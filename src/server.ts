@@ -22,6 +22,7 @@ async function main() {
     },
     bodyLimitBytes: config.http.bodyLimitBytes,
     publicBaseUrl: config.http.publicBaseUrl,
+    trustProxy: config.http.trustProxy,
     temporalUiUrl: config.temporal.uiUrl,
     temporalNamespace: config.temporal.namespace,
   });

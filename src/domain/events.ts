@@ -32,6 +32,15 @@ export interface CallAnalysis {
   data?: Record<string, unknown>;
 }
 
+/** One utterance of a platform's corrected transcript (Bland's `corrected_transcript.segments`). */
+export interface TranscriptSegment {
+  speaker?: string;
+  text: string;
+  confidence?: number;
+  startSec?: number;
+  endSec?: number;
+}
+
 /** Set on a call that we placed as a follow-up of an earlier unanswered call. */
 export interface FollowUpLink {
   originalCallId: string;
@@ -48,6 +57,8 @@ export interface CallFields {
   endedAt?: string;
   recordingUrl?: string;
   transcript?: string;
+  /** The utterances of the transcript, when a platform sends them with times (Bland's correction). */
+  transcriptSegments?: TranscriptSegment[];
   agentId?: string;
   contactId?: string;
   metadata?: Record<string, unknown>;
@@ -77,3 +88,10 @@ export interface CallEvent extends CallFields {
   /** The platform's reason for the end of the call, verbatim (`dial_no_answer`, `customer-busy`...). */
   endedReason?: string;
 }
+
+/** Outcomes of a call that connected (someone or something answered). */
+export const CONNECTED_OUTCOMES: ReadonlySet<Outcome> = new Set(['completed', 'voicemail']);
+
+/** The one rule every platform shares: a connected outcome ends as completed, any other as failed. */
+export const terminalTypeOf = (o: Outcome): 'call.completed' | 'call.failed' =>
+  CONNECTED_OUTCOMES.has(o) ? 'call.completed' : 'call.failed';

@@ -2,7 +2,8 @@
 // to every order of events. It is order-independent and idempotent by construction: every field
 // is owned by the event with the highest precedence key that supplied it, so neither a late
 // `ringing`, a duplicate, nor an early `recording_ready` can move the call backwards.
-import type { CallEvent, CallEventType, CallFields, Outcome, Provider } from './events';
+import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type Outcome, type Provider } from './events';
+import { clampFuture, isSafeId, lookup } from './limits';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -16,6 +17,8 @@ export interface TimelineEntry {
   occurredAt?: string;
   receivedAt: string;
   outcome?: Outcome;
+  /** Why the event changed nothing although it was new (another platform's event about this call). */
+  ignored?: string;
 }
 
 /** Data fields of a call that events fill in. */
@@ -25,7 +28,7 @@ export interface CallData extends CallFields {
 type DataField = keyof CallData;
 const DATA_FIELDS: readonly DataField[] = [
   'from', 'to', 'direction', 'durationSec', 'startedAt', 'answeredAt', 'endedAt', 'recordingUrl',
-  'transcript', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf',
+  'transcript', 'transcriptSegments', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf',
 ];
 
 export interface CallState extends CallData {
@@ -95,7 +98,7 @@ const pad = (n: number, width: number) => String(Math.max(0, Math.floor(n))).pad
 
 /** A total order over events: type rank, then sequence, then time, then id. */
 export function precedenceKey(e: CallEvent): string {
-  return [pad(TYPE_RANK[e.type] ?? 0, 2), pad(e.sequence ?? 0, 10), e.occurredAt ?? '', e.receivedAt, e.eventId].join('|');
+  return [pad(lookup(TYPE_RANK, e.type) ?? 0, 2), pad(e.sequence ?? 0, 10), e.occurredAt ?? '', e.receivedAt, e.eventId].join('|');
 }
 
 const defaultOutcome = (type: CallEventType): Outcome | undefined =>
@@ -104,7 +107,7 @@ const defaultOutcome = (type: CallEventType): Outcome | undefined =>
 function eventData(e: CallEvent): CallData {
   const d: CallData = {
     from: e.from, to: e.to, direction: e.direction, durationSec: e.durationSec, startedAt: e.startedAt,
-    endedAt: e.endedAt, recordingUrl: e.recordingUrl, transcript: e.transcript, agentId: e.agentId,
+    endedAt: e.endedAt, recordingUrl: e.recordingUrl, transcript: e.transcript, transcriptSegments: e.transcriptSegments, agentId: e.agentId,
     contactId: e.contactId, metadata: e.metadata, analysis: e.analysis, followUpOf: e.followUpOf,
   };
   if (e.type === 'call.answered') d.answeredAt = e.occurredAt ?? e.receivedAt;
@@ -127,9 +130,41 @@ export interface ReduceResult {
   duplicate: boolean;
 }
 
-/** Applies one event. Never mutates its input. */
-export function reduce(state: CallState, event: CallEvent): ReduceResult {
-  if (state.timeline.some((t) => t.eventId === event.eventId)) return { state, duplicate: true };
+/**
+ * What the receiver guarantees, checked again for events that arrive another way (a CLI signal):
+ * an unknown type changes no status, an unknown outcome is dropped, an id that a search attribute
+ * would refuse is dropped, and a far-future time is clamped, so no event can wedge the workflow.
+ */
+function sane(e: CallEvent): CallEvent {
+  const out: CallEvent = { ...e };
+  if (lookup(TYPE_RANK, e.type) === undefined) out.type = 'call.updated';
+  if (e.outcome !== undefined && !(OUTCOMES as readonly string[]).includes(e.outcome)) out.outcome = undefined;
+  if (e.contactId !== undefined && !isSafeId(e.contactId)) out.contactId = undefined;
+  if (e.agentId !== undefined && !isSafeId(e.agentId)) out.agentId = undefined;
+  if (typeof e.receivedAt === 'string') {
+    out.occurredAt = clampFuture(e.occurredAt, e.receivedAt);
+    out.startedAt = clampFuture(e.startedAt, e.receivedAt);
+    out.endedAt = clampFuture(e.endedAt, e.receivedAt);
+  }
+  return out;
+}
+
+/**
+ * Applies one event. Never mutates its input. A call keeps the platform that first reported it:
+ * an event from another platform is recorded in the timeline as ignored and changes nothing else
+ * (an unsigned generic event must not rewrite a call a signed platform reported).
+ */
+export function reduce(state: CallState, input: CallEvent): ReduceResult {
+  if (state.timeline.some((t) => t.eventId === input.eventId)) return { state, duplicate: true };
+  const event = sane(input);
+  if (event.provider !== state.provider) {
+    const timeline = [...state.timeline, {
+      eventId: event.eventId, type: event.type, providerEvent: event.providerEvent, occurredAt: event.occurredAt,
+      receivedAt: event.receivedAt, ignored: `reported by ${event.provider}, but this call is a ${state.provider} call`,
+    }].sort(byTime);
+    if (timeline.length > TIMELINE_CAP) timeline.splice(TIMELINE_CAP / 2, timeline.length - TIMELINE_CAP);
+    return { state: { ...state, timeline }, duplicate: false };
+  }
 
   const key = precedenceKey(event);
   const next: CallState = { ...state, owners: { ...state.owners }, timeline: [...state.timeline] };

@@ -22,6 +22,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** Public base URL the platforms call (Twilio signs it); else taken from the request. */
   publicBaseUrl?: string;
+  /** Behind a reverse proxy: take protocol, host and client address from X-Forwarded-*. */
+  trustProxy?: boolean;
   temporalUiUrl: string;
   temporalNamespace: string;
   /** Manual control of follow-ups (retry, cancel, schedule); without it those routes answer 503. */
@@ -32,7 +34,8 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
-  app.proxy = true;
+  // X-Forwarded-* are anyone's to send unless a proxy in front of us sets them (TRUST_PROXY).
+  app.proxy = deps.trustProxy ?? false;
 
   app.use(errorMiddleware(deps.logger));
 

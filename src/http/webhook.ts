@@ -4,7 +4,7 @@ import type { Router, RouterContext } from '@koa/router';
 import { PROVIDERS, type CallEvent, type Provider } from '../domain/events';
 import { adapters, detectProvider, parseBody } from '../providers';
 import { PayloadError, type ProviderSecret, type WebhookRequest } from '../providers/types';
-import { getProviderSecret } from '../store/organizations';
+import { webhookSigning } from '../store/organizations';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, invalidPayload, notFound, unauthorized, unavailable } from './errors';
@@ -31,7 +31,8 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
       rawBody,
       headers: ctx.req.headers,
       contentType,
-      publicUrl: `${deps.publicBaseUrl ?? ctx.origin}${ctx.originalUrl}`,
+      // Koa's ctx.origin is the Origin header; the URL the platform called is protocol + Host.
+      publicUrl: `${deps.publicBaseUrl ?? `${ctx.protocol}://${ctx.host}`}${ctx.originalUrl}`,
       receivedAt: new Date(now()).toISOString(),
       now: now(),
     };
@@ -41,10 +42,13 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
     try {
       const body = parseBody(req);
       provider = detectProvider(req, body, routeProvider as Provider | undefined);
-      const secret = (await getProviderSecret(deps.col, orgId, provider)) as ProviderSecret | undefined;
-      if (secret) {
-        const verdict = adapters[provider].verify(req, secret);
+      const signing = await webhookSigning(deps.col, orgId, provider);
+      if (signing.secret) {
+        const verdict = adapters[provider].verify(req, signing.secret as unknown as ProviderSecret);
         if (!verdict.ok) throw unauthorized(verdict.message);
+      } else if (!signing.unsignedAllowed) {
+        throw unauthorized(`Signature required: this organization stores webhook signing secrets, and none for ${provider} ` +
+          `(store one with "secret set --provider ${provider}", or allow unsigned ${provider} webhooks with "org allow-unsigned")`);
       }
       events = adapters[provider].parse(req, body);
     } catch (err) {

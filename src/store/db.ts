@@ -10,6 +10,8 @@ export interface OrganizationDoc {
   _id: string;
   name: string;
   createdAt: Date;
+  /** Webhook routes that take unsigned requests although the organization stores signing secrets. */
+  allowUnsigned?: Provider[];
 }
 
 export interface ApiKeyDoc {
@@ -19,6 +21,8 @@ export interface ApiKeyDoc {
   /** sha256 of the whole key, hex. The key itself is never stored. */
   hash: string;
   label?: string;
+  /** What the key may do; keys made before scopes existed have none and count as `admin`. */
+  scope?: 'webhook' | 'read' | 'admin';
   createdAt: Date;
   revokedAt?: Date;
 }
@@ -125,6 +129,7 @@ export function collections(db: Db): Collections {
 export async function ensureIndexes(col: Collections): Promise<void> {
   await Promise.all([
     col.apiKeys.createIndex({ orgId: 1 }),
+    col.providerSecrets.createIndex({ orgId: 1 }),
     col.calls.createIndex({ orgId: 1, createdAt: -1 }),
     col.calls.createIndex({ orgId: 1, status: 1 }),
     col.calls.createIndex({ orgId: 1, contactId: 1 }),
