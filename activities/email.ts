@@ -51,7 +51,33 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
   const record = (orgId: string, callId: string, email: { status: EmailStatus; reason?: string; messageId?: string; to?: string }) =>
     markCall(col, orgId, callId, { email: { ...email, at: new Date() } });
 
+  /** The contact to thank, or why there is nobody to send to. */
+  const recipient = async (input: { orgId: string; contactId?: string }) => {
+    const contact = input.contactId ? await getContact(col, input.orgId, input.contactId) : null;
+    if (!contact?.email) {
+      const reason = !input.contactId
+        ? 'the call has no contact'
+        : !contact
+          ? `contact ${input.contactId} does not exist`
+          : `contact ${input.contactId} has no email address`;
+      return { contact: null, skip: { reason, type: 'NoEmailAddress' } } as const;
+    }
+    if (!mailer) return { contact: null, skip: { reason: 'no SMTP server is configured for the worker', type: 'NoMailer' } } as const;
+    return { contact: { ...contact, email: contact.email }, mailer, skip: null } as const;
+  };
+
   return {
+    /**
+     * Why the thank-you email cannot go out (no contact, no address, no SMTP server), recorded on
+     * the call; null when it can. Database only, so the workflow runs it as a local activity and
+     * schedules the SMTP activity only for calls that have someone to thank.
+     */
+    async thankYouSkipReason(input: { orgId: string; callId: string; contactId?: string }): Promise<string | null> {
+      const { skip } = await recipient(input);
+      if (skip) await record(input.orgId, input.callId, { status: 'skipped', reason: skip.reason });
+      return skip?.reason ?? null;
+    },
+
     /**
      * Sends `post_call_thank_you` to the call's contact. No email address (or no contact): recorded
      * as skipped and failed with the non-retryable `NoEmailAddress`. SMTP errors are retryable; the
@@ -63,20 +89,10 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
      */
     async sendThankYouEmail(input: ThankYouInput): Promise<ThankYouResult> {
       const { orgId, callId } = input;
-      const contact = input.contactId ? await getContact(col, orgId, input.contactId) : null;
-      if (!contact?.email) {
-        const reason = !input.contactId
-          ? 'the call has no contact'
-          : !contact
-            ? `contact ${input.contactId} does not exist`
-            : `contact ${input.contactId} has no email address`;
-        await record(orgId, callId, { status: 'skipped', reason });
-        throw ApplicationFailure.nonRetryable(reason, 'NoEmailAddress');
-      }
-      if (!mailer) {
-        const reason = 'no SMTP server is configured for the worker';
-        await record(orgId, callId, { status: 'skipped', reason });
-        throw ApplicationFailure.nonRetryable(reason, 'NoMailer');
+      const { contact, mailer: smtp, skip } = await recipient(input);
+      if (skip) {
+        await record(orgId, callId, { status: 'skipped', reason: skip.reason });
+        throw ApplicationFailure.nonRetryable(skip.reason, skip.type);
       }
 
       const key = emailKey(orgId, callId, THANK_YOU_TEMPLATE);
@@ -103,7 +119,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
         senderName: senderName(smtpFrom),
       });
       try {
-        const sent = await mailer.sendMail({
+        const sent = await smtp.sendMail({
           from: smtpFrom,
           to: contact.name ? { name: contact.name, address: contact.email } : contact.email,
           subject: rendered.subject,

@@ -10,6 +10,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -35,9 +36,11 @@ import {
 
 export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<CallState, 'owners'>> {
   const { orgId, callId, provider, settings } = input;
-  const acts = proxyActivities<Activities>({
+  // Quick writes to our own database run as local activities: in the worker, inside the workflow
+  // task, with no round trip through Temporal's task queues (the dev server has one history shard).
+  const db = proxyLocalActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidContact'] },
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
   });
   const mail = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
@@ -92,7 +95,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   if (!carried) {
     // A late webhook can start a new run for a call whose earlier run already closed: resume
     // from what that run stored, so replayed events are recognised as duplicates.
-    const stored = await acts.loadCall({ orgId, callId });
+    const stored = await db.loadCall({ orgId, callId });
     if (stored) state = stored;
   }
 
@@ -102,26 +105,29 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let callSettled = false;
 
   for (;;) {
-    while (pending.length > 0) {
-      const event = pending.shift()!;
+    if (pending.length > 0) {
+      // Everything that arrived together is applied first and saved once.
       const prev = state;
-      const { state: next, duplicate } = reduce(state, event);
-      if (duplicate) {
-        log.info('duplicate event ignored', { eventId: event.eventId });
-        continue;
+      for (const event of pending.splice(0, pending.length)) {
+        const { state: next, duplicate } = reduce(state, event);
+        if (duplicate) log.info('duplicate event ignored', { eventId: event.eventId });
+        else state = next;
       }
-      state = withFollowUpLink(await withContact(next));
-      lastEventAt = Date.now();
-      await acts.saveCall(state, workflowInfo().workflowId);
-      for (const effect of effectsFor(prev, state, { followUpOn: settings.followUpOn as Outcome[] })) {
-        await runEffect(effect, state);
+      if (state !== prev) {
+        state = withFollowUpLink(await withContact(state));
+        lastEventAt = Date.now();
+        await db.saveCall(state, workflowInfo().workflowId);
+        for (const effect of effectsFor(prev, state, { followUpOn: settings.followUpOn as Outcome[] })) {
+          await runEffect(effect, state);
+        }
+        if (isTerminal(state.status) && terminalAt === undefined) terminalAt = Date.now();
+        if (state.status === 'completed' && followUp?.status === 'scheduled') {
+          // A late `completed` for a call we had taken as unanswered: nobody needs calling back.
+          commands.unshift({ type: 'cancel', reason: 'the call completed after all', by: 'workflow' });
+        }
+        publish();
       }
-      if (isTerminal(state.status) && terminalAt === undefined) terminalAt = Date.now();
-      if (state.status === 'completed' && followUp?.status === 'scheduled') {
-        // A late `completed` for a call we had taken as unanswered: nobody needs calling back.
-        commands.unshift({ type: 'cancel', reason: 'the call completed after all', by: 'workflow' });
-      }
-      publish();
+      continue; // events may have arrived while the effects ran
     }
 
     while (commands.length > 0) await runCommand(commands.shift()!);
@@ -184,24 +190,27 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     if (s.contactId) return s;
     const phone = contactPhone(s);
     if (!phone) return s;
-    const contactId = await acts.resolveContact({ orgId, phone });
+    const contactId = await db.resolveContact({ orgId, phone });
     return contactId ? withResolvedContact(s, contactId) : s;
   }
 
   async function runEffect(effect: Effect, s: CallState): Promise<void> {
     switch (effect) {
       case 'recordMetrics':
-        await acts.recordMetrics(s);
+        await db.recordMetrics(s);
         return;
       case 'countContact':
         if (!s.contactId) {
           log.warn('completed call has no contact to count it on', { callId });
           return;
         }
-        await acts.countCallOnContact({
-          orgId, callId, contactId: s.contactId,
-          date: s.endedAt ?? s.answeredAt ?? s.startedAt ?? s.timeline[s.timeline.length - 1]?.receivedAt ?? new Date().toISOString(),
-          durationSec: s.durationSec,
+        // The contact's own workflow counts it, once: the one writer of the contact's figures.
+        await db.notifyContact({
+          orgId,
+          contactId: s.contactId,
+          taskQueue: workflowInfo().taskQueue,
+          settings: { activityTimeoutMs: settings.activityTimeoutMs, idleCloseMs: settings.contactIdleMs, maxHistoryEvents: settings.maxHistoryEvents },
+          call: { callId, date: s.endedAt ?? s.answeredAt ?? s.startedAt ?? s.timeline[s.timeline.length - 1]?.receivedAt ?? new Date().toISOString(), durationSec: s.durationSec },
         });
         return;
       case 'sendThankYou':
@@ -231,6 +240,12 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
   async function sendThankYou(s: CallState): Promise<void> {
     const agentName = typeof s.metadata?.agentName === 'string' ? s.metadata.agentName : undefined;
+    const skip = await db.thankYouSkipReason({ orgId, callId, contactId: s.contactId });
+    if (skip !== null) {
+      email = { status: 'skipped', reason: skip };
+      publish();
+      return;
+    }
     try {
       const r = await mail.sendThankYouEmail({
         orgId, callId, contactId: s.contactId, agentId: s.agentId, agentName,
@@ -246,7 +261,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       } else {
         // Out of tries (SMTP down): say so on the call record; the workflow carries on.
         email = { status: 'failed', reason: `gave up after ${settings.emailMaxTries} tries: ${message}` };
-        await acts.recordEmailFailure({ orgId, callId, reason: email.reason! });
+        await db.recordEmailFailure({ orgId, callId, reason: email.reason! });
       }
       log.warn('thank-you email not sent', { email });
     }
@@ -284,7 +299,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   async function savePlan(plan: FollowUpPlan): Promise<void> {
     followUp = plan;
     publish();
-    await acts.recordFollowUp({ orgId, callId, plan, contactId: state.contactId, to: contactPhone(state) });
+    await db.recordFollowUp({ orgId, callId, plan, contactId: state.contactId, to: contactPhone(state) });
   }
 
   /** A follow-up call tells the call it follows up how it ended, so that one can stop or go on. */

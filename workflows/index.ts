@@ -1,1 +1,2 @@
 export { callLifecycle } from './callLifecycle';
+export { contactLifecycle } from './contactLifecycle';

@@ -5,6 +5,7 @@ import type { CallEvent, Outcome, Provider } from '../src/domain/events';
 import type { CallState } from '../src/domain/lifecycle';
 import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
 import type { WorkflowSettings } from '../src/config';
+import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
 
 export const WORKFLOW_TYPE = 'callLifecycle';
 
@@ -101,4 +102,38 @@ export interface CallWorkflowInput {
     email?: EmailView;
     reportedResult?: string;
   };
+}
+
+// ---- the contact's own workflow: the one writer of its call figures ----------------------------
+
+export const CONTACT_WORKFLOW_TYPE = 'contactLifecycle';
+
+/** One workflow per contact, so every change to its figures goes through a single writer. */
+export function contactWorkflowIdFor(orgId: string, contactId: string): string {
+  return `contact:${orgId}:${contactId}`;
+}
+
+/** A call of this contact ended (completed): count it, once. Sent by the call's workflow. */
+export const callEnded = defineSignal<[CountedCall]>('callEnded');
+
+export interface ContactView {
+  orgId: string;
+  contactId: string;
+  figures: ContactFigures;
+  /** Calls received and not yet counted. */
+  pending: number;
+}
+export const getContactState = defineQuery<ContactView>('getContactState');
+
+export interface ContactWorkflowInput {
+  orgId: string;
+  contactId: string;
+  settings: {
+    activityTimeoutMs: number;
+    /** The workflow closes after this long without a call; the next call starts a new run. */
+    idleCloseMs: number;
+    maxHistoryEvents: number;
+  };
+  /** Set when the workflow continued as new. */
+  carried?: { figures: ContactFigures; pending: CountedCall[] };
 }

@@ -1,5 +1,7 @@
-// Contacts of an organization, and the once-per-call count of calls on them.
+// Contacts of an organization, the phone index that finds them, and their call figures.
+// Every operation here is by _id: its cost does not grow with the organization's history.
 import { createHash, randomBytes } from 'node:crypto';
+import { type ContactFigures, type CountedCall, countCall, pickFigures } from '../domain/contactFigures';
 import { type Collections, type ContactDoc, docId, isDuplicateKey } from './db';
 
 export const newContactId = () => `contact_${randomBytes(6).toString('hex')}`;
@@ -7,95 +9,95 @@ export const newContactId = () => `contact_${randomBytes(6).toString('hex')}`;
 /** Deterministic id for a contact created from a phone number, so concurrent creators agree. */
 const contactIdForPhone = (phone: string) => `contact_${createHash('sha256').update(phone).digest('hex').slice(0, 12)}`;
 
-export async function getContact(col: Collections, orgId: string, contactId: string): Promise<ContactDoc | null> {
-  return col.contacts.findOne({ _id: docId(orgId, contactId) });
+/** The contact with its call figures (kept in their own document, see ContactStatsDoc). */
+export async function getContact(col: Collections, orgId: string, contactId: string): Promise<(ContactDoc & ContactFigures) | null> {
+  const [doc, stats] = await Promise.all([
+    col.contacts.findOne({ _id: docId(orgId, contactId), orgId }),
+    col.contactStats.findOne({ _id: docId(orgId, contactId), orgId }),
+  ]);
+  return doc && { ...doc, ...pickFigures(stats) };
 }
 
-const blank = (orgId: string, contactId: string, now: Date) => ({ orgId, contactId, callCount: 0, createdAt: now });
+const blank = (orgId: string, contactId: string, now: Date): ContactDoc => ({ _id: docId(orgId, contactId), orgId, contactId, createdAt: now, updatedAt: now });
+
+/** Inserts unless it exists: an insert with a unique _id is atomic on MongoDB and FerretDB alike. */
+async function insertQuietly<T>(insert: () => Promise<T>): Promise<boolean> {
+  try {
+    await insert();
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** Points a phone number at a contact unless it already points at one; returns the owner. */
+async function claimPhone(col: Collections, orgId: string, phone: string, contactId: string): Promise<string> {
+  const _id = docId(orgId, phone);
+  if (await insertQuietly(() => col.contactPhones.insertOne({ _id, orgId, phone, contactId, createdAt: new Date() }))) return contactId;
+  const owner = await col.contactPhones.findOne({ _id, orgId });
+  return owner?.contactId ?? contactId;
+}
 
 /**
  * The contact a call belongs to. An explicit contactId wins (created on first sight); otherwise
- * the organization's contact with that phone number, created when there is none.
+ * the organization's contact with that phone number, created when there is none. The first
+ * contact to claim a number keeps it.
  */
 export async function resolveContact(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<string | undefined> {
   const now = new Date();
   if (ref.contactId) {
-    await upsertQuietly(col, { _id: docId(orgId, ref.contactId) }, { $setOnInsert: { ...blank(orgId, ref.contactId, now), phone: ref.phone, updatedAt: now } });
+    await insertQuietly(() => col.contacts.insertOne({ ...blank(orgId, ref.contactId!, now), ...(ref.phone ? { phone: ref.phone } : {}) }));
     return ref.contactId;
   }
   if (!ref.phone) return undefined;
-  const existing = await col.contacts.findOne({ orgId, phone: ref.phone }, { sort: { createdAt: 1 }, projection: { contactId: 1 } });
-  if (existing) return existing.contactId;
-  const contactId = contactIdForPhone(ref.phone);
-  await upsertQuietly(col, { _id: docId(orgId, contactId) }, { $setOnInsert: { ...blank(orgId, contactId, now), phone: ref.phone, updatedAt: now } });
+  const known = await col.contactPhones.findOne({ _id: docId(orgId, ref.phone), orgId });
+  if (known) return known.contactId;
+  const contactId = await claimPhone(col, orgId, ref.phone, contactIdForPhone(ref.phone));
+  await insertQuietly(() => col.contacts.insertOne({ ...blank(orgId, contactId, now), phone: ref.phone }));
   return contactId;
 }
 
-async function upsertQuietly(col: Collections, filter: { _id: string }, update: object) {
-  try {
-    await col.contacts.updateOne(filter, update, { upsert: true });
-  } catch (err) {
-    // Two callers raced to create the same contact: the other one won, which is the same result.
-    if (!isDuplicateKey(err)) throw err;
-  }
-}
-
-export interface CallCount {
-  callId: string;
-  /** ISO time of the call (end, else start, else when we learnt of it). */
-  date: string;
-  durationSec?: number;
+export async function loadContactFigures(col: Collections, orgId: string, contactId: string): Promise<ContactFigures> {
+  return pickFigures(await col.contactStats.findOne({ _id: docId(orgId, contactId), orgId }));
 }
 
 /**
- * Counts a call on a contact exactly once, and keeps the contact's last call date, call count and
- * last duration true.
- *
- * The count is not an `$inc`: FerretDB (the local stand-in) applies concurrent updates of one
- * document as read-modify-write and loses some. Instead each counted call is one insert with a
- * unique _id (atomic on both MongoDB and FerretDB: the exactly-once key), and the contact's
- * figures are derived from those facts. A writer that may have raced re-derives until what it
- * wrote matches the facts, so the last writer always leaves them right. A retry after a crash
- * between the insert and the derivation finds the fact and derives again.
+ * Counts a batch of calls on a contact and stores the figures: called by the contact's workflow,
+ * the figures' one writer. Each counted call is one fact with a unique _id and the sequence
+ * number it got, so a retry of this same batch (the worker died after some inserts) recognises
+ * its own facts by their number and counts them, while a call counted in an earlier batch is
+ * recognised as a duplicate. Idempotent for the same input.
  */
-export async function countCallOnContact(col: Collections, orgId: string, contactId: string, c: CallCount): Promise<'counted' | 'already-counted'> {
-  let result: 'counted' | 'already-counted' = 'counted';
-  try {
-    await col.contactCalls.insertOne({
-      _id: `${orgId}:${contactId}:${c.callId}`, orgId, contactId, callId: c.callId, date: c.date, durationSec: c.durationSec, countedAt: new Date(),
-    });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    result = 'already-counted';
+export async function countContactCalls(
+  col: Collections,
+  orgId: string,
+  contactId: string,
+  figures: ContactFigures,
+  calls: CountedCall[],
+): Promise<{ figures: ContactFigures; counted: string[] }> {
+  let f = figures;
+  const counted: string[] = [];
+  for (const call of calls) {
+    const seq = f.callCount + 1;
+    const _id = `${orgId}:${contactId}:${call.callId}`;
+    const fact = { _id, orgId, contactId, callId: call.callId, date: call.date, durationSec: call.durationSec, seq, countedAt: new Date() };
+    const inserted = await insertQuietly(() => col.contactCalls.insertOne(fact));
+    const mine = inserted || (await col.contactCalls.findOne({ _id, orgId }, { projection: { seq: 1 } }))?.seq === seq;
+    if (!mine) continue;
+    f = countCall(f, call);
+    counted.push(call.callId);
   }
-  await deriveCallFigures(col, orgId, contactId);
-  return result;
-}
-
-async function deriveCallFigures(col: Collections, orgId: string, contactId: string): Promise<void> {
-  for (let round = 0; round < 10; round++) {
-    const facts = { orgId, contactId };
-    const [callCount, last] = await Promise.all([
-      col.contactCalls.countDocuments(facts),
-      col.contactCalls.findOne(facts, { sort: { date: -1, callId: -1 } }),
-    ]);
-    const now = new Date();
-    const set: Record<string, unknown> = { callCount, updatedAt: now };
-    const unset: Record<string, ''> = {};
-    if (last) {
-      set.lastCallDate = last.date;
-      set.lastCallId = last.callId;
-      if (last.durationSec !== undefined) set.lastCallDuration = last.durationSec;
-      else unset.lastCallDuration = '';
-    }
-    await upsertQuietly(col, { _id: docId(orgId, contactId) }, {
-      $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}), $setOnInsert: { orgId, contactId, createdAt: now },
-    });
-    const written = await col.contacts.findOne({ _id: docId(orgId, contactId) }, { projection: { callCount: 1, lastCallId: 1 } });
-    const settled = (await col.contactCalls.countDocuments(facts)) === callCount;
-    if (settled && written?.callCount === callCount && written?.lastCallId === last?.callId) return;
+  if (counted.length > 0) {
+    // A contact known only from a call's metadata is created with its first counted call.
+    await insertQuietly(() => col.contacts.insertOne(blank(orgId, contactId, new Date())));
+    await col.contactStats.updateOne(
+      { _id: docId(orgId, contactId), orgId },
+      { $set: { ...f, orgId, contactId, updatedAt: new Date() }, ...(f.lastCallDuration === undefined ? { $unset: { lastCallDuration: '' } } : {}) },
+      { upsert: true },
+    );
   }
-  throw new Error(`contact ${contactId}: call figures kept changing while being derived; the activity will retry`);
+  return { figures: f, counted };
 }
 
 export interface ContactInput {
@@ -105,22 +107,20 @@ export interface ContactInput {
   timezone?: string;
 }
 
-export async function createContact(col: Collections, orgId: string, input: ContactInput & { contactId?: string }): Promise<ContactDoc | 'exists'> {
-  const now = new Date();
+export async function createContact(col: Collections, orgId: string, input: ContactInput & { contactId?: string }): Promise<(ContactDoc & ContactFigures) | 'exists'> {
   const contactId = input.contactId ?? newContactId();
-  const doc: ContactDoc = { _id: docId(orgId, contactId), ...blank(orgId, contactId, now), updatedAt: now };
+  const doc = blank(orgId, contactId, new Date());
   for (const k of ['name', 'email', 'phone', 'timezone'] as const) if (input[k] !== undefined) doc[k] = input[k];
-  try {
-    await col.contacts.insertOne(doc);
-    return doc;
-  } catch (err) {
-    if (isDuplicateKey(err)) return 'exists';
-    throw err;
-  }
+  if (!(await insertQuietly(() => col.contacts.insertOne(doc)))) return 'exists';
+  if (doc.phone) await claimPhone(col, orgId, doc.phone, contactId);
+  return { ...doc, ...(await loadContactFigures(col, orgId, contactId)) };
 }
 
-export async function updateContact(col: Collections, orgId: string, contactId: string, input: ContactInput): Promise<ContactDoc | null> {
+export async function updateContact(col: Collections, orgId: string, contactId: string, input: ContactInput): Promise<(ContactDoc & ContactFigures) | null> {
   const set: Record<string, unknown> = { updatedAt: new Date() };
   for (const k of ['name', 'email', 'phone', 'timezone'] as const) if (input[k] !== undefined) set[k] = input[k];
-  return col.contacts.findOneAndUpdate({ _id: docId(orgId, contactId) }, { $set: set }, { returnDocument: 'after' });
+  const doc = await col.contacts.findOneAndUpdate({ _id: docId(orgId, contactId), orgId }, { $set: set }, { returnDocument: 'after' });
+  if (!doc) return null;
+  if (input.phone) await claimPhone(col, orgId, input.phone, contactId);
+  return { ...doc, ...(await loadContactFigures(col, orgId, contactId)) };
 }

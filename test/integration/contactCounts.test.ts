@@ -1,46 +1,131 @@
 // Contact counts under the conditions that break naive increments: many calls of one contact
-// finishing at once, and the same call counted by racing attempts. Run on the real database
-// (FerretDB locally, whose updates are not atomic under concurrency).
+// ending at once, the same call reported again, a batch retried after some of its writes landed.
+// On the real database (FerretDB locally, whose updates are not atomic under concurrency) and,
+// for the contact's workflow, the real Temporal dev server.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
 import type { Store } from '../../src/store/db';
-import { countCallOnContact, getContact } from '../../src/store/contacts';
-import { testStore } from '../support/harness';
+import { countContactCalls, getContact, resolveContact, updateContact } from '../../src/store/contacts';
+import { noFigures } from '../../src/domain/contactFigures';
+import { SA } from '../../src/temporal/searchAttributes';
+import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor } from '../../workflows/messages';
+import { eventually, requireEnv, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { freePort } from '../support/freePort';
 
+let env: TestWorkflowEnvironment;
 let store: Store;
+const ORG = 'org_counts';
+const at = (i: number) => new Date(Date.UTC(2025, 0, 15, 10, i)).toISOString();
+
 beforeAll(async () => {
+  const port = await freePort();
+  env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: requireEnv('TEMPORAL_CLI_PATH') }, ip: '127.0.0.1', port, searchAttributes: Object.values(SA), extraArgs: ['--headless'] },
+  });
   store = await testStore('counts');
-});
+}, 120_000);
 afterAll(async () => {
   await store?.db.dropDatabase().catch(() => undefined);
   await store?.close();
+  await env?.teardown();
 });
 
-const at = (i: number) => new Date(Date.UTC(2025, 0, 15, 10, i)).toISOString();
+const settings: ContactWorkflowInput['settings'] = { activityTimeoutMs: 5_000, idleCloseMs: 60_000, maxHistoryEvents: 5_000 };
 
-test('twenty calls of one contact finishing at the same moment all count', async () => {
-  const calls = Array.from({ length: 20 }, (_, i) => ({ callId: `c${i}`, date: at(i), durationSec: 60 + i }));
-  const results = await Promise.all(calls.map((c) => countCallOnContact(store.col, 'org_a', 'busy_contact', c)));
-  expect(results.every((r) => r === 'counted')).toBe(true);
-  const contact = await getContact(store.col, 'org_a', 'busy_contact');
-  expect(contact).toMatchObject({ callCount: 20, lastCallId: 'c19', lastCallDate: at(19), lastCallDuration: 79 });
+/** Reports calls the way call workflows do: concurrent signalWithStart to the contact's workflow. */
+async function report(taskQueue: string, contactId: string, calls: { callId: string; date: string; durationSec?: number }[]) {
+  await Promise.all(calls.map((call) => env.client.workflow.signalWithStart(CONTACT_WORKFLOW_TYPE, {
+    workflowId: contactWorkflowIdFor(ORG, contactId), taskQueue, args: [{ orgId: ORG, contactId, settings }], signal: callEnded, signalArgs: [call],
+  })));
+}
+
+async function withWorker(taskQueue: string, fn: () => Promise<void>) {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ col: store.col }) });
+  await worker.runUntil(fn);
+}
+
+const countedTo = (contactId: string, n: number) =>
+  eventually(`${n} calls counted on ${contactId}`, async () => {
+    const c = await getContact(store.col, ORG, contactId);
+    return c && c.callCount === n && c;
+  });
+
+test('twenty calls of one contact ending at the same moment all count', async () => {
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('busy');
+  await resolveContact(store.col, ORG, { contactId });
+  await withWorker(tq, async () => {
+    await report(tq, contactId, Array.from({ length: 20 }, (_, i) => ({ callId: `c${i}`, date: at(i), durationSec: 60 + i })));
+    await countedTo(contactId, 20);
+  });
+  expect(await getContact(store.col, ORG, contactId)).toMatchObject({ callCount: 20, lastCallId: 'c19', lastCallDate: at(19), lastCallDuration: 79 });
 });
 
-test('one call counted by racing attempts counts once', async () => {
+test('one call reported many times counts once, also across runs of the contact workflow', async () => {
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('raced');
+  await resolveContact(store.col, ORG, { contactId });
   const c = { callId: 'same', date: at(1), durationSec: 30 };
-  const results = await Promise.all(Array.from({ length: 10 }, () => countCallOnContact(store.col, 'org_a', 'raced', c)));
-  expect(results.filter((r) => r === 'counted')).toHaveLength(1);
-  expect(await getContact(store.col, 'org_a', 'raced')).toMatchObject({ callCount: 1, lastCallDuration: 30 });
+  await withWorker(tq, async () => {
+    await report(tq, contactId, Array.from({ length: 10 }, () => c));
+    await countedTo(contactId, 1);
+    const handle = env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId));
+    await handle.terminate('a new run must not count the same call again');
+    await report(tq, contactId, [c, { callId: 'other', date: at(2) }]);
+    await countedTo(contactId, 2);
+  });
+  expect(await store.col.contactCalls.countDocuments({ orgId: ORG, contactId })).toBe(2);
 });
 
 test('a late, older call counts but does not become the last call', async () => {
-  await countCallOnContact(store.col, 'org_a', 'late', { callId: 'new', date: at(30), durationSec: 100 });
-  await countCallOnContact(store.col, 'org_a', 'late', { callId: 'old', date: at(10), durationSec: 5 });
-  expect(await getContact(store.col, 'org_a', 'late')).toMatchObject({ callCount: 2, lastCallId: 'new', lastCallDate: at(30), lastCallDuration: 100 });
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('late');
+  await resolveContact(store.col, ORG, { contactId });
+  await withWorker(tq, async () => {
+    await report(tq, contactId, [{ callId: 'new', date: at(30), durationSec: 100 }]);
+    await countedTo(contactId, 1);
+    await report(tq, contactId, [{ callId: 'old', date: at(10), durationSec: 5 }]);
+    await countedTo(contactId, 2);
+  });
+  expect(await getContact(store.col, ORG, contactId)).toMatchObject({ callCount: 2, lastCallId: 'new', lastCallDate: at(30), lastCallDuration: 100 });
 });
 
-test('counting keeps what a person set on the contact', async () => {
-  await store.col.contacts.insertOne({
-    _id: 'org_a:named', orgId: 'org_a', contactId: 'named', name: 'Dana', email: 'dana@example.com', callCount: 0, createdAt: new Date(), updatedAt: new Date(),
-  } as never);
-  await countCallOnContact(store.col, 'org_a', 'named', { callId: 'x', date: at(2) });
-  expect(await getContact(store.col, 'org_a', 'named')).toMatchObject({ name: 'Dana', email: 'dana@example.com', callCount: 1 });
+test('counting never loses what a person sets on the contact at the same moment', async () => {
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('named');
+  await resolveContact(store.col, ORG, { contactId });
+  await withWorker(tq, async () => {
+    await Promise.all([
+      report(tq, contactId, Array.from({ length: 10 }, (_, i) => ({ callId: `n${i}`, date: at(i) }))),
+      ...Array.from({ length: 10 }, (_, i) => updateContact(store.col, ORG, contactId, { name: `Dana ${i}`, email: 'dana@example.com' })),
+    ]);
+    await countedTo(contactId, 10);
+  });
+  expect(await getContact(store.col, ORG, contactId)).toMatchObject({ email: 'dana@example.com', name: expect.stringMatching(/^Dana \d$/), callCount: 10 });
+});
+
+test('a batch retried after some of its writes landed counts each call once', async () => {
+  const contactId = uniqueId('retried');
+  const calls = [{ callId: 'a', date: at(1) }, { callId: 'b', date: at(2) }, { callId: 'c', date: at(3) }];
+  // The first try wrote the facts of a and b, then died before storing the figures.
+  await store.col.contactCalls.insertMany([
+    { _id: `${ORG}:${contactId}:a`, orgId: ORG, contactId, callId: 'a', date: at(1), seq: 1, countedAt: new Date() },
+    { _id: `${ORG}:${contactId}:b`, orgId: ORG, contactId, callId: 'b', date: at(2), seq: 2, countedAt: new Date() },
+  ]);
+  const retry = await countContactCalls(store.col, ORG, contactId, noFigures(), calls);
+  expect(retry.counted).toEqual(['a', 'b', 'c']);
+  expect(retry.figures).toMatchObject({ callCount: 3, lastCallId: 'c' });
+  // A later batch that reports a again (a duplicate from the platform) does not count it.
+  const again = await countContactCalls(store.col, ORG, contactId, retry.figures, [{ callId: 'a', date: at(1) }]);
+  expect(again.counted).toEqual([]);
+  expect(again.figures.callCount).toBe(3);
+});
+
+test('contacts are found by phone through the phone index; the first to claim a number keeps it', async () => {
+  const phone = '+14155550111';
+  const ids = await Promise.all(Array.from({ length: 8 }, () => resolveContact(store.col, ORG, { phone })));
+  expect(new Set(ids).size).toBe(1);
+  expect(await resolveContact(store.col, ORG, { phone })).toBe(ids[0]);
+  expect(await store.col.contacts.countDocuments({ orgId: ORG, phone })).toBe(1);
 });

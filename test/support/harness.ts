@@ -30,6 +30,7 @@ export function testSettings(overrides: Partial<WorkflowSettings> = {}): Workflo
     recordingWaitMs: 2_000,
     idleTimeoutMs: 60_000,
     activityTimeoutMs: 5_000,
+    contactIdleMs: 10 * 60 * 1000,
     followUpDelayMs: 2 * 60 * 60 * 1000,
     followUpMaxAttempts: 3,
     followUpOn: ['no-answer', 'busy'],
