@@ -50,6 +50,10 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('calls'),
   TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
+  /** Pause between two passes of the receiver's inbox relay (events Temporal does not have yet). */
+  INBOX_RELAY_INTERVAL: duration('1s'),
+  /** signalWithStart calls one receiver keeps in flight; Temporal's dev server has one history shard. */
+  INBOX_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
 
   /** How long a finished call's workflow waits for the recording before it closes. */
   RECORDING_WAIT: duration('15m'),
@@ -57,6 +61,8 @@ const schema = z.object({
   CALL_IDLE_TIMEOUT: duration('24h'),
   /** Start-to-close timeout of one activity attempt (retries follow with backoff). */
   ACTIVITY_TIMEOUT: duration('30s'),
+  /** A contact's workflow (the writer of its call figures) closes after this long without a call. */
+  CONTACT_IDLE_CLOSE: duration('10m'),
   FOLLOW_UP_DELAY: duration('2h'),
   FOLLOW_UP_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(20).default(3),
   FOLLOW_UP_ON_BUSY: bool(true),
@@ -90,6 +96,7 @@ export interface Config {
   http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  inbox: { relayIntervalMs: number; dispatchConcurrency: number };
   workflow: WorkflowSettings;
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutMs: number };
   dialer: { timeoutMs: number };
@@ -102,6 +109,8 @@ export interface WorkflowSettings {
   recordingWaitMs: number;
   idleTimeoutMs: number;
   activityTimeoutMs: number;
+  /** How long a contact's workflow stays open without a call before it closes. */
+  contactIdleMs: number;
   followUpDelayMs: number;
   followUpMaxAttempts: number;
   followUpOn: Outcome[];
@@ -137,10 +146,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY, bodyLimitBytes },
     mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
+    inbox: { relayIntervalMs: e.INBOX_RELAY_INTERVAL, dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY },
     workflow: {
       recordingWaitMs: e.RECORDING_WAIT,
       idleTimeoutMs: e.CALL_IDLE_TIMEOUT,
       activityTimeoutMs: e.ACTIVITY_TIMEOUT,
+      contactIdleMs: e.CONTACT_IDLE_CLOSE,
       followUpDelayMs: e.FOLLOW_UP_DELAY,
       followUpMaxAttempts: e.FOLLOW_UP_MAX_ATTEMPTS,
       followUpOn: e.FOLLOW_UP_ON_BUSY ? ['no-answer', 'busy'] : ['no-answer'],

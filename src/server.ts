@@ -1,20 +1,35 @@
-// Entry point of the webhook receiver: config → MongoDB + Temporal client → Koa app → listen.
+// Entry point of the webhook receiver: config → MongoDB + Temporal client → inbox dispatcher and
+// relay → Koa app → listen.
 import { ConfigError, loadConfig } from './config';
 import { createApp } from './http/app';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
-import { connectTemporal, createSignaler } from './temporal/client';
+import { connectTemporalLazily, createSignaler } from './temporal/client';
 import { createCallControl } from './temporal/control';
+import { Dispatcher } from './temporal/dispatcher';
+
+/** A database that cannot be reached fails a request within this, so a webhook hears 503 in time. */
+const DB_SELECTION_TIMEOUT_MS = 3_000;
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { service: 'receiver' });
-  const store = await connectStore(config.mongo.uri, config.mongo.db);
-  const client = await connectTemporal(config.temporal);
+  const store = await connectStore(config.mongo.uri, config.mongo.db, { serverSelectionTimeoutMS: DB_SELECTION_TIMEOUT_MS });
+  // Lazy: the receiver starts and acknowledges webhooks while Temporal is down; the relay catches up.
+  const client = connectTemporalLazily(config.temporal);
   const signaler = createSignaler(client, config.temporal.taskQueue, config.workflow);
+  const dispatcher = new Dispatcher({
+    inbox: store.col.inbox,
+    signaler,
+    logger,
+    concurrency: config.inbox.dispatchConcurrency,
+    relayIntervalMs: config.inbox.relayIntervalMs,
+  });
+  dispatcher.start();
   const app = createApp({
     col: store.col,
     signaler,
+    dispatcher,
     control: createCallControl(client),
     logger,
     pingDb: async () => {
@@ -35,6 +50,8 @@ async function main() {
   const stop = async (signal: string) => {
     logger.info('shutting down', { signal });
     server.close();
+    // Deliveries in flight finish (each bounded by its deadline); what is left waits in the inbox.
+    await dispatcher.stop();
     await Promise.allSettled([store.close(), client.connection.close()]);
     process.exit(0);
   };

@@ -4,6 +4,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Collections } from '../store/db';
 import type { CallSignaler } from '../temporal/client';
+import type { Dispatcher } from '../temporal/dispatcher';
+import { inboxStats, isDatabaseUnavailable } from '../store/inbox';
 import type { CallControl } from '../temporal/control';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
@@ -16,6 +18,8 @@ import { controlRoutes } from './control';
 export interface AppDeps {
   col: Collections;
   signaler: CallSignaler;
+  /** Hands inbox events to Temporal right after the webhook's insert. */
+  dispatcher: Pick<Dispatcher, 'offer' | 'status'>;
   logger: Logger;
   /** Throws when the database cannot be reached. */
   pingDb(): Promise<void>;
@@ -43,12 +47,22 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  // Ready means webhooks are acknowledged, which needs the database only: while Temporal is down
+  // events wait in the inbox, so that is "degraded", not "not ready".
   router.get('/readyz', async (ctx) => {
     const check = async (f: () => Promise<void>) => f().then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
-    const [mongodb, temporal] = await Promise.all([check(deps.pingDb), check(deps.signaler.ping)]);
-    const ready = mongodb === 'ok' && temporal === 'ok';
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not ready', checks: { mongodb, temporal } };
+    const [mongodb, temporalPing, inbox] = await Promise.all([
+      check(deps.pingDb),
+      check(deps.signaler.ping),
+      inboxStats(deps.col.inbox, new Date()).catch(() => null),
+    ]);
+    const down = deps.dispatcher.status().temporalDown;
+    const temporal = temporalPing !== 'ok'
+      ? `${temporalPing}; events wait in the inbox`
+      : down ? `unavailable since ${down.since}: ${down.error}; events wait in the inbox` : 'ok';
+    const status = mongodb !== 'ok' ? 'not ready' : temporal !== 'ok' || (inbox?.deadLetters ?? 0) > 0 ? 'degraded' : 'ready';
+    ctx.status = mongodb === 'ok' ? 200 : 503;
+    ctx.body = { status, checks: { mongodb, temporal }, inbox };
   });
 
   const api = new Router({ prefix: '/api' });
@@ -78,6 +92,17 @@ function errorMiddleware(logger: Logger): Koa.Middleware {
         ctx.set(err.headers);
         ctx.body = { error: err.error, message: err.message };
         if (err.status >= 500) logger.warn('request failed', { method: ctx.method, path: ctx.path, status: err.status, message: err.message });
+      } else if (isDatabaseUnavailable(err)) {
+        // Nothing was recorded; the caller may retry once the database is back.
+        logger.warn('database unavailable', { method: ctx.method, path: ctx.path, err: e });
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.body = {
+          error: 'Service Unavailable',
+          message: ctx.path.startsWith('/api/calls/webhook')
+            ? 'Failed to process webhook: the event could not be recorded durably, retry later'
+            : 'The database cannot be reached, retry later',
+        };
       } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
         // Koa/router's own client errors (405, 501 and the like).
         ctx.status = e.status;

@@ -1,9 +1,11 @@
-// POST /api/calls/webhook[/:provider]: raw bytes → provider (detect, verify, parse) → one
-// signalWithStart per canonical event. A 200 means Temporal holds the event durably.
+// POST /api/calls/webhook[/:provider]: raw bytes → provider (detect, verify, parse) → canonical
+// events inserted into the inbox → 200. A 200 means the database holds the events durably; the
+// dispatcher then hands them to the call's workflow (src/temporal/dispatcher.ts).
 import type { Router, RouterContext } from '@koa/router';
 import { PROVIDERS, type CallEvent, type Provider } from '../domain/events';
 import { adapters, detectProvider, parseBody } from '../providers';
 import { PayloadError, type ProviderSecret, type WebhookRequest } from '../providers/types';
+import { type InboxDoc, acceptIntoInbox, inboxDoc } from '../store/inbox';
 import { webhookSigning } from '../store/organizations';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
@@ -57,16 +59,19 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
     }
     if (events.length === 0) throw invalidPayload('The payload holds no call event');
 
-    for (const original of events) {
-      const event = fitForTemporal(original, deps);
-      try {
-        await deps.signaler.deliver(orgId, provider, event);
-      } catch (err) {
-        // Not acknowledged, so the platform retries: nothing we answered 200 to is ever lost.
-        deps.logger.error('could not deliver event to Temporal', { orgId, provider, callId: event.callId, eventId: event.eventId, err });
-        throw unavailable('Failed to process webhook: the event could not be recorded durably, retry later');
-      }
+    // The inbox's clock is the real one (not deps.now): it times hand-offs, not the call.
+    const receivedAt = new Date();
+    const docs = events.map((original) => inboxDoc(orgId, provider, fitForTemporal(original, deps), receivedAt));
+    let fresh: InboxDoc[];
+    try {
+      fresh = await acceptIntoInbox(deps.col.inbox, docs);
+    } catch (err) {
+      // Not acknowledged, so the platform retries: nothing we answered 200 to is ever lost.
+      deps.logger.error('could not write events to the inbox', { orgId, provider, callId: events[0].callId, err });
+      throw unavailable('Failed to process webhook: the event could not be recorded durably, retry later');
     }
+    // Durable now; Temporal gets it next, without the platform waiting for that.
+    deps.dispatcher.offer(fresh);
     deps.logger.info('webhook accepted', { orgId, provider, callId: events[0].callId, events: events.map((e) => e.providerEvent) });
     ctx.body = { success: true, message: 'Webhook processed successfully', callId: events[0].callId };
   };

@@ -3,8 +3,10 @@
 import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
 import type { CallState } from '../domain/lifecycle';
 import type { Provider } from '../domain/events';
+import type { ContactFigures } from '../domain/contactFigures';
 import type { EmailDoc } from './emails';
 import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
+import type { InboxDoc } from './inbox';
 
 export interface OrganizationDoc {
   _id: string;
@@ -43,8 +45,6 @@ export interface CallDoc extends Omit<CallState, 'owners'> {
   createdAt: Date;
   updatedAt: Date;
   workflowId: string;
-  /** Set once the call was counted on its contact. */
-  contactCountedAt?: Date;
   email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
   /** The follow-up plan as the workflow last recorded it (see src/domain/followUp.ts). */
   followUp?: Record<string, unknown> & { rev?: number; summary?: string };
@@ -64,6 +64,27 @@ export interface ContactDoc {
   lastCallDate?: string;
   lastCallDuration?: number;
   lastCallId?: string;
+/**
+ * A contact's call figures. Kept apart from the contact document, which people edit over the API,
+ * because its one writer is the contact's own workflow (FerretDB loses concurrent updates of one
+ * document, so no document may have two writers).
+ */
+export interface ContactStatsDoc extends ContactFigures {
+  _id: string; // `${orgId}:${contactId}`
+  orgId: string;
+  contactId: string;
+  updatedAt: Date;
+}
+
+/** Which contact a phone number belongs to, so finding it is a lookup by _id, not a scan. */
+export interface ContactPhoneDoc {
+  _id: string; // `${orgId}:${phone}`
+  orgId: string;
+  phone: string;
+  contactId: string;
+  createdAt: Date;
+}
+
   createdAt: Date;
   updatedAt: Date;
 }
@@ -95,6 +116,8 @@ export interface Collections {
   organizations: Collection<OrganizationDoc>;
   apiKeys: Collection<ApiKeyDoc>;
   providerSecrets: Collection<ProviderSecretDoc>;
+  contactStats: Collection<ContactStatsDoc>;
+  contactPhones: Collection<ContactPhoneDoc>;
   calls: Collection<CallDoc>;
   contacts: Collection<ContactDoc>;
   contactCalls: Collection<ContactCallDoc>;
@@ -102,6 +125,7 @@ export interface Collections {
   followUps: Collection<FollowUpCallDoc>;
   emails: Collection<EmailDoc>;
   outboundDialers: Collection<OutboundDialerDoc>;
+  inbox: Collection<InboxDoc>;
 }
 
 export interface Store {
@@ -116,6 +140,8 @@ export function collections(db: Db): Collections {
     organizations: db.collection<OrganizationDoc>('organizations'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     providerSecrets: db.collection<ProviderSecretDoc>('provider_secrets'),
+    contactStats: db.collection<ContactStatsDoc>('contact_stats'),
+    contactPhones: db.collection<ContactPhoneDoc>('contact_phones'),
     calls: db.collection<CallDoc>('calls'),
     contacts: db.collection<ContactDoc>('contacts'),
     contactCalls: db.collection<ContactCallDoc>('contact_calls'),
@@ -123,6 +149,7 @@ export function collections(db: Db): Collections {
     followUps: db.collection<FollowUpCallDoc>('follow_ups'),
     emails: db.collection<EmailDoc>('emails'),
     outboundDialers: db.collection<OutboundDialerDoc>('outbound_dialers'),
+    inbox: db.collection<InboxDoc>('inbox'),
   };
 }
 
@@ -141,6 +168,8 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.calls.createIndex({ orgId: 1, nextFollowUpAt: 1 }),
     col.followUps.createIndex({ orgId: 1, status: 1, updatedAt: -1 }),
     col.followUps.createIndex({ orgId: 1, originalCallId: 1 }),
+    col.inbox.createIndex({ nextAttemptAt: 1 }),
+    col.inbox.createIndex({ receivedAt: 1 }),
   ]);
 }
 

@@ -1,4 +1,4 @@
-// The receiver's side of Temporal: one signalWithStart per event, to the call's own workflow.
+// The receiver's side of Temporal: one signalWithStart per inbox event, to the call's own workflow.
 import { Client, Connection } from '@temporalio/client';
 import type { CallEvent, Provider } from '../domain/events';
 import type { WorkflowSettings } from '../config';
@@ -10,6 +10,11 @@ export async function connectTemporal(opts: { address: string; namespace: string
   return new Client({ connection, namespace: opts.namespace });
 }
 
+/** A client that connects on first use and reconnects by itself: a receiver starts while Temporal is down. */
+export function connectTemporalLazily(opts: { address: string; namespace: string }): Client {
+  return new Client({ connection: Connection.lazy({ address: opts.address }), namespace: opts.namespace });
+}
+
 export interface CallSignaler {
   /** Delivers the event durably: when this resolves, Temporal has it in the call's history. */
   deliver(orgId: string, provider: Provider, event: CallEvent): Promise<{ workflowId: string }>;
@@ -18,9 +23,8 @@ export interface CallSignaler {
 }
 
 /**
- * How long a webhook may wait for Temporal before it is answered 503. Below Retell's 10 s
- * timeout, so a platform hears "retry" from us rather than from its own clock; the SDK would
- * otherwise keep retrying an unreachable server for much longer.
+ * How long one delivery from the inbox may wait for Temporal before it counts as failed and the
+ * event waits for the relay; the SDK would otherwise keep retrying an unreachable server for minutes.
  */
 export const DELIVER_DEADLINE_MS = 5_000;
 const PING_DEADLINE_MS = 2_000;

@@ -282,6 +282,6 @@ describe('health', () => {
     expect(h.status).toBe(200);
     const r = await fetch(`${stack.baseUrl}/readyz`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ status: 'ready', checks: { mongodb: 'ok', temporal: 'ok' } });
+    expect(await r.json()).toEqual({ status: 'ready', checks: { mongodb: 'ok', temporal: 'ok' }, inbox: { depth: expect.any(Number), oldestAgeSec: expect.any(Number), deadLetters: 0 } });
   });
 });

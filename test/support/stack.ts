@@ -12,12 +12,14 @@ import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { createCallControl } from '../../src/temporal/control';
+import { Dispatcher } from '../../src/temporal/dispatcher';
 import { requireEnv, testSettings, testStore, uniqueId, workflowBundle } from './harness';
 import { NativeConnection } from '@temporalio/worker';
 
 export interface Stack {
   baseUrl: string;
   apiKey: string;
+  dispatcher: Dispatcher;
   orgId: string;
   store: Store;
   client: Client;
@@ -41,6 +43,8 @@ export interface StackOptions {
   now?: () => number;
   /** false: no worker, so events wait in Temporal (the benchmark measures the receiver alone). */
   worker?: boolean;
+  /** false: no relay loop, so what the immediate hand-off did not deliver stays in the inbox. */
+  relay?: boolean;
 }
 
 export async function startStack(label: string, opts: StackOptions = {}): Promise<Stack> {
@@ -59,9 +63,13 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   });
   const running = worker?.run() ?? Promise.resolve();
 
+  // The receiver's defaults (src/config.ts): 32 deliveries in flight, a relay pass every second.
+  const dispatcher = new Dispatcher({ inbox: store.col.inbox, signaler, logger: silentLogger, concurrency: 32, relayIntervalMs: 1_000 });
+  if (opts.relay !== false) dispatcher.start();
   const app = createApp({
     col: store.col,
     signaler,
+    dispatcher,
     control: createCallControl(client),
     logger: silentLogger,
     pingDb: async () => {
@@ -99,7 +107,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   };
 
   return {
-    baseUrl, apiKey, orgId, store, client, taskQueue,
+    baseUrl, apiKey, dispatcher, orgId, store, client, taskQueue,
     post: (path, body, headers) => request('POST', path, body, headers),
     get: (path, headers) => request('GET', path, undefined, headers),
     async newOrg(name) {
@@ -109,6 +117,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
     },
     async stop() {
       await new Promise((r) => server.close(r));
+      await dispatcher.stop();
       worker?.shutdown();
       await running.catch(() => undefined);
       await connection.close();

@@ -1,0 +1,128 @@
+// The durable inbox: a webhook's canonical events are inserted here before the 200, and each
+// document lives until its event is in the call's Temporal history (then it is deleted).
+// Written to the subset FerretDB supports: inserts with a unique _id, single-document updates.
+import { MongoBulkWriteError, MongoError, MongoServerError, type Collection } from 'mongodb';
+import type { CallEvent, Provider } from '../domain/events';
+import { isDuplicateKey } from './db';
+
+export interface InboxDoc {
+  _id: string; // `${orgId}:${eventId}`: a platform's retry of an event we hold is a duplicate key
+  orgId: string;
+  provider: Provider;
+  callId: string;
+  /**
+   * The CallEvent as JSON text: it reaches the workflow exactly as parsed, whatever keys the
+   * platform's metadata has (MongoDB and FerretDB refuse `.` and leading `$` in stored keys).
+   */
+  event: string;
+  receivedAt: Date;
+  /** Failed deliveries so far. */
+  attempts: number;
+  /** When the relay may take it: a short grace after receipt, a backoff after a failure, a lease while claimed. */
+  nextAttemptAt: Date;
+  lastError?: string;
+  /** Set when Temporal refused the event for good; the relay skips it, /readyz counts it. */
+  deadLetter?: string;
+}
+
+/** How long the immediate hand-off has before the relay may deliver the same event too. */
+export const HANDOFF_GRACE_MS = 10_000;
+/** Dead letters are parked here, so the relay's one range query never sees them. */
+export const PARKED = new Date('9999-12-31T00:00:00Z');
+/** The insert's whole budget (server selection included): a dead database answers 503 well inside a platform's timeout. */
+export const INSERT_TIMEOUT_MS = 4_000;
+
+export const inboxId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+
+export function inboxDoc(orgId: string, provider: Provider, event: CallEvent, now: Date): InboxDoc {
+  return {
+    _id: inboxId(orgId, event.eventId),
+    orgId,
+    provider,
+    callId: event.callId,
+    event: JSON.stringify(event),
+    receivedAt: now,
+    attempts: 0,
+    nextAttemptAt: new Date(now.getTime() + HANDOFF_GRACE_MS),
+  };
+}
+
+export const eventOf = (doc: Pick<InboxDoc, 'event'>): CallEvent => JSON.parse(doc.event) as CallEvent;
+
+/**
+ * Inserts the docs in one round trip. Returns those that are new; a duplicate key means the
+ * platform retried an event the inbox already holds (or held and delivered), which is not an error.
+ * Throws on anything else: the events are then not durable and must not be acknowledged.
+ */
+export async function acceptIntoInbox(inbox: Collection<InboxDoc>, docs: InboxDoc[]): Promise<InboxDoc[]> {
+  try {
+    if (docs.length === 1) await inbox.insertOne(docs[0], { timeoutMS: INSERT_TIMEOUT_MS });
+    else await inbox.insertMany(docs, { ordered: false, timeoutMS: INSERT_TIMEOUT_MS });
+    return docs;
+  } catch (err) {
+    if (docs.length === 1 && isDuplicateKey(err)) return [];
+    if (err instanceof MongoBulkWriteError) {
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (errors.length > 0 && errors.every((e) => e.code === 11000) && !err.writeConcernError) {
+        const dup = new Set(errors.map((e) => e.index));
+        return docs.filter((_, i) => !dup.has(i));
+      }
+    }
+    throw err;
+  }
+}
+
+/** Due documents, oldest due first. One range condition, so it stays cheap on a small collection. */
+export function dueInInbox(inbox: Collection<InboxDoc>, now: Date, limit: number): Promise<InboxDoc[]> {
+  return inbox.find({ nextAttemptAt: { $lte: now } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
+}
+
+/**
+ * Takes a due document for `leaseMs`: the update matches only while nextAttemptAt is what this
+ * claimer read, so of two receivers that read the same document usually one wins. FerretDB does
+ * not make this atomic under concurrency, so both may deliver; the workflow drops the duplicate.
+ */
+export async function claimInInbox(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'nextAttemptAt'>, now: Date, leaseMs: number): Promise<boolean> {
+  const r = await inbox.updateOne({ _id: doc._id, nextAttemptAt: doc.nextAttemptAt }, { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs) } });
+  return r.modifiedCount === 1;
+}
+
+/** Delivered: Temporal's history holds the event now. */
+export async function removeFromInbox(inbox: Collection<InboxDoc>, id: string): Promise<void> {
+  await inbox.deleteOne({ _id: id });
+}
+
+/** A failed delivery: try again at `retryAt`. */
+export async function retryLater(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'attempts'>, retryAt: Date, error: string): Promise<void> {
+  await inbox.updateOne({ _id: doc._id }, { $set: { attempts: doc.attempts + 1, nextAttemptAt: retryAt, lastError: error.slice(0, 500) } });
+}
+
+export async function deadLetter(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'attempts'>, reason: string): Promise<void> {
+  const text = reason.slice(0, 500);
+  await inbox.updateOne({ _id: doc._id }, { $set: { attempts: doc.attempts + 1, nextAttemptAt: PARKED, deadLetter: text, lastError: text } });
+}
+
+export interface InboxStats {
+  /** Events not yet in Temporal, dead letters included. */
+  depth: number;
+  /** Seconds since the oldest of them was received; 0 when empty. */
+  oldestAgeSec: number;
+  deadLetters: number;
+}
+
+export async function inboxStats(inbox: Collection<InboxDoc>, now: Date): Promise<InboxStats> {
+  const [depth, oldest, deadLetters] = await Promise.all([
+    inbox.estimatedDocumentCount(),
+    inbox.findOne({}, { sort: { receivedAt: 1 }, projection: { receivedAt: 1 } }),
+    inbox.countDocuments({ nextAttemptAt: PARKED }),
+  ]);
+  const oldestAgeSec = oldest ? Math.max(0, Math.round((now.getTime() - oldest.receivedAt.getTime()) / 1000)) : 0;
+  return { depth, oldestAgeSec, deadLetters };
+}
+
+/** The database cannot be reached or did not answer in time (as opposed to refusing a request). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof MongoError)) return false;
+  if (err instanceof MongoServerError) return false;
+  return /Network|ServerSelection|Timeout|NotConnected|TopologyClosed|PoolCleared/.test(err.name);
+}

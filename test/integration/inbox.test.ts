@@ -1,0 +1,111 @@
+// The inbox on the real database (FerretDB locally): what the webhook's one insert and the relay's
+// claims do, including the duplicate keys a platform's retries produce.
+import type { CallEvent } from '../../src/domain/events';
+import type { Store } from '../../src/store/db';
+import {
+  HANDOFF_GRACE_MS,
+  PARKED,
+  acceptIntoInbox,
+  claimInInbox,
+  deadLetter,
+  dueInInbox,
+  eventOf,
+  inboxDoc,
+  inboxStats,
+  removeFromInbox,
+  retryLater,
+} from '../../src/store/inbox';
+import { testStore } from '../support/harness';
+
+let store: Store;
+beforeAll(async () => {
+  store = await testStore('inbox');
+});
+afterAll(async () => {
+  await store?.db.dropDatabase().catch(() => undefined);
+  await store?.close();
+});
+beforeEach(async () => {
+  await store.col.inbox.deleteMany({});
+});
+
+const event = (callId: string, type: CallEvent['type'] = 'call.completed', extra: Partial<CallEvent> = {}): CallEvent => ({
+  eventId: `generic:${callId}:${type}`,
+  provider: 'generic',
+  providerEvent: type,
+  callId,
+  type,
+  receivedAt: '2025-01-15T10:30:00.000Z',
+  ...extra,
+});
+
+test('an event is stored whole, keys the database refuses included, and comes back as it went in', async () => {
+  const e = event('c1', 'call.completed', { metadata: { 'a.b': 1, $weird: { 'x.y': 'z' } }, transcript: 'señora ✓' });
+  const now = new Date();
+  const fresh = await acceptIntoInbox(store.col.inbox, [inboxDoc('org_a', 'generic', e, now)]);
+  expect(fresh).toHaveLength(1);
+  const doc = await store.col.inbox.findOne({ _id: 'org_a:generic:c1:call.completed' });
+  expect(doc).toMatchObject({ orgId: 'org_a', provider: 'generic', callId: 'c1', attempts: 0 });
+  expect(doc!.nextAttemptAt.getTime()).toBe(now.getTime() + HANDOFF_GRACE_MS);
+  expect(eventOf(doc!)).toEqual(e);
+});
+
+test('a retried event is a duplicate, not an error, alone and inside a payload of several', async () => {
+  const now = new Date();
+  const first = inboxDoc('org_a', 'generic', event('c2', 'call.ringing'), now);
+  expect(await acceptIntoInbox(store.col.inbox, [first])).toHaveLength(1);
+  expect(await acceptIntoInbox(store.col.inbox, [first])).toEqual([]);
+
+  const batch = [
+    inboxDoc('org_a', 'generic', event('c2', 'call.ringing'), now), // held already
+    inboxDoc('org_a', 'generic', event('c2', 'call.answered'), now),
+    inboxDoc('org_a', 'generic', event('c2', 'call.completed'), now),
+    inboxDoc('org_a', 'generic', event('c2', 'call.completed'), now), // twice in one payload
+  ];
+  const fresh = await acceptIntoInbox(store.col.inbox, batch);
+  expect(fresh.map((d) => d._id).sort()).toEqual(['org_a:generic:c2:call.answered', 'org_a:generic:c2:call.completed']);
+  expect(await store.col.inbox.countDocuments({ callId: 'c2' })).toBe(3);
+  // Same event id in another organization is another event.
+  expect(await acceptIntoInbox(store.col.inbox, [inboxDoc('org_b', 'generic', event('c2', 'call.ringing'), now)])).toHaveLength(1);
+});
+
+test('the relay sees a document only once it is due, and one claim of it wins', async () => {
+  const now = new Date();
+  const [doc] = await acceptIntoInbox(store.col.inbox, [inboxDoc('org_a', 'generic', event('c3'), now)]);
+  expect(await dueInInbox(store.col.inbox, now, 10)).toEqual([]);
+  const later = new Date(now.getTime() + HANDOFF_GRACE_MS);
+  const [due] = await dueInInbox(store.col.inbox, later, 10);
+  expect(due._id).toBe(doc._id);
+
+  expect(await claimInInbox(store.col.inbox, due, later, 30_000)).toBe(true);
+  // A second receiver that read the same document before the claim loses.
+  expect(await claimInInbox(store.col.inbox, due, later, 30_000)).toBe(false);
+  // Leased: not due again until the lease ends.
+  expect(await dueInInbox(store.col.inbox, new Date(later.getTime() + 29_000), 10)).toEqual([]);
+  expect(await dueInInbox(store.col.inbox, new Date(later.getTime() + 30_000), 10)).toHaveLength(1);
+
+  await removeFromInbox(store.col.inbox, doc._id);
+  expect(await store.col.inbox.countDocuments({})).toBe(0);
+});
+
+test('a failure waits for its retry time; a dead letter is never due and is counted', async () => {
+  const now = new Date();
+  const [a, b] = await acceptIntoInbox(store.col.inbox, [
+    inboxDoc('org_a', 'generic', event('c4'), now),
+    inboxDoc('org_a', 'generic', event('c5'), now),
+  ]);
+  const retryAt = new Date(now.getTime() + 60_000);
+  await retryLater(store.col.inbox, a, retryAt, 'Temporal unavailable');
+  await deadLetter(store.col.inbox, b, 'workflow id too long');
+  expect(await store.col.inbox.findOne({ _id: a._id })).toMatchObject({ attempts: 1, nextAttemptAt: retryAt, lastError: 'Temporal unavailable' });
+  expect(await store.col.inbox.findOne({ _id: b._id })).toMatchObject({ attempts: 1, nextAttemptAt: PARKED, deadLetter: 'workflow id too long' });
+  expect((await dueInInbox(store.col.inbox, new Date(now.getTime() + 59_000), 10)).map((d) => d._id)).toEqual([]);
+  expect((await dueInInbox(store.col.inbox, new Date('9000-01-01'), 10)).map((d) => d._id)).toEqual([a._id]);
+
+  const stats = await inboxStats(store.col.inbox, new Date(now.getTime() + 42_000));
+  expect(stats).toEqual({ depth: 2, oldestAgeSec: 42, deadLetters: 1 });
+});
+
+test('stats of an empty inbox', async () => {
+  expect(await inboxStats(store.col.inbox, new Date())).toEqual({ depth: 0, oldestAgeSec: 0, deadLetters: 0 });
+});
