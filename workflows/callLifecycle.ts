@@ -66,6 +66,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let waitingFor = 'the first event';
   let state: CallState = carried?.state ?? initialState(orgId, callId, provider);
   let lastPublished = '';
+  let ensuredContact: string | undefined;
 
   setHandler(callEvent, (event) => {
     pending.push(event);
@@ -186,12 +187,14 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     return parts.join('; ') || 'nothing';
   }
 
+  /** Finds (or creates) the call's contact once per contact id, so the email and follow-ups can use it. */
   async function withContact(s: CallState): Promise<CallState> {
-    if (s.contactId) return s;
+    if (s.contactId && s.contactId === ensuredContact) return s;
     const phone = contactPhone(s);
-    if (!phone) return s;
-    const contactId = await db.resolveContact({ orgId, phone });
-    return contactId ? withResolvedContact(s, contactId) : s;
+    if (!s.contactId && !phone) return s;
+    const contactId = await db.resolveContact({ orgId, contactId: s.contactId, phone });
+    ensuredContact = contactId ?? undefined;
+    return contactId && !s.contactId ? withResolvedContact(s, contactId) : s;
   }
 
   async function runEffect(effect: Effect, s: CallState): Promise<void> {
