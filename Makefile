@@ -10,7 +10,7 @@ JEST_ARGS ?=
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-start: ## run everything locally: Temporal, database, Mailpit, worker, receiver (Ctrl-C stops)
+start: ## run everything locally: Temporal, FerretDB over PostgreSQL, Mailpit, worker, receiver (Ctrl-C stops)
 	@bash scripts/ensure-tools.sh start
 	@# node with tsx loaded in-process (not the tsx wrapper), so Ctrl-C reaches start.ts once
 	@node --import tsx scripts/start.ts
@@ -21,7 +21,7 @@ test: ## install/build what is missing, type-check, then run jest against fresh 
 	$(BIN)/eslint --max-warnings 0 .
 	$(BIN)/jest $(JEST_ARGS)
 
-tools: ## install npm packages and build every local server (temporal, ferretdb, mailpit, tctl)
+tools: ## install npm packages and every local server (temporal, ferretdb, postgres, mailpit, tctl)
 	@bash scripts/ensure-tools.sh all
 
 typecheck: ## tsc --noEmit
