@@ -9,14 +9,18 @@ import { connectStore, type Store } from './store/db';
 import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
   addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
-  setUnsignedAllowed,
+  setUnsignedAllowed, KEY_SCOPES, isKeyScope,
 } from './store/organizations';
 
 const HELP = `Usage: tsx src/cli.ts <command> [options]
 
   org create --name NAME [--id ID]        create an organization and its first API key (printed once)
-  key create --org ORG_ID [--label TEXT]  add an API key to an organization (printed once)
-  key list [--org ORG_ID]                 list keys (ids only; keys are stored hashed)
+  key create --org ORG_ID [--label TEXT] [--scope webhook|read|admin]
+                                          add an API key to an organization (printed once);
+                                          webhook: only POST /api/calls/webhook* (the key for
+                                          dashboards and ?api_key= URLs); read: GET routes;
+                                          admin (default): everything
+  key list [--org ORG_ID]                 list keys with their scope (ids only; keys are stored hashed)
   key revoke KEY_ID                       revoke a key
   secret set --org ORG_ID --provider P --secret S [--mode secret|bearer|hmac] [--header H]
              [--timestamp-header H] [--payload-format F] [--algorithm sha256|sha512|sha1]
@@ -54,7 +58,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     args: argv,
     allowPositionals: true,
     options: {
-      name: { type: 'string' }, id: { type: 'string' }, org: { type: 'string' }, label: { type: 'string' },
+      name: { type: 'string' }, id: { type: 'string' }, org: { type: 'string' }, label: { type: 'string' }, scope: { type: 'string' },
       provider: { type: 'string' }, secret: { type: 'string' }, mode: { type: 'string' }, header: { type: 'string' },
       'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
       'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
@@ -73,13 +77,15 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     case 'key create': {
       const orgId = need(values.org, 'org');
       if (!(await col.organizations.findOne({ _id: orgId }))) throw new UsageError(`no organization ${orgId}`);
-      const { key, keyId } = await addApiKey(col, orgId, { label: values.label });
-      console.log(`key id:  ${keyId}\napi key: ${key}\n(the key is shown only now; store it safely)`);
+      const scope = values.scope ?? 'admin';
+      if (!isKeyScope(scope)) throw new UsageError(`--scope must be one of ${KEY_SCOPES.join(', ')}`);
+      const { key, keyId } = await addApiKey(col, orgId, { label: values.label, scope });
+      console.log(`key id:  ${keyId}\nscope:   ${scope}\napi key: ${key}\n(the key is shown only now; store it safely)`);
       return;
     }
     case 'key list': {
       const keys = await listApiKeys(col, values.org);
-      for (const k of keys) console.log(`${k.keyId}\t${k.orgId}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}\t${k.label ?? ''}`);
+      for (const k of keys) console.log(`${k.keyId}\t${k.orgId}\t${k.scope}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}\t${k.label ?? ''}`);
       if (keys.length === 0) console.log('no keys');
       return;
     }

@@ -2,6 +2,7 @@
 // module takes what it needs as arguments. A bad value stops start-up with a message naming it.
 import { z } from 'zod';
 import type { Outcome } from './domain/events';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rateLimit';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -41,6 +42,13 @@ const schema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   /** The receiver sits behind a reverse proxy that sets X-Forwarded-Proto/-Host/-For. */
   TRUST_PROXY: bool(false),
+  /** Requests per second and burst per API key, per route class, in each receiver process; 0 = no limit. */
+  RATE_LIMIT_WEBHOOK: z.coerce.number().min(0).default(DEFAULT_RATE_LIMITS.webhook.perSecond),
+  RATE_LIMIT_WEBHOOK_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.webhook.burst),
+  RATE_LIMIT_READ: z.coerce.number().min(0).default(DEFAULT_RATE_LIMITS.read.perSecond),
+  RATE_LIMIT_READ_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.read.burst),
+  RATE_LIMIT_CONTROL: z.coerce.number().min(0).default(DEFAULT_RATE_LIMITS.control.perSecond),
+  RATE_LIMIT_CONTROL_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.control.burst),
   WEBHOOK_BODY_LIMIT: z.string().default('10mb'),
 
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
@@ -93,7 +101,7 @@ const schema = z.object({
 export type Env = z.input<typeof schema>;
 
 export interface Config {
-  http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number };
+  http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number; rateLimits: RateLimits };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   inbox: { relayIntervalMs: number; dispatchConcurrency: number };
@@ -143,7 +151,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  WEBHOOK_BODY_LIMIT: expected a size like 10mb (got "${e.WEBHOOK_BODY_LIMIT}")`);
   }
   return {
-    http: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY, bodyLimitBytes },
+    http: {
+      port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY, bodyLimitBytes,
+      rateLimits: {
+        webhook: { perSecond: e.RATE_LIMIT_WEBHOOK, burst: e.RATE_LIMIT_WEBHOOK_BURST },
+        read: { perSecond: e.RATE_LIMIT_READ, burst: e.RATE_LIMIT_READ_BURST },
+        control: { perSecond: e.RATE_LIMIT_CONTROL, burst: e.RATE_LIMIT_CONTROL_BURST },
+      },
+    },
     mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
     inbox: { relayIntervalMs: e.INBOX_RELAY_INTERVAL, dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY },

@@ -38,6 +38,7 @@ async function main() {
     bodyLimitBytes: config.http.bodyLimitBytes,
     publicBaseUrl: config.http.publicBaseUrl,
     trustProxy: config.http.trustProxy,
+    rateLimits: config.http.rateLimits,
     temporalUiUrl: config.temporal.uiUrl,
     temporalNamespace: config.temporal.namespace,
   });

@@ -10,6 +10,7 @@ import type { CallControl } from '../temporal/control';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
 import { authenticate } from './auth';
+import type { RateLimits } from './rateLimit';
 import { webhookRoutes } from './webhook';
 import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   publicBaseUrl?: string;
   /** Behind a reverse proxy: take protocol, host and client address from X-Forwarded-*. */
   trustProxy?: boolean;
+  /** Per-key token buckets by route class; the defaults of src/http/rateLimit.ts when absent. */
+  rateLimits?: RateLimits;
   temporalUiUrl: string;
   temporalNamespace: string;
   /** Manual control of follow-ups (retry, cancel, schedule); without it those routes answer 503. */
@@ -66,7 +69,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   const api = new Router({ prefix: '/api' });
-  api.use(authenticate(deps.col));
+  api.use(authenticate(deps.col, deps.rateLimits));
   webhookRoutes(api, deps);
   callRoutes(api, deps);
   contactRoutes(api, deps);

@@ -1,21 +1,58 @@
-// X-API-Key → organization. Platforms that cannot send custom headers (Retell, Bland, Twilio)
-// put the key in the webhook URL as `?api_key=...` instead.
+// X-API-Key → organization, key scope and rate limit. Platforms that cannot send custom headers
+// (Retell, Bland, Twilio) put the key in the webhook URL as `?api_key=...`; only webhook routes
+// take it there, because URLs end up in dashboards, proxies and logs.
 import type { RouterMiddleware as Middleware } from '@koa/router';
 import type { Collections } from '../store/db';
-import { orgForApiKey } from '../store/organizations';
-import { unauthorized } from './errors';
+import { type KeyScope, identifyApiKey } from '../store/organizations';
+import { HttpError, unauthorized } from './errors';
+import { DEFAULT_RATE_LIMITS, type RateLimits, type RouteClass, RateLimiter } from './rateLimit';
 
 export interface AuthState {
   orgId: string;
+  keyId: string;
+  scope: KeyScope;
 }
 
-export function authenticate(col: Collections): Middleware {
+const WEBHOOK_PATH = /^\/api\/calls\/webhook(?:\/[^/]+)?\/?$/;
+
+/** Which limits and scopes apply: webhook posts, reads, or everything else (control and writes). */
+export function routeClassOf(method: string, path: string): RouteClass {
+  if (method === 'POST' && WEBHOOK_PATH.test(path)) return 'webhook';
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'control';
+}
+
+/** The classes of routes each scope may use. */
+const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
+  webhook: ['webhook'],
+  read: ['read'],
+  admin: ['webhook', 'read', 'control'],
+};
+
+const forbidden = (message: string) => new HttpError(403, 'Forbidden', message);
+
+export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE_LIMITS): Middleware {
+  const limiter = new RateLimiter(limits);
   return async (ctx, next) => {
+    const cls = routeClassOf(ctx.method, ctx.path);
     const header = ctx.get('x-api-key');
-    const query = typeof ctx.query.api_key === 'string' ? ctx.query.api_key : undefined;
-    const orgId = await orgForApiKey(col, header || query);
-    if (!orgId) throw unauthorized();
-    (ctx.state as AuthState).orgId = orgId;
+    const query = ctx.query.api_key;
+    if (query !== undefined && cls !== 'webhook') {
+      throw unauthorized('API keys in the URL (?api_key=) are accepted only on webhook routes; send the X-API-Key header');
+    }
+    const fromQuery = typeof query === 'string' ? query : undefined;
+    const who = await identifyApiKey(col, header || fromQuery);
+    if (!who) throw unauthorized();
+    if (!ALLOWED[who.scope].includes(cls)) {
+      throw forbidden(`This API key's scope (${who.scope}) does not allow ${cls === 'webhook' ? 'webhook' : cls} routes` +
+        (who.scope === 'webhook' ? '; it may only post to /api/calls/webhook' : ''));
+    }
+    const verdict = limiter.take(who.keyId, cls);
+    if (!verdict.ok) {
+      throw new HttpError(429, 'Too Many Requests',
+        `Rate limit for ${cls} routes exceeded for this API key (${verdict.limit.perSecond}/s, burst ${verdict.limit.burst}); retry after ${verdict.retryAfterSec} s`,
+        { 'Retry-After': String(verdict.retryAfterSec) });
+    }
+    Object.assign(ctx.state as AuthState, { orgId: who.orgId, keyId: who.keyId, scope: who.scope });
     await next();
   };
 }

@@ -28,13 +28,23 @@ export async function createOrganization(col: Collections, name: string, id = ne
   return id;
 }
 
+/**
+ * What a key may do. `webhook`: only the webhook routes (the key pasted into dashboards and URLs);
+ * `read`: the GET routes; `admin`: everything. Keys made before scopes existed are `admin`.
+ */
+export const KEY_SCOPES = ['webhook', 'read', 'admin'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+export const isKeyScope = (v: unknown): v is KeyScope => typeof v === 'string' && (KEY_SCOPES as readonly string[]).includes(v);
+
 /** Stores a key for the organization; generates one unless given. Returns the key (shown once). */
-export async function addApiKey(col: Collections, orgId: string, opts: { key?: string; label?: string } = {}): Promise<{ key: string; keyId: string }> {
+export async function addApiKey(col: Collections, orgId: string, opts: { key?: string; label?: string; scope?: KeyScope } = {}):
+  Promise<{ key: string; keyId: string; scope: KeyScope }> {
   const key = opts.key ?? generateApiKey();
   const m = KEY_RE.exec(key);
   if (!m) throw new Error('API key must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
   const keyId = m[1];
-  const doc: ApiKeyDoc = { _id: keyId, orgId, hash: sha256(key).toString('hex'), label: opts.label, createdAt: new Date() };
+  const scope = opts.scope ?? 'admin';
+  const doc: ApiKeyDoc = { _id: keyId, orgId, hash: sha256(key).toString('hex'), label: opts.label, scope, createdAt: new Date() };
   try {
     await col.apiKeys.insertOne(doc);
   } catch (err) {
@@ -43,12 +53,19 @@ export async function addApiKey(col: Collections, orgId: string, opts: { key?: s
     // Re-provisioning the same key for the same organization is fine; anything else is not.
     if (!existing || existing.orgId !== orgId || existing.hash !== doc.hash) throw new Error(`API key id ${keyId} is already in use`);
     if (existing.revokedAt) await col.apiKeys.updateOne({ _id: keyId }, { $unset: { revokedAt: '' } });
+    return { key, keyId, scope: existing.scope ?? 'admin' };
   }
-  return { key, keyId };
+  return { key, keyId, scope };
 }
 
-/** The organization an API key belongs to, or undefined for an unknown, revoked or malformed key. */
-export async function orgForApiKey(col: Collections, key: string | undefined): Promise<string | undefined> {
+export interface KeyIdentity {
+  orgId: string;
+  keyId: string;
+  scope: KeyScope;
+}
+
+/** Who an API key is, or undefined for an unknown, revoked or malformed key. */
+export async function identifyApiKey(col: Collections, key: string | undefined): Promise<KeyIdentity | undefined> {
   if (!key) return undefined;
   const m = KEY_RE.exec(key);
   if (!m) return undefined;
@@ -57,12 +74,19 @@ export async function orgForApiKey(col: Collections, key: string | undefined): P
   // Compare even when the id is unknown, so timing does not tell which ids exist.
   const stored = doc ? Buffer.from(doc.hash, 'hex') : Buffer.alloc(given.length);
   const equal = stored.length === given.length && timingSafeEqual(stored, given);
-  return doc && equal && !doc.revokedAt ? doc.orgId : undefined;
+  if (!doc || !equal || doc.revokedAt) return undefined;
+  return { orgId: doc.orgId, keyId: doc._id, scope: isKeyScope(doc.scope) ? doc.scope : 'admin' };
+}
+
+/** The organization an API key belongs to, or undefined for an unknown, revoked or malformed key. */
+export async function orgForApiKey(col: Collections, key: string | undefined): Promise<string | undefined> {
+  return (await identifyApiKey(col, key))?.orgId;
 }
 
 export async function listApiKeys(col: Collections, orgId?: string) {
   const docs = await col.apiKeys.find(orgId ? { orgId } : {}).sort({ createdAt: 1 }).toArray();
-  return docs.map(({ _id, orgId: o, label, createdAt, revokedAt }) => ({ keyId: _id, orgId: o, label, createdAt, revokedAt }));
+  return docs.map(({ _id, orgId: o, label, scope, createdAt, revokedAt }) =>
+    ({ keyId: _id, orgId: o, label, scope: isKeyScope(scope) ? scope : 'admin' as KeyScope, createdAt, revokedAt }));
 }
 
 export async function revokeApiKey(col: Collections, keyId: string): Promise<boolean> {

@@ -80,3 +80,16 @@ test('org allow-unsigned and require-signed switch one route of one organization
   await expect(cli(['org', 'allow-unsigned', '--org', orgId, '--provider', 'nope'])).rejects.toMatchObject({ code: 2 });
   await expect(cli(['org', 'allow-unsigned', '--org', 'org_missing', '--provider', 'generic'])).rejects.toMatchObject({ code: 2 });
 });
+
+test('key create --scope stores the scope; list shows it; a bad scope is a usage error', async () => {
+  const { stdout } = await cli(['org', 'create', '--name', 'Scoped']);
+  const orgId = /organization: (\S+)/.exec(stdout)![1];
+  const made = await cli(['key', 'create', '--org', orgId, '--scope', 'webhook', '--label', 'dashboards']);
+  const keyId = /key id:\s+(\S+)/.exec(made.stdout)![1];
+  expect(made.stdout).toContain('scope:   webhook');
+  expect((await store.col.apiKeys.findOne({ _id: keyId }))?.scope).toBe('webhook');
+  const list = await cli(['key', 'list', '--org', orgId]);
+  expect(list.stdout).toMatch(new RegExp(`${keyId}\\t${orgId}\\twebhook\\tactive\\tdashboards`));
+  expect(list.stdout).toMatch(/\tadmin\tactive\tinitial/);
+  await expect(cli(['key', 'create', '--org', orgId, '--scope', 'root'])).rejects.toMatchObject({ code: 2 });
+});
