@@ -30,12 +30,13 @@ import {
   type TemporalHandle,
 } from './stack';
 
-const DATA = path.join(ROOT, '.data');
+/** START_DATA_DIR moves it (the stack's own test runs a second stack beside a developer's). */
+const DATA = path.resolve(ROOT, process.env.START_DATA_DIR ?? '.data');
 const LOGS = path.join(DATA, 'logs');
 // src/config.ts's default; shown in the banner only (the app reads MONGODB_DB itself).
 const DB_NAME = process.env.MONGODB_DB ?? 'calls_api';
 /** Where dev-provision keeps the generated development key (src/config.ts DEV_API_KEY_FILE). */
-const DEV_KEY_FILE = path.resolve(ROOT, process.env.DEV_API_KEY_FILE ?? path.join('.data', 'dev-api-key'));
+const DEV_KEY_FILE = path.resolve(ROOT, process.env.DEV_API_KEY_FILE ?? path.join(DATA, 'dev-api-key'));
 
 /** App restarts: the first after 1 s, doubling up to 30 s; a process that stayed up for a
  *  minute starts the sequence again. */
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
   pids.claim();
 
   // ---- servers ----
-  say('starting servers (logs in .data/logs/) ...');
+  say(`starting servers (logs in ${path.relative(ROOT, LOGS)}/) ...`);
   const smtpExternal = Boolean(process.env.SMTP_HOST);
   const mailpitBin = smtpExternal ? null : toolPath('mailpit');
   const results = await Promise.allSettled([
@@ -358,7 +359,7 @@ async function main(): Promise<void> {
     `database      ${dbLine}, db ${DB_NAME}`,
     mailpit ? `mail UI       ${mailpit.uiUrl}   (SMTP ${mailpit.smtpHost}:${mailpit.smtpPort})` : `mail          ${smtpExternal ? `SMTP_HOST=${process.env.SMTP_HOST}` : 'no mail sink (mailpit not built)'}`,
     `dev API key   ${apiKey ?? `(none: ${path.relative(ROOT, DEV_KEY_FILE)} was not written)`}`,
-    `data & logs   .data/  (Ctrl-C stops everything)`,
+    `data & logs   ${path.relative(ROOT, DATA)}/  (Ctrl-C stops everything)`,
   ];
   const width = Math.max(...lines.map((l) => l.length)) + 2;
   const bar = `+${'-'.repeat(width)}+`;
@@ -367,7 +368,7 @@ async function main(): Promise<void> {
 
 function describeDatabase(db: DatabaseHandle): string {
   if (db.kind === 'external') return 'MONGODB_URI (external)';
-  if (db.postgres) return `${db.uri} (ferretdb on PostgreSQL ${db.postgres.version} at 127.0.0.1:${db.postgres.port}, data .data/postgres)`;
+  if (db.postgres) return `${db.uri} (ferretdb on PostgreSQL ${db.postgres.version} at 127.0.0.1:${db.postgres.port}, data ${path.relative(ROOT, db.postgres.dataDir)})`;
   return `${db.uri} (${db.kind})`;
 }
 

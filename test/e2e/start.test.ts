@@ -1,0 +1,141 @@
+// `make start` as a user runs it (scripts/start.ts with the default database: FerretDB over its
+// own PostgreSQL), on free ports and a data folder of its own: it comes up with two receivers,
+// answers a webhook end to end, restarts a worker killed with SIGKILL while the receivers keep
+// answering, and stops every process it started on SIGINT.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { freePort, isPortOpen } from '../../scripts/stack';
+import { eventually, uniqueId } from '../support/harness';
+
+jest.setTimeout(240_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface PidFileContent {
+  owner: number;
+  processes: { name: string; pid: number }[];
+}
+
+let child: ChildProcess | null = null;
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
+let output: string[] = [];
+let dataDir: string;
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Two consecutive free ports, for RECEIVERS=2. */
+async function consecutivePorts(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p < 65535 && !(await isPortOpen(p + 1))) return p;
+  }
+}
+
+afterAll(async () => {
+  // After a failed assertion the stack may still run: stop it as Ctrl-C would.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000).unref())]);
+  }
+});
+
+test('make start: webhook end to end, a killed worker is restarted while the receivers answer, SIGINT stops everything', async () => {
+  dataDir = path.join(process.env.TEST_DATA_DIR ?? path.join(ROOT, '.test-data'), `start-${process.pid}`);
+  const receiverPort = await consecutivePorts();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The test run's own servers and database name must not leak into the stack under test.
+  for (const k of ['MONGODB_URI', 'MONGODB_DB', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'DEV_API_KEY', 'DEV_API_KEY_FILE', 'SMTP_HOST', 'SMTP_PORT']) delete env[k];
+  Object.assign(env, {
+    START_DATA_DIR: dataDir,
+    PORT: String(receiverPort),
+    RECEIVERS: '2',
+    WORKERS: '1',
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    MONGO_PORT: String(await freePort()),
+    POSTGRES_PORT: String(await freePort()),
+    MAILPIT_SMTP_PORT: String(await freePort()),
+    MAILPIT_UI_PORT: String(await freePort()),
+  });
+
+  child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  output = [];
+  const proc = child;
+  exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  for (const stream of [proc.stdout!, proc.stderr!]) readline.createInterface({ input: stream }).on('line', (l) => output.push(l));
+  const seen = (re: RegExp) => output.some((l) => re.test(l));
+  const fail = (what: string) => new Error(`${what}; start.ts output:\n${output.slice(-40).join('\n')}`);
+
+  await eventually('the start banner', async () => {
+    if (proc.exitCode !== null) throw new Error(`start.ts exited with ${proc.exitCode}`);
+    return seen(/dev API key\s+ck_/);
+  }, 150_000).catch((err: Error) => {
+    throw fail(err.message);
+  });
+  expect(seen(/ferretdb on PostgreSQL \d+/)).toBe(true);
+  const key = fs.readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim();
+  expect(output.find((l) => l.includes('dev API key'))).toContain(key);
+
+  const receivers = [`http://127.0.0.1:${receiverPort}`, `http://127.0.0.1:${receiverPort + 1}`];
+  const postCall = async (base: string, callId: string) =>
+    fetch(`${base}/api/calls/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ callId, provider: 'generic', event: 'call.completed', from: '+14155551234', to: '+14155555678', duration: 42, status: 'completed', metadata: { contactId: 'contact_start' } }),
+    });
+  const completed = (base: string, callId: string) =>
+    eventually(`call ${callId} completed`, async () => {
+      const res = await fetch(`${base}/api/calls/${callId}`, { headers: { 'x-api-key': key } });
+      if (res.status !== 200) return false;
+      const body = (await res.json()) as { status?: string };
+      return body.status === 'completed' && body;
+    }, 60_000);
+
+  const first = uniqueId('call_start');
+  expect((await postCall(receivers[0], first)).status).toBe(200);
+  await completed(receivers[1], first);
+
+  const pidFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as PidFileContent;
+  expect(pidFile.processes.map((p) => p.name).sort()).toEqual(
+    expect.arrayContaining(['ferretdb', 'postgres', 'receiver-1', 'receiver-2', 'temporal', 'worker']),
+  );
+  const worker = pidFile.processes.find((p) => p.name === 'worker')!;
+  process.kill(worker.pid, 'SIGKILL');
+
+  // While the worker is down and coming back, both receivers keep answering.
+  const answers: number[] = [];
+  await eventually('the worker restarted', async () => {
+    for (const base of receivers) answers.push((await fetch(`${base}/healthz`)).status);
+    return seen(/\[start\] worker restarted \(pid \d+, restart 1\)/);
+  }, 30_000).catch((err: Error) => {
+    throw fail(err.message);
+  });
+  expect(seen(/\[start\] worker exited \(code null, signal SIGKILL\); restart 1 in 1s; the rest keeps running/)).toBe(true);
+  expect(answers.length).toBeGreaterThan(0);
+  expect(answers.every((s) => s === 200)).toBe(true);
+  expect(proc.exitCode).toBeNull();
+
+  // The restarted worker does the work for a call that arrives after the kill.
+  const second = uniqueId('call_start');
+  expect((await postCall(receivers[1], second)).status).toBe(200);
+  await completed(receivers[0], second);
+
+  const before = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as PidFileContent;
+  const started = before.processes.map((p) => p.pid);
+  expect(started).not.toContain(worker.pid);
+  proc.kill('SIGINT');
+  const end = await Promise.race([exited, new Promise<null>((r) => setTimeout(r, 60_000, null).unref())]);
+  expect(end).toEqual({ code: 0, signal: null });
+  expect(started.filter(alive)).toEqual([]);
+  expect(fs.existsSync(path.join(dataDir, 'pids.json'))).toBe(false);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
