@@ -9,12 +9,13 @@ import { connectStore, type Store } from './store/db';
 import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
   addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
-  setUnsignedAllowed, KEY_SCOPES, isKeyScope,
+  setUnsignedAllowed, KEY_SCOPES, isKeyScope, OrganizationError,
 } from './store/organizations';
 
 const HELP = `Usage: tsx src/cli.ts <command> [options]
 
-  org create --name NAME [--id ID]        create an organization and its first API key (printed once)
+  org create --name NAME [--id ID]        create an organization and its first API key (printed once);
+                                          ID: lowercase letters, digits, _ and - (an existing ID is an error)
   key create --org ORG_ID [--label TEXT] [--scope webhook|read|admin]
                                           add an API key to an organization (printed once);
                                           webhook: only POST /api/calls/webhook* (the key for
@@ -69,7 +70,13 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
   const col = store.col;
   switch (`${noun} ${verb ?? ''}`.trim()) {
     case 'org create': {
-      const orgId = await createOrganization(col, need(values.name, 'name'), values.id);
+      let orgId: string;
+      try {
+        orgId = await createOrganization(col, need(values.name, 'name'), values.id);
+      } catch (err) {
+        if (err instanceof OrganizationError) throw new UsageError(err.message);
+        throw err;
+      }
       const { key, keyId } = await addApiKey(col, orgId, { label: 'initial' });
       console.log(`organization: ${orgId}\nkey id:       ${keyId}\napi key:      ${key}\n(the key is shown only now; store it safely)`);
       return;
@@ -161,7 +168,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
         writeFileSync(file, key + '\n', { mode: 0o600 });
       }
       if (!isWellFormedApiKey(key)) throw new UsageError('DEV_API_KEY must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
-      const orgId = await createOrganization(col, 'Development', 'org_dev');
+      const orgId = await createOrganization(col, 'Development', 'org_dev', { reuse: true });
       await addApiKey(col, orgId, { key, label: 'development' });
       console.log(`DEV_ORG_ID=${orgId}\nDEV_API_KEY=${key}`);
       return;

@@ -19,11 +19,26 @@ export function isWellFormedApiKey(key: string): boolean {
   return KEY_RE.test(key);
 }
 
-export async function createOrganization(col: Collections, name: string, id = newOrgId()): Promise<string> {
+/** Organization ids go into workflow ids, search attributes and URLs: lowercase letters, digits, `_` and `-`. */
+export const ORG_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const isValidOrgId = (id: string): boolean => ORG_ID_RE.test(id);
+
+export class OrganizationError extends Error {}
+
+/**
+ * Creates an organization. An invalid id, or the id of an existing organization, is an
+ * OrganizationError, unless `reuse` (development provisioning, run at every start) says an
+ * existing one is the one wanted.
+ */
+export async function createOrganization(col: Collections, name: string, id = newOrgId(), opts: { reuse?: boolean } = {}): Promise<string> {
+  if (!isValidOrgId(id)) {
+    throw new OrganizationError(`invalid organization id "${id}": 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit`);
+  }
   try {
     await col.organizations.insertOne({ _id: id, name, createdAt: new Date() });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
+    if (!opts.reuse) throw new OrganizationError(`organization ${id} already exists`);
   }
   return id;
 }

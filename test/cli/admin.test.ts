@@ -93,3 +93,18 @@ test('key create --scope stores the scope; list shows it; a bad scope is a usage
   expect(list.stdout).toMatch(/\tadmin\tactive\tinitial/);
   await expect(cli(['key', 'create', '--org', orgId, '--scope', 'root'])).rejects.toMatchObject({ code: 2 });
 });
+
+test('org create --id: an existing or malformed id is an error; dev-provision stays repeatable', async () => {
+  const first = await cli(['org', 'create', '--name', 'Fixed', '--id', 'acme-prod_1']);
+  expect(first.stdout).toContain('organization: acme-prod_1');
+  await expect(cli(['org', 'create', '--name', 'Again', '--id', 'acme-prod_1'])).rejects.toMatchObject({
+    code: 2, stderr: expect.stringContaining('organization acme-prod_1 already exists'),
+  });
+  for (const bad of ['Acme', 'org:x', '-lead']) {
+    await expect(cli(['org', 'create', '--name', 'Bad', `--id=${bad}`])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid organization id') });
+  }
+  expect(await store.col.organizations.countDocuments({ name: 'Bad' })).toBe(0);
+  const env = { DEV_API_KEY: 'ck_devrepeat1_0123456789abcdefghij' };
+  await cli(['dev-provision'], env);
+  await cli(['dev-provision'], env);
+});
