@@ -424,7 +424,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   const proc = spawnLogged({ name: 'postgres', command: bin('postgres'), args, logFile: opts.logFile, processGroup: opts.processGroup, ...asUser, stopSignal: 'SIGINT' });
   const url = `postgres://postgres@${LOCALHOST}:${opts.port}/${database}`;
   const psql = (sql: string) =>
-    runPgTool(bin('psql'), ['-h', LOCALHOST, '-p', String(opts.port), '-U', 'postgres', '-d', 'postgres', '-Atqc', sql], { env: { PGCONNECT_TIMEOUT: '2' } });
+    runPgTool(bin('psql'), ['-X', '-h', LOCALHOST, '-p', String(opts.port), '-U', 'postgres', '-d', 'postgres', '-Atqc', sql], { env: { PGCONNECT_TIMEOUT: '2' } });
   const timeout = opts.readyTimeoutMs ?? 30_000;
   return startChecked<PostgresHandle>(
     proc,
