@@ -82,6 +82,8 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
     throw fail(err.message);
   });
   expect(seen(/ferretdb on PostgreSQL \d+/)).toBe(true);
+  // Temporal's SQLite file runs in WAL mode (--sqlite-pragma journal_mode=wal).
+  expect(fs.existsSync(path.join(dataDir, 'temporal.db-wal'))).toBe(true);
   const key = fs.readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim();
   expect(output.find((l) => l.includes('dev API key'))).toContain(key);
 
