@@ -32,9 +32,15 @@ lint: ## eslint: no floating promises; no Node built-ins or I/O in workflow code
 	@bash scripts/ensure-tools.sh npm
 	$(BIN)/eslint --max-warnings 0 .
 
-bench: ## webhook benchmark, as ratios against baselines measured in the same run
+bench: ## webhook benchmark, then the campaign benchmark (CAMPAIGN_CALLS=..., see README)
 	@bash scripts/ensure-tools.sh test
 	@node --import tsx bench/webhook.ts
+	@node --import tsx bench/campaign.ts
+
+.PHONY: bench-campaign
+bench-campaign: ## campaign benchmark alone: N calls × 3 events, drain, loss check, history
+	@bash scripts/ensure-tools.sh test
+	@node --import tsx bench/campaign.ts
 
 build: ## compile TypeScript to dist/
 	@bash scripts/ensure-tools.sh npm

@@ -1,0 +1,612 @@
+// Campaign benchmark: the end of a calling campaign on this machine, on the stack `make start` runs
+// (Temporal dev server on a file, the local database, the app's own worker and receiver processes),
+// started fresh on free ports under .test-data/bench-<time>/ and stopped at the end.
+//
+//   make bench-campaign                       (defaults: 10,000 calls × 3 events, 50 in flight)
+//   make bench-campaign CAMPAIGN_CALLS=1000 CAMPAIGN_HISTORY=0,10000
+//   node --import tsx bench/campaign.ts --calls 300 --concurrency 20 --history 0,1000
+//
+// 1. Baselines on the fresh stack: GET /healthz (HTTP floor), a bare signalWithStart from a client
+//    (Temporal floor) and a bare insertOne (database floor), at the campaign's concurrency.
+// 2. Campaign: N calls, each sent in order (initiated → answered → completed) by one lane, C lanes,
+//    several calls per contact. Ack rate and latency; then the drain: from the first webhook until
+//    every call record is completed and every contact's callCount is its number of calls. Then the
+//    loss check: events acknowledged but not applied, contacts counted twice or not at all.
+// 3. History, on a second fresh stack: per-call time from the first webhook to the contact's count
+//    with the organization already holding 0, 10k, 100k calls (seeded straight into the database).
+// CPU per process is sampled from /proc throughout. Everything listens on 127.0.0.1 only.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ROOT } from '../scripts/stack';
+import { loadConfig, parseDuration } from '../src/config';
+import { connectTemporal, createSignaler } from '../src/temporal/client';
+import { CpuSampler, type CpuSegment } from './campaign/cpu';
+import { EVENTS, eventBody, historyContactId, readContactCounts, seedHistory, seededCount, type SeedState } from './campaign/seed';
+import { type BenchStack, DB_NAME, killEarlierLeftovers, startBenchStack, stopEverything, stopStack } from './campaign/stack';
+import { type Dist, dist, lanes, r1, r2, sleep, timedLoop } from './campaign/stats';
+
+// ---- options: flags win over CAMPAIGN_* environment variables, which win over the defaults ----
+
+const { values: flags } = parseArgs({
+  options: {
+    calls: { type: 'string' }, concurrency: { type: 'string' }, 'calls-per-contact': { type: 'string' },
+    timeout: { type: 'string' }, history: { type: 'string' }, 'history-calls': { type: 'string' },
+    'history-concurrency': { type: 'string' }, 'baseline-ops': { type: 'string' }, phases: { type: 'string' },
+    'cpu-interval': { type: 'string' }, keep: { type: 'boolean' },
+  },
+});
+
+function opt(flag: keyof typeof flags, env: string, fallback: string): string {
+  const v = flags[flag] ?? process.env[env];
+  return typeof v === 'string' && v !== '' ? v : fallback;
+}
+
+function int(flag: keyof typeof flags, env: string, fallback: number, min: number, max: number): number {
+  const raw = opt(flag, env, String(fallback));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${flag} / ${env}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function ms(flag: keyof typeof flags, env: string, fallback: string): number {
+  const raw = opt(flag, env, fallback);
+  const v = parseDuration(raw);
+  if (v === undefined) fail(`--${flag} / ${env}: expected a duration like 30m or 2s, got "${raw}"`);
+  return v;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`[campaign] ERROR: ${msg}\n`);
+  process.exit(2);
+}
+
+const O = {
+  calls: int('calls', 'CAMPAIGN_CALLS', 10_000, 1, 1_000_000),
+  concurrency: int('concurrency', 'CAMPAIGN_CONCURRENCY', 50, 1, 500),
+  callsPerContact: int('calls-per-contact', 'CAMPAIGN_CALLS_PER_CONTACT', 5, 1, 1000),
+  timeoutMs: ms('timeout', 'CAMPAIGN_TIMEOUT', '30m'),
+  history: opt('history', 'CAMPAIGN_HISTORY', '0,10000,100000'),
+  historyCalls: int('history-calls', 'CAMPAIGN_HISTORY_CALLS', 200, 1, 100_000),
+  historyConcurrency: int('history-concurrency', 'CAMPAIGN_HISTORY_CONCURRENCY', 10, 1, 100),
+  baselineOps: int('baseline-ops', 'CAMPAIGN_BASELINE_OPS', 2000, 0, 100_000),
+  phases: new Set(opt('phases', 'CAMPAIGN_PHASES', 'baseline,campaign,history').split(',').map((s) => s.trim())),
+  cpuIntervalMs: ms('cpu-interval', 'CAMPAIGN_CPU_INTERVAL', '2s'),
+  keep: flags.keep ?? ['1', 'true', 'yes'].includes(process.env.CAMPAIGN_KEEP ?? ''),
+};
+const HISTORY_LEVELS = O.history === 'none' ? [] : [...new Set(O.history.split(',').map((s) => {
+  const n = Number(s.trim().replace(/k$/i, '000'));
+  if (!Number.isInteger(n) || n < 0 || n > 10_000_000) fail(`--history / CAMPAIGN_HISTORY: "${s}" is not a number of calls`);
+  return n;
+}))].sort((a, b) => a - b);
+for (const p of O.phases) if (!['baseline', 'campaign', 'history'].includes(p)) fail(`--phases: unknown phase "${p}" (baseline, campaign, history)`);
+/** Requests in flight when the benchmark reads every contact over the API for the loss check. */
+const CHECK_CONCURRENCY = 8;
+const REQUEST_TIMEOUT_MS = 30_000;
+const POLL_MS = 1500;
+
+const say = (m: string) => process.stdout.write(`[campaign] ${m}\n`);
+
+// ---- HTTP ----
+
+type Outcome = number | 'timeout' | 'error';
+
+async function postWebhook(baseUrl: string, apiKey: string, body: Record<string, unknown>): Promise<{ status: Outcome; ms: number }> {
+  const t = performance.now();
+  try {
+    const r = await fetch(`${baseUrl}/api/calls/webhook`, {
+      method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    await r.arrayBuffer();
+    return { status: r.status, ms: performance.now() - t };
+  } catch (err) {
+    return { status: (err as Error).name === 'TimeoutError' ? 'timeout' : 'error', ms: performance.now() - t };
+  }
+}
+
+/** The contact's callCount as the read API shows it (0 while it does not exist). */
+async function contactCount(baseUrl: string, apiKey: string, contactId: string): Promise<number> {
+  const r = await fetch(`${baseUrl}/api/contacts/${encodeURIComponent(contactId)}`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const body = (await r.json()) as { callCount?: number };
+  if (r.status === 404) return 0;
+  if (r.status !== 200) throw new Error(`GET /api/contacts/${contactId} answered ${r.status}`);
+  return body.callCount ?? 0;
+}
+
+const is2xx = (s: Outcome) => typeof s === 'number' && s >= 200 && s < 300;
+
+// ---- phase 1: baselines ----
+
+interface Baselines {
+  concurrency: number;
+  ops: number;
+  healthz?: Dist & { perSec: number; errors: number };
+  signalWithStart?: Dist & { perSec: number; errors: number };
+  insertOne?: Dist & { perSec: number; errors: number };
+}
+
+async function baselines(s: BenchStack): Promise<Baselines> {
+  const n = O.baselineOps;
+  const c = O.concurrency;
+  say(`baselines: ${n} operations each at ${c} in flight ...`);
+  const healthz = await timedLoop(n, c, async () => {
+    const r = await fetch(`${s.baseUrl}/healthz`);
+    await r.arrayBuffer();
+  });
+  // The receiver's own signalWithStart, from a client in this process, to a task queue no worker
+  // polls: the Temporal floor under the same settings the receiver sends.
+  const client = await connectTemporal({ address: s.temporal.address, namespace: 'default' });
+  const signaler = createSignaler(client, 'bench-bare', loadConfig(s.env).workflow);
+  const signalWithStart = await timedLoop(n, c, async (i) => {
+    await signaler.deliver('org_bench_bare', 'generic', { eventId: `bare:${i}`, provider: 'generic', providerEvent: 'call.completed', callId: `bare_${i}`, type: 'call.completed', receivedAt: new Date().toISOString() });
+  });
+  await client.connection.close();
+  // One durable insert of an event-sized document: the floor of an acknowledgement that waits on the database.
+  const floor = s.store.client.db('bench_floor').collection('events');
+  const insertOne = await timedLoop(n, c, async (i) => {
+    await floor.insertOne({ _id: `e${i}` as never, body: eventBody(`floor_${i}`, 'c', i, 'call.completed', new Date()), receivedAt: new Date() });
+  });
+  await s.store.client.db('bench_floor').dropDatabase();
+  for (const [name, r] of Object.entries({ healthz, signalWithStart, insertOne })) {
+    say(`  ${name.padEnd(16)} ${String(r.perSec).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`);
+  }
+  return { concurrency: c, ops: n, healthz, signalWithStart, insertOne };
+}
+
+// ---- phase 2: the campaign ----
+
+interface CampaignResult {
+  calls: number;
+  eventsSent: number;
+  concurrency: number;
+  contacts: number;
+  callsPerContact: number;
+  ack: { acknowledged: number; perSec: number; seconds: number; latencyMs: Dist; non2xx: Record<string, number> };
+  drain: {
+    finished: boolean;
+    seconds: number | null;
+    callsPerSec: number | null;
+    callsCompletedSeconds: number | null;
+    completedCalls: number;
+    exactContacts: number;
+    timeoutSeconds: number;
+    progress: [number, number][];
+  };
+  loss: {
+    lostEvents: number;
+    callsNotCompleted: number;
+    extraEventsApplied: number;
+    doubleCountedContacts: number;
+    underCountedContacts: number;
+    examples: string[];
+  };
+  cpu: CpuSegment[];
+}
+
+async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult> {
+  const N = O.calls;
+  const contacts = Math.max(1, Math.ceil(N / O.callsPerContact));
+  const { orgId, apiKey } = await s.newOrg('Campaign benchmark');
+  const callId = (i: number) => `camp_${i}`;
+  const contactOf = (i: number) => i % contacts;
+  const contactId = (k: number) => `camp_c${k}`;
+  /** Bit k set: event k of the call was acknowledged. */
+  const acked = new Uint8Array(N);
+  const latencies: number[] = [];
+  const non2xx: Record<string, number> = {};
+  let acknowledged = 0;
+  say(`campaign: ${N} calls × 3 events at ${O.concurrency} in flight, ${contacts} contacts (${O.callsPerContact} calls each) ...`);
+
+  cpu.start('burst');
+  const t0 = performance.now();
+  const progress: [number, number][] = [];
+  const since = () => (performance.now() - t0) / 1000;
+  const deadline = t0 + O.timeoutMs;
+  let loadDone = false;
+  let completedCalls = 0;
+  let callsCompletedAt: number | null = null;
+  let expectedCompleted = N;
+
+  // Completed calls, polled with one indexed count while the burst runs and after.
+  const poller = (async () => {
+    let lastSaid = 0;
+    for (;;) {
+      completedCalls = await s.store.col.calls.countDocuments({ orgId, status: 'completed' });
+      progress.push([r1(since()), completedCalls]);
+      if (since() - lastSaid >= 15) {
+        lastSaid = since();
+        say(`  ${r1(since())} s: ${acknowledged} webhooks acknowledged, ${completedCalls} calls completed`);
+      }
+      if (loadDone && completedCalls >= expectedCompleted) {
+        callsCompletedAt = since();
+        return;
+      }
+      if (performance.now() > deadline) return;
+      await sleep(POLL_MS);
+    }
+  })();
+
+  const loadSeconds = await lanes(N, O.concurrency, async (i) => {
+    for (let k = 0; k < EVENTS.length; k++) {
+      const r = await postWebhook(s.baseUrl, apiKey, eventBody(callId(i), contactId(contactOf(i)), contactOf(i), EVENTS[k], new Date()));
+      latencies.push(r.ms);
+      if (is2xx(r.status)) {
+        acked[i] |= 1 << k;
+        acknowledged++;
+      } else {
+        non2xx[String(r.status)] = (non2xx[String(r.status)] ?? 0) + 1;
+      }
+    }
+  });
+  const completedAcked = (i: number) => (acked[i] & 4) !== 0;
+  expectedCompleted = acked.reduce((n, _, i) => n + (completedAcked(i) ? 1 : 0), 0);
+  loadDone = true;
+  const ack = { acknowledged, perSec: r1(acknowledged / loadSeconds), seconds: r1(loadSeconds), latencyMs: dist(latencies), non2xx };
+  say(`  burst sent in ${ack.seconds} s: ${acknowledged}/${N * 3} acknowledged, ${ack.perSec}/s, p50 ${ack.latencyMs.p50} ms, p99 ${ack.latencyMs.p99} ms, max ${ack.latencyMs.max} ms${Object.keys(non2xx).length ? `, non-2xx ${JSON.stringify(non2xx)}` : ''}`);
+  cpu.start('drain');
+  await poller;
+
+  // Contacts: each must show one count per call whose completion was acknowledged.
+  const expected = new Map<string, number>();
+  for (let i = 0; i < N; i++) if (completedAcked(i)) expected.set(contactId(contactOf(i)), (expected.get(contactId(contactOf(i))) ?? 0) + 1);
+  let pending = [...expected.keys()];
+  let drainedAt: number | null = null;
+  if (callsCompletedAt !== null) {
+    say(`  all ${expectedCompleted} calls completed after ${r1(callsCompletedAt)} s; checking ${expected.size} contacts ...`);
+    for (;;) {
+      const counts = await readContactCounts(s.store.col, orgId);
+      pending = pending.filter((id) => (counts.get(id) ?? 0) < expected.get(id)!);
+      if (pending.length === 0) {
+        drainedAt = since();
+        break;
+      }
+      if (performance.now() > deadline) break;
+      await sleep(POLL_MS);
+    }
+  }
+  cpu.end();
+  if (drainedAt === null) say(`  gave up after ${r1(since())} s (timeout ${O.timeoutMs / 1000} s): ${completedCalls}/${expectedCompleted} calls completed, ${expected.size - pending.length}/${expected.size} contacts counted`);
+  else say(`  drained after ${r1(drainedAt)} s: ${r1(N / drainedAt)} calls/s end to end`);
+
+  // Loss check over every call record and, once more, every contact.
+  const docs = await s.store.col.calls.find({ orgId }, { projection: { callId: 1, status: 1, eventCount: 1 } }).toArray();
+  const byId = new Map(docs.map((d) => [d.callId, d]));
+  let lostEvents = 0;
+  let callsNotCompleted = 0;
+  let extraEventsApplied = 0;
+  const examples: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const want = [0, 1, 2].filter((k) => acked[i] & (1 << k)).length;
+    const d = byId.get(callId(i));
+    const got = d?.eventCount ?? 0;
+    if (got < want) {
+      lostEvents += want - got;
+      if (examples.length < 5) examples.push(`${callId(i)}: ${want} events acknowledged, ${got} applied`);
+    }
+    if (got > want) extraEventsApplied += got - want;
+    if (completedAcked(i) && d?.status !== 'completed') callsNotCompleted++;
+  }
+  let doubleCounted = 0;
+  let underCounted = 0;
+  const ids = [...expected.keys()];
+  await lanes(ids.length, CHECK_CONCURRENCY, async (i) => {
+    const n = await contactCount(s.baseUrl, apiKey, ids[i]).catch(() => -1);
+    const want = expected.get(ids[i])!;
+    if (n > want) doubleCounted++;
+    if (n < want) underCounted++;
+    if (n !== want && examples.length < 10) examples.push(`contact ${ids[i]}: callCount ${n}, ${want} calls`);
+  });
+  const loss = { lostEvents, callsNotCompleted, extraEventsApplied, doubleCountedContacts: doubleCounted, underCountedContacts: underCounted, examples };
+  say(`  loss check: ${lostEvents} lost events, ${callsNotCompleted} calls not completed, ${doubleCounted} double-counted and ${underCounted} under-counted contacts`);
+  return {
+    calls: N, eventsSent: N * 3, concurrency: O.concurrency, contacts, callsPerContact: O.callsPerContact, ack,
+    drain: {
+      finished: drainedAt !== null,
+      seconds: drainedAt === null ? null : r1(drainedAt),
+      callsPerSec: drainedAt === null ? null : r2(N / drainedAt),
+      callsCompletedSeconds: callsCompletedAt === null ? null : r1(callsCompletedAt),
+      completedCalls,
+      exactContacts: expected.size - pending.length,
+      timeoutSeconds: O.timeoutMs / 1000,
+      progress,
+    },
+    loss,
+    cpu: cpu.all().slice(-2),
+  };
+}
+
+// ---- phase 3: per-call time against history ----
+
+interface HistoryLevel {
+  historyCalls: number;
+  seedSeconds: number;
+  seededCallsPerSec: number | null;
+  measuredCalls: number;
+  concurrency: number;
+  contactsHadHistory: boolean;
+  /** From the first webhook of a call to its contact's count, ms. */
+  endToEndMs: Dist;
+  /** From the first webhook to the call record reading `completed`, ms. */
+  completedMs: Dist;
+  /** The three acknowledgements, one after the other, ms. */
+  acksMs: Dist;
+  ratioP50VsFirst: number;
+  ratioMeanVsFirst: number;
+  failures: number;
+  miscountedContacts: number;
+  cpu: CpuSegment | null;
+}
+
+/** Waits for calls to read completed (one query for all of them) and their contacts to show the count. */
+class CallWatcher {
+  private waiting = new Map<string, { contactId: string; expected: number; completedAt?: number; done: (r: { completedAt: number; countedAt: number } | null) => void; deadline: number }>();
+  private timer: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(private readonly s: BenchStack, private readonly orgId: string) {
+    this.timer = setInterval(() => void this.tick(), 50);
+  }
+
+  watch(callId: string, contactId: string, expected: number, timeoutMs: number): Promise<{ completedAt: number; countedAt: number } | null> {
+    return new Promise((done) => this.waiting.set(callId, { contactId, expected, done, deadline: performance.now() + timeoutMs }));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy || this.waiting.size === 0) return;
+    this.busy = true;
+    try {
+      const now = performance.now();
+      const open = [...this.waiting].filter(([, w]) => w.completedAt === undefined).map(([id]) => `${this.orgId}:${id}`);
+      if (open.length) {
+        const docs = await this.s.store.col.calls.find({ _id: { $in: open } }, { projection: { callId: 1, status: 1, eventCount: 1 } }).toArray();
+        for (const d of docs) {
+          const w = this.waiting.get(d.callId);
+          if (w && d.status === 'completed' && d.eventCount >= EVENTS.length) w.completedAt = now;
+        }
+      }
+      const ended = [...this.waiting].filter(([, w]) => w.completedAt !== undefined);
+      if (ended.length) {
+        const counts = await readContactCounts(this.s.store.col, this.orgId, ended.map(([, w]) => w.contactId));
+        for (const [id, w] of ended) {
+          if ((counts.get(w.contactId) ?? 0) >= w.expected) {
+            this.waiting.delete(id);
+            w.done({ completedAt: w.completedAt!, countedAt: performance.now() });
+          }
+        }
+      }
+      for (const [id, w] of this.waiting) {
+        if (performance.now() > w.deadline) {
+          this.waiting.delete(id);
+          w.done(null);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+async function history(s: BenchStack, cpu: CpuSampler): Promise<HistoryLevel[]> {
+  const { orgId, apiKey } = await s.newOrg('History benchmark');
+  const K = O.callsPerContact;
+  const M = O.historyCalls;
+  const C = O.historyConcurrency;
+  /** Contacts per level: each lane owns its own, so a contact's expected count is known exactly. */
+  const perLevel = Math.min(M, C * 4);
+  const seed: SeedState = { seeded: 0, figures: new Map() };
+  const plan = { orgId, callsPerContact: K };
+  const levels: HistoryLevel[] = [];
+  const watcher = new CallWatcher(s, orgId);
+  try {
+    let prevFull = 0;
+    for (const level of HISTORY_LEVELS) {
+      const t = performance.now();
+      if (level > seed.seeded) {
+        say(`history: seeding ${level - seed.seeded} calls (up to ${level}) in batches of 1000 ...`);
+        await seedHistory(s.store.col, plan, seed, level);
+      }
+      const seedSeconds = (performance.now() - t) / 1000;
+      // Contacts fully seeded in this level and never measured before: they carry history, and no
+      // earlier measurement or later seeding touches them.
+      const full = Math.floor(level / K);
+      const withHistory = level > 0 && full - prevFull >= perLevel;
+      const contactOf = (i: number) => (withHistory ? historyContactId(full - 1 - (i % perLevel)) : `lvl${level}_c${i % perLevel}`);
+      prevFull = full;
+      const expected = new Map<string, number>();
+      say(`history ${level}: ${M} calls × 3 events at ${C} in flight on ${perLevel} contacts${withHistory ? ` with ${K} past calls each` : ''} ...`);
+      const e2e: number[] = [];
+      const completed: number[] = [];
+      const acks: number[] = [];
+      let failures = 0;
+      await sleep(2000);
+      cpu.start(`history ${level}`);
+      // Lane l runs calls l, l+C, l+2C, ... one after the other; their contacts are its own.
+      await Promise.all(Array.from({ length: Math.min(C, M) }, async (_, lane) => {
+        for (let i = lane; i < M; i += C) {
+          const contactId = contactOf(i);
+          const want = (expected.get(contactId) ?? seededCount(seed, contactId)) + 1;
+          expected.set(contactId, want);
+          const callId = `m${level}_${i}`;
+          const start = performance.now();
+          let ok = true;
+          for (const ev of EVENTS) ok = is2xx((await postWebhook(s.baseUrl, apiKey, eventBody(callId, contactId, i, ev, new Date()))).status) && ok;
+          const acked = performance.now();
+          const r = ok ? await watcher.watch(callId, contactId, want, O.timeoutMs) : null;
+          if (!r) {
+            failures++;
+            continue;
+          }
+          acks.push(acked - start);
+          completed.push(r.completedAt - start);
+          e2e.push(r.countedAt - start);
+        }
+      }));
+      const seg = cpu.end();
+      let miscounted = 0;
+      for (const [id, want] of expected) if ((await contactCount(s.baseUrl, apiKey, id).catch(() => -1)) !== want) miscounted++;
+      const d = dist(e2e);
+      const first = levels[0]?.endToEndMs ?? d;
+      const lv: HistoryLevel = {
+        historyCalls: level, seedSeconds: r1(seedSeconds), seededCallsPerSec: level > 0 && seedSeconds > 0.5 ? r1((level - (levels.at(-1)?.historyCalls ?? 0)) / seedSeconds) : null,
+        measuredCalls: M, concurrency: C, contactsHadHistory: withHistory,
+        endToEndMs: d, completedMs: dist(completed), acksMs: dist(acks),
+        ratioP50VsFirst: r2(d.p50 / first.p50), ratioMeanVsFirst: r2(d.mean / first.mean), failures, miscountedContacts: miscounted, cpu: seg,
+      };
+      levels.push(lv);
+      say(`  per call: p50 ${d.p50} ms, mean ${d.mean} ms, p99 ${d.p99} ms (${lv.ratioP50VsFirst}× the first level); ${failures} failed, ${miscounted} contacts miscounted`);
+    }
+  } finally {
+    watcher.stop();
+  }
+  return levels;
+}
+
+// ---- report ----
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, ramGb: r1(os.totalmem() / 1024 ** 3), node: process.version,
+    os: `${os.type()} ${os.release()}`, loadAvgAtStart: os.loadavg().map(r2),
+  };
+}
+
+const fmt = (n: number | null | undefined, digits = 0) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+function markdown(r: Report): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}; database: ${r.database}; ${r.startedAt.slice(0, 10)}; load average at start ${m.loadAvgAtStart.join(' ')}`);
+  const c = r.campaign;
+  if (c) {
+    out.push('', `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each).`, '');
+    out.push('| | measured | target |', '|---|---:|---:|');
+    out.push(`| acknowledged webhooks/s | ${fmt(c.ack.perSec)} | ≥ 1,000 |`);
+    out.push(`| ack latency p50 / p99 / max | ${fmt(c.ack.latencyMs.p50, 1)} / ${fmt(c.ack.latencyMs.p99, 1)} / ${fmt(c.ack.latencyMs.max, 1)} ms | p99 ≤ 50 ms |`);
+    const bad = Object.entries(c.ack.non2xx).map(([k, v]) => `${v} × ${k}`).join(', ');
+    out.push(`| non-2xx answers | ${bad || '0'} | 0 |`);
+    out.push(c.drain.finished
+      ? `| end-to-end drain (first webhook → every call completed and counted) | ${fmt(c.drain.seconds, 1)} s = ${fmt(c.drain.callsPerSec, 2)} calls/s | ≥ 25 calls/s |`
+      : `| end-to-end drain | not finished in ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} calls completed, ${fmt(c.drain.exactContacts)} contacts exact | ≥ 25 calls/s |`);
+    out.push(`| lost events | ${c.loss.lostEvents} | 0 |`);
+    out.push(`| double-counted / under-counted contacts | ${c.loss.doubleCountedContacts} / ${c.loss.underCountedContacts} | 0 / 0 |`);
+  }
+  const b = r.baselines;
+  if (b) {
+    out.push('', `Floors on the same servers, ${fmt(b.ops)} operations at ${b.concurrency} in flight:`, '', '| | per second | p50 | p99 | campaign ack rate vs this |', '|---|---:|---:|---:|---:|');
+    const row = (name: string, d?: Dist & { perSec: number }) => {
+      if (d) out.push(`| ${name} | ${fmt(d.perSec)} | ${fmt(d.p50, 1)} ms | ${fmt(d.p99, 1)} ms | ${c ? `${fmt(c.ack.perSec / d.perSec, 2)}×` : '—'} |`);
+    };
+    row('GET /healthz (HTTP floor)', b.healthz);
+    row('bare signalWithStart (Temporal floor)', b.signalWithStart);
+    row('bare insertOne (database floor)', b.insertOne);
+  }
+  if (r.history.length) {
+    out.push('', `Per-call time with history: ${r.history[0].measuredCalls} calls × 3 events at ${r.history[0].concurrency} in flight, first webhook → contact counted:`, '');
+    out.push('| calls already stored | seeding | per call p50 | mean | p99 | p50 vs first level | call completed p50 | failed / miscounted |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const h of r.history) {
+      out.push(`| ${fmt(h.historyCalls)} | ${h.historyCalls ? `${fmt(h.seedSeconds, 1)} s` : '—'} | ${fmt(h.endToEndMs.p50)} ms | ${fmt(h.endToEndMs.mean)} ms | ${fmt(h.endToEndMs.p99)} ms | ${fmt(h.ratioP50VsFirst, 2)}× | ${fmt(h.completedMs.p50)} ms | ${h.failures} / ${h.miscountedContacts} |`);
+    }
+  }
+  const segs = [...(r.campaign?.cpu ?? []), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
+  if (segs.length) {
+    const labels = [...new Set(segs.flatMap((s) => Object.keys(s.avgPercent)))].sort((a, b) => (segs[0].avgPercent[b] ?? 0) - (segs[0].avgPercent[a] ?? 0));
+    out.push('', `Average CPU % per process (100 % = one core of ${m.cores}):`, '');
+    out.push(`| process | ${segs.map((s) => `${s.name} (${fmt(s.seconds)} s)`).join(' | ')} |`, `|---|${segs.map(() => '---:').join('|')}|`);
+    for (const l of labels) out.push(`| ${l} | ${segs.map((s) => fmt(s.avgPercent[l], 0)).join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+interface Report {
+  startedAt: string;
+  finishedAt?: string;
+  machine: ReturnType<typeof machine>;
+  options: Omit<typeof O, 'phases'> & { phases: string[]; historyLevels: number[] };
+  database: string;
+  baselines?: Baselines;
+  campaign?: CampaignResult;
+  history: HistoryLevel[];
+  errors: string[];
+}
+
+// ---- main ----
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+const BENCH_ROOT = path.join(ROOT, '.test-data');
+const RUN_DIR = path.join(BENCH_ROOT, `bench-${stamp}`);
+
+async function cleanUp(): Promise<void> {
+  await stopEverything();
+  if (!O.keep) {
+    // Logs and the report stay; the data (Temporal file, database files) goes.
+    for (const sub of ['campaign', 'history']) {
+      fs.rmSync(path.join(RUN_DIR, sub, 'db'), { recursive: true, force: true });
+      for (const f of fs.existsSync(path.join(RUN_DIR, sub)) ? fs.readdirSync(path.join(RUN_DIR, sub)) : []) {
+        if (f.startsWith('temporal.db')) fs.rmSync(path.join(RUN_DIR, sub, f), { force: true });
+      }
+    }
+  }
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n[campaign] ${sig}: stopping every server and process of this run ...\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const leftovers = await killEarlierLeftovers(BENCH_ROOT);
+  if (leftovers.length) say(`stopped servers left by an earlier benchmark: ${leftovers.join(', ')}`);
+  fs.mkdirSync(RUN_DIR, { recursive: true });
+  const report: Report = {
+    startedAt: new Date().toISOString(), machine: machine(), options: { ...O, phases: [...O.phases], historyLevels: HISTORY_LEVELS }, database: 'not started', history: [], errors: [],
+  };
+  say(`${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.ramGb} GB, Node ${process.version}; run folder ${path.relative(ROOT, RUN_DIR)}`);
+  const reportFile = path.join(RUN_DIR, `campaign-${stamp}.json`);
+  try {
+    if (O.phases.has('baseline') || O.phases.has('campaign')) {
+      const s = await startBenchStack(RUN_DIR, 'campaign', say);
+      report.database = `${s.db.kind} (${DB_NAME})`;
+      const cpu = new CpuSampler(O.cpuIntervalMs, RUN_DIR);
+      cpu.setRoots([{ label: 'temporal', pid: s.temporal.pid ?? -1 }, { label: s.db.kind, pid: s.db.pid ?? -1 }, { label: 'worker', pid: s.worker.pid }, { label: 'receiver', pid: s.receiver.pid }]);
+      if (O.phases.has('baseline') && O.baselineOps > 0) report.baselines = await baselines(s);
+      if (O.phases.has('campaign')) report.campaign = await campaign(s, cpu);
+      await stopStack(s);
+    }
+    if (O.phases.has('history') && HISTORY_LEVELS.length) {
+      const s = await startBenchStack(RUN_DIR, 'history', say);
+      report.database = `${s.db.kind} (${DB_NAME})`;
+      const cpu = new CpuSampler(O.cpuIntervalMs, RUN_DIR);
+      cpu.setRoots([{ label: 'temporal', pid: s.temporal.pid ?? -1 }, { label: s.db.kind, pid: s.db.pid ?? -1 }, { label: 'worker', pid: s.worker.pid }, { label: 'receiver', pid: s.receiver.pid }]);
+      report.history = await history(s, cpu);
+      await stopStack(s);
+    }
+  } catch (err) {
+    report.errors.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    throw err;
+  } finally {
+    report.finishedAt = new Date().toISOString();
+    fs.writeFileSync(reportFile, JSON.stringify(report, null, 2));
+    if (!interrupted) await cleanUp();
+    process.stdout.write(`\n${markdown(report)}\n\n`);
+    say(`report: ${path.relative(ROOT, reportFile)} (logs beside it)`);
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`[campaign] ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

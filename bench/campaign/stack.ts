@@ -1,0 +1,154 @@
+// The stack a user gets from `make start`, started for the benchmark on free ports in its own
+// folder: Temporal dev server on a file, the database from startDatabase, then the app's own worker
+// and receiver as separate processes (node --import tsx), as scripts/start.ts runs them.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  PidFile,
+  ROOT,
+  freePort,
+  spawnLogged,
+  startDatabase,
+  startTemporal,
+  waitUntil,
+  type DatabaseHandle,
+  type ManagedProcess,
+  type ServerHandle,
+  type TemporalHandle,
+} from '../../scripts/stack';
+import { connectStore, type Store } from '../../src/store/db';
+import { addApiKey, createOrganization } from '../../src/store/organizations';
+
+export const DB_NAME = 'calls_api';
+
+export interface BenchStack {
+  dir: string;
+  temporal: TemporalHandle;
+  db: DatabaseHandle;
+  worker: ManagedProcess;
+  receiver: ManagedProcess;
+  baseUrl: string;
+  /** The environment the app processes got (addresses, ports). */
+  env: NodeJS.ProcessEnv;
+  /** The benchmark's own connection to the app's database. */
+  store: Store;
+  newOrg(name: string): Promise<{ orgId: string; apiKey: string }>;
+  /** This stack's servers and processes, in start order. */
+  handles: ServerHandle[];
+}
+
+/** Everything started, in start order, across all stacks of this run: stopAll(running) ends it all. */
+export const running: ServerHandle[] = [];
+let pidFile: PidFile | null = null;
+
+/** Stops servers left by an earlier benchmark that was killed before it could (kill -9, closed terminal). */
+export async function killEarlierLeftovers(benchRoot: string): Promise<string[]> {
+  const killed: string[] = [];
+  if (!fs.existsSync(benchRoot)) return killed;
+  for (const d of fs.readdirSync(benchRoot)) {
+    if (!d.startsWith('bench-')) continue;
+    const f = path.join(benchRoot, d, 'pids.json');
+    if (fs.existsSync(f)) killed.push(...(await PidFile.killLeftovers(f)));
+  }
+  return killed;
+}
+
+let stopping = false;
+/** Processes stopped on purpose between phases: their exit is no news. */
+const stoppedOnPurpose = new Set<number>();
+
+function tracker(own: ServerHandle[]) {
+  return <H extends ServerHandle>(h: H): H => {
+    running.push(h);
+    own.push(h);
+    pidFile?.add(h);
+    return h;
+  };
+}
+
+export async function startBenchStack(runDir: string, label: string, log: (m: string) => void): Promise<BenchStack> {
+  const dir = path.join(runDir, label);
+  const logs = path.join(dir, 'logs');
+  fs.mkdirSync(logs, { recursive: true });
+  if (!pidFile) {
+    pidFile = new PidFile(path.join(runDir, 'pids.json'));
+    pidFile.claim();
+  }
+  const handles: ServerHandle[] = [];
+  const track = tracker(handles);
+  const [tPort, uiPort, dPort, httpPort, smtpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  log(`${label}: starting Temporal (file) and the database in ${path.relative(ROOT, dir)} ...`);
+  // The options scripts/start.ts passes, on this run's ports and folder. The database ignores
+  // MONGODB_URI: the benchmark measures the local stack, never someone's real database.
+  const [temporal, db] = await Promise.all([
+    startTemporal({ port: tPort, uiPort, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), processGroup: true, readyTimeoutMs: 120_000 }).then(track),
+    startDatabase({ port: dPort, dir: path.join(dir, 'db'), logFile: path.join(logs, 'database.log'), processGroup: true, readyTimeoutMs: 60_000, externalUri: null }).then(track),
+  ]);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(httpPort),
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_UI_URL: temporal.uiUrl ?? undefined,
+    MONGODB_URI: db.uri,
+    MONGODB_DB: DB_NAME,
+    // No mail sink: the benchmark's contacts have no email address, so no mail is attempted; a free
+    // port keeps a stray one from reaching someone's Mailpit.
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtpPort),
+  };
+  delete env.TEMPORAL_TASK_QUEUE;
+  const store = await connectStore(db.uri, DB_NAME);
+  const app = (name: string, script: string) => {
+    const proc = spawnLogged({ name, command: process.execPath, args: ['--import', 'tsx', script], logFile: path.join(logs, `${name}.log`), env, processGroup: true });
+    track({ name, pid: proc.pid, command: proc.command, processGroup: true, exited: proc.exited, logFile: proc.logFile, stop: (t) => proc.stop(t) });
+    return proc;
+  };
+  log(`${label}: starting the worker (src/worker.ts) and the receiver (src/server.ts) ...`);
+  const worker = app('worker', 'src/worker.ts');
+  const receiver = app('receiver', 'src/server.ts');
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  await Promise.all([
+    waitUntil(worker, 'the worker to poll', async () => fs.readFileSync(worker.logFile, 'utf8').includes('worker running'), 180_000, 'worker', worker.logFile),
+    waitUntil(receiver, 'GET /readyz to answer 200', async () => (await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200, 120_000, 'receiver', receiver.logFile),
+  ]);
+  for (const p of [worker, receiver]) {
+    void p.exited.then(({ code, signal }) => {
+      if (!stopping && !stoppedOnPurpose.has(p.pid)) log(`WARNING: ${p.name} exited during the benchmark (code ${code}, signal ${signal}); log: ${p.logFile}`);
+    });
+  }
+  return {
+    dir, temporal, db, worker, receiver, baseUrl, env, store, handles,
+    async newOrg(name) {
+      const orgId = await createOrganization(store.col, name);
+      const { key } = await addApiKey(store.col, orgId, { label: 'benchmark' });
+      return { orgId, apiKey: key };
+    },
+  };
+}
+
+/** Stops every server and app process of this run, newest first; safe to call more than once. */
+export async function stopEverything(): Promise<void> {
+  stopping = true;
+  const handles = running.splice(0, running.length).reverse();
+  for (const h of handles) {
+    try {
+      await h.stop(h.name === 'temporal' ? 15_000 : 10_000);
+    } catch (err) {
+      process.stderr.write(`[bench] stopping ${h.name}: ${String(err)}\n`);
+    }
+  }
+  pidFile?.remove();
+}
+
+/** Stops one stack (its store connection, apps and servers), newest first. */
+export async function stopStack(s: BenchStack): Promise<void> {
+  await s.store.close().catch(() => undefined);
+  stoppedOnPurpose.add(s.worker.pid).add(s.receiver.pid);
+  for (const h of [...s.handles].reverse()) {
+    await h.stop(h.name === 'temporal' ? 15_000 : 10_000);
+    const i = running.indexOf(h);
+    if (i >= 0) running.splice(i, 1);
+  }
+}
