@@ -5,6 +5,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -23,13 +24,13 @@ import { type CallState, describe, initialState, isTerminal, reduce } from '../s
 import { type Effect, effectsFor } from '../src/domain/effects';
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
-  type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
+  type CommandResult, type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
   applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isAnswered, isPlacementDue, isSettled,
   nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
 } from '../src/domain/followUp';
 import { SA } from '../src/temporal/searchAttributes';
 import {
-  type CallView, type CallWorkflowInput, type EmailView, callEvent, cancelFollowUp, followUpResult, getState, retryNow, scheduleFollowUp,
+  type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, retryNow, scheduleFollowUp,
   workflowIdFor,
 } from './messages';
 
@@ -53,6 +54,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   const planOpts: PlanOptions = {
     delayMs: settings.followUpDelayMs,
     maxAttempts: settings.followUpMaxAttempts,
+    hardCap: settings.followUpHardCap,
     resultWaitMs: settings.followUpResultWaitMs,
   };
 
@@ -67,6 +69,9 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let state: CallState = carried?.state ?? initialState(orgId, callId, provider);
   let lastPublished = '';
   let ensuredContact: string | undefined;
+  /** Commands an Update handler waits on, and what became of them. */
+  const awaited = new Set<FollowUpCommand>();
+  const answers = new Map<FollowUpCommand, CommandResult>();
 
   setHandler(callEvent, (event) => {
     pending.push(event);
@@ -82,6 +87,28 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     const reason = typeof i === 'object' && i !== null ? i.reason : undefined;
     commands.push({ type: 'schedule', at: resolveScheduleTime(i, Date.now()), by, reason });
   });
+  // The HTTP routes' Update: the validator refuses (with the reason) what would do nothing; the
+  // handler queues the command like a signal and answers with what the loop made of it.
+  const commandContext = () => ({ now: Date.now(), opts: planOpts, callEnded: isTerminal(state.status) });
+  setHandler(
+    controlFollowUp,
+    async (input) => {
+      const cmd = commandOf(input, Date.now());
+      awaited.add(cmd);
+      commands.push(cmd);
+      await condition(() => answers.has(cmd));
+      const r = answers.get(cmd)!;
+      answers.delete(cmd);
+      if (!r.applied) throw ApplicationFailure.create({ message: r.note, type: 'NotApplied', nonRetryable: true });
+      return { note: r.note, summary: followUp && describePlan(followUp) };
+    },
+    {
+      validator: (input) => {
+        const r = applyCommand(followUp, commandOf(input, Date.now()), commandContext());
+        if (!r.applied) throw new Error(r.note);
+      },
+    },
+  );
   setHandler(followUpResult, (r) => {
     commands.push({ type: 'result', attempt: r.attempt, callId: r.callId, status: r.status, outcome: r.outcome, answered: r.answered });
   });
@@ -144,6 +171,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
     // Continue as new well before Temporal's history limits, carrying state and unapplied events.
     if (workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished); // an Update's caller gets its answer before the run ends
       await continueAsNew<typeof callLifecycle>({
         ...input,
         carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult },
@@ -168,6 +196,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     else await condition(got, Math.min(...wakeAts) - now);
   }
 
+  await condition(allHandlersFinished);
   waitingFor = 'nothing (closed)';
   publish();
   return view(state);
@@ -272,7 +301,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   }
 
   async function runCommand(cmd: FollowUpCommand): Promise<void> {
-    const r = applyCommand(followUp, cmd, { now: Date.now(), opts: planOpts, callEnded: isTerminal(state.status) });
+    const r = applyCommand(followUp, cmd, commandContext());
+    if (awaited.delete(cmd)) answers.set(cmd, r);
     lastCommand = { type: cmd.type, applied: r.applied, note: r.note, at: new Date().toISOString() };
     log.info(r.applied ? 'follow-up command applied' : 'follow-up command not applied', { command: cmd.type, note: r.note });
     if (r.applied && r.plan) await savePlan(r.plan);
@@ -358,6 +388,18 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     lines.push(`waiting for: ${waitingFor}`);
     lines.push(`events: ${s.eventCount}`);
     return lines.join('\n\n');
+  }
+}
+
+/** The follow-up command an Update asks for; a delay (`in: "2h"`) counts from the workflow's now. */
+function commandOf(input: ControlFollowUpInput, now: number): FollowUpCommand {
+  switch (input.type) {
+    case 'retryNow':
+      return { type: 'retryNow', by: input.by, reason: input.reason };
+    case 'cancel':
+      return { type: 'cancel', reason: input.reason, by: input.by };
+    case 'schedule':
+      return { type: 'schedule', at: resolveScheduleTime(input, now), by: input.by, reason: input.reason };
   }
 }
 

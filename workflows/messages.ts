@@ -1,6 +1,6 @@
 // Signals, queries and names shared by the workflow and every client (receiver, CLI, tests).
 // Imports nothing from Node, so the workflow bundle can include it.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CallEvent, Outcome, Provider } from '../src/domain/events';
 import type { CallState } from '../src/domain/lifecycle';
 import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
@@ -68,6 +68,25 @@ export const retryNow = defineSignal<[input?: RetryNowInput | null]>('retryNow')
 export const cancelFollowUp = defineSignal<[input?: CancelFollowUpInput | string | null]>('cancelFollowUp');
 /** Place the follow-up at a given time instead (or plan one for an ended call that had none). */
 export const scheduleFollowUp = defineSignal<[input: ScheduleFollowUpInput | string]>('scheduleFollowUp');
+
+/** One follow-up command for the HTTP routes (and any client that wants the workflow's answer). */
+export type ControlFollowUpInput =
+  | ({ type: 'retryNow' } & RetryNowInput)
+  | ({ type: 'cancel' } & CancelFollowUpInput)
+  | ({ type: 'schedule' } & ScheduleFollowUpInput);
+
+export interface ControlFollowUpResult {
+  /** What the workflow did, in words: "attempt 2 of 3 will be placed now". */
+  note: string;
+  /** The plan's summary afterwards. */
+  summary?: string;
+}
+
+/**
+ * The same commands as the three signals, as an Update: its validator refuses what would do
+ * nothing (the refusal says why), and its result is what the workflow actually did.
+ */
+export const controlFollowUp = defineUpdate<ControlFollowUpResult, [ControlFollowUpInput]>('controlFollowUp');
 
 /** Sent by a follow-up call's own workflow to the original call's workflow when it ended. */
 export interface FollowUpResultInput {

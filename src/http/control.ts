@@ -1,14 +1,12 @@
-// Manual control of follow-ups over HTTP, for people without Temporal access. Each route sends
-// the call's workflow the same signal the `temporal` CLI would, after checking that it would do
-// something: a refused action is a 409 that says why, not a silent no-op.
+// Manual control of follow-ups over HTTP, for people without Temporal access. Each route asks
+// the call's workflow through an Update: what it refuses is a 409 in its own words, what it did
+// is the 202's message. The `temporal` CLI sends the signals of the same names instead.
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { type FollowUpCommand, applyCommand, resolveScheduleTime } from '../domain/followUp';
-import { isTerminal } from '../domain/lifecycle';
 import { getCall } from '../store/calls';
 import { listFollowUpCalls, type FollowUpCallStatus } from '../store/followUps';
-import type { ControlSignal } from '../temporal/control';
+import type { ControlFollowUpInput } from '../../workflows/messages';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, notFound, unavailable } from './errors';
@@ -26,45 +24,41 @@ const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncer
 const listQuery = z.object({ status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(), callId: z.string().min(1).optional() });
 
 export function controlRoutes(api: Router, deps: AppDeps): void {
-  const now = () => (deps.now ? deps.now() : Date.now());
-
-  async function steer(ctx: Context, signal: ControlSignal, command: FollowUpCommand) {
+  async function steer(ctx: Context, input: ControlFollowUpInput) {
     const { orgId } = ctx.state as AuthState;
     const callId = ctx.params.callId as string;
     const doc = await getCall(deps.col, orgId, callId);
     if (!doc) throw notFound(`Call not found: ${callId}`);
     if (!deps.control) throw unavailable('Manual control is not available: this server has no Temporal client');
-    const look = await deps.control.inspect(doc.workflowId);
-    const recorded = (doc.followUp?.summary as string | undefined) ?? 'no follow-up';
-    if (!look.running) {
-      throw new HttpError(409, 'Conflict', `The call's workflow has finished, so nothing can be changed any more (${recorded})`);
+    const outcome = await deps.control.control(doc.workflowId, input);
+    switch (outcome.kind) {
+      case 'closed': {
+        const recorded = (doc.followUp?.summary as string | undefined) ?? 'no follow-up';
+        throw new HttpError(409, 'Conflict', `The call's workflow has finished, so nothing can be changed any more (${recorded})`);
+      }
+      case 'refused':
+        throw new HttpError(409, 'Conflict', `Nothing to do: ${outcome.reason}`);
+      case 'no-answer':
+        throw unavailable("The call's workflow did not answer in time (is a worker running?); nothing was changed, try again");
+      case 'done':
+        ctx.status = 202;
+        ctx.body = { success: true, callId, workflowId: doc.workflowId, command: input.type, message: outcome.result.note, followUp: outcome.result.summary };
     }
-    let note = 'sent; the workflow decides (it did not answer a query in time)';
-    if (look.view) {
-      const plan = look.view.followUp;
-      const opts = { delayMs: plan?.delayMs ?? 0, maxAttempts: plan?.maxAttempts ?? 1, resultWaitMs: 0 };
-      const predicted = applyCommand(plan, command, { now: now(), opts, callEnded: isTerminal(look.view.state.status) });
-      if (!predicted.applied) throw new HttpError(409, 'Conflict', `Nothing to do: ${predicted.note}`);
-      note = predicted.note;
-    }
-    await deps.control.signal(doc.workflowId, signal);
-    ctx.status = 202;
-    ctx.body = { success: true, callId, workflowId: doc.workflowId, signal: signal.name, message: note };
   }
 
   api.post('/calls/:callId/retry', async (ctx) => {
     const b = parseWith(retryBody, await readJson(ctx, deps.bodyLimitBytes, { optional: true }), 'Bad Request');
-    await steer(ctx, { name: 'retryNow', input: b }, { type: 'retryNow', ...b });
+    await steer(ctx, { type: 'retryNow', ...b });
   });
 
   api.post('/calls/:callId/follow-up/cancel', async (ctx) => {
     const b = parseWith(cancelBody, await readJson(ctx, deps.bodyLimitBytes, { optional: true }), 'Bad Request');
-    await steer(ctx, { name: 'cancelFollowUp', input: b }, { type: 'cancel', ...b });
+    await steer(ctx, { type: 'cancel', ...b });
   });
 
   api.post('/calls/:callId/follow-up/schedule', async (ctx) => {
     const b = parseWith(scheduleBody, await readJson(ctx, deps.bodyLimitBytes, { optional: true }), 'Bad Request');
-    await steer(ctx, { name: 'scheduleFollowUp', input: b }, { type: 'schedule', at: resolveScheduleTime(b, now()), by: b.by, reason: b.reason });
+    await steer(ctx, { type: 'schedule', ...b });
   });
 
   /** Follow-up calls of the organization, e.g. `?status=due`: what a person or dialer should pick up. */

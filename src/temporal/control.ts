@@ -1,51 +1,45 @@
-// Manual control of a call's workflow for people without Temporal access: the HTTP routes look
-// at the workflow (is it open, what is its follow-up doing) and send it the same signals the
-// `temporal` CLI sends.
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type CallView, type CancelFollowUpInput, type RetryNowInput, type ScheduleFollowUpInput, cancelFollowUp, getState, retryNow, scheduleFollowUp } from '../../workflows/messages';
+// Manual control of a call's follow-up for people without Temporal access. The HTTP routes ask
+// the workflow through an Update: it refuses what would do nothing and answers with what it did.
+// People at a terminal use the signals of the same names (see workflows/messages.ts).
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import { type ControlFollowUpInput, type ControlFollowUpResult, controlFollowUp } from '../../workflows/messages';
 
-export type ControlSignal =
-  | { name: 'retryNow'; input: RetryNowInput }
-  | { name: 'cancelFollowUp'; input: CancelFollowUpInput }
-  | { name: 'scheduleFollowUp'; input: ScheduleFollowUpInput };
+/** gRPC status codes (grpc-js is not a direct dependency). */
+const DEADLINE_EXCEEDED = 4;
+const NOT_FOUND = 5;
 
-export interface WorkflowLook {
-  running: boolean;
-  /** The workflow's own view, when a worker answered the query in time. */
-  view?: CallView;
-}
+export type ControlOutcome =
+  | { kind: 'done'; result: ControlFollowUpResult }
+  /** The workflow refused, or tried and could not: `reason` is its own words. */
+  | { kind: 'refused'; reason: string }
+  /** The workflow has closed: nothing can change any more. */
+  | { kind: 'closed' }
+  /** No worker answered in time (all down, or a long backlog). */
+  | { kind: 'no-answer' };
 
 export interface CallControl {
-  inspect(workflowId: string): Promise<WorkflowLook>;
-  signal(workflowId: string, signal: ControlSignal): Promise<void>;
+  control(workflowId: string, input: ControlFollowUpInput): Promise<ControlOutcome>;
 }
 
-export function createCallControl(client: Client, opts: { queryTimeoutMs?: number } = {}): CallControl {
-  const queryTimeoutMs = opts.queryTimeoutMs ?? 5_000;
+export function createCallControl(client: Client, opts: { answerTimeoutMs?: number } = {}): CallControl {
+  const answerTimeoutMs = opts.answerTimeoutMs ?? 10_000;
   return {
-    async inspect(workflowId) {
+    async control(workflowId, input) {
       const handle = client.workflow.getHandle(workflowId);
-      let running: boolean;
       try {
-        running = (await handle.describe()).status.name === 'RUNNING';
+        // Without a worker polling, an Update waits for one: do not hold the request for that.
+        const result = await client.withDeadline(Date.now() + answerTimeoutMs, () => handle.executeUpdate(controlFollowUp, { args: [input] }));
+        return { kind: 'done', result };
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { running: false };
+        if (err instanceof WorkflowUpdateFailedError) {
+          const cause = err.cause as Error | undefined;
+          return { kind: 'refused', reason: cause?.message ?? err.message };
+        }
+        if (err instanceof WorkflowNotFoundError) return { kind: 'closed' };
+        if (isGrpcServiceError(err) && err.code === NOT_FOUND) return { kind: 'closed' };
+        if (isGrpcServiceError(err) && err.code === DEADLINE_EXCEEDED) return { kind: 'no-answer' };
         throw err;
       }
-      if (!running) return { running };
-      try {
-        // Without a worker polling, a query waits for one: do not hold the request for that.
-        const view = await client.withDeadline(Date.now() + queryTimeoutMs, () => handle.query(getState));
-        return { running, view };
-      } catch {
-        return { running };
-      }
-    },
-    async signal(workflowId, s) {
-      const handle = client.workflow.getHandle(workflowId);
-      if (s.name === 'retryNow') await handle.signal(retryNow, s.input);
-      else if (s.name === 'cancelFollowUp') await handle.signal(cancelFollowUp, s.input);
-      else await handle.signal(scheduleFollowUp, s.input);
     },
   };
 }

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const deps = { mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }), smtpFrom: 'Acme Calls <calls@acme.test>', dialTimeoutMs: 3_000 };
   [fast, slow] = await Promise.all([
     startStack('followthrough', { settings: { followUpDelayMs: DELAY_MS, recordingWaitMs: 2_000 }, deps }),
-    startStack('followmanual', { settings: { followUpDelayMs: 60 * 60 * 1000, recordingWaitMs: 2_000 }, deps }),
+    startStack('followmanual', { settings: { followUpDelayMs: 60 * 60 * 1000, recordingWaitMs: 60_000 }, deps }),
   ]);
   for (const s of [fast, slow]) {
     await setOutboundDialer(s.store.col, { orgId: s.orgId, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk_e2e', fromNumber: '+14155550100', agentId: 'agent_e2e' });
@@ -162,7 +162,7 @@ describe('manual control', () => {
 
     const retry = await send(slow, 'POST', `/api/calls/${a}/retry`);
     expect(retry.status).toBe(202);
-    expect(retry.json).toMatchObject({ success: true, signal: 'retryNow', workflowId: workflowIdFor(slow.orgId, a), message: 'attempt 1 of 3 will be placed now' });
+    expect(retry.json).toMatchObject({ success: true, command: 'retryNow', workflowId: workflowIdFor(slow.orgId, a), message: 'attempt 1 of 3 will be placed now' });
     await eventually('a placed', async () => placedFor(a).length === 1, 20_000);
     await followUpOf(slow, a, 'placed');
     const again = await send(slow, 'POST', `/api/calls/${a}/retry`, { by: 'ops' });
@@ -189,6 +189,20 @@ describe('manual control', () => {
 
     expect((await send(slow, 'POST', '/api/calls/nope/retry')).status).toBe(404);
     await slow.client.workflow.getHandle(workflowIdFor(slow.orgId, a)).terminate('test done');
+  }, 60_000);
+
+  test("scheduling a follow-up for a call that had none answers with the workflow's own plan", async () => {
+    // The answer is the workflow's, not a guess made beside it: attempt 1 of the configured 3.
+    const callId = uniqueId('noplan');
+    expect((await webhook(slow, { callId, event: 'call.completed', status: 'completed', from: '+14155550100', to: '+14155550188', duration: 30 })).status).toBe(200);
+    await eventually('the call completed', async () => (await call(slow, callId))?.status === 'completed');
+    const r = await send(slow, 'POST', `/api/calls/${callId}/follow-up/schedule`, { in: '2h', by: 'ops', reason: 'asked to be called back' });
+    expect(r.status).toBe(202);
+    expect(r.json.message).toMatch(/^attempt 1 of 3 scheduled for /);
+    const recorded = await followUpOf(slow, callId, 'scheduled');
+    expect(recorded.followUp).toMatchObject({ attempt: 1, maxAttempts: 3 });
+    expect(r.json.followUp).toBe(recorded.followUp.summary);
+    await slow.client.workflow.getHandle(workflowIdFor(slow.orgId, callId)).terminate('test done');
   }, 60_000);
 
   test('an organization without a dialer gets the follow-up listed as due, never dropped', async () => {
