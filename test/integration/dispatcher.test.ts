@@ -1,0 +1,111 @@
+// The dispatcher on the real Temporal and database (no worker: the events wait in the workflows'
+// histories, which is what "delivered" means): the immediate hand-off, the relay of what it left,
+// and two relays over one backlog.
+import { Client, Connection } from '@temporalio/client';
+import type { CallEvent } from '../../src/domain/events';
+import { silentLogger } from '../../src/log';
+import type { Store } from '../../src/store/db';
+import { acceptIntoInbox, inboxDoc, type InboxDoc } from '../../src/store/inbox';
+import { connectTemporal, createSignaler } from '../../src/temporal/client';
+import { Dispatcher } from '../../src/temporal/dispatcher';
+import { workflowIdFor } from '../../workflows/messages';
+import { freePort } from '../support/freePort';
+import { eventually, requireEnv, testSettings, testStore, uniqueId } from '../support/harness';
+
+let store: Store;
+let client: Client;
+const taskQueue = uniqueId('tq_dispatch');
+beforeAll(async () => {
+  store = await testStore('dispatcher');
+  client = await connectTemporal({ address: requireEnv('TEMPORAL_ADDRESS'), namespace: 'default' });
+});
+afterAll(async () => {
+  await store?.db.dropDatabase().catch(() => undefined);
+  await store?.close();
+  await client?.connection.close();
+});
+beforeEach(async () => {
+  await store.col.inbox.deleteMany({});
+});
+
+const dispatcher = (over: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) =>
+  new Dispatcher({ inbox: store.col.inbox, signaler: createSignaler(client, taskQueue, testSettings()), logger: silentLogger, concurrency: 32, relayIntervalMs: 1_000, ...over });
+
+const docsFor = (orgId: string, n: number, due = false): InboxDoc[] =>
+  Array.from({ length: n }, (_, i) => {
+    const callId = `${orgId}_c${i}`;
+    const e: CallEvent = { eventId: `generic:${callId}:call.ringing`, provider: 'generic', providerEvent: 'call.ringing', callId, type: 'call.ringing', receivedAt: new Date().toISOString() };
+    const doc = inboxDoc(orgId, 'generic', e, new Date());
+    return due ? { ...doc, nextAttemptAt: new Date(Date.now() - 1_000) } : doc;
+  });
+
+/** The callEvent signals a workflow's history holds. */
+async function signalsIn(orgId: string, callId: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowIdFor(orgId, callId)).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callEvent').length;
+}
+
+test('the hand-off delivers right after the insert and deletes the document', async () => {
+  const orgId = uniqueId('org');
+  const d = dispatcher();
+  const fresh = await acceptIntoInbox(store.col.inbox, docsFor(orgId, 5));
+  d.offer(fresh);
+  await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 15_000);
+  for (let i = 0; i < 5; i++) expect(await signalsIn(orgId, `${orgId}_c${i}`)).toBe(1);
+  await d.stop();
+});
+
+test('what the hand-off has no room for stays in the inbox, and the relay delivers it', async () => {
+  const orgId = uniqueId('org');
+  const d = dispatcher({ maxQueued: 3 });
+  const fresh = await acceptIntoInbox(store.col.inbox, docsFor(orgId, 5, true));
+  d.offer(fresh); // 5 > 3: left to the relay
+  await new Promise((r) => setTimeout(r, 500));
+  expect(await store.col.inbox.countDocuments({ orgId })).toBe(5);
+  // The relay takes no more than it has room for per pass.
+  expect(await d.relayOnce()).toBe(3);
+  expect(await d.relayOnce()).toBe(2);
+  expect(await store.col.inbox.countDocuments({ orgId })).toBe(0);
+  await d.stop();
+});
+
+test('two relays over one backlog: every event delivered, the inbox empty', async () => {
+  const orgId = uniqueId('org');
+  await acceptIntoInbox(store.col.inbox, docsFor(orgId, 60, true));
+  const [a, b] = [dispatcher(), dispatcher()];
+  const [na, nb] = await Promise.all([a.relayOnce(), b.relayOnce()]);
+  expect(await store.col.inbox.countDocuments({ orgId })).toBe(0);
+  // Each delivered what it claimed; a claim both won (FerretDB) only means a duplicate signal.
+  expect(na + nb).toBeGreaterThanOrEqual(60);
+  const counts = await Promise.all(Array.from({ length: 60 }, (_, i) => signalsIn(orgId, `${orgId}_c${i}`)));
+  expect(counts.every((c) => c >= 1)).toBe(true);
+  await Promise.all([a.stop(), b.stop()]);
+});
+
+test('Temporal unreachable: one failure, then probes, no per-event churn; delivered once it answers', async () => {
+  const orgId = uniqueId('org');
+  const dead = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 }) });
+  const down = dispatcher({ signaler: createSignaler(dead, taskQueue, testSettings()) });
+  try {
+    await acceptIntoInbox(store.col.inbox, docsFor(orgId, 20, true));
+    expect(await down.relayOnce()).toBe(0);
+    expect(down.status().temporalDown).not.toBeNull();
+    // Deliveries already under way fail too; once down, the rest are not even tried.
+    const tried = await store.col.inbox.countDocuments({ orgId, attempts: { $gt: 0 } });
+    expect(tried).toBeGreaterThanOrEqual(1);
+    expect(tried).toBeLessThanOrEqual(20);
+    expect(await down.relayOnce()).toBe(0); // a ping, no delivery
+    expect(await store.col.inbox.countDocuments({ orgId, attempts: { $gt: 1 } })).toBe(0);
+  } finally {
+    await down.stop();
+    await dead.connection.close().catch(() => undefined);
+  }
+  // A receiver that reaches Temporal delivers all of it, retried ones once their backoff is over.
+  const up = dispatcher();
+  up.start();
+  try {
+    await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 20_000);
+  } finally {
+    await up.stop();
+  }
+}, 60_000);
