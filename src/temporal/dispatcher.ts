@@ -37,6 +37,10 @@ export interface DispatcherStatus {
   temporalDown: { since: string; error: string } | null;
   inFlight: number;
   queued: number;
+  /** Since start: events Temporal took, failed tries left for later, events dead-lettered. */
+  delivered: number;
+  failed: number;
+  deadLettered: number;
 }
 
 /** How long a relay claim keeps other receivers off a document: several delivery deadlines. */
@@ -60,6 +64,7 @@ const message = (err: unknown) => (err instanceof Error ? `${err.message}${err.c
 export class Dispatcher {
   private readonly queue: Array<{ doc: InboxDoc; claim: boolean; done: (o: Outcome) => void }> = [];
   private inFlight = 0;
+  private readonly counts = { delivered: 0, failed: 0, deadLettered: 0 };
   private down: { since: number; error: string } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private passing: Promise<void> | null = null;
@@ -80,6 +85,7 @@ export class Dispatcher {
       temporalDown: this.down && { since: new Date(this.down.since).toISOString(), error: this.down.error },
       inFlight: this.inFlight,
       queued: this.queue.length,
+      ...this.counts,
     };
   }
 
@@ -190,6 +196,7 @@ export class Dispatcher {
       const error = message(err);
       if (isPermanentRejection(err)) {
         this.opts.logger.error('Temporal refused an event for good; it is kept in the inbox as a dead letter', { id: doc._id, callId: doc.callId, error });
+        this.counts.deadLettered++;
         await deadLetter(this.opts.inbox, doc, error);
         return 'dead';
       }
@@ -197,10 +204,12 @@ export class Dispatcher {
         this.down = { since: now, error };
         this.opts.logger.warn('Temporal unavailable: events wait in the inbox until it is back', { error });
       }
+      this.counts.failed++;
       const delay = Math.min(MAX_RETRY_DELAY_MS, 1_000 * 2 ** Math.min(doc.attempts, 20)) * (0.75 + Math.random() / 2);
       await retryLater(this.opts.inbox, doc, new Date(this.now() + delay), error);
       return 'retry';
     }
+    this.counts.delivered++;
     await removeFromInbox(this.opts.inbox, doc._id);
     return 'delivered';
   }

@@ -52,6 +52,7 @@ test('the hand-off delivers right after the insert and deletes the document', as
   d.offer(fresh);
   await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 15_000);
   for (let i = 0; i < 5; i++) expect(await signalsIn(orgId, `${orgId}_c${i}`)).toBe(1);
+  expect(d.status()).toMatchObject({ temporalDown: null, delivered: 5, failed: 0, deadLettered: 0, inFlight: 0, queued: 0 });
   await d.stop();
 });
 
@@ -90,6 +91,8 @@ test('Temporal unreachable: one failure, then probes, no per-event churn; delive
     await acceptIntoInbox(store.col.inbox, docsFor(orgId, 20, true));
     expect(await down.relayOnce()).toBe(0);
     expect(down.status().temporalDown).not.toBeNull();
+    expect(down.status()).toMatchObject({ delivered: 0, failed: expect.any(Number) });
+    expect(down.status().failed).toBeGreaterThanOrEqual(1);
     // Deliveries already under way fail too; once down, the rest are not even tried.
     const tried = await store.col.inbox.countDocuments({ orgId, attempts: { $gt: 0 } });
     expect(tried).toBeGreaterThanOrEqual(1);
