@@ -4,6 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type FollowUpPlan, type Placement, describePlan, followUpKey, followUpMetadata } from '../src/domain/followUp';
+import { allowedCallingCodes, dialRefusal } from '../src/domain/spending';
 import type { Collections } from '../src/store/db';
 import { docId } from '../src/store/db';
 import {
@@ -134,6 +135,12 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       const reason = `no outbound dialer is configured for ${input.orgId}: call ${input.to} by hand, or configure one (tsx src/cli.ts outbound set ...) and send retryNow`;
       await markAttempt(col, id, ref, 'due', reason);
       return { kind: 'due', reason };
+    }
+    // Toll-fraud guard: only countries the organization calls from (or listed) are dialed unattended.
+    const refused = dialRefusal(input.to, allowedCallingCodes(dialer.allowedCountryCodes, [dialer.fromNumber, input.from]));
+    if (refused) {
+      await markAttempt(col, id, ref, 'due', `${refused}; call by hand if it is right`);
+      return { kind: 'due', reason: refused };
     }
 
     const doc = await ensureAttempt(col, id, ref);

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDERS, type Provider } from './domain/events';
 import { ConfigError, loadConfig } from './config';
+import { parseCallingCode } from './domain/spending';
 import { connectStore, type Store } from './store/db';
 import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
@@ -37,6 +38,9 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
                                           undo allow-unsigned
   outbound set --org ORG_ID --provider retell|vapi|bland --api-key KEY [--base-url URL]
              [--from-number +1...] [--agent-id ID] [--phone-number-id ID] [--task TEXT]
+             [--allowed-countries 1,44]   country calling codes follow-ups may dial (toll-fraud
+                                          guard; default: the countries of the caller id and of
+                                          the original call's own number; others become due)
                                           the platform API that places follow-up calls for the
                                           organization (agent id: Retell agent, Vapi assistant,
                                           Bland pathway; phone number id: Vapi only)
@@ -63,7 +67,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       provider: { type: 'string' }, secret: { type: 'string' }, mode: { type: 'string' }, header: { type: 'string' },
       'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
       'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
-      'phone-number-id': { type: 'string' }, task: { type: 'string' },
+      'phone-number-id': { type: 'string' }, task: { type: 'string' }, 'allowed-countries': { type: 'string' },
     },
   });
   const [noun, verb, arg] = positionals;
@@ -136,9 +140,16 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       const baseUrl = values['base-url'] ?? DEFAULT_BASE_URLS[provider];
       if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
       if (provider === 'vapi' && (!values['phone-number-id'] || !values['agent-id'])) throw new UsageError('Vapi needs --phone-number-id and --agent-id (the assistant)');
+      let allowedCountryCodes: string[] | undefined;
+      if (values['allowed-countries'] !== undefined) {
+        const codes = values['allowed-countries'].split(',').map(parseCallingCode);
+        if (codes.length === 0 || codes.some((c) => c === undefined)) throw new UsageError('--allowed-countries takes country calling codes like 1,44,49');
+        allowedCountryCodes = codes as string[];
+      }
       await setOutboundDialer(col, {
         orgId, provider, baseUrl: baseUrl.replace(/\/+$/, ''), apiKey: need(values['api-key'], 'api-key'),
         fromNumber: values['from-number'], agentId: values['agent-id'], phoneNumberId: values['phone-number-id'], task: values.task,
+        allowedCountryCodes,
       });
       console.log(`follow-up calls of ${orgId} will be placed with ${provider} at ${baseUrl} (API key stored, not shown)`);
       return;

@@ -73,6 +73,8 @@ const schema = z.object({
   CONTACT_IDLE_CLOSE: duration('10m'),
   FOLLOW_UP_DELAY: duration('2h'),
   FOLLOW_UP_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(20).default(3),
+  /** Attempts per call counting manual retries and schedules too; retryNow cannot go past it. */
+  FOLLOW_UP_HARD_CAP: z.coerce.number().int().min(0).max(50).default(10),
   FOLLOW_UP_ON_BUSY: bool(true),
   /** How long a placed (or due) follow-up call may take to report its result before a person is asked to look. */
   FOLLOW_UP_RESULT_WAIT: duration('24h'),
@@ -121,6 +123,8 @@ export interface WorkflowSettings {
   contactIdleMs: number;
   followUpDelayMs: number;
   followUpMaxAttempts: number;
+  /** Attempts per call, manual ones included, that nothing raises (domain default when absent). */
+  followUpHardCap?: number;
   followUpOn: Outcome[];
   followUpResultWaitMs: number;
   followUpDialMaxTries: number;
@@ -169,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       contactIdleMs: e.CONTACT_IDLE_CLOSE,
       followUpDelayMs: e.FOLLOW_UP_DELAY,
       followUpMaxAttempts: e.FOLLOW_UP_MAX_ATTEMPTS,
+      followUpHardCap: e.FOLLOW_UP_HARD_CAP,
       followUpOn: e.FOLLOW_UP_ON_BUSY ? ['no-answer', 'busy'] : ['no-answer'],
       followUpResultWaitMs: e.FOLLOW_UP_RESULT_WAIT,
       followUpDialMaxTries: e.FOLLOW_UP_DIAL_MAX_TRIES,

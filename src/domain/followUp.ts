@@ -4,6 +4,7 @@
 // activities; every decision about the plan is made here, so tests can walk it without Temporal.
 // No Node imports: the workflow bundle includes this module.
 import type { Outcome } from './events';
+import { capRefusal, hardCapOf } from './spending';
 
 export const FOLLOW_UP_STATUSES = ['scheduled', 'placing', 'placed', 'due', 'canceled', 'exhausted', 'answered'] as const;
 export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
@@ -58,6 +59,8 @@ export interface FollowUpPlan {
 export interface PlanOptions {
   delayMs: number;
   maxAttempts: number;
+  /** Attempts per call including manual ones; nothing raises it (DEFAULT_FOLLOW_UP_HARD_CAP when absent). */
+  hardCap?: number;
   /** How long to wait for a placed (or due) follow-up call's result before handing it to a person. */
   resultWaitMs: number;
 }
@@ -105,8 +108,9 @@ export const currentAttempt = (plan: FollowUpPlan): FollowUpAttempt | undefined 
 
 /** A plan for a call that ended unanswered: attempt 1 after the delay. */
 export function startPlan(outcome: Outcome | undefined, opts: PlanOptions, now: number): FollowUpPlan {
-  const base: FollowUpPlan = { rev: 0, status: 'scheduled', attempt: 0, maxAttempts: opts.maxAttempts, delayMs: opts.delayMs, attempts: [], history: [] };
-  if (opts.maxAttempts <= 0) {
+  const maxAttempts = Math.min(opts.maxAttempts, hardCapOf(opts.hardCap));
+  const base: FollowUpPlan = { rev: 0, status: 'scheduled', attempt: 0, maxAttempts, delayMs: opts.delayMs, attempts: [], history: [] };
+  if (maxAttempts <= 0) {
     return withChange(base, now, { event: 'not planned', detail: `call ended ${outcome ?? 'unanswered'}; follow-ups are off (maximum 0 attempts)` }, {
       status: 'exhausted', reason: 'follow-up calls are turned off (FOLLOW_UP_MAX_ATTEMPTS=0)',
     });
@@ -158,6 +162,8 @@ export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpComman
       if (!plan && !ctx.callEnded) return reject('the call has not ended yet');
       const base = plan ?? emptyPlan(ctx.opts);
       const n = nextAttemptNumber(plan);
+      const capped = capRefusal(n, hardCapOf(ctx.opts.hardCap));
+      if (capped) return reject(capped);
       const p = schedule(base, n, now, now, { event: 'retry now', by: cmd.by, detail: cmd.reason });
       return { plan: p, applied: true, note: `attempt ${n} of ${p.maxAttempts} will be placed now` };
     }
@@ -181,6 +187,8 @@ export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpComman
       if (!plan && !ctx.callEnded) return reject('the call has not ended yet');
       const base = plan ?? emptyPlan(ctx.opts);
       const n = nextAttemptNumber(plan);
+      const capped = capRefusal(n, hardCapOf(ctx.opts.hardCap));
+      if (capped) return reject(capped);
       const p = schedule(base, n, at, now, { event: 'scheduled by hand', by: cmd.by, detail: cmd.reason });
       return { plan: p, applied: true, note: `attempt ${n} of ${p.maxAttempts} scheduled for ${p.nextFollowUpAt}` };
     }

@@ -27,6 +27,8 @@ export interface OutboundDialerDoc {
   phoneNumberId?: string;
   /** Bland `task` prompt when no pathway is set. */
   task?: string;
+  /** Country calling codes follow-ups may dial (`1`, `44`); unset: the countries of the organization's own numbers. */
+  allowedCountryCodes?: string[];
   updatedAt: Date;
 }
 
