@@ -87,6 +87,8 @@ export interface CallEvent extends CallFields {
   outcome?: Outcome;
   /** The platform's reason for the end of the call, verbatim (`dial_no_answer`, `customer-busy`...). */
   endedReason?: string;
+  /** The receiver's id of the HTTP request that brought the event (its X-Request-Id and log lines). */
+  requestId?: string;
 }
 
 /** Outcomes of a call that connected (someone or something answered). */

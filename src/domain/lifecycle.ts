@@ -19,6 +19,8 @@ export interface TimelineEntry {
   outcome?: Outcome;
   /** Why the event changed nothing although it was new (another platform's event about this call). */
   ignored?: string;
+  /** The webhook request that brought it: finds its receiver log lines. */
+  requestId?: string;
 }
 
 /** Data fields of a call that events fill in. */
@@ -141,6 +143,7 @@ function sane(e: CallEvent): CallEvent {
   if (e.outcome !== undefined && !(OUTCOMES as readonly string[]).includes(e.outcome)) out.outcome = undefined;
   if (e.contactId !== undefined && !isSafeId(e.contactId)) out.contactId = undefined;
   if (e.agentId !== undefined && !isSafeId(e.agentId)) out.agentId = undefined;
+  if (e.requestId !== undefined && !isSafeId(e.requestId)) out.requestId = undefined;
   if (typeof e.receivedAt === 'string') {
     out.occurredAt = clampFuture(e.occurredAt, e.receivedAt);
     out.startedAt = clampFuture(e.startedAt, e.receivedAt);
@@ -161,6 +164,7 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
     const timeline = [...state.timeline, {
       eventId: event.eventId, type: event.type, providerEvent: event.providerEvent, occurredAt: event.occurredAt,
       receivedAt: event.receivedAt, ignored: `reported by ${event.provider}, but this call is a ${state.provider} call`,
+      ...(event.requestId && { requestId: event.requestId }),
     }].sort(byTime);
     if (timeline.length > TIMELINE_CAP) timeline.splice(TIMELINE_CAP / 2, timeline.length - TIMELINE_CAP);
     return { state: { ...state, timeline }, duplicate: false };
@@ -205,6 +209,7 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
   next.timeline.push({
     eventId: event.eventId, type: event.type, providerEvent: event.providerEvent,
     occurredAt: event.occurredAt, receivedAt: event.receivedAt, outcome: event.outcome,
+    ...(event.requestId && { requestId: event.requestId }),
   });
   next.timeline.sort(byTime);
   // Keep the start and the most recent end of a very chatty call.

@@ -15,6 +15,7 @@ import { webhookRoutes } from './webhook';
 import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
 import { controlRoutes } from './control';
+import { requestIdMiddleware, requestLog } from './requestId';
 
 export interface AppDeps {
   col: Collections;
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): Koa {
   // X-Forwarded-* are anyone's to send unless a proxy in front of us sets them (TRUST_PROXY).
   app.proxy = deps.trustProxy ?? false;
 
+  app.use(requestIdMiddleware(deps.logger));
   app.use(errorMiddleware(deps.logger));
 
   const router = new Router();
@@ -84,11 +86,12 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 /** Turns every thrown error into the spec's JSON error body; unknown errors become a logged 500. */
-function errorMiddleware(logger: Logger): Koa.Middleware {
+function errorMiddleware(fallback: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (err) {
+      const logger = requestLog(ctx, fallback);
       const e = err as Error & { status?: number; expose?: boolean };
       if (err instanceof HttpError) {
         ctx.status = err.status;

@@ -12,14 +12,23 @@ import type { AuthState } from './auth';
 import { HttpError, invalidPayload, notFound, unauthorized, unavailable } from './errors';
 import { isJsonType, mediaType } from './json';
 import { readRawBody } from './rawBody';
+import { type RequestState, requestLog } from './requestId';
+import { workflowIdFor } from '../../workflows/messages';
 
 const FORM = 'application/x-www-form-urlencoded';
+
+/** What the metrics middleware reads after a webhook: the platform, and whether its events were new. */
+export interface WebhookState {
+  provider?: Provider;
+  webhookResult?: 'accepted' | 'duplicate';
+}
 
 export function webhookRoutes(api: Router, deps: AppDeps): void {
   const now = deps.now ?? Date.now;
 
   const handle = async (ctx: RouterContext, routeProvider?: string) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId, requestId } = ctx.state as AuthState & RequestState;
+    const log = requestLog(ctx, deps.logger);
     if (routeProvider !== undefined && !(PROVIDERS as readonly string[]).includes(routeProvider)) {
       throw notFound(`Unknown provider: ${routeProvider} (expected one of ${PROVIDERS.join(', ')})`);
     }
@@ -53,6 +62,7 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
           `(store one with "secret set --provider ${provider}", or allow unsigned ${provider} webhooks with "org allow-unsigned")`);
       }
       events = adapters[provider].parse(req, body);
+      (ctx.state as WebhookState).provider = provider;
     } catch (err) {
       if (err instanceof PayloadError) throw invalidPayload(err.message);
       throw err;
@@ -61,18 +71,20 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
 
     // The inbox's clock is the real one (not deps.now): it times hand-offs, not the call.
     const receivedAt = new Date();
-    const docs = events.map((original) => inboxDoc(orgId, provider, fitForTemporal(original, deps), receivedAt));
+    const docs = events.map((original) => inboxDoc(orgId, provider, fitForTemporal({ ...original, requestId }, log), receivedAt));
     let fresh: InboxDoc[];
     try {
       fresh = await acceptIntoInbox(deps.col.inbox, docs);
     } catch (err) {
       // Not acknowledged, so the platform retries: nothing we answered 200 to is ever lost.
-      deps.logger.error('could not write events to the inbox', { orgId, provider, callId: events[0].callId, err });
+      log.error('could not write events to the inbox', { orgId, provider, callId: events[0].callId, err });
       throw unavailable('Failed to process webhook: the event could not be recorded durably, retry later');
     }
     // Durable now; Temporal gets it next, without the platform waiting for that.
     deps.dispatcher.offer(fresh);
-    deps.logger.info('webhook accepted', { orgId, provider, callId: events[0].callId, events: events.map((e) => e.providerEvent) });
+    (ctx.state as WebhookState).webhookResult = fresh.length > 0 ? 'accepted' : 'duplicate';
+    // The workflow id leads from this line to the history, where each event carries the requestId.
+    log.info('webhook accepted', { orgId, provider, callId: events[0].callId, workflowId: workflowIdFor(orgId, events[0].callId), events: events.map((e) => e.providerEvent), duplicates: docs.length - fresh.length });
     ctx.body = { success: true, message: 'Webhook processed successfully', callId: events[0].callId };
   };
 
@@ -88,12 +100,12 @@ export const MAX_EVENT_BYTES = 1_500_000;
  * a day-long call could exceed the limit. Rather than refuse the call (the platform would retry
  * forever), keep the beginning of that transcript and say that it was cut.
  */
-function fitForTemporal(event: CallEvent, deps: Pick<AppDeps, 'logger'>): CallEvent {
+function fitForTemporal(event: CallEvent, log: AppDeps['logger']): CallEvent {
   const size = Buffer.byteLength(JSON.stringify(event));
   if (size <= MAX_EVENT_BYTES) return event;
   const fitted: CallEvent = { ...event, metadata: undefined, analysis: event.analysis && { ...event.analysis, data: undefined } };
   const rest = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify({ ...fitted, transcript: '' })) - 64;
   if (fitted.transcript) fitted.transcript = `${Buffer.from(fitted.transcript).subarray(0, Math.max(0, rest)).toString('utf8')} [transcript truncated]`;
-  deps.logger.warn('event too large for Temporal, cut down', { callId: event.callId, eventId: event.eventId, bytes: size });
+  log.warn('event too large for Temporal, cut down', { callId: event.callId, eventId: event.eventId, bytes: size });
   return fitted;
 }

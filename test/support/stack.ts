@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { WorkflowSettings } from '../../src/config';
 import { createApp } from '../../src/http/app';
-import { silentLogger } from '../../src/log';
+import { type Logger, silentLogger } from '../../src/log';
 import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
@@ -45,6 +45,8 @@ export interface StackOptions {
   worker?: boolean;
   /** false: no relay loop, so what the immediate hand-off did not deliver stays in the inbox. */
   relay?: boolean;
+  /** The receiver's and dispatcher's logger (silent by default); tests that read log lines pass one. */
+  logger?: Logger;
 }
 
 export async function startStack(label: string, opts: StackOptions = {}): Promise<Stack> {
@@ -64,14 +66,14 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   const running = worker?.run() ?? Promise.resolve();
 
   // The receiver's defaults (src/config.ts): 32 deliveries in flight, a relay pass every second.
-  const dispatcher = new Dispatcher({ inbox: store.col.inbox, signaler, logger: silentLogger, concurrency: 32, relayIntervalMs: 1_000 });
+  const dispatcher = new Dispatcher({ inbox: store.col.inbox, signaler, logger: opts.logger ?? silentLogger, concurrency: 32, relayIntervalMs: 1_000 });
   if (opts.relay !== false) dispatcher.start();
   const app = createApp({
     col: store.col,
     signaler,
     dispatcher,
     control: createCallControl(client),
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     pingDb: async () => {
       await store.db.command({ ping: 1 });
     },
