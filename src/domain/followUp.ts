@@ -27,6 +27,8 @@ export interface FollowUpAttempt {
   reason?: string;
   /** The platform may have placed it (a request went out and no answer was recorded). */
   uncertain?: boolean;
+  /** A person chose to call outside the calling window (who and why). */
+  windowOverride?: { by?: string; reason?: string };
 }
 
 export interface FollowUpHistoryEntry {
@@ -52,6 +54,8 @@ export interface FollowUpPlan {
   awaitingUntil?: string;
   /** Why the plan is canceled, due, exhausted or answered, in words. */
   reason?: string;
+  /** What the calling window did to the scheduled attempt: "moved to 08:00 America/Chicago ...". */
+  window?: string;
   attempts: FollowUpAttempt[];
   history: FollowUpHistoryEntry[];
 }
@@ -67,9 +71,9 @@ export interface PlanOptions {
 
 /** What a person (or the linked follow-up call) asks of the plan. */
 export type FollowUpCommand =
-  | { type: 'retryNow'; by?: string; reason?: string }
+  | { type: 'retryNow'; by?: string; reason?: string; overrideWindow?: boolean }
   | { type: 'cancel'; reason: string; by?: string }
-  | { type: 'schedule'; at: string; by?: string; reason?: string }
+  | { type: 'schedule'; at: string; by?: string; reason?: string; overrideWindow?: boolean }
   | { type: 'result'; attempt: number; callId: string; answered: boolean; status: string; outcome?: Outcome };
 
 export interface CommandResult {
@@ -82,7 +86,11 @@ export interface CommandResult {
 /** What the placing activity reports. */
 export type Placement =
   | { kind: 'placed'; callId: string; provider: string; placedAt: string }
-  | { kind: 'due'; reason: string; uncertain?: boolean };
+  | { kind: 'due'; reason: string; uncertain?: boolean }
+  /** Not placed: outside the calling window by now, so the attempt waits for the next opening. */
+  | { kind: 'deferred'; at: string; text: string }
+  /** Not placed and never will be: the contact is do-not-call. */
+  | { kind: 'blocked'; reason: string };
 
 export const HISTORY_CAP = 50;
 
@@ -125,7 +133,7 @@ function schedule(plan: FollowUpPlan, attempt: number, atMs: number, now: number
     ? plan.attempts.map((a) => (a.attempt === attempt ? { attempt, scheduledFor: at, status: 'scheduled' as const } : a))
     : [...plan.attempts, { attempt, scheduledFor: at, status: 'scheduled' as const }];
   return withChange(plan, now, { ...entry, attempt, detail: [entry.detail, `attempt ${attempt} of ${Math.max(plan.maxAttempts, attempt)} at ${at}`].filter(Boolean).join('; ') }, {
-    status: 'scheduled', attempt, maxAttempts: Math.max(plan.maxAttempts, attempt), nextFollowUpAt: at, awaitingUntil: undefined, reason: undefined, attempts,
+    status: 'scheduled', attempt, maxAttempts: Math.max(plan.maxAttempts, attempt), nextFollowUpAt: at, awaitingUntil: undefined, reason: undefined, window: undefined, attempts,
   });
 }
 
@@ -242,6 +250,18 @@ export function beginPlacing(plan: FollowUpPlan, now: number): FollowUpPlan {
 
 /** What placing the attempt gave: a call the platform accepted, or an attempt due for a person. */
 export function applyPlacement(plan: FollowUpPlan, placement: Placement, now: number, opts: Pick<PlanOptions, 'resultWaitMs'>): FollowUpPlan {
+  if (placement.kind === 'deferred') {
+    return withChange(plan, now, { event: 'moved', attempt: plan.attempt, detail: placement.text }, {
+      status: 'scheduled', nextFollowUpAt: placement.at, window: placement.text,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: placement.at }),
+    });
+  }
+  if (placement.kind === 'blocked') {
+    return withChange(plan, now, { event: 'canceled', attempt: plan.attempt, by: 'do-not-call', detail: placement.reason }, {
+      status: 'canceled', reason: placement.reason, nextFollowUpAt: undefined, awaitingUntil: undefined,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'canceled', reason: placement.reason }),
+    });
+  }
   const awaitingUntil = iso(now + opts.resultWaitMs);
   if (placement.kind === 'placed') {
     return withChange(plan, now, { event: 'placed', attempt: plan.attempt, detail: `${placement.provider} call ${placement.callId}` }, {
@@ -290,7 +310,7 @@ export function describePlan(plan: FollowUpPlan): string {
   const call = callOf(plan);
   switch (plan.status) {
     case 'scheduled':
-      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}`;
+      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}${plan.window ? ` (${plan.window})` : ''}`;
     case 'placing':
       return `follow-up ${n} is being placed`;
     case 'placed':
