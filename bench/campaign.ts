@@ -26,7 +26,7 @@ import { loadConfig, parseDuration } from '../src/config';
 import { connectTemporal, createSignaler } from '../src/temporal/client';
 import { CpuSampler, type CpuSegment } from './campaign/cpu';
 import { EVENTS, eventBody, historyContactId, readContactCounts, seedHistory, seededCount, type SeedState } from './campaign/seed';
-import { type BenchStack, DB_NAME, killEarlierLeftovers, startBenchStack, stopEverything, stopStack } from './campaign/stack';
+import { type BenchStack, DB_NAME, killEarlierLeftovers, running, startBenchStack, stopEverything, stopStack } from './campaign/stack';
 import { type Dist, dist, lanes, r1, r2, sleep, timedLoop } from './campaign/stats';
 
 // ---- options: flags win over CAMPAIGN_* environment variables, which win over the defaults ----
@@ -214,7 +214,8 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
   const poller = (async () => {
     let lastSaid = 0;
     for (;;) {
-      completedCalls = await s.store.col.calls.countDocuments({ orgId, status: 'completed' });
+      // A failed count (the database busy or restarting) is tried again at the next poll.
+      completedCalls = await s.store.col.calls.countDocuments({ orgId, status: 'completed' }).catch(() => completedCalls);
       progress.push([r1(since()), completedCalls]);
       if (since() - lastSaid >= 15) {
         lastSaid = since();
@@ -257,7 +258,7 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
   if (callsCompletedAt !== null) {
     say(`  all ${expectedCompleted} calls completed after ${r1(callsCompletedAt)} s; checking ${expected.size} contacts ...`);
     for (;;) {
-      const counts = await readContactCounts(s.store.col, orgId);
+      const counts = await readContactCounts(s.store.col, orgId).catch(() => new Map<string, number>());
       pending = pending.filter((id) => (counts.get(id) ?? 0) < expected.get(id)!);
       if (pending.length === 0) {
         drainedAt = since();
@@ -387,6 +388,8 @@ class CallWatcher {
           w.done(null);
         }
       }
+    } catch {
+      // the database did not answer this time: the next tick asks again
     } finally {
       this.busy = false;
     }
@@ -557,12 +560,27 @@ async function cleanUp(): Promise<void> {
 }
 
 let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n[campaign] ${sig}: stopping every server and process of this run ...\n`);
-    void cleanUp().finally(() => process.exit(130));
+/** Ctrl-C and friends: stop everything, then exit. A second Ctrl-C kills without waiting. */
+function interrupt(reason: string, code: number): void {
+  if (interrupted) {
+    for (const h of running) {
+      try {
+        if (h.pid && h.pid > 0) process.kill(h.processGroup ? -h.pid : h.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(code);
+  }
+  interrupted = true;
+  process.stderr.write(`\n[campaign] ${reason}: stopping every server and process of this run ...\n`);
+  void cleanUp().finally(() => process.exit(code));
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => interrupt(sig, 130));
+// While servers are being stopped, requests still in flight fail: that is expected, not news.
+for (const ev of ['unhandledRejection', 'uncaughtException'] as const) {
+  process.on(ev, (err: unknown) => {
+    if (!interrupted) interrupt(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
   });
 }
 
@@ -607,6 +625,7 @@ async function main(): Promise<void> {
 }
 
 main().then(() => process.exit(0), (err) => {
+  if (interrupted) return; // the interrupt handler stops everything and exits
   process.stderr.write(`[campaign] ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -54,6 +54,8 @@ export async function killEarlierLeftovers(benchRoot: string): Promise<string[]>
 }
 
 let stopping = false;
+/** Servers still starting: a stop waits for them, so none is left running unseen. */
+const pendingStarts: Promise<unknown>[] = [];
 /** Processes stopped on purpose between phases: their exit is no news. */
 const stoppedOnPurpose = new Set<number>();
 
@@ -80,10 +82,10 @@ export async function startBenchStack(runDir: string, label: string, log: (m: st
   log(`${label}: starting Temporal (file) and the database in ${path.relative(ROOT, dir)} ...`);
   // The options scripts/start.ts passes, on this run's ports and folder. The database ignores
   // MONGODB_URI: the benchmark measures the local stack, never someone's real database.
-  const [temporal, db] = await Promise.all([
-    startTemporal({ port: tPort, uiPort, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), processGroup: true, readyTimeoutMs: 120_000 }).then(track),
-    startDatabase({ port: dPort, dir: path.join(dir, 'db'), logFile: path.join(logs, 'database.log'), processGroup: true, readyTimeoutMs: 60_000, externalUri: null }).then(track),
-  ]);
+  const temporalStart = startTemporal({ port: tPort, uiPort, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), processGroup: true, readyTimeoutMs: 120_000 }).then(track);
+  const dbStart = startDatabase({ port: dPort, dir: path.join(dir, 'db'), logFile: path.join(logs, 'database.log'), processGroup: true, readyTimeoutMs: 60_000, externalUri: null }).then(track);
+  pendingStarts.push(temporalStart.catch(() => undefined), dbStart.catch(() => undefined));
+  const [temporal, db] = await Promise.all([temporalStart, dbStart]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',
@@ -131,13 +133,15 @@ export async function startBenchStack(runDir: string, label: string, log: (m: st
 /** Stops every server and app process of this run, newest first; safe to call more than once. */
 export async function stopEverything(): Promise<void> {
   stopping = true;
-  const handles = running.splice(0, running.length).reverse();
-  for (const h of handles) {
+  await Promise.allSettled(pendingStarts);
+  for (const h of [...running].reverse()) {
     try {
       await h.stop(h.name === 'temporal' ? 15_000 : 10_000);
     } catch (err) {
       process.stderr.write(`[bench] stopping ${h.name}: ${String(err)}\n`);
     }
+    // Removed only once stopped, so a second Ctrl-C can still kill what is left.
+    running.splice(running.indexOf(h), 1);
   }
   pidFile?.remove();
 }
