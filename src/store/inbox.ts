@@ -103,21 +103,23 @@ export async function deadLetter(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc
 }
 
 export interface InboxStats {
-  /** Events not yet in Temporal, dead letters included. */
+  /** Events on their way to Temporal (dead letters not included). */
   depth: number;
-  /** Seconds since the oldest of them was received; 0 when empty. */
+  /** Seconds since the oldest of them was received; 0 when there is none. */
   oldestAgeSec: number;
+  /** Events Temporal refused for good; they wait for a person. */
   deadLetters: number;
 }
 
+/** A count from collection metadata, one index-ordered lookup and one count on an equality: cheap while the inbox is small. */
 export async function inboxStats(inbox: Collection<InboxDoc>, now: Date): Promise<InboxStats> {
-  const [depth, oldest, deadLetters] = await Promise.all([
+  const [all, oldest, deadLetters] = await Promise.all([
     inbox.estimatedDocumentCount(),
-    inbox.findOne({}, { sort: { receivedAt: 1 }, projection: { receivedAt: 1 } }),
+    inbox.findOne({ nextAttemptAt: { $lt: PARKED } }, { sort: { receivedAt: 1 }, projection: { receivedAt: 1 } }),
     inbox.countDocuments({ nextAttemptAt: PARKED }),
   ]);
   const oldestAgeSec = oldest ? Math.max(0, Math.round((now.getTime() - oldest.receivedAt.getTime()) / 1000)) : 0;
-  return { depth, oldestAgeSec, deadLetters };
+  return { depth: Math.max(0, all - deadLetters), oldestAgeSec, deadLetters };
 }
 
 /** The database cannot be reached or did not answer in time (as opposed to refusing a request). */

@@ -113,7 +113,7 @@ test('an event Temporal refuses for good becomes a dead letter that readyz count
 
     const ready = await fetch(`${stack.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { mongodb: 'ok', temporal: 'ok' }, inbox: { depth: 1, deadLetters: 1 } });
+    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { mongodb: 'ok', temporal: 'ok' }, inbox: { depth: 0, oldestAgeSec: 0, deadLetters: 1 } });
   } finally {
     await stack.stop();
   }
