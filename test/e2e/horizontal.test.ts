@@ -79,4 +79,8 @@ test('a burst over two receivers survives a worker killed mid-burst: 0 lost, 0 c
   expect(t).toMatchObject({ sent: CALLS * 3, acknowledged: CALLS * 3, applied: CALLS * 3, lost: 0, duplicated: 0, miscounted: [] });
   // Every event reached Temporal: the inbox is empty, with no dead letter.
   await eventually('the inbox to drain', async () => (await store.col.inbox.countDocuments({})) === 0, 30_000);
+
+  // A receiver asked to stop (SIGTERM) stops its relay and exits cleanly.
+  await a.kill('SIGTERM');
+  expect(await a.proc.exited).toEqual({ code: 0, signal: null });
 }, 300_000);
