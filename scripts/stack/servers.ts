@@ -145,7 +145,7 @@ export async function startDatabase(opts: DatabaseOptions & { externalUri?: stri
     return { name: 'mongodb', kind: 'external', uri: external, stop: async () => {} };
   }
   if (onPath('mongod')) return startMongod(opts);
-  return startFerretDbOnPostgres(opts);
+  return startFerretDb(opts);
 }
 
 /** PostgreSQL, then FerretDB on it; one handle whose stop() stops both (FerretDB first) and whose
@@ -195,9 +195,11 @@ export async function startFerretDbOnPostgres(opts: DatabaseOptions): Promise<Da
   };
 }
 
-/** FerretDB on PostgreSQL when postgresqlUrl is given, else on SQLite files in opts.dir (kept for
- *  an explicit opt-in: SQLite scans instead of using indexes, see README). */
-export async function startFerretDb(opts: DatabaseOptions & { postgresqlUrl?: string }): Promise<DatabaseHandle> {
+/** FerretDB on the PostgreSQL at postgresqlUrl; without one, on a PostgreSQL of its own
+ *  (startFerretDbOnPostgres, data in <dir>/postgres); with sqlite: true, on SQLite files in dir
+ *  (an explicit opt-in only: FerretDB 1.24 on SQLite scans instead of using indexes, see README). */
+export async function startFerretDb(opts: DatabaseOptions & { postgresqlUrl?: string; sqlite?: boolean }): Promise<DatabaseHandle> {
+  if (!opts.postgresqlUrl && !opts.sqlite) return startFerretDbOnPostgres(opts);
   const binary = requireTool('ferretdb');
   await assertPortsFree('ferretdb', [opts.port]);
   const args = ['-listen-addr', `${LOCALHOST}:${opts.port}`, '-log-level', 'warn'];
