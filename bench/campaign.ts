@@ -487,6 +487,11 @@ function markdown(r: Report): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}; database: ${r.database}; ${r.startedAt.slice(0, 10)}; load average at start ${m.loadAvgAtStart.join(' ')}`);
+  const segs = [...(r.campaign?.cpu ?? []), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
+  const busiest = Math.max(0, ...segs.map((x) => x.avgPercent['other processes on the machine'] ?? 0));
+  if (busiest > 25) {
+    out.push('', `Warning: processes outside this benchmark used up to ${fmt(busiest)} % CPU on average during a phase (see the CPU table): these figures are not those of a quiet machine.`);
+  }
   const c = r.campaign;
   if (c) {
     out.push('', `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each).`, '');
@@ -518,7 +523,6 @@ function markdown(r: Report): string {
       out.push(`| ${fmt(h.historyCalls)} | ${h.historyCalls ? `${fmt(h.seedSeconds, 1)} s` : '—'} | ${fmt(h.endToEndMs.p50)} ms | ${fmt(h.endToEndMs.mean)} ms | ${fmt(h.endToEndMs.p99)} ms | ${fmt(h.ratioP50VsFirst, 2)}× | ${fmt(h.completedMs.p50)} ms | ${h.failures} / ${h.miscountedContacts} |`);
     }
   }
-  const segs = [...(r.campaign?.cpu ?? []), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
   if (segs.length) {
     const labels = [...new Set(segs.flatMap((s) => Object.keys(s.avgPercent)))].sort((a, b) => (segs[0].avgPercent[b] ?? 0) - (segs[0].avgPercent[a] ?? 0));
     out.push('', `Average CPU % per process (100 % = one core of ${m.cores}):`, '');
