@@ -4,6 +4,7 @@
 // once Temporal holds its event, so at-least-once; the workflow's reducer drops duplicates.
 import { isGrpcServiceError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
+import type { CallEvent } from '../domain/events';
 import type { Logger } from '../log';
 import {
   HANDOFF_GRACE_MS,
@@ -190,8 +191,17 @@ export class Dispatcher {
     // relay, so one event is not signalled twice just because the queue was long.
     if (!claim && now - doc.receivedAt.getTime() > HANDOFF_GRACE_MS - DELIVER_DEADLINE_MS) return 'skipped';
     if (claim && !(await claimInInbox(this.opts.inbox, doc, new Date(now), LEASE_MS))) return 'skipped';
+    let event: CallEvent;
     try {
-      await this.opts.signaler.deliver(doc.orgId, doc.provider, eventOf(doc));
+      event = eventOf(doc);
+    } catch (err) {
+      // Only a hand-edited document can get here; retrying cannot mend it.
+      this.counts.deadLettered++;
+      await deadLetter(this.opts.inbox, doc, `unreadable event: ${message(err)}`);
+      return 'dead';
+    }
+    try {
+      await this.opts.signaler.deliver(doc.orgId, doc.provider, event);
     } catch (err) {
       const error = message(err);
       if (isPermanentRejection(err)) {

@@ -112,3 +112,15 @@ test('Temporal unreachable: one failure, then probes, no per-event churn; delive
     await up.stop();
   }
 }, 60_000);
+
+test('a document whose event cannot be read is dead-lettered at once, and Temporal is not blamed', async () => {
+  const orgId = uniqueId('org');
+  const [doc] = docsFor(orgId, 1, true);
+  await acceptIntoInbox(store.col.inbox, [{ ...doc, event: '{"callId": "half' }]);
+  const d = dispatcher();
+  expect(await d.relayOnce()).toBe(0);
+  const dead = await store.col.inbox.findOne({ _id: doc._id });
+  expect(dead?.deadLetter).toMatch(/^unreadable event/);
+  expect(d.status()).toMatchObject({ temporalDown: null, deadLettered: 1, failed: 0 });
+  await d.stop();
+});
