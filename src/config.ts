@@ -98,6 +98,9 @@ const schema = z.object({
   /** Where `dev-provision` keeps a generated development key when DEV_API_KEY is not set. */
   DEV_API_KEY_FILE: z.string().default('.data/dev-api-key'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** The worker's Prometheus endpoint (GET /metrics); port 0 turns it off. Loopback unless set. */
+  WORKER_METRICS_PORT: port(9464),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -112,6 +115,7 @@ export interface Config {
   dialer: { timeoutMs: number };
   dev: { apiKey?: string; apiKeyFile: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  workerMetrics: { port: number; host: string };
 }
 
 /** Settings the call workflow receives as input, so a running workflow never reads config. */
@@ -184,5 +188,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dialer: { timeoutMs: e.FOLLOW_UP_DIAL_TIMEOUT },
     dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
     logLevel: e.LOG_LEVEL,
+    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
   };
 }

@@ -7,6 +7,7 @@ import { connectStore } from './store/db';
 import { connectTemporalLazily, createSignaler } from './temporal/client';
 import { createCallControl } from './temporal/control';
 import { Dispatcher } from './temporal/dispatcher';
+import { countedSignaler, createReceiverMetrics } from './metrics';
 
 /** A database that cannot be reached fails a request within this, so a webhook hears 503 in time. */
 const DB_SELECTION_TIMEOUT_MS = 3_000;
@@ -17,7 +18,8 @@ async function main() {
   const store = await connectStore(config.mongo.uri, config.mongo.db, { serverSelectionTimeoutMS: DB_SELECTION_TIMEOUT_MS });
   // Lazy: the receiver starts and acknowledges webhooks while Temporal is down; the relay catches up.
   const client = connectTemporalLazily(config.temporal);
-  const signaler = createSignaler(client, config.temporal.taskQueue, config.workflow);
+  const metrics = createReceiverMetrics();
+  const signaler = countedSignaler(createSignaler(client, config.temporal.taskQueue, config.workflow), metrics);
   const dispatcher = new Dispatcher({
     inbox: store.col.inbox,
     signaler,
@@ -41,6 +43,7 @@ async function main() {
     rateLimits: config.http.rateLimits,
     temporalUiUrl: config.temporal.uiUrl,
     temporalNamespace: config.temporal.namespace,
+    metrics,
   });
   const server = app.listen(config.http.port, config.http.host, () => {
     logger.info('receiver listening', { url: `http://${config.http.host}:${config.http.port}` });

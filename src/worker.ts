@@ -5,6 +5,7 @@ import { connectStore } from './store/db';
 import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
 
 async function main() {
   const config = loadConfig();
@@ -12,6 +13,10 @@ async function main() {
   // The SDK logs the whole workflow bundle build at INFO; our own logs say what matters.
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
   const store = await connectStore(config.mongo.uri, config.mongo.db);
+  const metrics = createWorkerMetrics();
+  const metricsServer = config.workerMetrics.port > 0
+    ? await serveMetrics(metrics.registry, config.workerMetrics.port, config.workerMetrics.host, logger)
+    : null;
   const { worker, connection } = await createWorker({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
@@ -22,10 +27,12 @@ async function main() {
       smtpFrom: config.smtp.from,
       dialTimeoutMs: config.dialer.timeoutMs,
     },
+    activityInterceptors: [activityMetrics(metrics)],
   });
   logger.info('worker running', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, smtp: `${config.smtp.host}:${config.smtp.port}` });
   // Worker.run resolves after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();
+  metricsServer?.close();
   await Promise.allSettled([connection.close(), store.close()]);
   logger.info('worker stopped');
 }

@@ -16,6 +16,8 @@ import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
 import { controlRoutes } from './control';
 import { requestIdMiddleware, requestLog } from './requestId';
+import { createReceiverMetrics, type ReceiverMetrics } from '../metrics';
+import { metricsMiddleware, metricsRoute } from './metrics';
 
 export interface AppDeps {
   col: Collections;
@@ -38,6 +40,8 @@ export interface AppDeps {
   control?: CallControl;
   /** Clock for receive times and replay windows; tests pin it. */
   now?: () => number;
+  /** Prometheus metrics served at /metrics; one of its own when absent. */
+  metrics?: ReceiverMetrics;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -46,12 +50,17 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = deps.trustProxy ?? false;
 
   app.use(requestIdMiddleware(deps.logger));
+  const metrics = deps.metrics ?? createReceiverMetrics({ processMetrics: false });
+  metrics.sources.inbox = () => inboxStats(deps.col.inbox, new Date());
+  metrics.sources.dispatcher = () => deps.dispatcher.status();
+  app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(deps.logger));
 
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  metricsRoute(router, metrics);
   // Ready means webhooks are acknowledged, which needs the database only: while Temporal is down
   // events wait in the inbox, so that is "degraded", not "not ready".
   router.get('/readyz', async (ctx) => {

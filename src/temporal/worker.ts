@@ -1,5 +1,5 @@
 // Worker bootstrap: the call workflows and the activities built from their dependencies.
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 
 /** Where the workflow code lives; the worker bundles it (tests bundle it once and reuse it). */
@@ -10,6 +10,8 @@ export async function createWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** Activity interceptors, e.g. the metrics of src/metrics.ts. */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
@@ -18,6 +20,7 @@ export async function createWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowsPath,
     activities: createActivities(opts.deps),
+    interceptors: { activity: opts.activityInterceptors ?? [] },
   });
   return { worker, connection };
 }

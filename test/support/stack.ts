@@ -13,6 +13,7 @@ import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { createCallControl } from '../../src/temporal/control';
 import { Dispatcher } from '../../src/temporal/dispatcher';
+import { activityMetrics, countedSignaler, createReceiverMetrics, createWorkerMetrics, type ReceiverMetrics, type WorkerMetrics } from '../../src/metrics';
 import { requireEnv, testSettings, testStore, uniqueId, workflowBundle } from './harness';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -24,6 +25,9 @@ export interface Stack {
   store: Store;
   client: Client;
   taskQueue: string;
+  /** The receiver's and the worker's Prometheus registries, as production builds them. */
+  metrics: ReceiverMetrics;
+  workerMetrics: WorkerMetrics;
   /** POSTs to a path with the API key; `body` objects are sent as JSON, strings/Buffers as they are. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; json: any }>;
@@ -54,7 +58,9 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   const client = await connectTemporal({ address: requireEnv('TEMPORAL_ADDRESS'), namespace: 'default' });
   const taskQueue = uniqueId(`tq_${label}`);
   const realSignaler = createSignaler(client, taskQueue, testSettings(opts.settings));
-  const signaler = opts.signaler ? opts.signaler(realSignaler) : realSignaler;
+  const metrics = createReceiverMetrics({ processMetrics: false });
+  const workerMetrics = createWorkerMetrics({ processMetrics: false });
+  const signaler = countedSignaler(opts.signaler ? opts.signaler(realSignaler) : realSignaler, metrics);
 
   const connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
   const worker = opts.worker === false ? undefined : await Worker.create({
@@ -62,6 +68,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({ col: store.col, ...opts.deps } as ActivityDeps),
+    interceptors: { activity: [activityMetrics(workerMetrics)] },
   });
   const running = worker?.run() ?? Promise.resolve();
 
@@ -82,6 +89,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
     temporalUiUrl: 'http://localhost:8233',
     temporalNamespace: 'default',
     now: opts.now,
+    metrics,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -109,7 +117,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   };
 
   return {
-    baseUrl, apiKey, dispatcher, orgId, store, client, taskQueue,
+    baseUrl, apiKey, dispatcher, orgId, store, client, taskQueue, metrics, workerMetrics,
     post: (path, body, headers) => request('POST', path, body, headers),
     get: (path, headers) => request('GET', path, undefined, headers),
     async newOrg(name) {
