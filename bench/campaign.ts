@@ -301,7 +301,7 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
     if (n !== want && examples.length < 10) examples.push(`contact ${ids[i]}: callCount ${n}, ${want} calls`);
   });
   const loss = { lostEvents, callsNotCompleted, extraEventsApplied, doubleCountedContacts: doubleCounted, underCountedContacts: underCounted, examples };
-  say(`  loss check: ${lostEvents} lost events, ${callsNotCompleted} calls not completed, ${doubleCounted} double-counted and ${underCounted} under-counted contacts`);
+  say(`  loss check${drainedAt === null ? ' (drain unfinished: "lost" means not applied yet)' : ''}: ${lostEvents} lost events, ${callsNotCompleted} calls not completed, ${doubleCounted} double-counted and ${underCounted} under-counted contacts`);
   return {
     calls: N, eventsSent: N * 3, concurrency: O.concurrency, contacts, callsPerContact: O.callsPerContact, ack,
     drain: {
@@ -494,7 +494,8 @@ function markdown(r: Report): string {
   const m = r.machine;
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}; database: ${r.database}; ${r.startedAt.slice(0, 10)}; load average at start ${m.loadAvgAtStart.join(' ')}`);
   const segs = [...(r.campaign?.cpu ?? []), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
-  const busiest = Math.max(0, ...segs.map((x) => x.avgPercent['other processes on the machine'] ?? 0));
+  // Segments of a few seconds say little about the machine; the long ones do.
+  const busiest = Math.max(0, ...segs.filter((x) => x.seconds >= 10).map((x) => x.avgPercent['other processes on the machine'] ?? 0));
   if (busiest > 25) {
     out.push('', `Warning: processes outside this benchmark used up to ${fmt(busiest)} % CPU on average during a phase (see the CPU table): these figures are not those of a quiet machine.`);
   }
@@ -509,7 +510,9 @@ function markdown(r: Report): string {
     out.push(c.drain.finished
       ? `| end-to-end drain (first webhook → every call completed and counted) | ${fmt(c.drain.seconds, 1)} s = ${fmt(c.drain.callsPerSec, 2)} calls/s | ≥ 25 calls/s |`
       : `| end-to-end drain | not finished in ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} calls completed, ${fmt(c.drain.exactContacts)} contacts exact | ≥ 25 calls/s |`);
-    out.push(`| lost events | ${c.loss.lostEvents} | 0 |`);
+    out.push(c.drain.finished
+      ? `| lost events (acknowledged, never applied) | ${c.loss.lostEvents} | 0 |`
+      : `| events acknowledged but not applied when the drain gave up | ${c.loss.lostEvents} | 0 |`);
     out.push(`| double-counted / under-counted contacts | ${c.loss.doubleCountedContacts} / ${c.loss.underCountedContacts} | 0 / 0 |`);
   }
   const b = r.baselines;

@@ -3,6 +3,7 @@
 // process (the load generator) and whatever else keeps the machine busy.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 
 export interface CpuRoot {
   label: string;
@@ -114,7 +115,9 @@ export class CpuSampler {
     this.sample(true);
     const seconds = (this.lastAt - this.segStart) / 1000;
     const avgPercent: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.sums)) avgPercent[k] = round1(seconds > 0 ? (v / seconds) * 100 : 0);
+    // Tick counts are coarse (1/CLK_TCK s): over a very short segment they can exceed the cores.
+    const cap = os.cpus().length * 100;
+    for (const [k, v] of Object.entries(this.sums)) avgPercent[k] = round1(Math.min(cap, seconds > 0 ? (v / seconds) * 100 : 0));
     const seg: CpuSegment = { name: this.currentName, seconds: round1(seconds), avgPercent, peakPercent: mapValues(this.peaks, round1) };
     this.segments.push(seg);
     return seg;
@@ -173,7 +176,7 @@ export class CpuSampler {
     if (count && dt > 0) {
       for (const [k, v] of Object.entries(perLabel)) {
         this.sums[k] = (this.sums[k] ?? 0) + v;
-        this.peaks[k] = Math.max(this.peaks[k] ?? 0, (v / dt) * 100);
+        this.peaks[k] = Math.max(this.peaks[k] ?? 0, Math.min(os.cpus().length * 100, (v / dt) * 100));
       }
     }
     this.last = seen;
