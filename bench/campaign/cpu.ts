@@ -84,9 +84,12 @@ export class CpuSampler {
   private peaks: Record<string, number> = {};
   private segments: CpuSegment[] = [];
   private timer: NodeJS.Timeout | null = null;
-  readonly available = fs.existsSync('/proc/self/stat');
+  readonly available: boolean;
 
-  constructor(private readonly intervalMs: number, private readonly dirMarker: string) {}
+  /** intervalMs 0 turns sampling off. */
+  constructor(private readonly intervalMs: number, private readonly dirMarker: string) {
+    this.available = intervalMs > 0 && fs.existsSync('/proc/self/stat');
+  }
 
   setRoots(roots: CpuRoot[]): void {
     this.roots = roots.filter((r) => r.pid > 0);
