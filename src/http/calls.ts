@@ -7,16 +7,16 @@ import { getCall, listCalls } from '../store/calls';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { notFound } from './errors';
-import { parseWith } from './validate';
+import { isIdentifier, parseWith, pathId } from './validate';
 import { callView } from './views';
 
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
 
-const listQuery = z.object({
+export const listQuery = z.object({
   status: z.enum(CALL_STATUSES).optional(),
   outcome: z.enum(OUTCOMES).optional(),
   provider: z.enum(PROVIDERS).optional(),
-  contactId: z.string().min(1).optional(),
+  contactId: z.string().refine(isIdentifier, 'expected an identifier: 1 to 200 characters, no control characters').optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -35,7 +35,7 @@ export function callRoutes(api: Router, deps: AppDeps): void {
 
   api.get('/calls/:callId', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
-    const doc = await getCall(deps.col, orgId, ctx.params.callId);
+    const doc = await getCall(deps.col, orgId, pathId(ctx.params.callId, 'callId'));
     if (!doc) throw notFound(`Call not found: ${ctx.params.callId}`);
     ctx.body = callView(doc, links);
   });

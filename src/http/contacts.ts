@@ -7,7 +7,7 @@ import { createContact, getContact, updateContact } from '../store/contacts';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, notFound } from './errors';
-import { parseWith } from './validate';
+import { parseWith, pathId } from './validate';
 import { contactView } from './views';
 import { readJson } from './json';
 
@@ -29,18 +29,18 @@ const timezone = z.string().refine((tz) => {
 }, 'expected an IANA time zone like America/New_York');
 
 const fields = {
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters'),
   email: z.email(),
   phone,
   timezone,
 };
-const createBody = z.strictObject({ contactId: z.string().regex(/^[^\s:]{1,200}$/, 'no spaces or colons').optional(), ...fields }).partial({ name: true, email: true, phone: true, timezone: true });
-const patchBody = z.strictObject(fields).partial();
+export const createBody = z.strictObject({ contactId: z.string().regex(/^[^\s:]{1,200}$/, 'no spaces or colons').optional(), ...fields }).partial({ name: true, email: true, phone: true, timezone: true });
+export const patchBody = z.strictObject(fields).partial();
 
 export function contactRoutes(api: Router, deps: AppDeps): void {
   api.get('/contacts/:contactId', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
-    const doc = await getContact(deps.col, orgId, ctx.params.contactId);
+    const doc = await getContact(deps.col, orgId, pathId(ctx.params.contactId, 'contactId'));
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
     ctx.body = contactView(doc);
   });
@@ -56,8 +56,9 @@ export function contactRoutes(api: Router, deps: AppDeps): void {
 
   api.patch('/contacts/:contactId', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
+    const contactId = pathId(ctx.params.contactId, 'contactId');
     const input = parseWith(patchBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
-    const doc = await updateContact(deps.col, orgId, ctx.params.contactId, input);
+    const doc = await updateContact(deps.col, orgId, contactId, input);
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
     ctx.body = contactView(doc);
   });

@@ -11,7 +11,7 @@ import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, notFound, unavailable } from './errors';
 import { readJson } from './json';
-import { parseWith } from './validate';
+import { parseWith, pathId } from './validate';
 
 const by = z.string().trim().min(1).max(200).optional();
 const retryBody = z.strictObject({ reason: z.string().max(1000).optional(), by });
@@ -26,7 +26,7 @@ const listQuery = z.object({ status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(),
 export function controlRoutes(api: Router, deps: AppDeps): void {
   async function steer(ctx: Context, input: ControlFollowUpInput) {
     const { orgId } = ctx.state as AuthState;
-    const callId = ctx.params.callId as string;
+    const callId = pathId(ctx.params.callId as string, 'callId');
     const doc = await getCall(deps.col, orgId, callId);
     if (!doc) throw notFound(`Call not found: ${callId}`);
     if (!deps.control) throw unavailable('Manual control is not available: this server has no Temporal client');
