@@ -122,9 +122,16 @@ export async function inboxStats(inbox: Collection<InboxDoc>, now: Date): Promis
   return { depth: Math.max(0, all - deadLetters), oldestAgeSec, deadLetters };
 }
 
-/** The database cannot be reached or did not answer in time (as opposed to refusing a request). */
+/**
+ * Server codes that mean "not now" rather than "not this request": InternalError (what FerretDB
+ * answers when its PostgreSQL is down), host unreachable/not found, network timeout, shutting down,
+ * primary stepped down or not writable, time limit exceeded.
+ */
+const UNAVAILABLE_CODES = new Set([1, 6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/** The database cannot be reached, cannot serve right now, or did not answer in time (as opposed to refusing a request). */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof MongoError)) return false;
-  if (err instanceof MongoServerError) return false;
+  if (err instanceof MongoServerError) return UNAVAILABLE_CODES.has(Number(err.code)) || err.hasErrorLabel('RetryableWriteError');
   return /Network|ServerSelection|Timeout|NotConnected|TopologyClosed|PoolCleared/.test(err.name);
 }

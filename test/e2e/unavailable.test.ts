@@ -2,7 +2,7 @@
 // in the inbox, and the relay delivers it once a receiver reaches Temporal. Database down: a 503
 // with Retry-After, in time for the platform to retry. Real servers throughout: the "down" Temporal
 // is a real client pointed at a port where nothing listens; the "down" database is a real
-// FerretDB this file starts and stops.
+// FerretDB on PostgreSQL that this file starts and stops.
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/http/app';
@@ -13,7 +13,7 @@ import { createSignaler } from '../../src/temporal/client';
 import { Dispatcher } from '../../src/temporal/dispatcher';
 import { PARKED, acceptIntoInbox, inboxDoc } from '../../src/store/inbox';
 import { workflowIdFor } from '../../workflows/messages';
-import { freePort, startFerretDb, type DatabaseHandle } from '../../scripts/stack';
+import { freePort, startFerretDbOnPostgres, type DatabaseHandle } from '../../scripts/stack';
 import { eventually, testSettings, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 
@@ -120,6 +120,7 @@ test('an event Temporal refuses for good becomes a dead letter that readyz count
 }, 60_000);
 
 describe('database unreachable', () => {
+  // The local default: FerretDB on a PostgreSQL of its own, either of which can be the part that is down.
   let db: DatabaseHandle;
   let store: Store;
   let server: import('node:http').Server;
@@ -127,7 +128,7 @@ describe('database unreachable', () => {
   let apiKey: string;
   beforeAll(async () => {
     const dir = path.join(process.env.TEST_DATA_DIR ?? '/tmp', uniqueId('dbdown'));
-    db = await startFerretDb({ port: await freePort(), dir, logFile: path.join(dir, 'ferretdb.log') });
+    db = await startFerretDbOnPostgres({ port: await freePort(), dir, logFile: path.join(dir, 'ferretdb.log') });
     // As src/server.ts connects: a short server selection, so requests fail in time.
     store = await connectStore(db.uri, 'dbdown', { serverSelectionTimeoutMS: 3_000 });
     const orgId = await createOrganization(store.col, 'dbdown');
@@ -150,25 +151,39 @@ describe('database unreachable', () => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     baseUrl = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await new Promise((r) => server?.close(r));
     await store?.close().catch(() => undefined);
     await db?.stop();
   });
 
-  test('503 with Retry-After within 5 s, and readyz says not ready', async () => {
-    await db.stop();
+  const webhook = async () => {
     const started = Date.now();
     const r = await fetch(`${baseUrl}/api/calls/webhook`, {
       method: 'POST',
       headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
       body: JSON.stringify(spec('c_dbdown')),
     });
-    expect(r.status).toBe(503);
-    expect(r.headers.get('retry-after')).toBe('5');
-    expect(await r.json()).toEqual({ error: 'Service Unavailable', message: 'Failed to process webhook: the event could not be recorded durably, retry later' });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    return { status: r.status, retryAfter: r.headers.get('retry-after'), json: await r.json(), ms: Date.now() - started };
+  };
+  const refused = { status: 503, retryAfter: '5', json: { error: 'Service Unavailable', message: 'Failed to process webhook: the event could not be recorded durably, retry later' } };
+
+  test('FerretDB up but its PostgreSQL down: 503 with Retry-After, not a 500', async () => {
+    expect((await webhook()).status).toBe(200);
+    await db.postgres!.stop();
+    const r = await webhook();
+    expect(r).toMatchObject(refused);
+    expect(r.ms).toBeLessThan(5_000);
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(503);
+  }, 30_000);
+
+  test('the database server stopped: 503 with Retry-After within 5 s, and readyz says not ready', async () => {
+    await db.stop();
+    const r = await webhook();
+    // Answered before Retell (10 s) and Twilio (15 s) give up on their own.
+    expect(r).toMatchObject(refused);
+    expect(r.ms).toBeLessThan(5_000);
 
     const ready = await fetch(`${baseUrl}/readyz`);
     expect(ready.status).toBe(503);
