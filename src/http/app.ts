@@ -18,6 +18,7 @@ import { controlRoutes } from './control';
 import { requestIdMiddleware, requestLog } from './requestId';
 import { createReceiverMetrics, type ReceiverMetrics } from '../metrics';
 import { metricsMiddleware, metricsRoute } from './metrics';
+import { openApiRoutes } from './openapi';
 
 export interface AppDeps {
   col: Collections;
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { status: 'ok' };
   });
   metricsRoute(router, metrics);
+  openApiRoutes(router);
   // Ready means webhooks are acknowledged, which needs the database only: while Temporal is down
   // events wait in the inbox, so that is "degraded", not "not ready".
   router.get('/readyz', async (ctx) => {

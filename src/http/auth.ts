@@ -22,7 +22,7 @@ export function routeClassOf(method: string, path: string): RouteClass {
 }
 
 /** The classes of routes each scope may use. */
-const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
+export const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
   webhook: ['webhook'],
   read: ['read'],
   admin: ['webhook', 'read', 'control'],

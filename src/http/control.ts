@@ -14,14 +14,14 @@ import { readJson } from './json';
 import { parseWith, pathId } from './validate';
 
 const by = z.string().trim().min(1).max(200).optional();
-const retryBody = z.strictObject({ reason: z.string().max(1000).optional(), by });
-const cancelBody = z.strictObject({ reason: z.string().trim().min(1, 'give a reason').max(1000), by });
-const scheduleBody = z
+export const retryBody = z.strictObject({ reason: z.string().max(1000).optional(), by });
+export const cancelBody = z.strictObject({ reason: z.string().trim().min(1, 'give a reason').max(1000), by });
+export const scheduleBody = z
   .strictObject({ at: z.iso.datetime({ offset: true }).optional(), in: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a delay like 30m, 2h or 1d').optional(), reason: z.string().max(1000).optional(), by })
   .refine((b) => (b.at === undefined) !== (b.in === undefined), { message: 'give exactly one of at (ISO-8601) or in (a delay like 2h)', path: ['at'] });
 
 const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncertain', 'rejected', 'canceled'] as const;
-const listQuery = z.object({ status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(), callId: z.string().min(1).optional() });
+export const listQuery = z.object({ status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(), callId: z.string().min(1).optional() });
 
 export function controlRoutes(api: Router, deps: AppDeps): void {
   async function steer(ctx: Context, input: ControlFollowUpInput) {

@@ -26,7 +26,7 @@ export const outcomeOfStatus = (status: string | undefined): Outcome | undefined
 // Only the id and the event are required; an optional field of another type is ignored, never a
 // 400 that would lose the event.
 const optionalString = z.string().nullish().catch(undefined);
-const SpecPayload = z.looseObject({
+export const SpecPayload = z.looseObject({
   callId: z.string(),
   event: z.enum(CALL_EVENT_TYPES),
   provider: optionalString,
