@@ -36,7 +36,7 @@ const { values: flags } = parseArgs({
     calls: { type: 'string' }, concurrency: { type: 'string' }, 'calls-per-contact': { type: 'string' },
     timeout: { type: 'string' }, history: { type: 'string' }, 'history-calls': { type: 'string' },
     'history-concurrency': { type: 'string' }, 'baseline-ops': { type: 'string' }, phases: { type: 'string' },
-    'cpu-interval': { type: 'string' }, keep: { type: 'boolean' },
+    'cpu-interval': { type: 'string' }, keep: { type: 'boolean' }, workers: { type: 'string' }, receivers: { type: 'string' },
   },
 });
 
@@ -76,7 +76,11 @@ const O = {
   phases: new Set(opt('phases', 'CAMPAIGN_PHASES', 'baseline,campaign,history').split(',').map((s) => s.trim())),
   cpuIntervalMs: ms('cpu-interval', 'CAMPAIGN_CPU_INTERVAL', '2s'),
   keep: flags.keep ?? ['1', 'true', 'yes'].includes(process.env.CAMPAIGN_KEEP ?? ''),
+  // As many app processes as `make start` would run (its WORKERS / RECEIVERS), unless told otherwise.
+  workers: int('workers', 'CAMPAIGN_WORKERS', Number(process.env.WORKERS || 1), 1, 16),
+  receivers: int('receivers', 'CAMPAIGN_RECEIVERS', Number(process.env.RECEIVERS || 1), 1, 16),
 };
+const APPS = { workers: O.workers, receivers: O.receivers };
 const HISTORY_LEVELS = O.history === 'none' ? [] : [...new Set(O.history.split(',').map((s) => {
   const n = Number(s.trim().replace(/k$/i, '000'));
   if (!Number.isInteger(n) || n < 0 || n > 10_000_000) fail(`--history / CAMPAIGN_HISTORY: "${s}" is not a number of calls`);
@@ -133,7 +137,7 @@ async function baselines(s: BenchStack): Promise<Baselines> {
   const c = O.concurrency;
   say(`baselines: ${n} operations each at ${c} in flight ...`);
   const healthz = await timedLoop(n, c, async () => {
-    const r = await fetch(`${s.baseUrl}/healthz`);
+    const r = await fetch(`${s.baseUrls[0]}/healthz`);
     await r.arrayBuffer();
   });
   // The receiver's own signalWithStart, from a client in this process, to a task queue no worker
@@ -230,9 +234,9 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
     }
   })();
 
-  const loadSeconds = await lanes(N, O.concurrency, async (i) => {
+  const loadSeconds = await lanes(N, O.concurrency, async (i, lane) => {
     for (let k = 0; k < EVENTS.length; k++) {
-      const r = await postWebhook(s.baseUrl, apiKey, eventBody(callId(i), contactId(contactOf(i)), contactOf(i), EVENTS[k], new Date()));
+      const r = await postWebhook(s.baseUrls[lane % s.baseUrls.length], apiKey, eventBody(callId(i), contactId(contactOf(i)), contactOf(i), EVENTS[k], new Date()));
       latencies.push(r.ms);
       if (is2xx(r.status)) {
         acked[i] |= 1 << k;
@@ -294,7 +298,7 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
   let underCounted = 0;
   const ids = [...expected.keys()];
   await lanes(ids.length, CHECK_CONCURRENCY, async (i) => {
-    const n = await contactCount(s.baseUrl, apiKey, ids[i]).catch(() => -1);
+    const n = await contactCount(s.baseUrls[0], apiKey, ids[i]).catch(() => -1);
     const want = expected.get(ids[i])!;
     if (n > want) doubleCounted++;
     if (n < want) underCounted++;
@@ -446,7 +450,7 @@ async function history(s: BenchStack, cpu: CpuSampler): Promise<HistoryLevel[]> 
           const callId = `m${level}_${i}`;
           const start = performance.now();
           let ok = true;
-          for (const ev of EVENTS) ok = is2xx((await postWebhook(s.baseUrl, apiKey, eventBody(callId, contactId, i, ev, new Date()))).status) && ok;
+          for (const ev of EVENTS) ok = is2xx((await postWebhook(s.baseUrls[lane % s.baseUrls.length], apiKey, eventBody(callId, contactId, i, ev, new Date()))).status) && ok;
           const acked = performance.now();
           const r = ok ? await watcher.watch(callId, contactId, want, levelDeadline - performance.now()) : null;
           if (!r) {
@@ -460,7 +464,7 @@ async function history(s: BenchStack, cpu: CpuSampler): Promise<HistoryLevel[]> 
       }));
       const seg = cpu.end();
       let miscounted = 0;
-      for (const [id, want] of expected) if ((await contactCount(s.baseUrl, apiKey, id).catch(() => -1)) !== want) miscounted++;
+      for (const [id, want] of expected) if ((await contactCount(s.baseUrls[0], apiKey, id).catch(() => -1)) !== want) miscounted++;
       const d = dist(e2e);
       const first = levels[0]?.endToEndMs ?? d;
       const lv: HistoryLevel = {
@@ -502,7 +506,8 @@ function markdown(r: Report): string {
   }
   const c = r.campaign;
   if (c) {
-    out.push('', `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each).`, '');
+    const apps = `${r.options.workers} worker${r.options.workers > 1 ? 's' : ''} and ${r.options.receivers} receiver${r.options.receivers > 1 ? 's' : ''}`;
+    out.push('', `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each), ${apps}.`, '');
     out.push('| | measured | target |', '|---|---:|---:|');
     out.push(`| acknowledged webhooks/s | ${fmt(c.ack.perSec)} | ≥ 1,000 |`);
     out.push(`| ack latency p50 / p99 / max | ${fmt(c.ack.latencyMs.p50, 1)} / ${fmt(c.ack.latencyMs.p99, 1)} / ${fmt(c.ack.latencyMs.max, 1)} ms | p99 ≤ 50 ms |`);
@@ -598,6 +603,18 @@ for (const ev of ['unhandledRejection', 'uncaughtException'] as const) {
   });
 }
 
+/** CPU per process: all workers under one label, all receivers under another. */
+function sampler(s: BenchStack): CpuSampler {
+  const cpu = new CpuSampler(O.cpuIntervalMs, RUN_DIR);
+  cpu.setRoots([
+    { label: 'temporal', pid: s.temporal.pid ?? -1 },
+    { label: s.db.kind, pid: s.db.pid ?? -1 },
+    ...s.workers.map((p) => ({ label: s.workers.length > 1 ? `workers (${s.workers.length})` : 'worker', pid: p.pid })),
+    ...s.receivers.map((p) => ({ label: s.receivers.length > 1 ? `receivers (${s.receivers.length})` : 'receiver', pid: p.pid })),
+  ]);
+  return cpu;
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const leftovers = await killEarlierLeftovers(BENCH_ROOT);
@@ -610,19 +627,17 @@ async function main(): Promise<void> {
   const reportFile = path.join(RUN_DIR, `campaign-${stamp}.json`);
   try {
     if (O.phases.has('baseline') || O.phases.has('campaign')) {
-      const s = await startBenchStack(RUN_DIR, 'campaign', say);
+      const s = await startBenchStack(RUN_DIR, 'campaign', APPS, say);
       report.database = `${s.db.kind} (${DB_NAME})`;
-      const cpu = new CpuSampler(O.cpuIntervalMs, RUN_DIR);
-      cpu.setRoots([{ label: 'temporal', pid: s.temporal.pid ?? -1 }, { label: s.db.kind, pid: s.db.pid ?? -1 }, { label: 'worker', pid: s.worker.pid }, { label: 'receiver', pid: s.receiver.pid }]);
+      const cpu = sampler(s);
       if (O.phases.has('baseline') && O.baselineOps > 0) report.baselines = await baselines(s);
       if (O.phases.has('campaign')) report.campaign = await campaign(s, cpu);
       await stopStack(s);
     }
     if (O.phases.has('history') && HISTORY_LEVELS.length) {
-      const s = await startBenchStack(RUN_DIR, 'history', say);
+      const s = await startBenchStack(RUN_DIR, 'history', APPS, say);
       report.database = `${s.db.kind} (${DB_NAME})`;
-      const cpu = new CpuSampler(O.cpuIntervalMs, RUN_DIR);
-      cpu.setRoots([{ label: 'temporal', pid: s.temporal.pid ?? -1 }, { label: s.db.kind, pid: s.db.pid ?? -1 }, { label: 'worker', pid: s.worker.pid }, { label: 'receiver', pid: s.receiver.pid }]);
+      const cpu = sampler(s);
       report.history = await history(s, cpu);
       await stopStack(s);
     }

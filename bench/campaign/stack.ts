@@ -25,9 +25,10 @@ export interface BenchStack {
   dir: string;
   temporal: TemporalHandle;
   db: DatabaseHandle;
-  worker: ManagedProcess;
-  receiver: ManagedProcess;
-  baseUrl: string;
+  workers: ManagedProcess[];
+  receivers: ManagedProcess[];
+  /** One URL per receiver; load is spread over them by lane. */
+  baseUrls: string[];
   /** The environment the app processes got (addresses, ports). */
   env: NodeJS.ProcessEnv;
   /** The benchmark's own connection to the app's database. */
@@ -68,7 +69,7 @@ function tracker(own: ServerHandle[]) {
   };
 }
 
-export async function startBenchStack(runDir: string, label: string, log: (m: string) => void): Promise<BenchStack> {
+export async function startBenchStack(runDir: string, label: string, apps: { workers: number; receivers: number }, log: (m: string) => void): Promise<BenchStack> {
   const dir = path.join(runDir, label);
   const logs = path.join(dir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
@@ -78,7 +79,9 @@ export async function startBenchStack(runDir: string, label: string, log: (m: st
   }
   const handles: ServerHandle[] = [];
   const track = tracker(handles);
-  const [tPort, uiPort, dPort, httpPort, smtpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [tPort, uiPort, dPort, smtpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const httpPorts: number[] = [];
+  for (let i = 0; i < apps.receivers; i++) httpPorts.push(await freePort());
   log(`${label}: starting Temporal (file) and the database in ${path.relative(ROOT, dir)} ...`);
   // The options scripts/start.ts passes, on this run's ports and folder. The database ignores
   // MONGODB_URI: the benchmark measures the local stack, never someone's real database.
@@ -89,7 +92,6 @@ export async function startBenchStack(runDir: string, label: string, log: (m: st
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',
-    PORT: String(httpPort),
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: temporal.uiUrl ?? undefined,
@@ -102,26 +104,29 @@ export async function startBenchStack(runDir: string, label: string, log: (m: st
   };
   delete env.TEMPORAL_TASK_QUEUE;
   const store = await connectStore(db.uri, DB_NAME);
-  const app = (name: string, script: string) => {
-    const proc = spawnLogged({ name, command: process.execPath, args: ['--import', 'tsx', script], logFile: path.join(logs, `${name}.log`), env, processGroup: true });
+  const app = (name: string, script: string, port?: number) => {
+    const procEnv = port === undefined ? env : { ...env, PORT: String(port) };
+    const proc = spawnLogged({ name, command: process.execPath, args: ['--import', 'tsx', script], logFile: path.join(logs, `${name}.log`), env: procEnv, processGroup: true });
     track({ name, pid: proc.pid, command: proc.command, processGroup: true, exited: proc.exited, logFile: proc.logFile, stop: (t) => proc.stop(t) });
     return proc;
   };
-  log(`${label}: starting the worker (src/worker.ts) and the receiver (src/server.ts) ...`);
-  const worker = app('worker', 'src/worker.ts');
-  const receiver = app('receiver', 'src/server.ts');
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  log(`${label}: starting ${apps.workers} worker(s) (src/worker.ts) and ${apps.receivers} receiver(s) (src/server.ts) ...`);
+  // Named as scripts/start.ts names them.
+  const name = (kind: string, i: number, n: number) => (n > 1 ? `${kind}-${i + 1}` : kind);
+  const workers = Array.from({ length: apps.workers }, (_, i) => app(name('worker', i, apps.workers), 'src/worker.ts'));
+  const receivers = httpPorts.map((port, i) => app(name('receiver', i, apps.receivers), 'src/server.ts', port));
+  const baseUrls = httpPorts.map((port) => `http://127.0.0.1:${port}`);
   await Promise.all([
-    waitUntil(worker, 'the worker to poll', async () => fs.readFileSync(worker.logFile, 'utf8').includes('worker running'), 180_000, 'worker', worker.logFile),
-    waitUntil(receiver, 'GET /readyz to answer 200', async () => (await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200, 120_000, 'receiver', receiver.logFile),
+    ...workers.map((w) => waitUntil(w, 'the worker to poll', async () => fs.readFileSync(w.logFile, 'utf8').includes('worker running'), 180_000, w.name, w.logFile)),
+    ...receivers.map((r, i) => waitUntil(r, 'GET /readyz to answer 200', async () => (await fetch(`${baseUrls[i]}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200, 120_000, r.name, r.logFile)),
   ]);
-  for (const p of [worker, receiver]) {
+  for (const p of [...workers, ...receivers]) {
     void p.exited.then(({ code, signal }) => {
       if (!stopping && !stoppedOnPurpose.has(p.pid)) log(`WARNING: ${p.name} exited during the benchmark (code ${code}, signal ${signal}); log: ${p.logFile}`);
     });
   }
   return {
-    dir, temporal, db, worker, receiver, baseUrl, env, store, handles,
+    dir, temporal, db, workers, receivers, baseUrls, env, store, handles,
     async newOrg(name) {
       const orgId = await createOrganization(store.col, name);
       const { key } = await addApiKey(store.col, orgId, { label: 'benchmark' });
@@ -149,7 +154,7 @@ export async function stopEverything(): Promise<void> {
 /** Stops one stack (its store connection, apps and servers), newest first. */
 export async function stopStack(s: BenchStack): Promise<void> {
   await s.store.close().catch(() => undefined);
-  stoppedOnPurpose.add(s.worker.pid).add(s.receiver.pid);
+  for (const p of [...s.workers, ...s.receivers]) stoppedOnPurpose.add(p.pid);
   for (const h of [...s.handles].reverse()) {
     await h.stop(h.name === 'temporal' ? 15_000 : 10_000);
     const i = running.indexOf(h);
