@@ -21,20 +21,27 @@ export const WEBHOOK_RESULTS = [
 ] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
+/** A call without a change for this long, and not finished, counts as stale. */
+export const STALE_CALL_AFTER_MS = 60 * 60_000;
+
+/** One database read per second at most, however often /metrics is asked; null when it fails or has no source. */
+function throttled<T>(read: () => Promise<T> | undefined): () => Promise<T | null> {
+  let last: { at: number; value: Promise<T | null> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= 1_000) last = { at: now, value: (read() ?? Promise.resolve(null)).catch(() => null) };
+    return last.value;
+  };
+}
+
 export function createReceiverMetrics(opts: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
   // Node's own: CPU, memory, event-loop lag, handles.
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const sources: { inbox?: () => Promise<InboxStats>; dispatcher?: () => DispatcherStatus } = {};
-  let inboxRead: { at: number; stats: Promise<InboxStats | null> } | undefined;
-  /** One database read per second at most, however often /metrics is asked. */
-  const inbox = () => {
-    const now = Date.now();
-    if (!sources.inbox) return Promise.resolve(null);
-    if (!inboxRead || now - inboxRead.at >= 1_000) inboxRead = { at: now, stats: sources.inbox().catch(() => null) };
-    return inboxRead.stats;
-  };
+  const sources: { inbox?: () => Promise<InboxStats>; staleCalls?: () => Promise<number>; dispatcher?: () => DispatcherStatus } = {};
+  const inbox = throttled(() => sources.inbox?.());
+  const staleCalls = throttled(() => sources.staleCalls?.());
   /** A gauge read from the inbox on scrape; no sample while the database cannot answer (absent() alerts see it). */
   const inboxGauge = (name: string, help: string, pick: (s: InboxStats) => number) =>
     new Gauge({
@@ -82,6 +89,16 @@ export function createReceiverMetrics(opts: { processMetrics?: boolean } = {}) {
     inboxDepth: inboxGauge('calls_api_inbox_depth', 'Events received but not yet in Temporal (dead letters apart)', (s) => s.depth),
     inboxOldestAge: inboxGauge('calls_api_inbox_oldest_age_seconds', 'Age of the oldest event not yet in Temporal; 0 when none waits', (s) => s.oldestAgeSec),
     inboxDeadLetters: inboxGauge('calls_api_inbox_dead_letters', 'Events Temporal refused for good; each needs a person', (s) => s.deadLetters),
+    staleCalls: new Gauge({
+      name: 'calls_api_calls_stale',
+      help: `Calls not finished (pending to answered) whose record has not changed for ${STALE_CALL_AFTER_MS / 60_000} minutes`,
+      registers,
+      async collect() {
+        const n = await staleCalls();
+        if (n === null) this.reset();
+        else this.set(n);
+      },
+    }),
     dispatchInFlight: new Gauge({
       name: 'calls_api_dispatch_in_flight',
       help: "This receiver's signalWithStart calls in flight",

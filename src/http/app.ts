@@ -16,7 +16,8 @@ import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
 import { controlRoutes } from './control';
 import { requestIdMiddleware, requestLog } from './requestId';
-import { createReceiverMetrics, type ReceiverMetrics } from '../metrics';
+import { STALE_CALL_AFTER_MS, createReceiverMetrics, type ReceiverMetrics } from '../metrics';
+import { countStaleCalls } from '../store/calls';
 import { metricsMiddleware, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi';
 
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestIdMiddleware(deps.logger));
   const metrics = deps.metrics ?? createReceiverMetrics({ processMetrics: false });
   metrics.sources.inbox = () => inboxStats(deps.col.inbox, new Date());
+  metrics.sources.staleCalls = () => countStaleCalls(deps.col, new Date(Date.now() - STALE_CALL_AFTER_MS));
   metrics.sources.dispatcher = () => deps.dispatcher.status();
   app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(deps.logger));

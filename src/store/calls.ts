@@ -1,6 +1,6 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
 import type { Filter } from 'mongodb';
-import { type CallState, pickState } from '../domain/lifecycle';
+import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/lifecycle';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 
 /**
@@ -82,4 +82,12 @@ export async function recordCallMetrics(col: Collections, s: CallState): Promise
     },
     { upsert: true },
   );
+}
+
+const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
+
+/** Unfinished calls whose record has not changed since `before`: one equality count per open status, on the {status, updatedAt} index. */
+export async function countStaleCalls(col: Collections, before: Date): Promise<number> {
+  const counts = await Promise.all(OPEN_STATUSES.map((status) => col.calls.countDocuments({ status, updatedAt: { $lt: before } })));
+  return counts.reduce((a, b) => a + b, 0);
 }

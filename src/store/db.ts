@@ -166,6 +166,8 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.contactCalls.createIndex({ orgId: 1, contactId: 1, date: -1 }),
     col.callMetrics.createIndex({ orgId: 1, recordedAt: -1 }),
     col.calls.createIndex({ orgId: 1, nextFollowUpAt: 1 }),
+    // Stale calls for /metrics: open statuses, oldest update first.
+    col.calls.createIndex({ status: 1, updatedAt: 1 }),
     col.followUps.createIndex({ orgId: 1, status: 1, updatedAt: -1 }),
     col.followUps.createIndex({ orgId: 1, originalCallId: 1 }),
     col.inbox.createIndex({ nextAttemptAt: 1 }),

@@ -103,7 +103,7 @@ describe('metrics', () => {
     expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
     const text = await r.text();
     for (const name of ['calls_api_http_requests_total', 'calls_api_http_request_duration_seconds', 'calls_api_webhooks_total',
-      'calls_api_signals_total', 'calls_api_inbox_depth', 'calls_api_inbox_oldest_age_seconds', 'calls_api_inbox_dead_letters']) {
+      'calls_api_signals_total', 'calls_api_calls_stale', 'calls_api_inbox_depth', 'calls_api_inbox_oldest_age_seconds', 'calls_api_inbox_dead_letters']) {
       expect(text).toContain(`# TYPE ${name} `);
     }
     // No tenant data in a scrape: no organization id anywhere.
@@ -172,6 +172,21 @@ describe('metrics', () => {
     }
     await new Promise((r) => setTimeout(r, 1_100));
     expect(await value(m, 'calls_api_inbox_oldest_age_seconds')).toBeLessThan(60);
+  });
+
+  test('calls left unfinished for an hour are counted as stale, on scrape', async () => {
+    const m = stack.metrics.registry;
+    await new Promise((r) => setTimeout(r, 1_100));
+    const before = await value(m, 'calls_api_calls_stale');
+    const callId = uniqueId('c_stale');
+    const now = Date.now();
+    // An answered call whose record last changed two hours ago (its end never came), and a fresh one.
+    await stack.store.col.calls.insertMany([
+      { _id: `${stack.orgId}:${callId}`, orgId: stack.orgId, callId, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 2, timeline: [], owners: {}, workflowId: 'w', createdAt: new Date(now - 7_300_000), updatedAt: new Date(now - 7_200_000) },
+      { _id: `${stack.orgId}:${callId}_fresh`, orgId: stack.orgId, callId: `${callId}_fresh`, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 1, timeline: [], owners: {}, workflowId: 'w2', createdAt: new Date(now), updatedAt: new Date(now) },
+    ]);
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await value(m, 'calls_api_calls_stale')).toBe(before + 1);
   });
 
   test('the worker counts activities by type and outcome, emails and follow-ups by state, and serves them', async () => {
