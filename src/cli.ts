@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { PROVIDERS, type Provider } from './domain/events';
 import { ConfigError, loadConfig } from './config';
 import { parseCallingCode } from './domain/spending';
+import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from './store/secrets';
 import { connectStore, type Store } from './store/db';
 import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
@@ -24,11 +25,14 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
                                           admin (default): everything
   key list [--org ORG_ID]                 list keys with their scope (ids only; keys are stored hashed)
   key revoke KEY_ID                       revoke a key
-  secret set --org ORG_ID --provider P --secret S [--mode secret|bearer|hmac] [--header H]
+  secret set --org ORG_ID --provider P (--secret-stdin | --secret-env VAR | --secret S)
+             [--mode secret|bearer|hmac] [--header H]
              [--timestamp-header H] [--payload-format F] [--algorithm sha256|sha512|sha1]
              [--encoding hex|base64]
                                           store the webhook signing secret of a platform
-                                          (P: ${PROVIDERS.join(', ')}); requests must then be signed
+                                          (P: ${PROVIDERS.join(', ')}); requests must then be signed.
+                                          Prefer --secret-stdin or --secret-env: argv shows in ps.
+                                          Stored AES-256-GCM encrypted with SECRETS_KEY
   secret remove --org ORG_ID --provider P  stop checking that platform's signature (while the organization
                                           stores any other secret, its unsigned requests stay refused)
   org allow-unsigned --org ORG_ID --provider P
@@ -36,7 +40,8 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
                                           organization stores signing secrets (off by default)
   org require-signed --org ORG_ID --provider P
                                           undo allow-unsigned
-  outbound set --org ORG_ID --provider retell|vapi|bland --api-key KEY [--base-url URL]
+  outbound set --org ORG_ID --provider retell|vapi|bland (--api-key-stdin | --api-key-env VAR | --api-key KEY)
+             [--base-url URL]
              [--from-number +1...] [--agent-id ID] [--phone-number-id ID] [--task TEXT]
              [--allowed-countries 1,44]   country calling codes follow-ups may dial (toll-fraud
                                           guard; default: the countries of the caller id and of
@@ -58,6 +63,27 @@ function need(v: string | undefined, name: string): string {
   return v;
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** A secret from exactly one of --NAME-stdin, --NAME-env VAR, or --NAME (argv, visible in `ps`). */
+async function secretFrom(values: Record<string, string | boolean | undefined>, name: 'secret' | 'api-key'): Promise<string> {
+  const given = [values[`${name}-stdin`], values[`${name}-env`], values[name]].filter((v) => v !== undefined && v !== false);
+  if (given.length !== 1) throw new UsageError(`give the ${name} exactly one way: --${name}-stdin, --${name}-env VAR or --${name} VALUE`);
+  let v: string | undefined;
+  if (values[`${name}-stdin`]) v = await readStdin();
+  else if (typeof values[`${name}-env`] === 'string') {
+    const variable = values[`${name}-env`] as string;
+    v = process.env[variable];
+    if (!v) throw new UsageError(`--${name}-env ${variable}: that environment variable is not set`);
+  } else v = values[name] as string;
+  if (!v) throw new UsageError(`the ${name} is empty`);
+  return v;
+}
+
 async function run(argv: string[], store: Store, config: ReturnType<typeof loadConfig>): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -68,6 +94,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
       'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
       'phone-number-id': { type: 'string' }, task: { type: 'string' }, 'allowed-countries': { type: 'string' },
+      'secret-stdin': { type: 'boolean' }, 'secret-env': { type: 'string' }, 'api-key-stdin': { type: 'boolean' }, 'api-key-env': { type: 'string' },
     },
   });
   const [noun, verb, arg] = positionals;
@@ -109,7 +136,8 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       const orgId = need(values.org, 'org');
       const provider = need(values.provider, 'provider') as Provider;
       if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
-      const cfg: Record<string, string> = { secret: need(values.secret, 'secret') };
+      requireSecretsKey();
+      const cfg: Record<string, string> = { secret: await secretFrom(values, 'secret') };
       const opt = { mode: values.mode, header: values.header, timestampHeader: values['timestamp-header'], payloadFormat: values['payload-format'], algorithm: values.algorithm, encoding: values.encoding };
       for (const [k, v] of Object.entries(opt)) if (v) cfg[k] = v;
       await setProviderSecret(col, orgId, provider, cfg);
@@ -137,6 +165,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       const orgId = need(values.org, 'org');
       const provider = need(values.provider, 'provider') as OutboundProvider;
       if (!OUTBOUND_PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${OUTBOUND_PROVIDERS.join(', ')}`);
+      requireSecretsKey();
       const baseUrl = values['base-url'] ?? DEFAULT_BASE_URLS[provider];
       if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
       if (provider === 'vapi' && (!values['phone-number-id'] || !values['agent-id'])) throw new UsageError('Vapi needs --phone-number-id and --agent-id (the assistant)');
@@ -147,7 +176,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
         allowedCountryCodes = codes as string[];
       }
       await setOutboundDialer(col, {
-        orgId, provider, baseUrl: baseUrl.replace(/\/+$/, ''), apiKey: need(values['api-key'], 'api-key'),
+        orgId, provider, baseUrl: baseUrl.replace(/\/+$/, ''), apiKey: await secretFrom(values, 'api-key'),
         fromNumber: values['from-number'], agentId: values['agent-id'], phoneNumberId: values['phone-number-id'], task: values.task,
         allowedCountryCodes,
       });
@@ -196,6 +225,8 @@ async function main() {
     console.log(HELP);
     return;
   }
+  // dev-provision (run by `make start`) creates the development key file when no key is set.
+  useSecretsKey(loadSecretsKey(config.secrets, argv[0] === 'dev-provision'));
   const store = await connectStore(config.mongo.uri, config.mongo.db);
   try {
     await run(argv, store, config);
@@ -210,6 +241,6 @@ main().catch((err) => {
     console.error(HELP);
     process.exit(2);
   }
-  console.error(err instanceof ConfigError ? err.message : `error: ${err?.message ?? err}`);
+  console.error(err instanceof ConfigError || err instanceof SecretsKeyError ? err.message : `error: ${err?.message ?? err}`);
   process.exit(1);
 });

@@ -94,6 +94,10 @@ const schema = z.object({
   /** Tries of the thank-you email (SMTP down) before the call record says it failed. */
   EMAIL_MAX_TRIES: z.coerce.number().int().min(1).max(50).default(5),
 
+  /** Key that encrypts stored signing secrets and dialer API keys: 32 bytes, hex or base64. */
+  SECRETS_KEY: z.string().optional(),
+  /** Where the key is read from when SECRETS_KEY is not set; dev-provision creates it for `make start`. */
+  SECRETS_KEY_FILE: z.string().default('.data/secrets-key'),
   DEV_API_KEY: z.string().optional(),
   /** Where `dev-provision` keeps a generated development key when DEV_API_KEY is not set. */
   DEV_API_KEY_FILE: z.string().default('.data/dev-api-key'),
@@ -114,6 +118,7 @@ export interface Config {
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutMs: number };
   dialer: { timeoutMs: number };
   dev: { apiKey?: string; apiKeyFile: string };
+  secrets: { key?: string; keyFile: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   workerMetrics: { port: number; host: string };
 }
@@ -187,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD, from: e.SMTP_FROM, timeoutMs: e.SMTP_TIMEOUT },
     dialer: { timeoutMs: e.FOLLOW_UP_DIAL_TIMEOUT },
     dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
+    secrets: { key: e.SECRETS_KEY, keyFile: e.SECRETS_KEY_FILE },
     logLevel: e.LOG_LEVEL,
     workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
   };

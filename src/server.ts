@@ -1,6 +1,7 @@
 // Entry point of the webhook receiver: config → MongoDB + Temporal client → inbox dispatcher and
 // relay → Koa app → listen.
 import { ConfigError, loadConfig } from './config';
+import { loadSecretsKey, useSecretsKey } from './store/secrets';
 import { createApp } from './http/app';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
@@ -14,6 +15,7 @@ const DB_SELECTION_TIMEOUT_MS = 3_000;
 
 async function main() {
   const config = loadConfig();
+  useSecretsKey(loadSecretsKey(config.secrets));
   const logger = createLogger(config.logLevel, { service: 'receiver' });
   const store = await connectStore(config.mongo.uri, config.mongo.db, { serverSelectionTimeoutMS: DB_SELECTION_TIMEOUT_MS });
   // Lazy: the receiver starts and acknowledges webhooks while Temporal is down; the relay catches up.

@@ -1,5 +1,6 @@
 // Entry point of the Temporal worker: runs the call workflows and their activities.
 import { ConfigError, loadConfig } from './config';
+import { loadSecretsKey, useSecretsKey } from './store/secrets';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
 import { createWorker } from './temporal/worker';
@@ -9,6 +10,7 @@ import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
 
 async function main() {
   const config = loadConfig();
+  useSecretsKey(loadSecretsKey(config.secrets));
   const logger = createLogger(config.logLevel, { service: 'worker' });
   // The SDK logs the whole workflow bundle build at INFO; our own logs say what matters.
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });

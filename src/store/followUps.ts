@@ -3,6 +3,7 @@
 // external dialer to pick up. Also each organization's outbound dialer settings.
 import type { Collections } from './db';
 import { isDuplicateKey } from './db';
+import { openSecret, sealSecret } from './secrets';
 
 export const OUTBOUND_PROVIDERS = ['retell', 'vapi', 'bland'] as const;
 export type OutboundProvider = (typeof OUTBOUND_PROVIDERS)[number];
@@ -167,8 +168,12 @@ export async function listFollowUpCalls(col: Collections, orgId: string, f: { st
 
 // ---- outbound dialer settings ---------------------------------------------------------------
 
+/** What binds a stored dialer API key to its record (src/store/secrets.ts). */
+const dialerAad = (orgId: string) => `dialer-api-key:${orgId}`;
+
 export async function setOutboundDialer(col: Collections, doc: Omit<OutboundDialerDoc, '_id' | 'updatedAt'>): Promise<void> {
   const { orgId, ...rest } = doc;
+  if (typeof rest.apiKey === 'string') rest.apiKey = sealSecret(rest.apiKey, dialerAad(orgId));
   const set: Record<string, unknown> = { orgId, updatedAt: new Date() };
   const unset: Record<string, ''> = {};
   for (const [k, v] of Object.entries(rest)) {
@@ -179,7 +184,8 @@ export async function setOutboundDialer(col: Collections, doc: Omit<OutboundDial
 }
 
 export async function getOutboundDialer(col: Collections, orgId: string): Promise<OutboundDialerDoc | null> {
-  return col.outboundDialers.findOne({ _id: orgId });
+  const doc = await col.outboundDialers.findOne({ _id: orgId, orgId });
+  return doc && { ...doc, apiKey: openSecret(doc.apiKey, dialerAad(orgId)) };
 }
 
 export async function removeOutboundDialer(col: Collections, orgId: string): Promise<boolean> {

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Provider } from '../domain/events';
 import { type Collections, type ApiKeyDoc, docId, isDuplicateKey } from './db';
+import { openSecret, sealSecret } from './secrets';
 
 const KEY_RE = /^ck_([A-Za-z0-9]{8,32})_([A-Za-z0-9_-]{16,128})$/;
 
@@ -109,10 +110,14 @@ export async function revokeApiKey(col: Collections, keyId: string): Promise<boo
   return r.modifiedCount === 1;
 }
 
+/** What binds a stored signing secret to its record. */
+const secretAad = (orgId: string, provider: Provider) => `provider-secret:${orgId}:${provider}`;
+
 export async function setProviderSecret(col: Collections, orgId: string, provider: Provider, config: Record<string, unknown>): Promise<void> {
+  const stored = typeof config.secret === 'string' ? { ...config, secret: sealSecret(config.secret, secretAad(orgId, provider)) } : config;
   await col.providerSecrets.updateOne(
     { _id: docId(orgId, provider) },
-    { $set: { orgId, provider, config, updatedAt: new Date() } },
+    { $set: { orgId, provider, config: stored, updatedAt: new Date() } },
     { upsert: true },
   );
 }
@@ -124,7 +129,9 @@ export async function removeProviderSecret(col: Collections, orgId: string, prov
 
 export async function getProviderSecret(col: Collections, orgId: string, provider: Provider): Promise<Record<string, unknown> | undefined> {
   const doc = await col.providerSecrets.findOne({ _id: docId(orgId, provider), orgId });
-  return doc?.config;
+  if (!doc) return undefined;
+  const { config } = doc;
+  return typeof config.secret === 'string' ? { ...config, secret: openSecret(config.secret, secretAad(orgId, provider)) } : config;
 }
 
 /**

@@ -5,12 +5,16 @@ import '../support/quietRuntime';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { getOutboundDialer } from '../../src/store/followUps';
+import { useSecretsKey } from '../../src/store/secrets';
 import { getState, workflowIdFor } from '../../workflows/messages';
 import { eventually, requireEnv, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 
 const run = promisify(execFile);
+// The CLI stores dialer keys encrypted; this process (test, worker) reads them with the same key.
+const SECRETS_KEY = 'a1'.repeat(32);
+useSecretsKey(Buffer.from(SECRETS_KEY, 'hex'));
 let stack: Stack;
 let fake: FakeOutbound;
 
@@ -23,7 +27,7 @@ afterAll(async () => {
 });
 
 const admin = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, MONGODB_DB: stack.store.db.databaseName }, timeout: 60_000 });
+  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, MONGODB_DB: stack.store.db.databaseName, SECRETS_KEY }, timeout: 60_000 });
 const temporal = (args: string[]) =>
   run(requireEnv('TEMPORAL_CLI_PATH'), [...args, '--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default'], { timeout: 30_000 });
 const tctl = (args: string[]) =>
