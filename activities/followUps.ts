@@ -7,6 +7,7 @@ import { type FollowUpPlan, type Placement, describePlan, followUpKey, followUpM
 import { allowedCallingCodes, dialRefusal } from '../src/domain/spending';
 import type { Collections } from '../src/store/db';
 import { docId } from '../src/store/db';
+import { placementGate } from './compliance';
 import {
   type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, getOutboundDialer, markAttempt, markPlaced, releaseClaim,
 } from '../src/store/followUps';
@@ -29,6 +30,10 @@ export interface PlaceFollowUpInput {
   /** The number the original call came from, used when the dialer has no caller id configured. */
   from?: string;
   agentId?: string;
+  /** A person chose to call outside the calling window for this attempt (do-not-call still applies). */
+  windowOverride?: { by?: string; reason?: string };
+  /** The workflow's time when it decided to place (epoch ms): the rules are checked at this time or later. */
+  placingAt?: number;
 }
 
 export type PlaceResult = Placement & { uncertain?: boolean };
@@ -130,6 +135,9 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       await markAttempt(col, id, ref, 'due', reason);
       return { kind: 'due', reason };
     }
+    // Do-not-call and the calling window, checked at the time of dialing.
+    const gate = await placementGate(col, { ...input, to: input.to }, id, Math.max(input.placingAt ?? 0, Date.now()));
+    if (gate) return gate;
     const dialer = await getOutboundDialer(col, input.orgId);
     if (!dialer) {
       const reason = `no outbound dialer is configured for ${input.orgId}: call ${input.to} by hand, or configure one (tsx src/cli.ts outbound set ...) and send retryNow`;

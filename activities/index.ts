@@ -5,6 +5,7 @@ import { createCallActivities } from './calls';
 import { createContactActivities } from './contacts';
 import { createEmailActivities, type Mailer } from './email';
 import { createFollowUpActivities } from './followUps';
+import { createComplianceActivities } from './compliance';
 
 export interface ActivityDeps {
   col: Collections;
@@ -23,6 +24,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createContactActivities(deps),
   ...createEmailActivities(deps),
   ...createFollowUpActivities(deps),
+  ...createComplianceActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

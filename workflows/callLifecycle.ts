@@ -28,6 +28,7 @@ import {
   applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isAnswered, isPlacementDue, isSettled,
   nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
 } from '../src/domain/followUp';
+import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
 import { SA } from '../src/temporal/searchAttributes';
 import {
   type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, retryNow, scheduleFollowUp,
@@ -77,7 +78,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     pending.push(event);
   });
   setHandler(retryNow, (i) => {
-    commands.push({ type: 'retryNow', by: i?.by, reason: i?.reason });
+    commands.push({ type: 'retryNow', by: i?.by, reason: i?.reason, overrideWindow: i?.overrideWindow });
   });
   setHandler(cancelFollowUp, (i) => {
     commands.push(typeof i === 'string' ? { type: 'cancel', reason: i } : { type: 'cancel', reason: i?.reason ?? '', by: i?.by });
@@ -85,7 +86,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   setHandler(scheduleFollowUp, (i) => {
     const by = typeof i === 'object' && i !== null ? i.by : undefined;
     const reason = typeof i === 'object' && i !== null ? i.reason : undefined;
-    commands.push({ type: 'schedule', at: resolveScheduleTime(i, Date.now()), by, reason });
+    const overrideWindow = typeof i === 'object' && i !== null ? i.overrideWindow : undefined;
+    commands.push({ type: 'schedule', at: resolveScheduleTime(i, Date.now()), by, reason, overrideWindow });
   });
   // The HTTP routes' Update: the validator refuses (with the reason) what would do nothing; the
   // handler queues the command like a signal and answers with what the loop made of it.
@@ -147,6 +149,10 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         await db.saveCall(state, workflowInfo().workflowId);
         for (const effect of effectsFor(prev, state, { followUpOn: settings.followUpOn as Outcome[] })) {
           await runEffect(effect, state);
+        }
+        if (state.analysis?.data && JSON.stringify(state.analysis.data) !== JSON.stringify(prev.analysis?.data)) {
+          // The person may have opted out on this call: the organization's opt-out field decides.
+          await db.applyOptOut({ orgId, callId, contactId: state.contactId, phone: contactPhone(state), data: state.analysis.data });
         }
         if (isTerminal(state.status) && terminalAt === undefined) terminalAt = Date.now();
         if (state.status === 'completed' && followUp?.status === 'scheduled') {
@@ -263,7 +269,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
           return;
         }
         if (followUp) return;
-        await savePlan(startPlan(s.outcome, planOpts, Date.now()));
+        await savePlan(await withRules(startPlan(s.outcome, planOpts, Date.now())));
         log.info('follow-up planned', { summary: describePlan(followUp!) });
         return;
       }
@@ -305,7 +311,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     if (awaited.delete(cmd)) answers.set(cmd, r);
     lastCommand = { type: cmd.type, applied: r.applied, note: r.note, at: new Date().toISOString() };
     log.info(r.applied ? 'follow-up command applied' : 'follow-up command not applied', { command: cmd.type, note: r.note });
-    if (r.applied && r.plan) await savePlan(r.plan);
+    if (r.applied && r.plan) await savePlan(await withRules(r.plan, cmd));
     else publish();
   }
 
@@ -317,7 +323,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     try {
       placement = await dialer.placeFollowUpCall({
         orgId, originalCallId: callId, attempt: plan.attempt, contactId: state.contactId,
-        to: contactPhone(state), from: inbound ? state.to : state.from, agentId: state.agentId,
+        to: contactPhone(state), from: inbound ? state.to : state.from, agentId: state.agentId, windowOverride: windowOverrideOf(plan), placingAt: Date.now(),
       });
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -326,6 +332,14 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     }
     await savePlan(applyPlacement(followUp!, placement, Date.now(), planOpts));
     log.info('follow-up attempt', { summary: describePlan(followUp!) });
+  }
+
+  /** Do-not-call and the calling window, applied to a newly scheduled attempt; a person may override the window. */
+  async function withRules(plan: FollowUpPlan, cmd?: FollowUpCommand): Promise<FollowUpPlan> {
+    if (plan.status !== 'scheduled') return plan;
+    const rules = await db.followUpContext({ orgId, contactId: state.contactId, phone: contactPhone(state) });
+    const override = (cmd?.type === 'retryNow' || cmd?.type === 'schedule') && cmd.overrideWindow ? { by: cmd.by, reason: cmd.reason } : undefined;
+    return applyFollowUpRules(plan, rules, Date.now(), override);
   }
 
   /** Records the plan on the call record, in search attributes and in the UI's details. */
@@ -395,11 +409,11 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 function commandOf(input: ControlFollowUpInput, now: number): FollowUpCommand {
   switch (input.type) {
     case 'retryNow':
-      return { type: 'retryNow', by: input.by, reason: input.reason };
+      return { type: 'retryNow', by: input.by, reason: input.reason, overrideWindow: input.overrideWindow };
     case 'cancel':
       return { type: 'cancel', reason: input.reason, by: input.by };
     case 'schedule':
-      return { type: 'schedule', at: resolveScheduleTime(input, now), by: input.by, reason: input.reason };
+      return { type: 'schedule', at: resolveScheduleTime(input, now), by: input.by, reason: input.reason, overrideWindow: input.overrideWindow };
   }
 }
 

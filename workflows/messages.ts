@@ -48,6 +48,8 @@ export interface RetryNowInput {
   reason?: string;
   /** Who asked (shown in the follow-up history). */
   by?: string;
+  /** Call even outside the contact's calling window (recorded with `by` and `reason`; do-not-call still applies). */
+  overrideWindow?: boolean;
 }
 export interface CancelFollowUpInput {
   reason: string;
@@ -60,6 +62,8 @@ export interface ScheduleFollowUpInput {
   in?: string;
   reason?: string;
   by?: string;
+  /** Keep the time even outside the contact's calling window (recorded with `by` and `reason`). */
+  overrideWindow?: boolean;
 }
 
 /** Skip the wait and place the follow-up call now (or, after a due attempt, try the dialer again). */

@@ -251,9 +251,11 @@ export function beginPlacing(plan: FollowUpPlan, now: number): FollowUpPlan {
 /** What placing the attempt gave: a call the platform accepted, or an attempt due for a person. */
 export function applyPlacement(plan: FollowUpPlan, placement: Placement, now: number, opts: Pick<PlanOptions, 'resultWaitMs'>): FollowUpPlan {
   if (placement.kind === 'deferred') {
+    // Never earlier than a minute from now: a clock behind the workflow's must not make it place again at once.
+    const at = iso(Math.max(Date.parse(placement.at), now + 60_000));
     return withChange(plan, now, { event: 'moved', attempt: plan.attempt, detail: placement.text }, {
-      status: 'scheduled', nextFollowUpAt: placement.at, window: placement.text,
-      attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: placement.at }),
+      status: 'scheduled', nextFollowUpAt: at, window: placement.text,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: at }),
     });
   }
   if (placement.kind === 'blocked') {

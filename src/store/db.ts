@@ -7,6 +7,7 @@ import type { ContactFigures } from '../domain/contactFigures';
 import type { EmailDoc } from './emails';
 import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
 import type { InboxDoc } from './inbox';
+import type { ComplianceSettings, DoNotCallDoc } from './compliance';
 
 export interface OrganizationDoc {
   _id: string;
@@ -14,6 +15,8 @@ export interface OrganizationDoc {
   createdAt: Date;
   /** Webhook routes that take unsigned requests although the organization stores signing secrets. */
   allowUnsigned?: Provider[];
+  /** Calling window, default time zone, caps, opt-out field (src/store/compliance.ts); defaults when absent. */
+  compliance?: Partial<ComplianceSettings>;
 }
 
 export interface ApiKeyDoc {
@@ -126,6 +129,7 @@ export interface Collections {
   emails: Collection<EmailDoc>;
   outboundDialers: Collection<OutboundDialerDoc>;
   inbox: Collection<InboxDoc>;
+  doNotCall: Collection<DoNotCallDoc>;
 }
 
 export interface Store {
@@ -150,6 +154,7 @@ export function collections(db: Db): Collections {
     emails: db.collection<EmailDoc>('emails'),
     outboundDialers: db.collection<OutboundDialerDoc>('outbound_dialers'),
     inbox: db.collection<InboxDoc>('inbox'),
+    doNotCall: db.collection<DoNotCallDoc>('do_not_call'),
   };
 }
 
@@ -172,6 +177,7 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.followUps.createIndex({ orgId: 1, originalCallId: 1 }),
     col.inbox.createIndex({ nextAttemptAt: 1 }),
     col.inbox.createIndex({ receivedAt: 1 }),
+    col.doNotCall.createIndex({ orgId: 1, kind: 1 }),
   ]);
 }
 

@@ -9,6 +9,7 @@ import { useSecretsKey } from '../../src/store/secrets';
 import { getState, workflowIdFor } from '../../workflows/messages';
 import { eventually, requireEnv, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
+import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 
 const run = promisify(execFile);
@@ -20,6 +21,7 @@ let fake: FakeOutbound;
 
 beforeAll(async () => {
   [stack, fake] = await Promise.all([startStack('cli_followup', { settings: { followUpDelayMs: 60 * 60 * 1000, recordingWaitMs: 1_000 } }), startFakeOutbound()]);
+  await openAllDay(stack.store.col, stack.orgId);
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();

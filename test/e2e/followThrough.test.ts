@@ -10,6 +10,7 @@ import { setOutboundDialer } from '../../src/store/followUps';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, requireEnv, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
+import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 import { startFakeSmtp, type FakeSmtp } from '../support/fakes/smtp';
 
@@ -29,6 +30,7 @@ beforeAll(async () => {
   ]);
   for (const s of [fast, slow]) {
     await setOutboundDialer(s.store.col, { orgId: s.orgId, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk_e2e', fromNumber: '+14155550100', agentId: 'agent_e2e' });
+    await openAllDay(s.store.col, s.orgId);
   }
 }, 120_000);
 

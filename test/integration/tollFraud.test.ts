@@ -5,10 +5,12 @@ import { followUpKey } from '../../src/domain/followUp';
 import type { Store } from '../../src/store/db';
 import { setOutboundDialer } from '../../src/store/followUps';
 import { testStore } from '../support/harness';
+import { openAllDay } from '../support/callingWindow';
 
 let store: Store;
 beforeAll(async () => {
   store = await testStore('tollfraud');
+  await openAllDay(store.col, 'org_tf');
 });
 afterAll(async () => {
   await store?.db.dropDatabase().catch(() => undefined);

@@ -17,6 +17,7 @@ import { SA } from '../../src/temporal/searchAttributes';
 import { createSignaler } from '../../src/temporal/client';
 import { cancelFollowUp, getState, retryNow, scheduleFollowUp, workflowIdFor } from '../../workflows/messages';
 import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 import { startFakeSmtp, type FakeSmtp } from '../support/fakes/smtp';
 import { startTimeSkipping } from '../support/fakes/timeSkipping';
@@ -42,6 +43,7 @@ const settings = (over: Partial<WorkflowSettings> = {}): WorkflowSettings => ({
 beforeAll(async () => {
   [env, store, fake, smtp] = await Promise.all([startTimeSkipping(), testStore('followup'), startFakeOutbound(), startFakeSmtp()]);
   await setOutboundDialer(store.col, { orgId: ORG, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'retell-key-123', fromNumber: AGENT_PHONE, agentId: 'agent_fu' });
+  await openAllDay(store.col, ORG, ORG_NO_DIALER);
 }, 120_000);
 
 afterAll(async () => {

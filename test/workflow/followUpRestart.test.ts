@@ -16,6 +16,7 @@ import { createSignaler } from '../../src/temporal/client';
 import { getState, workflowIdFor } from '../../workflows/messages';
 import { freePort, startTemporal, type TemporalHandle } from '../../scripts/stack';
 import { eventually, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 
 const ORG = 'org_restart';
@@ -37,6 +38,7 @@ beforeAll(async () => {
   port = await freePort();
   [store, fake] = await Promise.all([testStore('restart'), startFakeOutbound()]);
   await setOutboundDialer(store.col, { orgId: ORG, provider: 'vapi', baseUrl: fake.baseUrl, apiKey: 'vapi-key', agentId: 'asst_1', phoneNumberId: 'pn_1' });
+  await openAllDay(store.col, ORG);
 }, 60_000);
 
 afterAll(async () => {

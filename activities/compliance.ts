@@ -1,0 +1,88 @@
+// Activities of the calling rules: what the workflow needs to decide a follow-up's time (the
+// contact's time zones and region, the organization's window, do-not-call), and marking a
+// contact do-not-call when the platform's post-call analysis says the person opted out.
+import { getClient } from '@temporalio/activity';
+import type { Placement } from '../src/domain/followUp';
+import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '../src/domain/followUpCompliance';
+import { phoneZones } from '../src/phoneZones';
+import type { Collections } from '../src/store/db';
+import { docId } from '../src/store/db';
+import { doNotCallFor, getComplianceSettings, markContactDoNotCall, addDoNotCallNumbers, pendingFollowUpWorkflows } from '../src/store/compliance';
+import { cancelFollowUp } from '../workflows/messages';
+
+export interface ComplianceActivityDeps {
+  col: Collections;
+}
+
+export interface FollowUpContextInput {
+  orgId: string;
+  contactId?: string;
+  /** The number a follow-up would call. */
+  phone?: string;
+}
+
+/** The rules' view of a contact: zones (contact's own, else the number's, else the organization's), regions, window, do-not-call. */
+export async function loadFollowUpContext(col: Collections, input: FollowUpContextInput): Promise<FollowUpContext> {
+  const { orgId, contactId, phone } = input;
+  const [settings, contact, dnc, fromPhone] = await Promise.all([
+    getComplianceSettings(col, orgId),
+    contactId ? col.contacts.findOne({ _id: docId(orgId, contactId), orgId }, { projection: { timezone: 1 } }) : null,
+    doNotCallFor(col, orgId, { contactId, phone }),
+    phoneZones(phone),
+  ]);
+  const base = { policy: settings.callingWindow, regions: fromPhone?.regions ?? [], ...(dnc ? { doNotCall: dnc } : {}) };
+  if (contact?.timezone) return { ...base, zones: [contact.timezone], zoneSource: 'contact' };
+  if (fromPhone) return { ...base, zones: fromPhone.zones, zoneSource: 'phone' };
+  return { ...base, zones: [settings.defaultTimeZone], zoneSource: 'organization' };
+}
+
+/** A post-call analysis value that means yes: true, "true", "yes", 1. */
+export function isTruthy(v: unknown): boolean {
+  if (v === true || v === 1) return true;
+  return typeof v === 'string' && ['true', 'yes', 'y', '1'].includes(v.trim().toLowerCase());
+}
+
+export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => ({
+  async followUpContext(input: FollowUpContextInput): Promise<FollowUpContext> {
+    return loadFollowUpContext(col, input);
+  },
+
+  /**
+   * Marks the contact (or, without one, its number) do-not-call when the organization's opt-out
+   * field of the post-call analysis is truthy, and cancels the follow-ups pending for that person
+   * in other calls. Returns the reason when it marked, else null. Idempotent.
+   */
+  async applyOptOut(input: { orgId: string; callId: string; contactId?: string; phone?: string; data: Record<string, unknown> }): Promise<string | null> {
+    const { orgId, callId, contactId, phone } = input;
+    const { optOutField } = await getComplianceSettings(col, orgId);
+    if (!isTruthy(input.data[optOutField])) return null;
+    const reason = `opted out during call ${callId} (${optOutField}: ${JSON.stringify(input.data[optOutField])})`;
+    if (contactId) await markContactDoNotCall(col, orgId, contactId, { reason, source: 'opt-out', callId });
+    else if (phone) await addDoNotCallNumbers(col, orgId, [{ phone, reason }], 'opt-out');
+    else return null;
+    for (const workflowId of await pendingFollowUpWorkflows(col, orgId, { contactId, phone })) {
+      // A closed workflow has nothing pending; its placement check would refuse anyway.
+      await getClient().workflow.getHandle(workflowId).signal(cancelFollowUp, { reason: `the contact is on the do-not-call list (${reason})`, by: 'do-not-call' })
+        .catch(() => undefined);
+    }
+    return reason;
+  },
+});
+
+/**
+ * The rules again, just before dialing (hours may have passed since the attempt was planned): a
+ * do-not-call contact is not called, and outside the window the attempt waits for the next
+ * opening. Undefined when the call may go out now, or when an earlier try may already have sent
+ * it (the claim decides that case, as for any retry).
+ */
+export async function placementGate(col: Collections, input: { orgId: string; contactId?: string; to: string; windowOverride?: WindowOverride }, attemptId: string, now = Date.now()):
+  Promise<Placement | undefined> {
+  const doc = await col.followUps.findOne({ _id: attemptId }, { projection: { status: 1 } });
+  if (doc && ['placing', 'placed', 'uncertain', 'rejected'].includes(doc.status)) return undefined;
+  const ctx = await loadFollowUpContext(col, { orgId: input.orgId, contactId: input.contactId, phone: input.to });
+  const d = decideFollowUpTime(now, ctx, input.windowOverride);
+  if (d.kind === 'blocked') return { kind: 'blocked', reason: d.reason };
+  if (d.kind === 'noWindow') return { kind: 'due', reason: d.reason };
+  if (d.at > now) return { kind: 'deferred', at: new Date(d.at).toISOString(), text: d.movedText ?? `moved to ${new Date(d.at).toISOString()} (calling window)` };
+  return undefined;
+}

@@ -1,0 +1,132 @@
+// An organization's calling-compliance settings (calling window, default time zone, per-contact
+// cap, opt-out field) and its do-not-call entries: numbers on the organization's list and
+// contacts marked do-not-call. Every entry is its own document with a deterministic _id, so
+// marking is an idempotent upsert and no document has two writers.
+import { type CallingPolicy, DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../domain/callingWindow';
+import type { DoNotCall } from '../domain/followUpCompliance';
+import { type Collections, docId } from './db';
+
+export interface ComplianceSettings {
+  callingWindow: CallingPolicy;
+  /** Used when neither the contact nor its number tells the time zone. */
+  defaultTimeZone: string;
+  /** Follow-up attempts per contact in any rolling 24 hours (stored; enforcement is not built yet). */
+  contactCapPer24h: number;
+  /** The post-call analysis field that, when truthy, marks the contact do-not-call. */
+  optOutField: string;
+}
+
+export const DEFAULT_COMPLIANCE: ComplianceSettings = {
+  callingWindow: DEFAULT_CALLING_POLICY,
+  defaultTimeZone: 'UTC',
+  contactCapPer24h: 3,
+  optOutField: 'opt_out',
+};
+
+export interface DoNotCallDoc {
+  _id: string; // `${orgId}:phone:${e164}` or `${orgId}:contact:${contactId}`
+  orgId: string;
+  kind: 'phone' | 'contact';
+  phone?: string;
+  contactId?: string;
+  reason: string;
+  /** `list` (API, CLI, CSV import), `contact` (PATCH /api/contacts), `opt-out` (said so on a call). */
+  source: string;
+  /** The call in which the person opted out. */
+  callId?: string;
+  at: Date;
+}
+
+/** Why settings are not valid, each message naming its field; empty when valid. */
+export function settingsProblems(s: ComplianceSettings): string[] {
+  const out = policyProblems(s.callingWindow).map((p) => `callingWindow.${p}`);
+  if (!isValidTimeZone(s.defaultTimeZone)) out.push(`defaultTimeZone: expected an IANA time zone like America/New_York (got ${JSON.stringify(s.defaultTimeZone)})`);
+  if (!Number.isInteger(s.contactCapPer24h) || s.contactCapPer24h < 0 || s.contactCapPer24h > 100) out.push('contactCapPer24h: expected a whole number from 0 to 100');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s.optOutField)) out.push('optOutField: expected 1 to 64 letters, digits, _ . or -');
+  return out;
+}
+
+/** The organization's settings, defaults filled in. */
+export async function getComplianceSettings(col: Collections, orgId: string): Promise<ComplianceSettings> {
+  const org = await col.organizations.findOne({ _id: orgId }, { projection: { compliance: 1 } });
+  return { ...DEFAULT_COMPLIANCE, ...(org?.compliance ?? {}) };
+}
+
+/** Stores the settings (validated by the caller); false when there is no such organization. */
+export async function setComplianceSettings(col: Collections, orgId: string, s: ComplianceSettings): Promise<boolean> {
+  const r = await col.organizations.updateOne({ _id: orgId }, { $set: { compliance: s } });
+  return r.matchedCount === 1;
+}
+
+const phoneKey = (orgId: string, phone: string) => docId(orgId, `phone:${phone}`);
+const contactKey = (orgId: string, contactId: string) => docId(orgId, `contact:${contactId}`);
+
+/** Puts numbers on the organization's list; a number already there keeps its first reason. Returns how many were new. */
+export async function addDoNotCallNumbers(col: Collections, orgId: string, entries: { phone: string; reason?: string }[], source = 'list'): Promise<number> {
+  if (entries.length === 0) return 0;
+  const now = new Date();
+  const r = await col.doNotCall.bulkWrite(
+    entries.map((e) => ({
+      updateOne: {
+        filter: { _id: phoneKey(orgId, e.phone) },
+        update: { $setOnInsert: { orgId, kind: 'phone' as const, phone: e.phone, reason: e.reason?.trim() || 'on the do-not-call list', source, at: now } },
+        upsert: true,
+      },
+    })),
+    { ordered: false },
+  );
+  return r.upsertedCount;
+}
+
+export async function removeDoNotCallNumber(col: Collections, orgId: string, phone: string): Promise<boolean> {
+  return (await col.doNotCall.deleteOne({ _id: phoneKey(orgId, phone), orgId })).deletedCount === 1;
+}
+
+export async function listDoNotCallNumbers(col: Collections, orgId: string, page: { limit: number; offset: number }) {
+  const filter = { orgId, kind: 'phone' as const };
+  const [items, total] = await Promise.all([
+    col.doNotCall.find(filter).sort({ _id: 1 }).skip(page.offset).limit(page.limit).toArray(),
+    col.doNotCall.countDocuments(filter),
+  ]);
+  return { total, items: items.map(({ phone, reason, source, at }) => ({ phone: phone!, reason, source, at })) };
+}
+
+/** Marks a contact do-not-call (the first mark's reason and time stay); idempotent. */
+export async function markContactDoNotCall(col: Collections, orgId: string, contactId: string, mark: { reason: string; source: string; callId?: string }): Promise<void> {
+  await col.doNotCall.updateOne(
+    { _id: contactKey(orgId, contactId) },
+    { $setOnInsert: { orgId, kind: 'contact', contactId, reason: mark.reason, source: mark.source, at: new Date(), ...(mark.callId ? { callId: mark.callId } : {}) } },
+    { upsert: true },
+  );
+}
+
+export async function clearContactDoNotCall(col: Collections, orgId: string, contactId: string): Promise<boolean> {
+  return (await col.doNotCall.deleteOne({ _id: contactKey(orgId, contactId), orgId })).deletedCount === 1;
+}
+
+const asDnc = (d: DoNotCallDoc): DoNotCall => ({ reason: d.reason, at: d.at.toISOString(), source: d.source });
+
+/** The contact's own mark, as shown on the contact. */
+export async function contactDoNotCall(col: Collections, orgId: string, contactId: string): Promise<DoNotCall | undefined> {
+  const d = await col.doNotCall.findOne({ _id: contactKey(orgId, contactId), orgId });
+  return d ? asDnc(d) : undefined;
+}
+
+/** Whether this contact or this number may not be called: the contact's mark first, then the list. */
+export async function doNotCallFor(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<DoNotCall | undefined> {
+  const ids = [ref.contactId && contactKey(orgId, ref.contactId), ref.phone && phoneKey(orgId, ref.phone)].filter((x): x is string => !!x);
+  if (ids.length === 0) return undefined;
+  const docs = await col.doNotCall.find({ _id: { $in: ids }, orgId }).toArray();
+  const d = docs.find((x) => x.kind === 'contact') ?? docs[0];
+  return d ? asDnc(d) : undefined;
+}
+
+/** The workflows of calls with a follow-up scheduled for this contact or number (to cancel them). */
+export async function pendingFollowUpWorkflows(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<string[]> {
+  const who: object[] = [];
+  if (ref.contactId) who.push({ contactId: ref.contactId });
+  if (ref.phone) who.push({ to: ref.phone }, { from: ref.phone });
+  if (who.length === 0) return [];
+  const docs = await col.calls.find({ orgId, nextFollowUpAt: { $ne: null }, $or: who }, { projection: { workflowId: 1 } }).limit(100).toArray();
+  return [...new Set(docs.map((d) => d.workflowId))];
+}
