@@ -70,6 +70,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private passing: Promise<void> | null = null;
   private stopped = false;
+  /** Relay passes in a row that could not read the inbox. */
+  private dbFailures = 0;
   private readonly idle = new Set<() => void>();
   private readonly now: () => number;
   private readonly batch: number;
@@ -145,13 +147,18 @@ export class Dispatcher {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.passing = this.relayOnce()
+        .then(() => {
+          if (this.dbFailures > 0) this.opts.logger.info('inbox relay reads the database again', { failedPasses: this.dbFailures });
+          this.dbFailures = 0;
+        })
         .catch((err) => {
-          // The database is down or slow: nothing is lost, the documents wait.
-          this.opts.logger.warn('inbox relay pass failed', { err });
+          // The database is down or slow: nothing is lost, the documents wait. Said once, not every pass.
+          if (this.dbFailures++ === 0) this.opts.logger.warn('inbox relay cannot read the database; retrying', { err });
         })
         .then(() => {
           this.passing = null;
-          this.schedule(this.down ? this.probeInterval() : this.opts.relayIntervalMs);
+          const dbBackoff = this.dbFailures > 0 ? Math.min(MAX_PROBE_INTERVAL_MS, this.opts.relayIntervalMs * 2 ** this.dbFailures) : 0;
+          this.schedule(Math.max(dbBackoff, this.down ? this.probeInterval() : this.opts.relayIntervalMs));
         });
     }, delayMs);
     this.timer.unref();

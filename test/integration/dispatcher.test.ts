@@ -2,9 +2,11 @@
 // histories, which is what "delivered" means): the immediate hand-off, the relay of what it left,
 // and two relays over one backlog.
 import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
 import type { CallEvent } from '../../src/domain/events';
 import { silentLogger } from '../../src/log';
 import type { Store } from '../../src/store/db';
+import { collections } from '../../src/store/db';
 import { acceptIntoInbox, inboxDoc, type InboxDoc } from '../../src/store/inbox';
 import { connectTemporal, createSignaler } from '../../src/temporal/client';
 import { Dispatcher } from '../../src/temporal/dispatcher';
@@ -124,3 +126,16 @@ test('a document whose event cannot be read is dead-lettered at once, and Tempor
   expect(d.status()).toMatchObject({ temporalDown: null, deadLettered: 1, failed: 0 });
   await d.stop();
 });
+
+test('a relay that cannot read the database says so once, backs off, and keeps trying', async () => {
+  const lines: string[] = [];
+  const logger = { ...silentLogger, warn: (msg: string) => lines.push(msg) };
+  const nowhere = new MongoClient(`mongodb://127.0.0.1:${await freePort()}/`, { serverSelectionTimeoutMS: 100 });
+  const d = dispatcher({ inbox: collections(nowhere.db('x')).inbox, logger });
+  d.start();
+  await new Promise((r) => setTimeout(r, 4_000));
+  await d.stop();
+  await nowhere.close();
+  // A pass every second would have failed about four times; it warned once.
+  expect(lines).toEqual(['inbox relay cannot read the database; retrying']);
+}, 30_000);
