@@ -70,6 +70,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private passing: Promise<void> | null = null;
   private stopped = false;
+  /** The last relay pass took as many documents as it had room for: there is a backlog. */
+  private backlog = false;
   /** Relay passes in a row that could not read the inbox. */
   private dbFailures = 0;
   private readonly idle = new Set<() => void>();
@@ -133,8 +135,13 @@ export class Dispatcher {
       }
     }
     const room = Math.max(0, Math.min(this.batch, this.maxQueued - this.queue.length));
-    if (room === 0) return 0;
+    if (room === 0) {
+      // The hand-off queue is full; wait the interval rather than spin.
+      this.backlog = false;
+      return 0;
+    }
     const due = await dueInInbox(this.opts.inbox, new Date(this.now()), room);
+    this.backlog = due.length === room;
     const outcomes = await Promise.all(due.map((doc) => new Promise<Outcome>((done) => {
       this.queue.push({ doc, claim: true, done });
       this.pump();
@@ -158,7 +165,9 @@ export class Dispatcher {
         .then(() => {
           this.passing = null;
           const dbBackoff = this.dbFailures > 0 ? Math.min(MAX_PROBE_INTERVAL_MS, this.opts.relayIntervalMs * 2 ** this.dbFailures) : 0;
-          this.schedule(Math.max(dbBackoff, this.down ? this.probeInterval() : this.opts.relayIntervalMs));
+          // A backlog (after an outage or a restart) drains pass after pass, without the pause.
+          const pause = this.down ? this.probeInterval() : this.backlog ? 0 : this.opts.relayIntervalMs;
+          this.schedule(Math.max(dbBackoff, pause));
         });
     }, delayMs);
     this.timer.unref();

@@ -139,3 +139,17 @@ test('a relay that cannot read the database says so once, backs off, and keeps t
   // A pass every second would have failed about four times; it warned once.
   expect(lines).toEqual(['inbox relay cannot read the database; retrying']);
 }, 30_000);
+
+test('a backlog drains pass after pass without waiting the interval between full passes', async () => {
+  const orgId = uniqueId('org');
+  await acceptIntoInbox(store.col.inbox, docsFor(orgId, 35, true));
+  // Batches of 10 and a minute between passes: only back-to-back full passes empty it in time.
+  const d = dispatcher({ relayBatch: 10, relayIntervalMs: 60_000 });
+  d.start();
+  try {
+    await eventually('the backlog to drain', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 30_000);
+    expect(d.status().delivered).toBe(35);
+  } finally {
+    await d.stop();
+  }
+}, 60_000);
