@@ -132,12 +132,16 @@ export async function seedHistory(col: Collections, plan: HistoryPlan, state: Se
 export const seededCount = (state: SeedState, contactId: string): number => state.figures.get(contactId)?.callCount ?? 0;
 
 /**
- * Call counts of contacts straight from the database (one query), for polling while the app works:
- * cheaper than one API request per contact. `ids` narrows it to those contacts. The final checks
- * read GET /api/contacts/:id, the contract, instead.
+ * Call counts of all the organization's contacts straight from the database (one query), for
+ * polling while the app works: cheaper than one API request per contact. The final checks read
+ * GET /api/contacts/:id, the contract, instead.
  */
-export async function readContactCounts(col: Collections, orgId: string, ids?: string[]): Promise<Map<string, number>> {
-  const filter = ids ? { _id: { $in: ids.map((id) => docId(orgId, id)) } } : { orgId };
-  const docs = await col.contactStats.find(filter, { projection: { contactId: 1, callCount: 1 } }).toArray();
+export async function readContactCounts(col: Collections, orgId: string): Promise<Map<string, number>> {
+  const docs = await col.contactStats.find({ orgId }, { projection: { contactId: 1, callCount: 1 } }).toArray();
   return new Map(docs.map((d) => [d.contactId, d.callCount]));
+}
+
+/** One contact's call count, read by _id (the primary key: no cost that grows with history). */
+export async function readContactCount(col: Collections, orgId: string, contactId: string): Promise<number> {
+  return (await col.contactStats.findOne({ _id: docId(orgId, contactId) }, { projection: { callCount: 1 } }))?.callCount ?? 0;
 }

@@ -16,6 +16,9 @@ import {
   type ServerHandle,
   type TemporalHandle,
 } from '../../scripts/stack';
+import { Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { loadConfig } from '../../src/config';
 import { connectStore, type Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 
@@ -117,7 +120,7 @@ export async function startBenchStack(runDir: string, label: string, apps: { wor
   const receivers = httpPorts.map((port, i) => app(name('receiver', i, apps.receivers), 'src/server.ts', port));
   const baseUrls = httpPorts.map((port) => `http://127.0.0.1:${port}`);
   await Promise.all([
-    ...workers.map((w) => waitUntil(w, 'the worker to poll', async () => fs.readFileSync(w.logFile, 'utf8').includes('worker running'), 180_000, w.name, w.logFile)),
+    waitForPollers(temporal.address, loadConfig(env).temporal.taskQueue, workers, 180_000),
     ...receivers.map((r, i) => waitUntil(r, 'GET /readyz to answer 200', async () => (await fetch(`${baseUrls[i]}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200, 120_000, r.name, r.logFile)),
   ]);
   for (const p of [...workers, ...receivers]) {
@@ -133,6 +136,27 @@ export async function startBenchStack(runDir: string, label: string, apps: { wor
       return { orgId, apiKey: key };
     },
   };
+}
+
+/** Waits until Temporal sees every worker process polling the task queue (no log line to parse). */
+async function waitForPollers(address: string, taskQueue: string, workers: ManagedProcess[], timeoutMs: number): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dead = workers.find((w) => w.hasExited());
+      if (dead) throw new Error(`${dead.name} exited before it polled Temporal; log: ${dead.logFile}`);
+      const res = await connection.workflowService.describeTaskQueue({
+        namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      });
+      // This Temporal is the run's own: every poller of the queue is one of these workers.
+      if (new Set((res.pollers ?? []).map((p) => p.identity)).size >= workers.length) return;
+      if (Date.now() > deadline) throw new Error(`the workers did not poll task queue ${taskQueue} within ${timeoutMs / 1000}s; logs: ${workers.map((w) => w.logFile).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 /** Stops every server and app process of this run, newest first; safe to call more than once. */
