@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDERS, type Provider } from './domain/events';
 import { ConfigError, loadConfig } from './config';
+import { COMPLIANCE_HELP, COMPLIANCE_OPTIONS, ComplianceUsageError, runComplianceCommand } from './cliCompliance';
 import { parseCallingCode } from './domain/spending';
 import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from './store/secrets';
 import { connectStore, type Store } from './store/db';
@@ -54,6 +55,8 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
   dev-provision                           the development organization (org_dev) and its key:
                                           DEV_API_KEY if set, else the key kept in DEV_API_KEY_FILE
 
+${COMPLIANCE_HELP}
+
 Database from MONGODB_URI / MONGODB_DB.`;
 
 class UsageError extends Error {}
@@ -95,6 +98,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
       'phone-number-id': { type: 'string' }, task: { type: 'string' }, 'allowed-countries': { type: 'string' },
       'secret-stdin': { type: 'boolean' }, 'secret-env': { type: 'string' }, 'api-key-stdin': { type: 'boolean' }, 'api-key-env': { type: 'string' },
+      ...COMPLIANCE_OPTIONS,
     },
   });
   const [noun, verb, arg] = positionals;
@@ -214,6 +218,12 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       return;
     }
     default:
+      try {
+        if (await runComplianceCommand(`${noun} ${verb ?? ''}`.trim(), arg, values, col)) return;
+      } catch (err) {
+        if (err instanceof ComplianceUsageError) throw new UsageError(err.message);
+        throw err;
+      }
       throw new UsageError(noun === 'help' || !noun ? '' : `unknown command: ${positionals.join(' ')}`);
   }
 }

@@ -15,6 +15,7 @@ import { webhookRoutes } from './webhook';
 import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
 import { controlRoutes } from './control';
+import { complianceRoutes } from './compliance';
 import { requestIdMiddleware, requestLog } from './requestId';
 import { STALE_CALL_AFTER_MS, createReceiverMetrics, type ReceiverMetrics } from '../metrics';
 import { countStaleCalls } from '../store/calls';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Koa {
   callRoutes(api, deps);
   contactRoutes(api, deps);
   controlRoutes(api, deps);
+  complianceRoutes(api, deps);
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));

@@ -4,6 +4,8 @@ import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { normalizePhone } from '../domain/phone';
 import { createContact, getContact, updateContact } from '../store/contacts';
+import { clearContactDoNotCall, contactDoNotCall, markContactDoNotCall } from '../store/compliance';
+import { cancelPendingFor } from './compliance';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, notFound } from './errors';
@@ -35,14 +37,16 @@ const fields = {
   timezone,
 };
 export const createBody = z.strictObject({ contactId: z.string().regex(/^[^\s:]{1,200}$/, 'no spaces or colons').optional(), ...fields }).partial({ name: true, email: true, phone: true, timezone: true });
-export const patchBody = z.strictObject(fields).partial();
+/** `doNotCall: {reason}` marks the contact do-not-call (its pending follow-ups are canceled); `null` clears the mark. */
+export const patchBody = z.strictObject({ ...fields, doNotCall: z.strictObject({ reason: z.string().trim().min(1).max(500) }).nullable() }).partial();
 
 export function contactRoutes(api: Router, deps: AppDeps): void {
   api.get('/contacts/:contactId', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
     const doc = await getContact(deps.col, orgId, pathId(ctx.params.contactId, 'contactId'));
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
-    ctx.body = contactView(doc);
+    const dnc = await contactDoNotCall(deps.col, orgId, doc.contactId);
+    ctx.body = { ...contactView(doc), ...(dnc && { doNotCall: dnc }) };
   });
 
   api.post('/contacts', async (ctx) => {
@@ -57,9 +61,17 @@ export function contactRoutes(api: Router, deps: AppDeps): void {
   api.patch('/contacts/:contactId', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
     const contactId = pathId(ctx.params.contactId, 'contactId');
-    const input = parseWith(patchBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
+    const { doNotCall, ...input } = parseWith(patchBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
     const doc = await updateContact(deps.col, orgId, contactId, input);
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
-    ctx.body = contactView(doc);
+    let canceledFollowUps: string[] | undefined;
+    if (doNotCall) {
+      await markContactDoNotCall(deps.col, orgId, contactId, { reason: doNotCall.reason, source: 'contact' });
+      canceledFollowUps = await cancelPendingFor(deps.col, deps.control, orgId, { contactId, phone: doc.phone }, `contact: ${doNotCall.reason}`);
+    } else if (doNotCall === null) {
+      await clearContactDoNotCall(deps.col, orgId, contactId);
+    }
+    const dnc = await contactDoNotCall(deps.col, orgId, contactId);
+    ctx.body = { ...contactView(doc), ...(dnc && { doNotCall: dnc }), ...(canceledFollowUps && { canceledFollowUps }) };
   });
 }

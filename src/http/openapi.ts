@@ -11,6 +11,7 @@ import { ALLOWED } from './auth';
 import { listQuery as callListQuery } from './calls';
 import { createBody, patchBody } from './contacts';
 import { cancelBody, listQuery as followUpListQuery, retryBody, scheduleBody } from './control';
+import { callingRulesBody, doNotCallBody, doNotCallListQuery } from './compliance';
 import { DOCS_HTML } from './docsPage';
 import type { RouteClass } from './rateLimit';
 
@@ -91,6 +92,17 @@ const FollowUpList = z.strictObject({
   items: z.array(z.looseObject({ originalCallId: z.string(), attempt: z.number().int(), status: z.string() })),
   total: z.number().int(),
 });
+const CallingRules = z.looseObject({
+  callingWindow: z.looseObject({ start: z.string(), end: z.string(), days: z.array(z.string()), regions: z.array(z.looseObject({ region: z.string() })) }),
+  defaultTimeZone: z.string(),
+  contactCapPer24h: z.number().int(),
+  optOutField: z.string(),
+});
+const DoNotCallList = z.strictObject({
+  items: z.array(z.looseObject({ phone: z.string(), reason: z.string(), source: z.string(), at: isoTime })),
+  total: z.number().int(), limit: z.number().int(), offset: z.number().int(),
+});
+const DoNotCallAdded = z.strictObject({ added: z.number().int(), received: z.number().int(), canceledFollowUps: z.array(z.string()) });
 const Health = z.strictObject({ status: z.literal('ok') });
 const Ready = z.strictObject({
   status: z.enum(['ready', 'degraded', 'not ready']),
@@ -98,7 +110,7 @@ const Ready = z.strictObject({
   inbox: z.strictObject({ depth: z.number().int(), oldestAgeSec: z.number(), deadLetters: z.number().int() }).nullable(),
 });
 
-const components = { ErrorBody, TimelineEntry, Call, CallListItem, CallList, Contact, WebhookAck, ControlAccepted, FollowUpList, Health, Ready, GenericCallEvent: SpecPayload };
+const components = { ErrorBody, TimelineEntry, Call, CallListItem, CallList, Contact, WebhookAck, ControlAccepted, FollowUpList, CallingRules, DoNotCallList, DoNotCallAdded, Health, Ready, GenericCallEvent: SpecPayload };
 type ComponentName = keyof typeof components;
 
 function componentSchemas(): Record<string, Json> {
@@ -202,6 +214,7 @@ export function openApiDocument(): Json {
       { name: 'calls', description: 'Call records' },
       { name: 'contacts' },
       { name: 'follow-ups', description: 'Manual control of follow-up calls' },
+      { name: 'compliance', description: 'Calling window, do-not-call list, opt-out field' },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no API key' },
     ],
     components: {
@@ -266,8 +279,28 @@ export function openApiDocument(): Json {
           responses: { 200: json('Contact', 'The contact'), 400: error('A malformed id'), 404: error('No such contact') },
         }),
         patch: operation('control', {
-          summary: 'Set name, email, phone or time zone', tags: ['contacts'], parameters: [contactId], requestBody: body(patchBody),
+          summary: 'Set name, email, phone or time zone; doNotCall {reason} marks the contact do-not-call (null clears it)', tags: ['contacts'], parameters: [contactId], requestBody: body(patchBody),
           responses: { 200: json('Contact', 'The updated contact'), 400: error('A field is wrong; the message names it'), 404: error('No such contact'), 413: error('Body over the limit'), 415: error('A body that is not JSON') },
+        }),
+      },
+      '/api/settings/calling-rules': {
+        get: operation('read', { summary: 'The calling rules: window (local hours, days, regional rules), default time zone, per-contact cap, opt-out field', tags: ['compliance'], responses: { 200: json('CallingRules', 'The rules, defaults filled in') } }),
+        put: operation('control', {
+          summary: 'Change the calling rules; fields left out keep their value', tags: ['compliance'], requestBody: body(callingRulesBody),
+          responses: { 200: json('CallingRules', 'The rules now in force'), 400: error('A field is wrong; the message names it'), 413: error('Body over the limit'), 415: error('A body that is not JSON') },
+        }),
+      },
+      '/api/do-not-call': {
+        get: operation('read', { summary: "The organization's do-not-call numbers", tags: ['compliance'], parameters: queryParams(doNotCallListQuery), responses: { 200: json('DoNotCallList', 'A page of numbers'), 400: error('A query parameter is wrong') } }),
+        post: operation('control', {
+          summary: 'Put numbers on the do-not-call list ({phone, reason} or {numbers: [...]}); their pending follow-ups are canceled', tags: ['compliance'], requestBody: body(doNotCallBody),
+          responses: { 201: json('DoNotCallAdded', 'Added (numbers already listed keep their first reason)'), 400: error('A number is not E.164; the message names it'), 413: error('Body over the limit'), 415: error('A body that is not JSON') },
+        }),
+      },
+      '/api/do-not-call/{phone}': {
+        delete: operation('control', {
+          summary: 'Take a number off the do-not-call list', tags: ['compliance'], parameters: [pathParam('phone', 'E.164 number, e.g. +14155551234')],
+          responses: { 200: { description: 'Removed' }, 400: error('Not a phone number'), 404: error('The number is not on the list') },
         }),
       },
       '/healthz': { get: { summary: 'Liveness', tags: ['operations'], security: [], responses: { 200: json('Health', 'The process answers') } } },
