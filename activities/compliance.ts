@@ -42,6 +42,19 @@ export function isTruthy(v: unknown): boolean {
   return typeof v === 'string' && ['true', 'yes', 'y', '1'].includes(v.trim().toLowerCase());
 }
 
+/**
+ * The opt-out field's value in a call's analysis data: at the top (Retell's custom analysis data,
+ * Bland's analysis), in Vapi's `structuredData`, or in Bland's `variables`; a dotted name is a path.
+ */
+export function optOutValue(data: Record<string, unknown>, field: string): unknown {
+  const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
+  for (const where of [data, data.structuredData, data.variables]) {
+    const v = path(where, field);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
 export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => ({
   async followUpContext(input: FollowUpContextInput): Promise<FollowUpContext> {
     return loadFollowUpContext(col, input);
@@ -55,8 +68,9 @@ export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => (
   async applyOptOut(input: { orgId: string; callId: string; contactId?: string; phone?: string; data: Record<string, unknown> }): Promise<string | null> {
     const { orgId, callId, contactId, phone } = input;
     const { optOutField } = await getComplianceSettings(col, orgId);
-    if (!isTruthy(input.data[optOutField])) return null;
-    const reason = `opted out during call ${callId} (${optOutField}: ${JSON.stringify(input.data[optOutField])})`;
+    const value = optOutValue(input.data, optOutField);
+    if (!isTruthy(value)) return null;
+    const reason = `opted out during call ${callId} (${optOutField}: ${JSON.stringify(value)})`;
     if (contactId) await markContactDoNotCall(col, orgId, contactId, { reason, source: 'opt-out', callId });
     else if (phone) await addDoNotCallNumbers(col, orgId, [{ phone, reason }], 'opt-out');
     else return null;

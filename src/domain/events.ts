@@ -1,5 +1,6 @@
 // The canonical call event every provider payload is turned into. Pure TypeScript: no Node
 // imports, so workflows, activities and tests all share it.
+import type { CallCost } from './cost';
 
 /** The lifecycle events of the Calls API spec. */
 export const CALL_EVENT_TYPES = [
@@ -64,6 +65,8 @@ export interface CallFields {
   metadata?: Record<string, unknown>;
   analysis?: CallAnalysis;
   followUpOf?: FollowUpLink;
+  /** What the platform says the call cost (src/domain/cost.ts: hundredths of the currency). */
+  cost?: CallCost;
 }
 
 export interface CallEvent extends CallFields {

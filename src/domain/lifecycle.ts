@@ -4,6 +4,7 @@
 // `ringing`, a duplicate, nor an early `recording_ready` can move the call backwards.
 import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type Outcome, type Provider } from './events';
 import { clampFuture, isSafeId, lookup } from './limits';
+import { saneCost } from './cost';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -30,7 +31,7 @@ export interface CallData extends CallFields {
 type DataField = keyof CallData;
 const DATA_FIELDS: readonly DataField[] = [
   'from', 'to', 'direction', 'durationSec', 'startedAt', 'answeredAt', 'endedAt', 'recordingUrl',
-  'transcript', 'transcriptSegments', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf',
+  'transcript', 'transcriptSegments', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf', 'cost',
 ];
 
 export interface CallState extends CallData {
@@ -110,7 +111,7 @@ function eventData(e: CallEvent): CallData {
   const d: CallData = {
     from: e.from, to: e.to, direction: e.direction, durationSec: e.durationSec, startedAt: e.startedAt,
     endedAt: e.endedAt, recordingUrl: e.recordingUrl, transcript: e.transcript, transcriptSegments: e.transcriptSegments, agentId: e.agentId,
-    contactId: e.contactId, metadata: e.metadata, analysis: e.analysis, followUpOf: e.followUpOf,
+    contactId: e.contactId, metadata: e.metadata, analysis: e.analysis, followUpOf: e.followUpOf, cost: e.cost,
   };
   if (e.type === 'call.answered') d.answeredAt = e.occurredAt ?? e.receivedAt;
   return d;
@@ -144,6 +145,7 @@ function sane(e: CallEvent): CallEvent {
   if (e.contactId !== undefined && !isSafeId(e.contactId)) out.contactId = undefined;
   if (e.agentId !== undefined && !isSafeId(e.agentId)) out.agentId = undefined;
   if (e.requestId !== undefined && !isSafeId(e.requestId)) out.requestId = undefined;
+  if (e.cost !== undefined) out.cost = saneCost(e.cost);
   if (typeof e.receivedAt === 'string') {
     out.occurredAt = clampFuture(e.occurredAt, e.receivedAt);
     out.startedAt = clampFuture(e.startedAt, e.receivedAt);

@@ -59,6 +59,8 @@ const Call = z.looseObject({
   email: z.looseObject({ status: z.enum(['sending', 'sent', 'skipped', 'failed']) }).optional(),
   followUp: z.looseObject({}).optional().describe('The follow-up plan as the workflow last recorded it'),
   nextFollowUpAt: isoTime.nullable().optional(),
+  cost: z.looseObject({ amountCents: z.number(), currency: z.string(), source: z.string() }).optional()
+    .describe('What the platform says the call cost: amountCents in hundredths of currency (US cents), breakdown in the same unit'),
   workflowId: z.string(),
   temporalUi: z.string().describe("The call's workflow in the Temporal UI"),
   createdAt: isoTime,

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { terminalTypeOf, type CallAnalysis, type CallEvent, type Outcome, type TranscriptSegment } from '../domain/events';
 import { normalizePhone } from '../domain/phone';
+import { costFromUnits } from '../domain/cost';
 import {
   checkId, event, idsFromMetadata, isRecord, nonEmpty, num, parseWith, secondsBetween, str, toIso,
   verifyBodyHmacHex, wholeSeconds,
@@ -36,6 +37,8 @@ const BlandCall = z.looseObject({
   summary: s,
   metadata: z.looseObject({}).nullish().catch(undefined),
   analysis: z.unknown().optional(),
+  variables: z.unknown().optional(),
+  price: z.unknown().optional(),
 });
 type BlandCall = z.infer<typeof BlandCall>;
 
@@ -143,7 +146,9 @@ function parseBland(req: WebhookRequest, body: Record<string, unknown>): CallEve
     const status = lower(b.status);
     const answeredBy = lower(b.answered_by);
     const endedAt = toIso(b.end_at);
-    const analysisData = isRecord(b.analysis) && Object.keys(b.analysis).length > 0 ? b.analysis : undefined;
+    // The analysis' answers at the top, the call's variables (extracted values among them) beside them.
+    const merged = { ...(isRecord(b.analysis) ? b.analysis : {}), ...(isRecord(b.variables) && Object.keys(b.variables).length > 0 ? { variables: b.variables } : {}) };
+    const analysisData = Object.keys(merged).length > 0 ? merged : undefined;
     events.push(event({
       ...base,
       eventId: `bland:${callId}:ended`,
@@ -165,6 +170,7 @@ function parseBland(req: WebhookRequest, body: Record<string, unknown>): CallEve
       contactId: ids.contactId,
       metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
       analysis: nonEmpty<CallAnalysis>({ summary: str(b.summary), data: analysisData }),
+      cost: costFromUnits(b.price, 'bland.price'), // USD
     }));
   }
   if (corrected) {

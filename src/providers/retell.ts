@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { CONNECTED_OUTCOMES, terminalTypeOf, type CallAnalysis, type CallEvent, type CallEventType, type Outcome } from '../domain/events';
 import { lookup } from '../domain/limits';
+import { costFromRetell } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
   OK, REPLAY_WINDOW_MS, checkId, epochToMs, event, fail, fromHex, getHeader, hmac, idsFromMetadata,
@@ -33,6 +34,7 @@ const RetellCall = z.looseObject({
   recording_url: s,
   disconnection_reason: s,
   metadata: z.looseObject({}).nullish().catch(undefined),
+  call_cost: z.unknown().optional(),
   call_analysis: z.looseObject({
     call_summary: s,
     user_sentiment: s,
@@ -125,6 +127,7 @@ function parseRetell(req: WebhookRequest, body: Record<string, unknown>): CallEv
     agentId: ids.agentId ?? checkId(call.agent_id ?? undefined, `${at}agent_id`),
     contactId: ids.contactId,
     metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
+    cost: costFromRetell(call.call_cost),
   };
   const durationMs = num(call.duration_ms) ??
     (call.start_timestamp != null && call.end_timestamp != null

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { CallEvent, CallEventType, Outcome } from '../domain/events';
 import { lookup } from '../domain/limits';
+import { costFromUnits } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
   OK, bodyDigest, checkId, event, fail, formValue, getHeader, hmac, num, parseForm, safeEqual, toIso,
@@ -73,6 +74,7 @@ function parseTwilio(req: WebhookRequest, f: Record<string, unknown>): CallEvent
     durationSec: type === 'call.completed' || type === 'call.failed' ? wholeSeconds(duration) : undefined,
     endedAt: type === 'call.completed' || type === 'call.failed' ? occurredAt : undefined,
     recordingUrl: v('RecordingUrl'),
+    cost: costFromUnits(v('Price'), 'twilio.Price', { currency: v('PriceUnit') }),
   })];
 }
 

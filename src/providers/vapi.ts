@@ -1,6 +1,7 @@
 // Vapi server messages: `{message:{type, call, …}}`, and the seed's top-level `type` shape.
 import { terminalTypeOf, type CallAnalysis, type CallEvent, type CallEventType, type Outcome } from '../domain/events';
 import { lookup } from '../domain/limits';
+import { costFromUnits } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
   OK, REPLAY_WINDOW_MS, bodyDigest, checkId, epochToMs, event, fail, fromBase64, fromHex, getHeader, hmac,
@@ -156,6 +157,8 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
         successful: successOf(analysis.successEvaluation),
         data: Object.keys(data).length > 0 ? data : undefined,
       }),
+      // Vapi reports USD.
+      cost: costFromUnits(msg.cost ?? call.cost, 'vapi.cost', { breakdown: msg.costBreakdown ?? call.costBreakdown }),
     })];
   }
 

@@ -52,7 +52,12 @@ describe('bland parse', () => {
       agentId: 'agent_789ghi',
       contactId: 'contact_456def',
       metadata: { contactId: 'contact_456def', agentId: 'agent_789ghi' },
-      analysis: { summary: 'Dana confirmed her Friday 3pm appointment.', data: { appointment_confirmed: true } },
+      analysis: {
+        summary: 'Dana confirmed her Friday 3pm appointment.',
+        data: { appointment_confirmed: true, variables: { customer_name: 'Dana', now: 'Wednesday, January 15, 2025' } },
+      },
+      // `price` is USD: kept in cents.
+      cost: { amountCents: 27, currency: 'USD', source: 'bland.price' },
     });
   });
 

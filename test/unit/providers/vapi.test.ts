@@ -45,6 +45,8 @@ describe('vapi parse: end-of-call-report', () => {
         successful: true,
         data: { structuredData: { appointmentConfirmed: true }, successEvaluation: 'true' },
       },
+      // `cost` and `costBreakdown` are USD: kept in cents.
+      cost: { amountCents: 18.32, currency: 'USD', source: 'vapi.cost', breakdown: { transport: 1, stt: 2, llm: 5, tts: 9, vapi: 1.32, total: 18.32 } },
     });
   });
 
