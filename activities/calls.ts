@@ -1,7 +1,8 @@
 // Activities that keep the call record and its metrics in MongoDB.
 import type { CallState } from '../src/domain/lifecycle';
 import type { Collections } from '../src/store/db';
-import { loadCallState, recordCallMetrics, saveCallState } from '../src/store/calls';
+import type { EffectsDone } from '../src/domain/effects';
+import { loadCallState, markEffectsDone, recordCallMetrics, saveCallState } from '../src/store/calls';
 
 export interface CallActivityDeps {
   col: Collections;
@@ -9,8 +10,13 @@ export interface CallActivityDeps {
 
 export const createCallActivities = ({ col }: CallActivityDeps) => ({
   /** The state stored for a call, so a restarted workflow resumes instead of starting blank. */
-  async loadCall(ref: { orgId: string; callId: string }): Promise<CallState | null> {
+  async loadCall(ref: { orgId: string; callId: string }): Promise<{ state: CallState; effectsDone: EffectsDone } | null> {
     return (await loadCallState(col, ref.orgId, ref.callId)) ?? null;
+  },
+
+  /** Records that the call's effects have all run for this state (see EffectsDone). */
+  async markEffectsDone(input: { orgId: string; callId: string; done: EffectsDone }): Promise<void> {
+    await markEffectsDone(col, input.orgId, input.callId, input.done);
   },
 
   /** Upserts the call record; an older state never overwrites a newer one. */

@@ -21,7 +21,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { CallEvent, Outcome } from '../src/domain/events';
 import { type CallState, describe, initialState, isTerminal, reduce } from '../src/domain/lifecycle';
-import { type Effect, effectsFor } from '../src/domain/effects';
+import { type Effect, type EffectsDone, NO_EFFECTS_DONE, analysisChanged, effectsDoneOf, effectsFor } from '../src/domain/effects';
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
   type CommandResult, type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
@@ -70,6 +70,12 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let state: CallState = carried?.state ?? initialState(orgId, callId, provider);
   let lastPublished = '';
   let ensuredContact: string | undefined;
+  /** What the effects have been run for (kept on the call record, see EffectsDone). */
+  let effectsDone: EffectsDone = carried?.effectsDone ?? NO_EFFECTS_DONE;
+  const effectsOwed = () => {
+    const now = effectsDoneOf(state);
+    return now.status !== effectsDone.status || now.outcome !== effectsDone.outcome || now.analysis !== effectsDone.analysis;
+  };
   /** Commands an Update handler waits on, and what became of them. */
   const awaited = new Set<FollowUpCommand>();
   const answers = new Map<FollowUpCommand, CommandResult>();
@@ -125,8 +131,13 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   if (!carried) {
     // A late webhook can start a new run for a call whose earlier run already closed: resume
     // from what that run stored, so replayed events are recognised as duplicates.
+    // The same holds for a retry of this run's first task, whose failed try may have saved the
+    // call already: what the effects were run for comes from the record too, so they still run.
     const stored = await db.loadCall({ orgId, callId });
-    if (stored) state = stored;
+    if (stored) {
+      state = stored.state;
+      effectsDone = stored.effectsDone;
+    }
   }
 
   let terminalAt: number | undefined = isTerminal(state.status) ? Date.now() : undefined;
@@ -135,8 +146,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let callSettled = false;
 
   for (;;) {
-    if (pending.length > 0) {
-      // Everything that arrived together is applied first and saved once.
+    if (pending.length > 0 || effectsOwed()) {
+      // Everything that arrived together is applied first and saved once; then the effects.
       const prev = state;
       for (const event of pending.splice(0, pending.length)) {
         const { state: next, duplicate } = reduce(state, event);
@@ -147,13 +158,22 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         state = withFollowUpLink(await withContact(state));
         lastEventAt = Date.now();
         await db.saveCall(state, workflowInfo().workflowId);
-        for (const effect of effectsFor(prev, state, { followUpOn: settings.followUpOn as Outcome[] })) {
+      }
+      if (effectsOwed()) {
+        let ran = false;
+        for (const effect of effectsFor(effectsDone, state, { followUpOn: settings.followUpOn as Outcome[] })) {
           await runEffect(effect, state);
+          ran = true;
         }
-        if (state.analysis?.data && JSON.stringify(state.analysis.data) !== JSON.stringify(prev.analysis?.data)) {
+        if (state.analysis?.data && analysisChanged(effectsDone, state)) {
           // The person may have opted out on this call: the organization's opt-out field decides.
           await db.applyOptOut({ orgId, callId, contactId: state.contactId, phone: contactPhone(state), data: state.analysis.data });
+          ran = true;
         }
+        effectsDone = effectsDoneOf(state);
+        if (ran) await db.markEffectsDone({ orgId, callId, done: effectsDone });
+      }
+      if (state !== prev) {
         if (isTerminal(state.status) && terminalAt === undefined) terminalAt = Date.now();
         if (state.status === 'completed' && followUp?.status === 'scheduled') {
           // A late `completed` for a call we had taken as unanswered: nobody needs calling back.
@@ -180,7 +200,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       await condition(allHandlersFinished); // an Update's caller gets its answer before the run ends
       await continueAsNew<typeof callLifecycle>({
         ...input,
-        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult },
+        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult, effectsDone },
       });
     }
 

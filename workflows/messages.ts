@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CallEvent, Outcome, Provider } from '../src/domain/events';
 import type { CallState } from '../src/domain/lifecycle';
+import type { EffectsDone } from '../src/domain/effects';
 import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
 import type { WorkflowSettings } from '../src/config';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
@@ -124,6 +125,7 @@ export interface CallWorkflowInput {
     commands?: FollowUpCommand[];
     email?: EmailView;
     reportedResult?: string;
+    effectsDone?: EffectsDone;
   };
 }
 

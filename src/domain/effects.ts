@@ -18,8 +18,46 @@ export interface EffectPolicy {
   followUpOn: readonly Outcome[];
 }
 
+/**
+ * What a call's effects have been run for, kept on the call record. A workflow task that saved the
+ * call and then died (Temporal stopped, the worker killed) leaves a record ahead of its effects;
+ * the retry compares the state with this, not with the record, so the effects still run.
+ */
+export interface EffectsDone {
+  status: CallState['status'];
+  outcome?: Outcome;
+  /** Fingerprint of the platform's analysis data that the opt-out check last saw. */
+  analysis?: string;
+}
+
+/** Nothing has been run yet. */
+export const NO_EFFECTS_DONE: EffectsDone = { status: 'pending' };
+
+export function effectsDoneOf(s: Pick<CallState, 'status' | 'outcome' | 'analysis'>): EffectsDone {
+  const done: EffectsDone = { status: s.status };
+  if (s.outcome !== undefined) done.outcome = s.outcome;
+  const analysis = fingerprint(s.analysis?.data);
+  if (analysis !== undefined) done.analysis = analysis;
+  return done;
+}
+
+/** Whether the platform's analysis data changed since the opt-out check last ran. */
+export const analysisChanged = (done: EffectsDone, s: Pick<CallState, 'analysis'>): boolean => fingerprint(s.analysis?.data) !== done.analysis;
+
+/** A short, stable digest of some JSON (FNV-1a over its text): pure, so the workflow can use it. */
+function fingerprint(data: unknown): string | undefined {
+  if (data === undefined || data === null) return undefined;
+  const text = JSON.stringify(data);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${text.length.toString(36)}.${h.toString(36)}`;
+}
+
 /** Effects to run after `prev` became `next`. Only a change of the terminal status/outcome demands any. */
-export function effectsFor(prev: CallState, next: CallState, policy: EffectPolicy): Effect[] {
+export function effectsFor(prev: Pick<CallState, 'status' | 'outcome'>, next: CallState, policy: EffectPolicy): Effect[] {
   if (!isTerminal(next.status)) return [];
   if (prev.status === next.status && prev.outcome === next.outcome) return [];
   const effects: Effect[] = ['recordMetrics'];

@@ -1,5 +1,6 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
 import type { Filter } from 'mongodb';
+import { type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf } from '../domain/effects';
 import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/lifecycle';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 
@@ -15,7 +16,7 @@ export async function saveCallState(col: Collections, state: CallState, workflow
   try {
     await col.calls.updateOne(
       { _id: docId(orgId, callId), eventCount: { $lte: state.eventCount } },
-      { $set: fields, $setOnInsert: { createdAt: now } },
+      { $set: fields, $setOnInsert: { createdAt: now, effectsDone: NO_EFFECTS_DONE } },
       { upsert: true },
     );
     return 'saved';
@@ -29,11 +30,21 @@ export async function getCall(col: Collections, orgId: string, callId: string): 
   return col.calls.findOne({ _id: docId(orgId, callId) });
 }
 
-/** The reducer state stored for a call, to resume from when a closed call's workflow starts again. */
-export async function loadCallState(col: Collections, orgId: string, callId: string): Promise<CallState | undefined> {
+/**
+ * The reducer state stored for a call and what its effects were run for, to resume from when the
+ * call's workflow starts again (a new run, or a retried first task). A record from before this was
+ * kept counts as having had its effects.
+ */
+export async function loadCallState(col: Collections, orgId: string, callId: string): Promise<{ state: CallState; effectsDone: EffectsDone } | undefined> {
   const doc = await getCall(col, orgId, callId);
   if (!doc) return undefined;
-  return pickState(doc);
+  const state = pickState(doc);
+  return { state, effectsDone: doc.effectsDone ?? effectsDoneOf(state) };
+}
+
+/** The call's effects have all run for this state. */
+export async function markEffectsDone(col: Collections, orgId: string, callId: string, done: EffectsDone): Promise<void> {
+  await col.calls.updateOne({ _id: docId(orgId, callId), orgId }, { $set: { effectsDone: done } });
 }
 
 export interface CallFilters {

@@ -20,6 +20,12 @@ export async function getContact(col: Collections, orgId: string, contactId: str
 
 const blank = (orgId: string, contactId: string, now: Date): ContactDoc => ({ _id: docId(orgId, contactId), orgId, contactId, createdAt: now, updatedAt: now });
 
+/** Creates the contact unless it exists; a read first, so the common case leaves no failed insert in the database's log. */
+async function ensureContact(col: Collections, doc: ContactDoc): Promise<void> {
+  if (await col.contacts.findOne({ _id: doc._id, orgId: doc.orgId }, { projection: { _id: 1 } })) return;
+  await insertQuietly(() => col.contacts.insertOne(doc));
+}
+
 /** Inserts unless it exists: an insert with a unique _id is atomic on MongoDB and FerretDB alike. */
 async function insertQuietly<T>(insert: () => Promise<T>): Promise<boolean> {
   try {
@@ -47,14 +53,14 @@ async function claimPhone(col: Collections, orgId: string, phone: string, contac
 export async function resolveContact(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<string | undefined> {
   const now = new Date();
   if (ref.contactId) {
-    await insertQuietly(() => col.contacts.insertOne({ ...blank(orgId, ref.contactId!, now), ...(ref.phone ? { phone: ref.phone } : {}) }));
+    await ensureContact(col, { ...blank(orgId, ref.contactId, now), ...(ref.phone ? { phone: ref.phone } : {}) });
     return ref.contactId;
   }
   if (!ref.phone) return undefined;
   const known = await col.contactPhones.findOne({ _id: docId(orgId, ref.phone), orgId });
   if (known) return known.contactId;
   const contactId = await claimPhone(col, orgId, ref.phone, contactIdForPhone(ref.phone));
-  await insertQuietly(() => col.contacts.insertOne({ ...blank(orgId, contactId, now), phone: ref.phone }));
+  await ensureContact(col, { ...blank(orgId, contactId, now), phone: ref.phone });
   return contactId;
 }
 
@@ -90,7 +96,7 @@ export async function countContactCalls(
   }
   if (counted.length > 0) {
     // A contact known only from a call's metadata is created with its first counted call.
-    await insertQuietly(() => col.contacts.insertOne(blank(orgId, contactId, new Date())));
+    await ensureContact(col, blank(orgId, contactId, new Date()));
     await col.contactStats.updateOne(
       { _id: docId(orgId, contactId), orgId },
       { $set: { ...f, orgId, contactId, updatedAt: new Date() }, ...(f.lastCallDuration === undefined ? { $unset: { lastCallDuration: '' } } : {}) },

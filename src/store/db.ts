@@ -4,6 +4,7 @@ import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb
 import type { CallState } from '../domain/lifecycle';
 import type { Provider } from '../domain/events';
 import type { ContactFigures } from '../domain/contactFigures';
+import type { EffectsDone } from '../domain/effects';
 import type { EmailDoc } from './emails';
 import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
 import type { InboxDoc } from './inbox';
@@ -48,6 +49,8 @@ export interface CallDoc extends Omit<CallState, 'owners'> {
   createdAt: Date;
   updatedAt: Date;
   workflowId: string;
+  /** What the call's effects (contact count, email, follow-up, opt-out) have been run for. */
+  effectsDone?: EffectsDone;
   email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
   /** The follow-up plan as the workflow last recorded it (see src/domain/followUp.ts). */
   followUp?: Record<string, unknown> & { rev?: number; summary?: string };
@@ -63,10 +66,10 @@ export interface ContactDoc {
   email?: string;
   phone?: string;
   timezone?: string;
-  callCount: number;
-  lastCallDate?: string;
-  lastCallDuration?: number;
-  lastCallId?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /**
  * A contact's call figures. Kept apart from the contact document, which people edit over the API,
  * because its one writer is the contact's own workflow (FerretDB loses concurrent updates of one
@@ -88,10 +91,6 @@ export interface ContactPhoneDoc {
   createdAt: Date;
 }
 
-  createdAt: Date;
-  updatedAt: Date;
-}
-
 /** One counted call of a contact: the unique _id is what makes the count exactly-once. */
 export interface ContactCallDoc {
   _id: string; // `${orgId}:${contactId}:${callId}`
@@ -100,6 +99,8 @@ export interface ContactCallDoc {
   callId: string;
   date: string;
   durationSec?: number;
+  /** The contact's call count once this call was counted; absent on facts from before the contact workflow. */
+  seq?: number;
   countedAt: Date;
 }
 
@@ -119,10 +120,10 @@ export interface Collections {
   organizations: Collection<OrganizationDoc>;
   apiKeys: Collection<ApiKeyDoc>;
   providerSecrets: Collection<ProviderSecretDoc>;
-  contactStats: Collection<ContactStatsDoc>;
-  contactPhones: Collection<ContactPhoneDoc>;
   calls: Collection<CallDoc>;
   contacts: Collection<ContactDoc>;
+  contactStats: Collection<ContactStatsDoc>;
+  contactPhones: Collection<ContactPhoneDoc>;
   contactCalls: Collection<ContactCallDoc>;
   callMetrics: Collection<CallMetricDoc>;
   followUps: Collection<FollowUpCallDoc>;
@@ -144,10 +145,10 @@ export function collections(db: Db): Collections {
     organizations: db.collection<OrganizationDoc>('organizations'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     providerSecrets: db.collection<ProviderSecretDoc>('provider_secrets'),
-    contactStats: db.collection<ContactStatsDoc>('contact_stats'),
-    contactPhones: db.collection<ContactPhoneDoc>('contact_phones'),
     calls: db.collection<CallDoc>('calls'),
     contacts: db.collection<ContactDoc>('contacts'),
+    contactStats: db.collection<ContactStatsDoc>('contact_stats'),
+    contactPhones: db.collection<ContactPhoneDoc>('contact_phones'),
     contactCalls: db.collection<ContactCallDoc>('contact_calls'),
     callMetrics: db.collection<CallMetricDoc>('call_metrics'),
     followUps: db.collection<FollowUpCallDoc>('follow_ups'),

@@ -184,6 +184,34 @@ test('a worker killed mid-activity does not double-count the call', async () => 
   expect(await store.col.contactCalls.countDocuments({ orgId: ORG, contactId })).toBe(1);
 }, 150_000);
 
+test('a workflow task that saved the call and died still runs its effects on the retry', async () => {
+  // The retried task reads back the record its failed try saved; the effects are owed all the same.
+  const tq = uniqueId('tq');
+  const callId = uniqueId('call');
+  const contactId = uniqueId('contact');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashingWorker.ts'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: address, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, CRASH_AFTER: 'saveCall' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await eventually('the crashing worker to start', async () => out.includes('READY'), 90_000);
+
+  await signaler(tq).deliver(ORG, 'generic', event(callId, 'call.completed', { contactId, durationSec: 33, recordingUrl: 'https://r/w.mp3' }));
+  expect(await exited).toBe('SIGKILL');
+  // The failed try saved the call as completed; nothing counted it yet.
+  expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({ status: 'completed', effectsDone: { status: 'pending' } });
+  expect(await contact(contactId)).toMatchObject({ callCount: 0 });
+
+  await withWorker(tq, async () => {
+    expect((await result(callId)).status).toBe('completed');
+    await counted(contactId);
+  });
+  expect(await contact(contactId)).toMatchObject({ callCount: 1, lastCallDuration: 33 });
+  expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({ effectsDone: { status: 'completed', outcome: 'completed' } });
+}, 150_000);
+
 test('a late duplicate after the workflow closed starts a new run that changes nothing', async () => {
   const tq = uniqueId('tq');
   const callId = uniqueId('call');
