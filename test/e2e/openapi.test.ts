@@ -63,6 +63,10 @@ test('every route answers with a documented status and a body that matches its s
   expect((await call('GET', '/api/calls', `/api/calls?api_key=${stack.apiKey}`)).status).toBe(401);
   expect((await call('GET', '/api/follow-ups', '/api/follow-ups')).status).toBe(200);
   expect((await call('GET', '/api/follow-ups', '/api/follow-ups?status=bogus')).status).toBe(400);
+  // Found by schemathesis: a NUL in the id reached PostgreSQL under FerretDB and came back a 503.
+  const nul = await call('GET', '/api/follow-ups', '/api/follow-ups?callId=a%00b');
+  expect(nul.status).toBe(400);
+  expect(nul.body.message).toMatch(/callId/);
   expect((await call('GET', '/api/contacts/{contactId}', `/api/contacts/ct_${done}`)).status).toBe(200);
   expect((await call('GET', '/api/contacts/{contactId}', '/api/contacts/ct_nowhere')).status).toBe(404);
 
