@@ -103,7 +103,8 @@ export const MAX_EVENT_BYTES = 1_500_000;
 function fitForTemporal(event: CallEvent, log: AppDeps['logger']): CallEvent {
   const size = Buffer.byteLength(JSON.stringify(event));
   if (size <= MAX_EVENT_BYTES) return event;
-  const fitted: CallEvent = { ...event, metadata: undefined, analysis: event.analysis && { ...event.analysis, data: undefined } };
+  // Segments repeat the transcript's text with times: the first thing to go.
+  const fitted: CallEvent = { ...event, metadata: undefined, transcriptSegments: undefined, analysis: event.analysis && { ...event.analysis, data: undefined } };
   const rest = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify({ ...fitted, transcript: '' })) - 64;
   if (fitted.transcript) fitted.transcript = `${Buffer.from(fitted.transcript).subarray(0, Math.max(0, rest)).toString('utf8')} [transcript truncated]`;
   log.warn('event too large for Temporal, cut down', { callId: event.callId, eventId: event.eventId, bytes: size });

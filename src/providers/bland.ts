@@ -94,8 +94,9 @@ function transcriptText(v: unknown): string | undefined {
   return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
-const MAX_SEGMENTS = 5_000;
-const MAX_SEGMENT_CHARS = 400_000;
+// Bounded so a long call's segments stay well inside Temporal's 2 MB payloads next to its transcript.
+const MAX_SEGMENTS = 2_000;
+const MAX_SEGMENT_CHARS = 150_000;
 
 /** The segments of the object form, each reduced to the fields we know, with their types checked. */
 function segmentsOf(v: unknown): TranscriptSegment[] | undefined {

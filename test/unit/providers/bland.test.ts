@@ -154,6 +154,14 @@ describe('bland corrected transcript (second webhook)', () => {
     ]);
   });
 
+  it('keeps the segments bounded while the text stays whole', () => {
+    const segments = Array.from({ length: 3000 }, (_, i) => ({ speaker: 'user', text: `line ${i} ${'w'.repeat(100)}` }));
+    const [e] = parse({ call_id: 'c', corrected_transcript: { segments } });
+    expect(e.transcript!.split('\n')).toHaveLength(3000);
+    expect(e.transcriptSegments!.length).toBeLessThanOrEqual(2000);
+    expect(e.transcriptSegments!.reduce((n, x) => n + x.text.length, 0)).toBeLessThanOrEqual(150_000);
+  });
+
   it('an unexpected corrected_transcript shape is ignored, never a 400', () => {
     for (const corrected_transcript of [42, { segments: 'x' }, { other: 1 }, [{ nope: true }]]) {
       const events = parse({ call_id: 'c', status: 'completed', corrected_transcript });
