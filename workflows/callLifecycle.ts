@@ -327,11 +327,13 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   }
 
   async function runCommand(cmd: FollowUpCommand): Promise<void> {
-    const r = applyCommand(followUp, cmd, commandContext());
+    const applied = applyCommand(followUp, cmd, commandContext());
+    // The calling rules first, so an Update's answer (and the plan it reports) is what will happen.
+    const r = applied.applied && applied.plan ? { ...applied, plan: await withRules(applied.plan, cmd) } : applied;
     if (awaited.delete(cmd)) answers.set(cmd, r);
     lastCommand = { type: cmd.type, applied: r.applied, note: r.note, at: new Date().toISOString() };
     log.info(r.applied ? 'follow-up command applied' : 'follow-up command not applied', { command: cmd.type, note: r.note });
-    if (r.applied && r.plan) await savePlan(await withRules(r.plan, cmd));
+    if (r.applied && r.plan) await savePlan(r.plan);
     else publish();
   }
 

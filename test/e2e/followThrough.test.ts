@@ -209,6 +209,7 @@ describe('manual control', () => {
 
   test('an organization without a dialer gets the follow-up listed as due, never dropped', async () => {
     const other = await slow.newOrg('no dialer');
+    await openAllDay(slow.store.col, other.orgId);
     const callId = uniqueId('due');
     await noAnswer(slow, callId, other.apiKey);
     const headers = { 'x-api-key': other.apiKey };
