@@ -50,26 +50,83 @@ export function inboxDoc(orgId: string, provider: Provider, event: CallEvent, no
 export const eventOf = (doc: Pick<InboxDoc, 'event'>): CallEvent => JSON.parse(doc.event) as CallEvent;
 
 /**
- * Inserts the docs in one round trip. Returns those that are new; a duplicate key means the
- * platform retried an event the inbox already holds (or held and delivered), which is not an error.
- * Throws on anything else: the events are then not durable and must not be acknowledged.
+ * Group commit: what concurrent callers ask for while one round trip is under way goes together
+ * in the next one. Nothing waits for a timer, so a lone request costs one round trip as before,
+ * and under a burst one insert command carries many webhooks' events (FerretDB takes 50 documents
+ * in one insertMany in about the time of three insertOne, measured).
+ */
+class GroupCommit<I, O> {
+  private queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  private running = false;
+
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly max: number,
+    /** An error after which the requests already waiting would fail the same way: fail them now. */
+    private readonly failsAll: (err: unknown) => boolean,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.max);
+        try {
+          const out = await this.run(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(out[i]));
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+          if (this.failsAll(err)) for (const b of this.queue.splice(0)) b.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+type InsertResult = 'inserted' | 'duplicate' | Error;
+const MAX_BATCH = 500;
+const inserters = new WeakMap<Collection<InboxDoc>, GroupCommit<InboxDoc, InsertResult>>();
+const removers = new WeakMap<Collection<InboxDoc>, GroupCommit<string, null>>();
+
+async function insertBatch(inbox: Collection<InboxDoc>, docs: InboxDoc[]): Promise<InsertResult[]> {
+  const out: InsertResult[] = docs.map(() => 'inserted');
+  try {
+    await inbox.insertMany(docs, { ordered: false, timeoutMS: INSERT_TIMEOUT_MS });
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError) || err.writeConcernError) throw err;
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (errors.length === 0) throw err;
+    for (const e of errors) out[e.index] = e.code === 11000 ? 'duplicate' : new Error(e.errmsg ?? `write error ${e.code}`);
+  }
+  return out;
+}
+
+/**
+ * Inserts the docs (together with those of concurrent callers). Returns those that are new; a
+ * duplicate key means the platform retried an event the inbox already holds (or held and
+ * delivered), which is not an error. Throws on anything else: the events are then not durable and
+ * must not be acknowledged.
  */
 export async function acceptIntoInbox(inbox: Collection<InboxDoc>, docs: InboxDoc[]): Promise<InboxDoc[]> {
-  try {
-    if (docs.length === 1) await inbox.insertOne(docs[0], { timeoutMS: INSERT_TIMEOUT_MS });
-    else await inbox.insertMany(docs, { ordered: false, timeoutMS: INSERT_TIMEOUT_MS });
-    return docs;
-  } catch (err) {
-    if (docs.length === 1 && isDuplicateKey(err)) return [];
-    if (err instanceof MongoBulkWriteError) {
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      if (errors.length > 0 && errors.every((e) => e.code === 11000) && !err.writeConcernError) {
-        const dup = new Set(errors.map((e) => e.index));
-        return docs.filter((_, i) => !dup.has(i));
-      }
-    }
-    throw err;
+  let group = inserters.get(inbox);
+  if (!group) {
+    group = new GroupCommit((batch) => insertBatch(inbox, batch), MAX_BATCH, isDatabaseUnavailable);
+    inserters.set(inbox, group);
   }
+  const results = await Promise.all(docs.map((d) => group.submit(d)));
+  const failed = results.find((r): r is Error => r instanceof Error);
+  if (failed) throw failed;
+  return docs.filter((_, i) => results[i] === 'inserted');
 }
 
 /** Due documents, oldest due first. One range condition, so it stays cheap on a small collection. */
@@ -87,9 +144,21 @@ export async function claimInInbox(inbox: Collection<InboxDoc>, doc: Pick<InboxD
   return r.modifiedCount === 1;
 }
 
-/** Delivered: Temporal's history holds the event now. */
+/** Delivered: Temporal's history holds the event now. Deletes by _id, many in one command. */
 export async function removeFromInbox(inbox: Collection<InboxDoc>, id: string): Promise<void> {
-  await inbox.deleteOne({ _id: id });
+  let group = removers.get(inbox);
+  if (!group) {
+    group = new GroupCommit<string, null>(
+      async (ids: string[]) => {
+        await inbox.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+        return ids.map(() => null);
+      },
+      MAX_BATCH,
+      isDatabaseUnavailable,
+    );
+    removers.set(inbox, group);
+  }
+  await group.submit(id);
 }
 
 /** A failed delivery: try again at `retryAt`. */

@@ -112,3 +112,19 @@ test('a failure waits for its retry time; a dead letter is never due and is coun
 test('stats of an empty inbox', async () => {
   expect(await inboxStats(store.col.inbox, new Date())).toEqual({ depth: 0, oldestAgeSec: 0, deadLetters: 0 });
 });
+
+test('concurrent webhooks share insert and delete round trips, and each still learns which of its events are new', async () => {
+  const now = new Date();
+  // 200 requests at once, every fourth a platform's retry of an earlier one.
+  const requests = Array.from({ length: 200 }, (_, i) => [inboxDoc('org_g', 'generic', event(`g${i % 4 === 3 ? i - 1 : i}`), now)]);
+  const results = await Promise.all(requests.map((docs) => acceptIntoInbox(store.col.inbox, docs)));
+  const fresh = results.flat();
+  expect(fresh).toHaveLength(150);
+  expect(new Set(fresh.map((d) => d._id)).size).toBe(150);
+  // Of each pair (original, retry) exactly one was told its event is new.
+  for (let i = 2; i < 200; i += 4) expect(results[i].length + results[i + 1].length).toBe(1);
+  expect(await store.col.inbox.countDocuments({ orgId: 'org_g' })).toBe(150);
+
+  await Promise.all(fresh.map((d) => removeFromInbox(store.col.inbox, d._id)));
+  expect(await store.col.inbox.countDocuments({ orgId: 'org_g' })).toBe(0);
+});
