@@ -94,3 +94,36 @@ test('PATCH doNotCall marks the contact, cancels its pending follow-up with the 
   expect(cleared.json.doNotCall).toBeUndefined();
   expect((await send('PATCH', `/api/contacts/${contactId}`, { doNotCall: { reason: '' } })).status).toBe(400);
 }, 90_000);
+
+test('retry obeys the window unless a person overrides it over HTTP, which needs by and reason and is recorded', async () => {
+  // A window that excludes the current hour in UTC, the contact's own time zone.
+  const h = new Date().getUTCHours();
+  const window = h < 12 ? { start: '20:00', end: '23:00' } : { start: '02:00', end: '05:00' };
+  expect((await send('PUT', '/api/settings/calling-rules', { callingWindow: { ...window, days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], regions: [] } })).status).toBe(200);
+  const contactId = uniqueId('contact');
+  const callId = uniqueId('call');
+  expect((await send('POST', '/api/contacts', { contactId, phone: '+13125550188', timezone: 'UTC' })).status).toBe(201);
+  await stack.post('/api/calls/webhook', { callId, provider: 'generic', event: 'call.completed', status: 'no-answer', from: '+13125550100', to: '+13125550188', metadata: { contactId } });
+  const wf = stack.client.workflow.getHandle(workflowIdFor(stack.orgId, callId));
+  await eventually('a scheduled follow-up', async () => (await wf.query(getState)).followUp?.status === 'scheduled', 30_000);
+
+  const retry = await send('POST', `/api/calls/${callId}/retry`, {});
+  expect(retry.status).toBe(202);
+  expect(retry.json.followUp).toMatch(new RegExp(`scheduled for .*\\(moved to ${window.start} UTC on .* \\(calling window\\)\\)$`));
+
+  const noWho = await send('POST', `/api/calls/${callId}/retry`, { overrideWindow: true });
+  expect(noWho.status).toBe(400);
+  expect(noWho.json.message).toBe('Invalid field: overrideWindow (overriding the calling window needs by and reason)');
+
+  const forced = await send('POST', `/api/calls/${callId}/retry`, { overrideWindow: true, by: 'ops', reason: 'customer asked for a call now' });
+  expect(forced.status).toBe(202);
+  // No dialer in this organization: the attempt goes to a person at once, outside the window.
+  const plan = await eventually('due now', async () => {
+    const p = (await wf.query(getState)).followUp;
+    return p?.status === 'due' && p;
+  }, 30_000);
+  expect(plan.history.find((e) => e.event === 'window overridden')).toMatchObject({ by: 'ops', detail: 'customer asked for a call now' });
+  expect(plan.attempts[0].windowOverride).toEqual({ by: 'ops', reason: 'customer asked for a call now' });
+  await wf.terminate('test done');
+  expect((await send('PUT', '/api/settings/calling-rules', DEFAULT_COMPLIANCE)).status).toBe(200);
+}, 90_000);
