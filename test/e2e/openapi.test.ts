@@ -89,6 +89,16 @@ test('every route answers with a documented status and a body that matches its s
   expect((await call('POST', '/api/calls/{callId}/follow-up/cancel', `/api/calls/${missed}/follow-up/cancel`, { body: { reason: 'again' } })).status).toBe(409);
   expect((await call('POST', '/api/calls/{callId}/retry', `/api/calls/${missed}/retry`, { body: {}, headers: { 'x-api-key': readKey } })).status).toBe(403);
 
+  // Calling rules and the do-not-call list.
+  expect((await call('GET', '/api/settings/calling-rules', '/api/settings/calling-rules')).status).toBe(200);
+  expect((await call('PUT', '/api/settings/calling-rules', '/api/settings/calling-rules', { body: { defaultTimeZone: 'America/New_York' } })).status).toBe(200);
+  expect((await call('PUT', '/api/settings/calling-rules', '/api/settings/calling-rules', { body: { contactCapPer24h: -1 } })).status).toBe(400);
+  expect((await call('POST', '/api/do-not-call', '/api/do-not-call', { body: { phone: '+14155550199', reason: 'asked by letter' } })).status).toBe(201);
+  expect((await call('POST', '/api/do-not-call', '/api/do-not-call', { body: { phone: 'not a number' } })).status).toBe(400);
+  expect((await call('GET', '/api/do-not-call', '/api/do-not-call?limit=10')).status).toBe(200);
+  expect((await call('DELETE', '/api/do-not-call/{phone}', '/api/do-not-call/%2B14155550199')).status).toBe(200);
+  expect((await call('DELETE', '/api/do-not-call/{phone}', '/api/do-not-call/%2B14155550199')).status).toBe(404);
+
   // Operations.
   expect((await call('GET', '/healthz', '/healthz')).status).toBe(200);
   expect((await call('GET', '/readyz', '/readyz')).status).toBe(200);

@@ -32,11 +32,14 @@ afterAll(async () => stack?.stop());
       // The two cores are shared: a slow generated case is not a failure of the API.
       '--suppress-health-check', 'too_slow,filter_too_much',
       '--report', 'junit', '--report-junit-path', junit,
+      // Nothing kept between runs (it would write .schemathesis/ into the tree): each run starts from the seed.
+      '--generation-database', 'none',
       ...extra,
     ];
     const out: string[] = [];
     const code = await new Promise<number | null>((resolve) => {
-      const p = spawn(ST, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      // Run in the report folder: the tool keeps state in ./.schemathesis, which belongs in .test-data.
+      const p = spawn(ST, args, { cwd: reportDir, env: { ...process.env, NO_COLOR: '1' } });
       p.stdout.on('data', (d) => out.push(String(d)));
       p.stderr.on('data', (d) => out.push(String(d)));
       p.on('close', resolve);
