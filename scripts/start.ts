@@ -300,6 +300,8 @@ async function main(): Promise<void> {
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'default',
     MONGODB_URI: db.uri,
     DEV_API_KEY_FILE: DEV_KEY_FILE,
+    // dev-provision creates it when SECRETS_KEY is not set; absolute, like the dev key's file.
+    SECRETS_KEY_FILE: path.resolve(ROOT, process.env.SECRETS_KEY_FILE ?? path.join(DATA, 'secrets-key')),
   };
   if (temporal.uiUrl) env.TEMPORAL_UI_URL ??= temporal.uiUrl;
   if (mailpit) {

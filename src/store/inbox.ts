@@ -198,9 +198,17 @@ export async function inboxStats(inbox: Collection<InboxDoc>, now: Date): Promis
  */
 const UNAVAILABLE_CODES = new Set([1, 6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
-/** The database cannot be reached, cannot serve right now, or did not answer in time (as opposed to refusing a request). */
+/**
+ * The database cannot be reached, cannot serve right now, or did not answer in time (as opposed to
+ * refusing a request). A connection that drops mid-request (the server stopped) can surface from
+ * the driver as a plain socket error rather than a MongoError; that counts too.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof MongoError)) return false;
+  if (!(err instanceof MongoError)) {
+    const code = (err as { code?: unknown } | null)?.code;
+    return (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code))
+      || (err instanceof Error && /socket has been ended|socket hang up/i.test(err.message));
+  }
   if (err instanceof MongoServerError) return UNAVAILABLE_CODES.has(Number(err.code)) || err.hasErrorLabel('RetryableWriteError');
   return /Network|ServerSelection|Timeout|NotConnected|TopologyClosed|PoolCleared/.test(err.name);
 }
