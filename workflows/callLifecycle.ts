@@ -311,9 +311,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       });
       email = { status: 'sent', messageId: r.messageId };
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : err;
-      const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-      const message = cause instanceof Error ? cause.message : String(cause);
+      const { type, message } = activityError(err);
       if (type === 'NoEmailAddress' || type === 'NoMailer') {
         email = { status: 'skipped', reason: message };
       } else {
@@ -348,8 +346,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         to: contactPhone(state), from: inbound ? state.to : state.from, agentId: state.agentId, windowOverride: windowOverrideOf(plan), placingAt: Date.now(),
       });
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : err;
-      const message = cause instanceof Error ? cause.message : String(cause);
+      const { message } = activityError(err);
       placement = { kind: 'due', reason: `the dialer failed after ${settings.followUpDialMaxTries} tries (${message}); call by hand or send retryNow` };
     }
     await savePlan(applyPlacement(followUp!, placement, Date.now(), planOpts));
@@ -425,6 +422,15 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     lines.push(`events: ${s.eventCount}`);
     return lines.join('\n\n');
   }
+}
+
+/** What an activity's failure says: its ApplicationFailure type, if any, and its own message. */
+function activityError(err: unknown): { type?: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return {
+    type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined,
+    message: cause instanceof Error ? cause.message : String(cause),
+  };
 }
 
 /** The follow-up command an Update asks for; a delay (`in: "2h"`) counts from the workflow's now. */
