@@ -14,13 +14,8 @@ export const SA = {
   followUpAttempt: defineSearchAttributeKey('FollowUpAttempt', SearchAttributeType.INT),
 } as const;
 
-/** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
-export const SEARCH_ATTRIBUTE_FLAGS: readonly string[] = [
-  'OrgId=Keyword',
-  'CallStatus=Keyword',
-  'CallOutcome=Keyword',
-  'CallProvider=Keyword',
-  'ContactId=Keyword',
-  'NextFollowUpAt=Datetime',
-  'FollowUpAttempt=Int',
-];
+/** The CLI's spelling of each type (`Keyword`, `Datetime`, `Int`, ...). */
+const cliType = (t: string) => t.charAt(0) + t.slice(1).toLowerCase();
+
+/** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes, made from SA. */
+export const SEARCH_ATTRIBUTE_FLAGS: readonly string[] = Object.values(SA).map((k) => `${k.name}=${cliType(k.type)}`);
