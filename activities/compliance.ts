@@ -4,6 +4,7 @@
 import { getClient } from '@temporalio/activity';
 import type { Placement } from '../src/domain/followUp';
 import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '../src/domain/followUpCompliance';
+import { isValidTimeZone } from '../src/domain/callingWindow';
 import { phoneZones } from '../src/phoneZones';
 import type { Collections } from '../src/store/db';
 import { docId } from '../src/store/db';
@@ -31,9 +32,11 @@ export async function loadFollowUpContext(col: Collections, input: FollowUpConte
     phoneZones(phone),
   ]);
   const base = { policy: settings.callingWindow, regions: fromPhone?.regions ?? [], ...(dnc ? { doNotCall: dnc } : {}) };
-  if (contact?.timezone) return { ...base, zones: [contact.timezone], zoneSource: 'contact' };
-  if (fromPhone) return { ...base, zones: fromPhone.zones, zoneSource: 'phone' };
-  return { ...base, zones: [settings.defaultTimeZone], zoneSource: 'organization' };
+  // Only zones this runtime knows: the workflow's time math must never throw on one it does not.
+  const phoneZoneList = (fromPhone?.zones ?? []).filter(isValidTimeZone);
+  if (contact?.timezone && isValidTimeZone(contact.timezone)) return { ...base, zones: [contact.timezone], zoneSource: 'contact' };
+  if (phoneZoneList.length > 0) return { ...base, zones: phoneZoneList, zoneSource: 'phone' };
+  return { ...base, zones: [isValidTimeZone(settings.defaultTimeZone) ? settings.defaultTimeZone : 'UTC'], zoneSource: 'organization' };
 }
 
 /** A post-call analysis value that means yes: true, "true", "yes", 1. */
