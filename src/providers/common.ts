@@ -123,7 +123,7 @@ export function num(v: unknown): number | undefined {
  */
 export function checkId<T extends string | undefined>(v: T, field: string): T {
   if (v === undefined) return v;
-  const problem = idProblem(v);
+  const problem = v.trim() === '' ? 'must not be empty' : idProblem(v);
   if (problem) throw new PayloadError(field, `Invalid field: ${field} (${problem})`);
   return v;
 }

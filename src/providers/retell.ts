@@ -6,7 +6,7 @@ import { costFromRetell } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
   OK, REPLAY_WINDOW_MS, checkId, epochToMs, event, fail, fromHex, getHeader, hmac, idsFromMetadata,
-  isRecord, nonEmpty, num, parseWith, safeEqual, toIso, wholeSeconds, withSeedFallback,
+  isRecord, nonEmpty, num, parseWith, safeEqual, str, toIso, wholeSeconds, withSeedFallback,
 } from './common';
 import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type VerifyResult, type WebhookRequest } from './types';
@@ -124,7 +124,7 @@ function parseRetell(req: WebhookRequest, body: Record<string, unknown>): CallEv
     from: normalizePhone(call.from_number ?? call.from),
     to: normalizePhone(call.to_number ?? call.to),
     direction,
-    agentId: ids.agentId ?? checkId(call.agent_id ?? undefined, `${at}agent_id`),
+    agentId: ids.agentId ?? checkId(str(call.agent_id), `${at}agent_id`),
     contactId: ids.contactId,
     metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
     cost: costFromRetell(call.call_cost),

@@ -16,6 +16,12 @@ function payloadError(fn: () => unknown): PayloadError {
 }
 
 describe('retell parse', () => {
+  it('an empty or blank call_id is a 400 naming the field, and an empty agent_id is ignored (found by the fuzz test)', () => {
+    expect(payloadError(() => endedWith({ call_id: '' })).message).toBe('Invalid field: call.call_id (must not be empty)');
+    expect(payloadError(() => endedWith({ call_id: '   ' })).message).toBe('Invalid field: call.call_id (must not be empty)');
+    expect(endedWith({ agent_id: '' }).callId).toBe(callEnded.call.call_id);
+  });
+
   it('call_started → call.answered with who and when', () => {
     const [e] = parseFixture('retell/call-started.json');
     expect(e).toEqual({
