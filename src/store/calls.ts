@@ -15,7 +15,7 @@ export async function saveCallState(col: Collections, state: CallState, workflow
   const fields = storableKeys({ ...state, workflowId, updatedAt: now });
   try {
     await col.calls.updateOne(
-      { _id: docId(orgId, callId), eventCount: { $lte: state.eventCount } },
+      { _id: docId(orgId, callId), orgId, eventCount: { $lte: state.eventCount } },
       { $set: fields, $setOnInsert: { createdAt: now, effectsDone: NO_EFFECTS_DONE } },
       { upsert: true },
     );
@@ -27,7 +27,7 @@ export async function saveCallState(col: Collections, state: CallState, workflow
 }
 
 export async function getCall(col: Collections, orgId: string, callId: string): Promise<CallDoc | null> {
-  return col.calls.findOne({ _id: docId(orgId, callId) });
+  return col.calls.findOne({ _id: docId(orgId, callId), orgId });
 }
 
 /**
@@ -81,12 +81,12 @@ export async function listCalls(col: Collections, orgId: string, f: CallFilters,
 }
 
 export async function markCall(col: Collections, orgId: string, callId: string, set: Partial<CallDoc>): Promise<void> {
-  await col.calls.updateOne({ _id: docId(orgId, callId) }, { $set: { ...set, updatedAt: new Date() } });
+  await col.calls.updateOne({ _id: docId(orgId, callId), orgId }, { $set: { ...set, updatedAt: new Date() } });
 }
 
 export async function recordCallMetrics(col: Collections, s: CallState): Promise<void> {
   await col.callMetrics.updateOne(
-    { _id: docId(s.orgId, s.callId) },
+    { _id: docId(s.orgId, s.callId), orgId: s.orgId },
     {
       $set: { orgId: s.orgId, callId: s.callId, provider: s.provider, contactId: s.contactId, outcome: s.outcome, durationSec: s.durationSec, endedAt: s.endedAt },
       $setOnInsert: { recordedAt: new Date() },
