@@ -16,14 +16,16 @@ const ours = async () => {
   return names;
 };
 
-test('Prometheus scrapes the receivers on PORT and the workers on the default WORKER_METRICS_PORT', () => {
+test('Prometheus scrapes the receivers on PORT and the workers on the WORKER_METRICS_PORT compose gives them', () => {
   const scrape = read('deploy/prometheus.yml');
   expect(scrape).toMatch(/job_name: receiver\s+dns_sd_configs:\s+- names: \[receiver\]\s+type: A\s+port: 3000/);
-  const config = loadConfig({});
-  expect(scrape).toMatch(new RegExp(`job_name: worker\\s+dns_sd_configs:\\s+- names: \\[worker\\]\\s+type: A\\s+port: ${config.workerMetrics.port}`));
-  // Loopback by default: a worker's metrics are not on the network unless the deployment says so.
-  expect(config.workerMetrics.host).toBe('127.0.0.1');
   const compose = read('docker-compose.yml');
+  const port = /WORKER_METRICS_PORT: "(\d+)"/.exec(compose)?.[1];
+  expect(port).toBe('9464');
+  expect(scrape).toMatch(new RegExp(`job_name: worker\\s+dns_sd_configs:\\s+- names: \\[worker\\]\\s+type: A\\s+port: ${port}`));
+  // Off unless set, and loopback unless the deployment says otherwise.
+  const config = loadConfig({});
+  expect(config.workerMetrics).toEqual({ port: 0, host: '127.0.0.1' });
   expect(compose).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
   expect(compose).toContain('./deploy/alerts.yml:/etc/prometheus/alerts.yml:ro');
   expect(compose).toMatch(/WORKER_METRICS_HOST: 0\.0\.0\.0/);
