@@ -105,7 +105,7 @@ const schema = z.object({
   /**
    * The worker's Prometheus endpoint (GET /metrics); 0 (the default) leaves it off, compose sets 9464.
    * Off by default: with it on, the worker's database client did not recover after the database
-   * restart of test/e2e/faults.test.ts (4 runs of 4; 0 of 5 without it), cause not found yet.
+   * restart of test/e2e/faults.test.ts (4 runs of 4; 0 of 5 without it; 2 later runs with it passed): cause open.
    */
   WORKER_METRICS_PORT: port(0),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
