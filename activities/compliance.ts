@@ -94,7 +94,7 @@ export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => (
  */
 export async function placementGate(col: Collections, input: { orgId: string; contactId?: string; to: string; windowOverride?: WindowOverride }, attemptId: string, now = Date.now()):
   Promise<Placement | undefined> {
-  const doc = await col.followUps.findOne({ _id: attemptId }, { projection: { status: 1 } });
+  const doc = await col.followUps.findOne({ _id: attemptId, orgId: input.orgId }, { projection: { status: 1 } });
   if (doc && ['placing', 'placed', 'uncertain', 'rejected'].includes(doc.status)) return undefined;
   const ctx = await loadFollowUpContext(col, { orgId: input.orgId, contactId: input.contactId, phone: input.to });
   const d = decideFollowUpTime(now, ctx, input.windowOverride);

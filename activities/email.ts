@@ -128,10 +128,10 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
           messageId,
           headers: { 'X-Calls-Template': THANK_YOU_TEMPLATE, 'X-Calls-Call-Id': callId },
         });
-        await markEmailSent(col, key, sent.response);
+        await markEmailSent(col, orgId, key, sent.response);
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
-        await markEmailError(col, key, message);
+        await markEmailError(col, orgId, key, message);
         await record(orgId, callId, { status: 'sending', reason: `try ${info.attempt} failed: ${message}`, messageId, to: contact.email });
         throw ApplicationFailure.retryable(`SMTP: ${message}`, 'SmtpError');
       }
@@ -142,8 +142,8 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
     /** After the last try: the call record says the email failed, and why. */
     async recordEmailFailure(input: { orgId: string; callId: string; reason: string }): Promise<void> {
       const key = emailKey(input.orgId, input.callId, THANK_YOU_TEMPLATE);
-      await markEmailError(col, key, input.reason);
-      const doc = await col.emails.findOne({ _id: key });
+      await markEmailError(col, input.orgId, key, input.reason);
+      const doc = await col.emails.findOne({ _id: key, orgId: input.orgId });
       if (doc?.status === 'sent') return;
       await record(input.orgId, input.callId, { status: 'failed', reason: input.reason, messageId: doc?.messageId, to: doc?.to });
     },

@@ -156,14 +156,14 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     const token = `${info.workflowExecution?.runId ?? "standalone"}:${info.activityId}:${info.attempt}`;
     const settled = settledResult(doc);
     if (settled) return settled;
-    if (!(await claimAttempt(col, id, token, dialer.provider))) {
+    if (!(await claimAttempt(col, input.orgId, id, token, dialer.provider))) {
       const now = await ensureAttempt(col, id, ref);
       const again = settledResult(now);
       if (again) return again;
       if (now.status === 'placing') {
         // Another try holds the claim; it sent the request or died sending it.
         const reason = `an earlier try sent the request to ${now.provider ?? dialer.provider} and no answer was recorded; check for a call to ${input.to} before dialing (attempt ${input.attempt})`;
-        await endClaim(col, id, undefined, 'uncertain', reason);
+        await endClaim(col, input.orgId, id, undefined, 'uncertain', reason);
         return { kind: 'due', reason, uncertain: true };
       }
       throw ApplicationFailure.retryable(`follow-up ${id} is ${now.status}; not claimable`, 'FollowUpNotClaimable');
@@ -180,22 +180,22 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       const code = errorCode(err);
       const message = `${dialer.provider} ${req.url}: ${(err as Error)?.message ?? err}${code ? ` (${code})` : ''}`;
       if (code && NOT_SENT_CODES.has(code)) {
-        await releaseClaim(col, id, token, message);
+        await releaseClaim(col, input.orgId, id, token, message);
         throw ApplicationFailure.retryable(`could not reach the dialer: ${message}`, 'DialerUnavailable');
       }
       const reason = `the request to ${dialer.provider} may have been sent but got no answer (${message}); check for a call to ${input.to} before dialing`;
-      await endClaim(col, id, token, 'uncertain', reason);
+      await endClaim(col, input.orgId, id, token, 'uncertain', reason);
       return { kind: 'due', reason, uncertain: true };
     }
 
     const excerpt = text.slice(0, 300);
     if (res.status === 429 || res.status === 503) {
-      await releaseClaim(col, id, token, `HTTP ${res.status}: ${excerpt}`);
+      await releaseClaim(col, input.orgId, id, token, `HTTP ${res.status}: ${excerpt}`);
       throw ApplicationFailure.retryable(`${dialer.provider} answered ${res.status}; retrying later`, 'DialerUnavailable');
     }
     if (res.status >= 400 && res.status < 500) {
       const reason = `${dialer.provider} refused the follow-up call (HTTP ${res.status}: ${excerpt})`;
-      await endClaim(col, id, token, 'rejected', reason);
+      await endClaim(col, input.orgId, id, token, 'rejected', reason);
       return { kind: 'due', reason };
     }
     let json: unknown;
@@ -207,11 +207,11 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     const callId = res.ok ? req.callIdOf(json) : undefined;
     if (!callId) {
       const reason = `${dialer.provider} answered HTTP ${res.status} without a call id (${excerpt}); the call may or may not exist, check before dialing`;
-      await endClaim(col, id, token, 'uncertain', reason);
+      await endClaim(col, input.orgId, id, token, 'uncertain', reason);
       return { kind: 'due', reason, uncertain: true };
     }
     const placedAt = new Date();
-    await markPlaced(col, id, token, callId, placedAt);
+    await markPlaced(col, input.orgId, id, token, callId, placedAt);
     return { kind: 'placed', callId, provider: dialer.provider, placedAt: placedAt.toISOString() };
   },
 
@@ -225,7 +225,7 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     const view = { ...plan, summary: describePlan(plan) };
     const nextFollowUpAt = plan.status === 'scheduled' && plan.nextFollowUpAt ? new Date(plan.nextFollowUpAt) : null;
     const r = await col.calls.updateOne(
-      { _id: docId(orgId, callId), $or: [{ 'followUp.rev': { $lt: plan.rev } }, { followUp: { $exists: false } }] },
+      { _id: docId(orgId, callId), orgId, $or: [{ 'followUp.rev': { $lt: plan.rev } }, { followUp: { $exists: false } }] },
       { $set: { followUp: view, nextFollowUpAt, updatedAt: new Date() } },
     );
     const cur = plan.attempts.find((a) => a.attempt === plan.attempt);

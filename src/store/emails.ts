@@ -41,11 +41,11 @@ export async function claimEmail(
   const now = new Date();
   try {
     const doc = await col.emails.findOneAndUpdate(
-      { _id: key, $or: [{ status: 'failed' }, { status: 'sending', claimedAt: { $lt: staleBefore } }] },
+      { _id: key, orgId: e.orgId, $or: [{ status: 'failed' }, { status: 'sending', claimedAt: { $lt: staleBefore } }] },
       {
         $set: { status: 'sending', to: e.to, messageId: e.messageId, claimedAt: now, updatedAt: now },
         $inc: { tries: 1 },
-        $setOnInsert: { orgId: e.orgId, callId: e.callId, template: e.template, createdAt: now },
+        $setOnInsert: { callId: e.callId, template: e.template, createdAt: now },
       },
       { upsert: true, returnDocument: 'after' },
     );
@@ -53,17 +53,17 @@ export async function claimEmail(
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  const sent = await col.emails.findOne({ _id: key });
+  const sent = await col.emails.findOne({ _id: key, orgId: e.orgId });
   if (!sent) throw new Error(`email ${key}: neither claimable nor stored`);
   return { claimed: false, doc: sent };
 }
 
-export async function markEmailSent(col: Collections, key: string, smtpResponse: string | undefined): Promise<void> {
+export async function markEmailSent(col: Collections, orgId: string, key: string, smtpResponse: string | undefined): Promise<void> {
   const now = new Date();
-  await col.emails.updateOne({ _id: key }, { $set: { status: 'sent', sentAt: now, smtpResponse, updatedAt: now }, $unset: { lastError: '' } });
+  await col.emails.updateOne({ _id: key, orgId }, { $set: { status: 'sent', sentAt: now, smtpResponse, updatedAt: now }, $unset: { lastError: '' } });
 }
 
 /** The SMTP server refused or could not be reached: the claim is given back for the next try. */
-export async function markEmailError(col: Collections, key: string, error: string): Promise<void> {
-  await col.emails.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error, updatedAt: new Date() } });
+export async function markEmailError(col: Collections, orgId: string, key: string, error: string): Promise<void> {
+  await col.emails.updateOne({ _id: key, orgId, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error, updatedAt: new Date() } });
 }

@@ -76,8 +76,8 @@ export interface AttemptRef {
 
 const CLAIMABLE: FollowUpCallStatus[] = ['claimable', 'due', 'canceled'];
 
-export async function getFollowUpCall(col: Collections, id: string): Promise<FollowUpCallDoc | null> {
-  return col.followUps.findOne({ _id: id });
+export async function getFollowUpCall(col: Collections, orgId: string, id: string): Promise<FollowUpCallDoc | null> {
+  return col.followUps.findOne({ _id: id, orgId });
 }
 
 /** Creates the attempt's document if it is new; returns it as stored. */
@@ -85,7 +85,7 @@ export async function ensureAttempt(col: Collections, id: string, ref: AttemptRe
   const now = new Date();
   try {
     await col.followUps.updateOne(
-      { _id: id },
+      { _id: id, orgId: ref.orgId },
       {
         $setOnInsert: {
           orgId: ref.orgId, originalCallId: ref.originalCallId, attempt: ref.attempt, status: 'claimable',
@@ -97,7 +97,7 @@ export async function ensureAttempt(col: Collections, id: string, ref: AttemptRe
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  const doc = await getFollowUpCall(col, id);
+  const doc = await getFollowUpCall(col, ref.orgId, id);
   if (!doc) throw new Error(`follow-up ${id} vanished after its upsert`);
   return doc;
 }
@@ -106,34 +106,34 @@ export async function ensureAttempt(col: Collections, id: string, ref: AttemptRe
  * Takes the claim to place the attempt: the status check and the change are one atomic update,
  * so of two concurrent tries only one gets it. Returns false when the attempt is not claimable.
  */
-export async function claimAttempt(col: Collections, id: string, token: string, provider: string): Promise<boolean> {
+export async function claimAttempt(col: Collections, orgId: string, id: string, token: string, provider: string): Promise<boolean> {
   const now = new Date();
   const r = await col.followUps.updateOne(
-    { _id: id, status: { $in: CLAIMABLE } },
+    { _id: id, orgId, status: { $in: CLAIMABLE } },
     { $set: { status: 'placing', claimToken: token, claimedAt: now, provider, updatedAt: now }, $inc: { tries: 1 } },
   );
   return r.modifiedCount === 1;
 }
 
-export async function markPlaced(col: Collections, id: string, token: string, providerCallId: string, placedAt: Date): Promise<boolean> {
+export async function markPlaced(col: Collections, orgId: string, id: string, token: string, providerCallId: string, placedAt: Date): Promise<boolean> {
   const r = await col.followUps.updateOne(
-    { _id: id, status: 'placing', claimToken: token },
+    { _id: id, orgId, status: 'placing', claimToken: token },
     { $set: { status: 'placed', providerCallId, placedAt, updatedAt: new Date() }, $unset: { reason: '', lastError: '' } },
   );
   return r.modifiedCount === 1;
 }
 
 /** The request certainly did not reach the platform (or it said "try later"): give the claim back. */
-export async function releaseClaim(col: Collections, id: string, token: string, error: string): Promise<void> {
+export async function releaseClaim(col: Collections, orgId: string, id: string, token: string, error: string): Promise<void> {
   await col.followUps.updateOne(
-    { _id: id, status: 'placing', claimToken: token },
+    { _id: id, orgId, status: 'placing', claimToken: token },
     { $set: { status: 'claimable', lastError: error, updatedAt: new Date() }, $unset: { claimToken: '' } },
   );
 }
 
 /** Ends a claim with a status a person has to look at (uncertain, rejected). */
-export async function endClaim(col: Collections, id: string, token: string | undefined, status: 'uncertain' | 'rejected', reason: string): Promise<void> {
-  const filter = token ? { _id: id, status: 'placing' as const, claimToken: token } : { _id: id, status: 'placing' as const };
+export async function endClaim(col: Collections, orgId: string, id: string, token: string | undefined, status: 'uncertain' | 'rejected', reason: string): Promise<void> {
+  const filter = token ? { _id: id, orgId, status: 'placing' as const, claimToken: token } : { _id: id, orgId, status: 'placing' as const };
   await col.followUps.updateOne(filter, { $set: { status, reason, updatedAt: new Date() } });
 }
 
@@ -149,8 +149,8 @@ export async function markAttempt(col: Collections, id: string, ref: AttemptRef,
   if (ref.contactId) set.contactId = ref.contactId;
   try {
     await col.followUps.updateOne(
-      { _id: id, status: { $in: CLAIMABLE } },
-      { $set: set, $setOnInsert: { orgId: ref.orgId, originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now } },
+      { _id: id, orgId: ref.orgId, status: { $in: CLAIMABLE } },
+      { $set: set, $setOnInsert: { originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now } },
       { upsert: true },
     );
   } catch (err) {
