@@ -196,16 +196,25 @@ export const isDuplicateKey = (err: unknown): boolean => err instanceof MongoSer
 export const docId = (orgId: string, id: string) => `${orgId}:${id}`;
 
 /**
- * Makes free-form provider data storable: MongoDB (and FerretDB) reject `.` in keys and
- * a leading `$`. Replaced with look-alike full-width characters so nothing is lost.
+ * Makes free-form provider data storable on MongoDB and on FerretDB over PostgreSQL alike:
+ * - `.` in keys and a leading `$` are replaced with look-alike full-width characters, NUL removed;
+ * - NUL characters in strings are removed (PostgreSQL's jsonb cannot hold them);
+ * - a number that is not finite (JSON's `1e999`) becomes null (FerretDB refuses it);
+ * - an array directly inside an array becomes `{ items: [...] }` (FerretDB refuses nested arrays);
+ * - anything deeper than 20 levels is kept as its JSON text.
+ * Without this one webhook's odd metadata would fail the call's save on every retry.
  */
 export function storableKeys<T>(value: T, depth = 0): T {
-  if (depth > 20 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => storableKeys(v, depth + 1)) as T;
-  if (value instanceof Date) return value;
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replace(/\u0000/g, '') : value) as T;
+  if (typeof value === 'number') return (Number.isFinite(value) ? value : null) as T;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (depth > 20) return JSON.stringify(value) as T;
+  if (Array.isArray(value)) {
+    return value.map((v) => (Array.isArray(v) ? { items: storableKeys(v, depth + 1) } : storableKeys(v, depth + 1))) as T;
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const key = k.replace(/\./g, '\uff0e').replace(/^\$/, '\uff04');
+    const key = k.replace(/\./g, '\uff0e').replace(/^\$/, '\uff04').replace(/\u0000/g, '');
     out[key] = storableKeys(v, depth + 1);
   }
   return out as T;
