@@ -5,7 +5,7 @@ BIN := node_modules/.bin
 # Extra jest arguments, e.g. `make test JEST_ARGS="test/unit -t reduce"`.
 JEST_ARGS ?=
 
-.PHONY: help start test tools build typecheck lint bench clean
+.PHONY: help start test test-faults tools build typecheck lint bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,10 @@ test: ## install/build what is missing, type-check, then run jest against fresh 
 	$(BIN)/tsc --noEmit -p tsconfig.json
 	$(BIN)/eslint --max-warnings 0 .
 	$(BIN)/jest $(JEST_ARGS)
+
+test-faults: ## the fault tests alone: Temporal, the database and a receiver stopped mid-burst (about 5 min)
+	@bash scripts/ensure-tools.sh test
+	FAULT_TESTS=1 $(BIN)/jest test/e2e/faults.test.ts
 
 tools: ## install npm packages and every local server (temporal, ferretdb, postgres, mailpit, tctl)
 	@bash scripts/ensure-tools.sh all

@@ -14,7 +14,9 @@ async function main() {
   const logger = createLogger(config.logLevel, { service: 'worker' });
   // The SDK logs the whole workflow bundle build at INFO; our own logs say what matters.
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
-  const store = await connectStore(config.mongo.uri, config.mongo.db);
+  // Short server selection, like the receiver: an activity that cannot reach the database fails
+  // fast and is retried, rather than holding its workflow task.
+  const store = await connectStore(config.mongo.uri, config.mongo.db, { serverSelectionTimeoutMS: 3_000 });
   const metrics = createWorkerMetrics();
   const metricsServer = config.workerMetrics.port > 0
     ? await serveMetrics(metrics.registry, config.workerMetrics.port, config.workerMetrics.host, logger)

@@ -183,7 +183,14 @@ export async function ensureIndexes(col: Collections): Promise<void> {
 }
 
 export async function connectStore(uri: string, dbName: string, opts: { serverSelectionTimeoutMS?: number } = {}): Promise<Store> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 10_000, appName: 'calls-api' });
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS ?? 10_000,
+    // After the database restarts, find it again within seconds: a worker whose client kept a
+    // dead connection's error for minutes was seen in the database-restart fault test.
+    connectTimeoutMS: 3_000,
+    heartbeatFrequencyMS: 2_000,
+    appName: 'calls-api',
+  });
   await client.connect();
   const db = client.db(dbName);
   const col = collections(db);
