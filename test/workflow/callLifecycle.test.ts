@@ -156,22 +156,28 @@ test('a retried contact update counts the call once', async () => {
   expect(await store.col.contactCalls.countDocuments({ orgId: ORG, contactId })).toBe(1);
 });
 
-test('a worker killed mid-activity does not double-count the call', async () => {
-  const tq = uniqueId('tq');
-  const callId = uniqueId('call');
-  const contactId = uniqueId('contact');
+/** A worker process that SIGKILLs itself right after the named activity's side effect. */
+async function crashingWorker(tq: string, crashAfter: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashingWorker.ts'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: address, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, CRASH_AFTER: 'countContactCalls' },
+    env: { ...process.env, TEMPORAL_ADDRESS: address, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, CRASH_AFTER: crashAfter },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   await eventually('the crashing worker to start', async () => out.includes('READY'), 90_000);
+  return { exited, output: () => out };
+}
+
+test('a worker killed mid-activity does not double-count the call', async () => {
+  const tq = uniqueId('tq');
+  const callId = uniqueId('call');
+  const contactId = uniqueId('contact');
+  const crash = await crashingWorker(tq, 'countContactCalls');
 
   await signaler(tq, { activityTimeoutMs: 2_000 }).deliver(ORG, 'generic', event(callId, 'call.completed', { contactId, durationSec: 75, recordingUrl: 'https://r/y.mp3' }));
-  expect(await exited).toBe('SIGKILL');
-  expect(out).toContain('CRASHING');
+  expect(await crash.exited).toBe('SIGKILL');
+  expect(crash.output()).toContain('CRASHING');
   expect(await contact(contactId)).toMatchObject({ callCount: 1 });
 
   // A healthy worker picks the retried activity up after its start-to-close timeout.
@@ -189,17 +195,10 @@ test('a workflow task that saved the call and died still runs its effects on the
   const tq = uniqueId('tq');
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashingWorker.ts'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: address, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, CRASH_AFTER: 'saveCall' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-  await eventually('the crashing worker to start', async () => out.includes('READY'), 90_000);
+  const crash = await crashingWorker(tq, 'saveCall');
 
   await signaler(tq).deliver(ORG, 'generic', event(callId, 'call.completed', { contactId, durationSec: 33, recordingUrl: 'https://r/w.mp3' }));
-  expect(await exited).toBe('SIGKILL');
+  expect(await crash.exited).toBe('SIGKILL');
   // The failed try saved the call as completed; nothing counted it yet.
   expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({ status: 'completed', effectsDone: { status: 'pending' } });
   expect(await contact(contactId)).toMatchObject({ callCount: 0 });
