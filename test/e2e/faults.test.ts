@@ -60,10 +60,12 @@ test('the database stopped mid-burst: 503 with Retry-After in time, and 0 acknow
   const sent = await sendBurst({
     receivers: urls,
     apiKey,
-    calls: 60,
+    // Long enough after the 60th acknowledgement (about 5 s more) that the database is down before
+    // the burst ends, however fast the machine acknowledges.
+    calls: 90,
     callsPerContact: 2,
     concurrency: 10,
-    gapMs: 100,
+    gapMs: 250,
     giveUpAfterMs: 90_000,
     label: 'dbdown',
     onAcknowledged: (n) => {
