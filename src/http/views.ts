@@ -2,7 +2,7 @@
 import type { CallDoc, ContactDoc } from '../store/db';
 
 export function callView(doc: CallDoc, links: { temporalUiUrl: string; namespace: string }) {
-  const { _id, owners, orgId, ...rest } = doc;
+  const { _id, owners, orgId, effectsDone, ...rest } = doc;
   return {
     ...rest,
     /** The spec's `duration`, in seconds. */

@@ -145,6 +145,8 @@ describe('a completed call, end to end', () => {
     });
     expect(call.timeline).toHaveLength(1);
     expect(call.temporalUi).toContain(encodeURIComponent(workflowIdFor(stack.orgId, callId)));
+    // Internal bookkeeping stays out of the read API.
+    for (const internal of ['_id', 'orgId', 'owners', 'effectsDone']) expect(call).not.toHaveProperty(internal);
 
     const contact = await eventually('the contact to be counted', async () => {
       const c = await stack.get(`/api/contacts/${contactId}`);
