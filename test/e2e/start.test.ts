@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { freePort, isPortOpen } from '../../scripts/stack';
+import { freePort, isAlive as alive, isPortOpen } from '../../scripts/stack';
 import { eventually, uniqueId } from '../support/harness';
 
 jest.setTimeout(240_000);
@@ -22,15 +22,6 @@ let child: ChildProcess | null = null;
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
 let output: string[] = [];
 let dataDir: string;
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Two consecutive free ports, for RECEIVERS=2. */
 async function consecutivePorts(): Promise<number> {

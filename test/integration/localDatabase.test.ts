@@ -5,21 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { PidFile, ROOT, freePort, startDatabase, type DatabaseHandle } from '../../scripts/stack';
+import { PidFile, ROOT, freePort, isAlive as alive, startDatabase, type DatabaseHandle } from '../../scripts/stack';
 
 jest.setTimeout(90_000);
 
 const dir = path.join(process.env.TEST_DATA_DIR ?? path.join(ROOT, '.test-data'), `localdb-${process.pid}`);
 const handles: DatabaseHandle[] = [];
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 async function start(): Promise<DatabaseHandle> {
   const db = await startDatabase({ port: await freePort(), dir, logFile: path.join(dir, 'ferretdb.log'), externalUri: null });
