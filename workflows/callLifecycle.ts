@@ -20,7 +20,8 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { CallEvent, Outcome } from '../src/domain/events';
-import { type CallState, describe, initialState, isTerminal, reduce } from '../src/domain/lifecycle';
+import { type CallState, initialState, isTerminal, reduce } from '../src/domain/lifecycle';
+import { callDetails, describeWait } from '../src/domain/callDetails';
 import { type Effect, type EffectsDone, NO_EFFECTS_DONE, analysisChanged, effectsDoneOf, effectsFor } from '../src/domain/effects';
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
@@ -215,7 +216,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
     // Wait for the next event or signal, the recording, the follow-up's time, or the end of patience.
     const wakeAts = [callDone ? undefined : callDeadline, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
-    waitingFor = describeWait(callDone);
+    waitingFor = describeWait({ callDone, callEnded: terminalAt !== undefined, followUp, now: Date.now() });
     publish();
     const got = () => pending.length > 0 || commands.length > 0;
     if (wakeAts.length === 0) await condition(got);
@@ -229,17 +230,6 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
   function recordingSettled(s: CallState): boolean {
     return s.recordingReady || s.recordingUrl !== undefined || s.status === 'failed';
-  }
-
-  function describeWait(callDone: boolean): string {
-    const parts: string[] = [];
-    if (!callDone) parts.push(terminalAt !== undefined ? 'the recording' : 'the call to end');
-    if (followUp && !isSettled(followUp, Date.now())) {
-      if (followUp.status === 'scheduled') parts.push(`follow-up attempt ${followUp.attempt} of ${followUp.maxAttempts} at ${followUp.nextFollowUpAt}`);
-      else if (followUp.status === 'placed') parts.push(`the result of follow-up attempt ${followUp.attempt} (until ${followUp.awaitingUntil})`);
-      else if (followUp.status === 'due') parts.push(`a person to place follow-up attempt ${followUp.attempt}, or retryNow (until ${followUp.awaitingUntil})`);
-    }
-    return parts.join('; ') || 'nothing';
   }
 
   /** Finds (or creates) the call's contact once per contact id, so the email and follow-ups can use it. */
@@ -396,7 +386,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     ];
     const next = followUp?.status === 'scheduled' && followUp.nextFollowUpAt ? new Date(followUp.nextFollowUpAt) : null;
     updates.push({ key: SA.nextFollowUpAt, value: next }, { key: SA.followUpAttempt, value: followUp && followUp.attempt > 0 ? followUp.attempt : null });
-    const text = details();
+    const text = callDetails({ state, followUp, lastCommand, email, waitingFor });
     const key = JSON.stringify(updates) + text;
     if (key === lastPublished) return; // every upsert is a history event: skip repeats
     lastPublished = key;
@@ -404,24 +394,6 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     setCurrentDetails(text);
   }
 
-  function details(): string {
-    const s = state;
-    const lines = [`**${describe(s)}**`];
-    if (s.from || s.to) lines.push(`from ${s.from ?? '?'} to ${s.to ?? '?'}`);
-    if (s.endedReason) lines.push(`ended: ${s.endedReason}`);
-    if (s.recordingUrl) lines.push(`recording: ${s.recordingUrl}`);
-    if (s.followUpOf) lines.push(`follow-up attempt ${s.followUpOf.attempt} of call ${s.followUpOf.originalCallId}`);
-    if (followUp) {
-      lines.push(`**${describePlan(followUp)}**`);
-      const recent = followUp.history.slice(-3).map((h) => `${h.at} ${h.event}${h.attempt ? ` #${h.attempt}` : ''}${h.by ? ` by ${h.by}` : ''}${h.detail ? `: ${h.detail}` : ''}`);
-      if (recent.length) lines.push(recent.join('\n\n'));
-    }
-    if (lastCommand) lines.push(`last command: ${lastCommand.type} ${lastCommand.applied ? 'applied' : 'not applied'}: ${lastCommand.note}`);
-    if (email) lines.push(`thank-you email: ${email.status}${email.reason ? ` (${email.reason})` : ''}`);
-    lines.push(`waiting for: ${waitingFor}`);
-    lines.push(`events: ${s.eventCount}`);
-    return lines.join('\n\n');
-  }
 }
 
 /** What an activity's failure says: its ApplicationFailure type, if any, and its own message. */

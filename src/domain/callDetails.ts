@@ -1,0 +1,50 @@
+// What a call's workflow shows people in the Temporal UI: the "waiting for" line and the current
+// details (markdown). Pure text from the workflow's state, so it is unit-tested without Temporal.
+// No Node imports: the workflow bundle includes this module.
+import { type FollowUpPlan, describePlan, isSettled } from './followUp';
+import { type CallState, describe } from './lifecycle';
+
+/** The parts of a call workflow's state that its UI text reads. */
+export interface CallDetailsInput {
+  state: CallState;
+  followUp?: FollowUpPlan;
+  lastCommand?: { type: string; applied: boolean; note: string };
+  email?: { status: string; reason?: string };
+  waitingFor: string;
+}
+
+/** What the workflow waits for next, in words ("the recording; follow-up attempt 1 of 3 at ..."). */
+export function describeWait(w: { callDone: boolean; callEnded: boolean; followUp?: FollowUpPlan; now: number }): string {
+  const parts: string[] = [];
+  if (!w.callDone) parts.push(w.callEnded ? 'the recording' : 'the call to end');
+  const f = w.followUp;
+  if (f && !isSettled(f, w.now)) {
+    if (f.status === 'scheduled') parts.push(`follow-up attempt ${f.attempt} of ${f.maxAttempts} at ${f.nextFollowUpAt}`);
+    else if (f.status === 'placed') parts.push(`the result of follow-up attempt ${f.attempt} (until ${f.awaitingUntil})`);
+    else if (f.status === 'due') parts.push(`a person to place follow-up attempt ${f.attempt}, or retryNow (until ${f.awaitingUntil})`);
+  }
+  return parts.join('; ') || 'nothing';
+}
+
+/** The workflow's current details: the call, its follow-up plan and recent history, the email, what it waits for. */
+export function callDetails(d: CallDetailsInput): string {
+  const s = d.state;
+  const lines = [`**${describe(s)}**`];
+  if (s.from || s.to) lines.push(`from ${s.from ?? '?'} to ${s.to ?? '?'}`);
+  if (s.endedReason) lines.push(`ended: ${s.endedReason}`);
+  if (s.recordingUrl) lines.push(`recording: ${s.recordingUrl}`);
+  if (s.followUpOf) lines.push(`follow-up attempt ${s.followUpOf.attempt} of call ${s.followUpOf.originalCallId}`);
+  if (d.followUp) {
+    lines.push(`**${describePlan(d.followUp)}**`);
+    const recent = d.followUp.history
+      .slice(-3)
+      .map((h) => `${h.at} ${h.event}${h.attempt ? ` #${h.attempt}` : ''}${h.by ? ` by ${h.by}` : ''}${h.detail ? `: ${h.detail}` : ''}`);
+    if (recent.length) lines.push(recent.join('\n\n'));
+  }
+  const c = d.lastCommand;
+  if (c) lines.push(`last command: ${c.type} ${c.applied ? 'applied' : 'not applied'}: ${c.note}`);
+  if (d.email) lines.push(`thank-you email: ${d.email.status}${d.email.reason ? ` (${d.email.reason})` : ''}`);
+  lines.push(`waiting for: ${d.waitingFor}`);
+  lines.push(`events: ${s.eventCount}`);
+  return lines.join('\n\n');
+}
