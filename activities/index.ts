@@ -6,6 +6,7 @@ import { createContactActivities } from './contacts';
 import { createEmailActivities, type Mailer } from './email';
 import { createFollowUpActivities } from './followUps';
 import { createComplianceActivities } from './compliance';
+import { createStaleCallActivities } from './staleCalls';
 
 export interface ActivityDeps {
   col: Collections;
@@ -25,6 +26,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createEmailActivities(deps),
   ...createFollowUpActivities(deps),
   ...createComplianceActivities(deps),
+  ...createStaleCallActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

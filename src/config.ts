@@ -67,6 +67,8 @@ const schema = z.object({
   RECORDING_WAIT: duration('15m'),
   /** A call that never reaches a final state is closed after this long without events. */
   CALL_IDLE_TIMEOUT: duration('24h'),
+  /** Without an event for this long, an unfinished call's platform is asked how it stands (src/domain/stale.ts). */
+  CALL_STALE_AFTER: duration('30m'),
   /** Start-to-close timeout of one activity attempt (retries follow with backoff). */
   ACTIVITY_TIMEOUT: duration('30s'),
   /** A contact's workflow (the writer of its call figures) closes after this long without a call. */
@@ -131,6 +133,8 @@ export interface Config {
 export interface WorkflowSettings {
   recordingWaitMs: number;
   idleTimeoutMs: number;
+  /** No event for this long: ask the platform about the call (CALL_STALE_AFTER; the domain default when absent). */
+  staleAfterMs?: number;
   activityTimeoutMs: number;
   /** How long a contact's workflow stays open without a call before it closes. */
   contactIdleMs: number;
@@ -182,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workflow: {
       recordingWaitMs: e.RECORDING_WAIT,
       idleTimeoutMs: e.CALL_IDLE_TIMEOUT,
+      staleAfterMs: e.CALL_STALE_AFTER,
       activityTimeoutMs: e.ACTIVITY_TIMEOUT,
       contactIdleMs: e.CONTACT_IDLE_CLOSE,
       followUpDelayMs: e.FOLLOW_UP_DELAY,

@@ -30,6 +30,7 @@ import {
   nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
 } from '../src/domain/followUp';
 import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
+import { DEFAULT_STALE_AFTER_MS, NO_POLLS, POLL_TRIES, type PollAnswer, type StaleWatch, decideAfterPoll, describeStale, markStale, nextPollAt } from '../src/domain/stale';
 import { SA } from '../src/temporal/searchAttributes';
 import {
   type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, retryNow, scheduleFollowUp,
@@ -53,6 +54,12 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     startToCloseTimeout: settings.activityTimeoutMs,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: settings.followUpDialMaxTries },
   });
+  // Asking the platform about a call whose end never came: an ordinary activity, as it talks to the internet.
+  const platform = proxyActivities<Activities>({
+    startToCloseTimeout: settings.activityTimeoutMs,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: POLL_TRIES },
+  });
+  const staleAfterMs = settings.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const planOpts: PlanOptions = {
     delayMs: settings.followUpDelayMs,
     maxAttempts: settings.followUpMaxAttempts,
@@ -73,6 +80,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let ensuredContact: string | undefined;
   /** What the effects have been run for (kept on the call record, see EffectsDone). */
   let effectsDone: EffectsDone = carried?.effectsDone ?? NO_EFFECTS_DONE;
+  /** Polls of the platform since the last event (src/domain/stale.ts). */
+  let staleWatch: StaleWatch = carried?.staleWatch ?? NO_POLLS;
   const effectsOwed = () => {
     const now = effectsDoneOf(state);
     return now.status !== effectsDone.status || now.outcome !== effectsDone.outcome || now.analysis !== effectsDone.analysis;
@@ -158,6 +167,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       if (state !== prev) {
         state = withFollowUpLink(await withContact(state));
         lastEventAt = Date.now();
+        staleWatch = NO_POLLS;
         await db.saveCall(state, workflowInfo().workflowId);
       }
       if (effectsOwed()) {
@@ -196,12 +206,19 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     }
     await reportToOriginal();
 
+    // No event for CALL_STALE_AFTER and no end: ask the platform (src/domain/stale.ts says when).
+    const pollAt = callSettled ? undefined : nextPollAt(state, staleWatch, lastEventAt, staleAfterMs);
+    if (pollAt !== undefined && Date.now() >= pollAt) {
+      await askPlatform();
+      continue; // the answer's events are applied like a webhook's
+    }
+
     // Continue as new well before Temporal's history limits, carrying state and unapplied events.
     if (workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished); // an Update's caller gets its answer before the run ends
       await continueAsNew<typeof callLifecycle>({
         ...input,
-        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult, effectsDone },
+        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult, effectsDone, staleWatch },
       });
     }
 
@@ -211,12 +228,14 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       log.info(terminalAt !== undefined ? 'recording did not arrive in time' : 'call went idle', { status: state.status });
       callSettled = true;
     }
-    const callDone = callSettled || (isTerminal(state.status) && recordingSettled(state));
+    // A stale call is not waited for: a later webhook starts a run again and clears the mark.
+    const callDone = callSettled || state.stale !== undefined || (isTerminal(state.status) && recordingSettled(state));
     if (callDone && isSettled(followUp, now) && pending.length === 0 && commands.length === 0) break;
 
     // Wait for the next event or signal, the recording, the follow-up's time, or the end of patience.
-    const wakeAts = [callDone ? undefined : callDeadline, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
-    waitingFor = describeWait({ callDone, callEnded: terminalAt !== undefined, followUp, now: Date.now() });
+    const wakeAts = [callDone ? undefined : callDeadline, callDone ? undefined : pollAt, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
+    const askAt = pollAt !== undefined && pollAt < callDeadline ? new Date(pollAt).toISOString() : undefined;
+    waitingFor = describeWait({ callDone, callEnded: terminalAt !== undefined, followUp, now: Date.now(), askAt });
     publish();
     const got = () => pending.length > 0 || commands.length > 0;
     if (wakeAts.length === 0) await condition(got);
@@ -230,6 +249,26 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
   function recordingSettled(s: CallState): boolean {
     return s.recordingReady || s.recordingUrl !== undefined || s.status === 'failed';
+  }
+
+  /** Asks the platform how the call stands; an end becomes events, an unsettled last answer marks the call stale. */
+  async function askPlatform(): Promise<void> {
+    let answer: PollAnswer;
+    try {
+      answer = await platform.pollCallStatus({ orgId, callId, provider: state.provider });
+    } catch (err) {
+      answer = { kind: 'unknown', reason: `${state.provider} could not be asked (${activityError(err).message})`, final: false };
+    }
+    const d = decideAfterPoll(staleWatch, answer, { provider: state.provider, now: Date.now() });
+    staleWatch = d.watch;
+    log.info('asked the platform about a call with no end', { answer: d.watch.lastAnswer, polls: d.watch.polls });
+    pending.push(...d.events);
+    if (d.stale) {
+      state = markStale(state, d.stale);
+      await db.saveCall(state, workflowInfo().workflowId);
+      log.warn('call marked stale', { reason: d.stale.reason });
+    }
+    publish();
   }
 
   /** Finds (or creates) the call's contact once per contact id, so the email and follow-ups can use it. */
@@ -383,10 +422,11 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       { key: SA.callStatus, value: s.status },
       { key: SA.callOutcome, value: s.outcome ?? null },
       { key: SA.contactId, value: s.contactId ?? null },
+      { key: SA.callStale, value: s.stale ? true : null },
     ];
     const next = followUp?.status === 'scheduled' && followUp.nextFollowUpAt ? new Date(followUp.nextFollowUpAt) : null;
     updates.push({ key: SA.nextFollowUpAt, value: next }, { key: SA.followUpAttempt, value: followUp && followUp.attempt > 0 ? followUp.attempt : null });
-    const text = callDetails({ state, followUp, lastCommand, email, waitingFor });
+    const text = callDetails({ state, followUp, lastCommand, email, waitingFor, staleWatch });
     const key = JSON.stringify(updates) + text;
     if (key === lastPublished) return; // every upsert is a history event: skip repeats
     lastPublished = key;

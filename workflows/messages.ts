@@ -4,6 +4,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CallEvent, Outcome, Provider } from '../src/domain/events';
 import type { CallState } from '../src/domain/lifecycle';
 import type { EffectsDone } from '../src/domain/effects';
+import type { StaleWatch } from '../src/domain/stale';
 import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
 import type { WorkflowSettings } from '../src/config';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
@@ -126,6 +127,8 @@ export interface CallWorkflowInput {
     email?: EmailView;
     reportedResult?: string;
     effectsDone?: EffectsDone;
+    /** Polls of the platform since the call's last event (src/domain/stale.ts). */
+    staleWatch?: StaleWatch;
   };
 }
 

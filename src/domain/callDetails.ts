@@ -3,6 +3,7 @@
 // No Node imports: the workflow bundle includes this module.
 import { type FollowUpPlan, describePlan, isSettled } from './followUp';
 import { type CallState, describe } from './lifecycle';
+import { type StaleWatch, describeStale } from './stale';
 
 /** The parts of a call workflow's state that its UI text reads. */
 export interface CallDetailsInput {
@@ -11,12 +12,15 @@ export interface CallDetailsInput {
   lastCommand?: { type: string; applied: boolean; note: string };
   email?: { status: string; reason?: string };
   waitingFor: string;
+  /** Polls of the platform about a call with no end (src/domain/stale.ts). */
+  staleWatch?: StaleWatch;
 }
 
 /** What the workflow waits for next, in words ("the recording; follow-up attempt 1 of 3 at ..."). */
-export function describeWait(w: { callDone: boolean; callEnded: boolean; followUp?: FollowUpPlan; now: number }): string {
+export function describeWait(w: { callDone: boolean; callEnded: boolean; followUp?: FollowUpPlan; now: number; askAt?: string }): string {
   const parts: string[] = [];
-  if (!w.callDone) parts.push(w.callEnded ? 'the recording' : 'the call to end');
+  const ask = w.askAt ? ` (its platform is asked at ${w.askAt} if none comes)` : '';
+  if (!w.callDone) parts.push(w.callEnded ? 'the recording' : `the call to end${ask}`);
   const f = w.followUp;
   if (f && !isSettled(f, w.now)) {
     if (f.status === 'scheduled') parts.push(`follow-up attempt ${f.attempt} of ${f.maxAttempts} at ${f.nextFollowUpAt}`);
@@ -32,6 +36,8 @@ export function callDetails(d: CallDetailsInput): string {
   const lines = [`**${describe(s)}**`];
   if (s.from || s.to) lines.push(`from ${s.from ?? '?'} to ${s.to ?? '?'}`);
   if (s.endedReason) lines.push(`ended: ${s.endedReason}`);
+  if (s.stale) lines.push(`**${describeStale(s.stale)}**`);
+  else if (d.staleWatch?.lastAnswer) lines.push(`asked the platform (${d.staleWatch.polls}): ${d.staleWatch.lastAnswer}`);
   if (s.recordingUrl) lines.push(`recording: ${s.recordingUrl}`);
   if (s.followUpOf) lines.push(`follow-up attempt ${s.followUpOf.attempt} of call ${s.followUpOf.originalCallId}`);
   if (d.followUp) {

@@ -5,6 +5,7 @@
 import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type Outcome, type Provider } from './events';
 import { clampFuture, isSafeId, lookup } from './limits';
 import { saneCost } from './cost';
+import type { StaleMark } from './stale';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -47,6 +48,12 @@ export interface CallState extends CallData {
   eventCount: number;
   /** Events in the order they happened, duplicates removed, capped at TIMELINE_CAP. */
   timeline: TimelineEntry[];
+  /**
+   * Set when no event came for CALL_STALE_AFTER and the platform could not say how the call ended
+   * (src/domain/stale.ts). Not a status: the status stays what the platform last reported; any
+   * later event of the call clears it.
+   */
+  stale?: StaleMark;
   /** Precedence key of the event that set each field (and `status`/`outcome`). Internal. */
   owners: Partial<Record<DataField | 'status' | 'outcome', string>>;
 }
@@ -54,7 +61,7 @@ export interface CallState extends CallData {
 export const TIMELINE_CAP = 200;
 
 const STATE_KEYS: readonly (keyof CallState)[] = [
-  'orgId', 'callId', 'provider', 'status', 'outcome', 'endedReason', 'recordingReady', 'eventCount', 'timeline', 'owners', ...DATA_FIELDS,
+  'orgId', 'callId', 'provider', 'status', 'outcome', 'endedReason', 'recordingReady', 'eventCount', 'timeline', 'owners', 'stale', ...DATA_FIELDS,
 ];
 
 /** The reducer's state out of a stored record that also holds other things (effects, dates, ids). */
@@ -174,6 +181,8 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
 
   const key = precedenceKey(event);
   const next: CallState = { ...state, owners: { ...state.owners }, timeline: [...state.timeline] };
+  // The platform is reporting on the call again: it is no longer stale (the workflow re-asks later if it must).
+  delete next.stale;
 
   const status = STATUS_OF[event.type];
   if (status) {
@@ -225,5 +234,6 @@ export function describe(state: CallState): string {
   if (state.outcome && state.outcome !== state.status) parts.push(`(${state.outcome})`);
   if (state.durationSec !== undefined) parts.push(`${state.durationSec}s`);
   if (state.contactId) parts.push(`contact ${state.contactId}`);
+  if (state.stale) parts.push('(stale: the platform never reported its end)');
   return parts.join(' ');
 }

@@ -9,6 +9,7 @@ import type { EmailDoc } from './emails';
 import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
 import type { InboxDoc } from './inbox';
 import type { ComplianceSettings, DoNotCallDoc } from './compliance';
+import type { PlatformApiDoc } from './platformApis';
 
 export interface OrganizationDoc {
   _id: string;
@@ -131,6 +132,7 @@ export interface Collections {
   outboundDialers: Collection<OutboundDialerDoc>;
   inbox: Collection<InboxDoc>;
   doNotCall: Collection<DoNotCallDoc>;
+  platformApis: Collection<PlatformApiDoc>;
 }
 
 export interface Store {
@@ -156,6 +158,7 @@ export function collections(db: Db): Collections {
     outboundDialers: db.collection<OutboundDialerDoc>('outbound_dialers'),
     inbox: db.collection<InboxDoc>('inbox'),
     doNotCall: db.collection<DoNotCallDoc>('do_not_call'),
+    platformApis: db.collection<PlatformApiDoc>('platform_apis'),
   };
 }
 
@@ -174,6 +177,8 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.calls.createIndex({ orgId: 1, nextFollowUpAt: 1 }),
     // Stale calls for /metrics: open statuses, oldest update first.
     col.calls.createIndex({ status: 1, updatedAt: 1 }),
+    // Calls marked stale (src/domain/stale.ts), for /metrics and ?stale=true.
+    col.calls.createIndex({ 'stale.since': 1 }),
     col.followUps.createIndex({ orgId: 1, status: 1, updatedAt: -1 }),
     col.followUps.createIndex({ orgId: 1, originalCallId: 1 }),
     col.inbox.createIndex({ nextAttemptAt: 1 }),

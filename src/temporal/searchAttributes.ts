@@ -12,6 +12,8 @@ export const SA = {
   contactId: defineSearchAttributeKey('ContactId', SearchAttributeType.KEYWORD),
   nextFollowUpAt: defineSearchAttributeKey('NextFollowUpAt', SearchAttributeType.DATETIME),
   followUpAttempt: defineSearchAttributeKey('FollowUpAttempt', SearchAttributeType.INT),
+  /** True while the call is marked stale: no end reported, and its platform could not say (src/domain/stale.ts). */
+  callStale: defineSearchAttributeKey('CallStale', SearchAttributeType.BOOL),
 } as const;
 
 /** The CLI's spelling of each type (`Keyword`, `Datetime`, `Int`, ...). */
