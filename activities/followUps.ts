@@ -7,6 +7,7 @@ import { type FollowUpPlan, type Placement, describePlan, followUpKey, followUpM
 import { allowedCallingCodes, dialRefusal } from '../src/domain/spending';
 import type { Collections } from '../src/store/db';
 import { docId } from '../src/store/db';
+import { markCallDirty } from '../src/store/analytics';
 import { placementGate } from './compliance';
 import {
   type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, getOutboundDialer, markAttempt, markPlaced, releaseClaim,
@@ -228,6 +229,9 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       { _id: docId(orgId, callId), orgId, $or: [{ 'followUp.rev': { $lt: plan.rev } }, { followUp: { $exists: false } }] },
       { $set: { followUp: view, nextFollowUpAt, updatedAt: new Date() } },
     );
+    // Follow-up figures are part of the call's analytics: its hour is recomputed (also on a retry
+    // that finds the plan written, in case the try that wrote it died before its mark).
+    await markCallDirty(col, orgId, callId);
     const cur = plan.attempts.find((a) => a.attempt === plan.attempt);
     if (cur && (cur.status === 'due' || cur.status === 'no-result' || cur.status === 'canceled') && !cur.uncertain) {
       const ref: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };

@@ -16,6 +16,7 @@ import { callRoutes } from './calls';
 import { contactRoutes } from './contacts';
 import { controlRoutes } from './control';
 import { complianceRoutes } from './compliance';
+import { analyticsRoutes } from './analytics';
 import { requestIdMiddleware, requestLog } from './requestId';
 import { STALE_CALL_AFTER_MS, createReceiverMetrics, type ReceiverMetrics } from '../metrics';
 import { countStaleCalls } from '../store/calls';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps): Koa {
   contactRoutes(api, deps);
   controlRoutes(api, deps);
   complianceRoutes(api, deps);
+  analyticsRoutes(api, deps);
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));

@@ -13,6 +13,7 @@ import { createBody, patchBody } from './contacts';
 import { cancelBody, listQuery as followUpListQuery, retryBody, scheduleBody } from './control';
 import { callingRulesBody, doNotCallBody, doNotCallListQuery } from './compliance';
 import { DOCS_HTML } from './docsPage';
+import { AnalyticsAgents, AnalyticsSummary, AnalyticsTimeseries, agentsQuery, summaryQuery, timeseriesQuery } from './analytics';
 import type { RouteClass } from './rateLimit';
 
 type Json = Record<string, unknown>;
@@ -112,7 +113,7 @@ const Ready = z.strictObject({
   inbox: z.strictObject({ depth: z.number().int(), oldestAgeSec: z.number(), deadLetters: z.number().int() }).nullable(),
 });
 
-const components = { ErrorBody, TimelineEntry, Call, CallListItem, CallList, Contact, WebhookAck, ControlAccepted, FollowUpList, CallingRules, DoNotCallList, DoNotCallAdded, Health, Ready, GenericCallEvent: SpecPayload };
+const components = { ErrorBody, TimelineEntry, Call, CallListItem, CallList, Contact, WebhookAck, ControlAccepted, FollowUpList, CallingRules, DoNotCallList, DoNotCallAdded, Health, Ready, GenericCallEvent: SpecPayload, AnalyticsSummary, AnalyticsTimeseries, AnalyticsAgents };
 type ComponentName = keyof typeof components;
 
 function componentSchemas(): Record<string, Json> {
@@ -217,6 +218,7 @@ export function openApiDocument(): Json {
       { name: 'contacts' },
       { name: 'follow-ups', description: 'Manual control of follow-up calls' },
       { name: 'compliance', description: 'Calling window, do-not-call list, opt-out field' },
+      { name: 'analytics', description: "Call figures from hourly rollups, in the organization's time zone" },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no API key' },
     ],
     components: {
@@ -303,6 +305,26 @@ export function openApiDocument(): Json {
         delete: operation('control', {
           summary: 'Take a number off the do-not-call list', tags: ['compliance'], parameters: [pathParam('phone', 'E.164 number, e.g. +14155551234')],
           responses: { 200: { description: 'Removed' }, 400: error('Not a phone number'), 404: error('The number is not on the list') },
+        }),
+      },
+      '/api/analytics/summary': {
+        get: operation('read', {
+          summary: 'Totals over a range: calls, answer rate, outcomes, duration (average, median, histogram), cost per currency, follow-ups, emails, stale calls',
+          tags: ['analytics'], parameters: queryParams(summaryQuery),
+          responses: { 200: json('AnalyticsSummary', 'The figures'), 400: error('A query parameter is wrong, or the range too long; the message names it') },
+        }),
+      },
+      '/api/analytics/timeseries': {
+        get: operation('read', {
+          summary: "Calls per local hour, day or week in the organization's time zone, grouped by outcome, provider or agent",
+          tags: ['analytics'], parameters: queryParams(timeseriesQuery),
+          responses: { 200: json('AnalyticsTimeseries', 'One bucket per interval'), 400: error('A query parameter is wrong, or the range too long for the interval; the message names it') },
+        }),
+      },
+      '/api/analytics/agents': {
+        get: operation('read', {
+          summary: 'Per agent: calls, answer rate, duration, success rate (platform analysis) and cost', tags: ['analytics'], parameters: queryParams(agentsQuery),
+          responses: { 200: json('AnalyticsAgents', 'One item per agent, most calls first'), 400: error('A query parameter is wrong; the message names it') },
         }),
       },
       '/healthz': { get: { summary: 'Liveness', tags: ['operations'], security: [], responses: { 200: json('Health', 'The process answers') } } },

@@ -9,6 +9,7 @@ import type { EmailDoc } from './emails';
 import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
 import type { InboxDoc } from './inbox';
 import type { ComplianceSettings, DoNotCallDoc } from './compliance';
+import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './analytics';
 import type { PlatformApiDoc } from './platformApis';
 
 export interface OrganizationDoc {
@@ -57,6 +58,8 @@ export interface CallDoc extends Omit<CallState, 'owners'> {
   followUp?: Record<string, unknown> & { rev?: number; summary?: string };
   /** When the next follow-up call is due, while one is scheduled: queryable. */
   nextFollowUpAt?: Date | null;
+  /** `${orgId}:${UTC hour of createdAt}`: the analytics rollup bucket (src/store/analytics.ts). */
+  rollupKey?: string;
 }
 
 export interface ContactDoc {
@@ -117,7 +120,7 @@ export interface CallMetricDoc {
   recordedAt: Date;
 }
 
-export interface Collections {
+export interface Collections extends AnalyticsCollections {
   organizations: Collection<OrganizationDoc>;
   apiKeys: Collection<ApiKeyDoc>;
   providerSecrets: Collection<ProviderSecretDoc>;
@@ -158,6 +161,9 @@ export function collections(db: Db): Collections {
     outboundDialers: db.collection<OutboundDialerDoc>('outbound_dialers'),
     inbox: db.collection<InboxDoc>('inbox'),
     doNotCall: db.collection<DoNotCallDoc>('do_not_call'),
+    rollupMarks: db.collection<RollupMarkDoc>('analytics_marks'),
+    rollups: db.collection<RollupDayDoc>('analytics_rollups'),
+    rollupState: db.collection<RollupStateDoc>('analytics_state'),
     platformApis: db.collection<PlatformApiDoc>('platform_apis'),
   };
 }
@@ -184,6 +190,8 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.inbox.createIndex({ nextAttemptAt: 1 }),
     col.inbox.createIndex({ receivedAt: 1 }),
     col.doNotCall.createIndex({ orgId: 1, kind: 1 }),
+    // An analytics hour's calls (on FerretDB the GIN index of scripts/stack/servers.ts serves it).
+    col.calls.createIndex({ rollupKey: 1 }),
   ]);
 }
 

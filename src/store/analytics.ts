@@ -1,0 +1,446 @@
+// Call analytics from hourly rollups. Every call record carries `rollupKey` (`${org}:${UTC hour of
+// createdAt}`); the store functions that change a call insert a dirty mark after the write; one
+// rollup loop at a time (a lease) recomputes each marked hour from its calls, by equality on
+// rollupKey, and `$set`s the hour into the day's rollup document, then deletes exactly the marks
+// it read. Reads take whole hours from the day documents (by _id) and compute the hours that a
+// range or a local day boundary cuts from the calls themselves, so the figures are exact.
+import { randomUUID } from 'node:crypto';
+import type { Collection } from 'mongodb';
+import {
+  CELL_OUTCOMES, type CallFacts, type Cell, type Cells, type CellOutcome, HOUR_MS, type Interval, Tally, type TimeBucket, addCall, dayDocId, hourOf,
+  hourStart, localBuckets, parseCellKey, rollupKeyOf, splitRollupKey,
+} from '../domain/analytics';
+import { type Collections, docId, isDuplicateKey } from './db';
+
+/** "This call changed": insert-only, one per change, so concurrent writers never share a document. */
+export interface RollupMarkDoc {
+  _id: string;
+  orgId: string;
+  callId: string;
+  /** The call's bucket when the writer knows it (it created the record); else the loop looks it up. */
+  key?: string;
+  at: Date;
+}
+
+/** One organization's UTC day: its hours' cells, each hour written whole by the rollup loop. */
+export interface RollupDayDoc {
+  _id: string; // `${orgId}:${yyyy-mm-dd}`
+  orgId: string;
+  day: string;
+  hours: Record<string, { cells: Cells; calls: number; computedAt: Date }>;
+  updatedAt: Date;
+}
+
+/** Leases (`lease:<slot>`) and the backfill's progress (`backfill:v1`). */
+export interface RollupStateDoc {
+  _id: string;
+  owner?: string;
+  at: Date;
+  keysMarked?: boolean;
+  done?: boolean;
+  legacyLeft?: number;
+}
+
+export interface AnalyticsCollections {
+  rollupMarks: Collection<RollupMarkDoc>;
+  rollups: Collection<RollupDayDoc>;
+  rollupState: Collection<RollupStateDoc>;
+}
+
+/** What the rollup reads of a call: the fields of CallFacts, not the timeline or transcript. */
+const FACT_PROJECTION = {
+  _id: 0, provider: 1, agentId: 1, status: 1, outcome: 1, durationSec: 1, cost: 1, analysis: 1, email: 1, followUp: 1, stale: 1, updatedAt: 1, createdAt: 1,
+} as const;
+
+// ---- marks (written by the store functions that change a call) -----------------------------------
+
+/**
+ * Records that a call changed, after its write: the loop recomputes the call's hour. Called by
+ * every store function that changes what analytics reads (src/store/calls.ts, the follow-up
+ * plan's record). A failure throws, so the activity is retried and writes the mark then.
+ */
+export async function markCallDirty(col: Pick<Collections, 'rollupMarks'>, orgId: string, callId: string, key?: string): Promise<void> {
+  await col.rollupMarks.insertOne({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId, ...(key && { key }), at: new Date() });
+}
+
+// ---- the rollup loop ----------------------------------------------------------------------------
+
+export interface Lease {
+  held: boolean;
+  /** Stop starting work at this time (epoch ms): the next slot may belong to another process. */
+  until: number;
+}
+
+export const LEASE_SLOT_MS = 15_000;
+/** Work stops this long before the slot ends, so a slow last recompute cannot overlap the next holder's. */
+export const LEASE_MARGIN_MS = 5_000;
+
+/**
+ * One rollup loop at a time, across processes. FerretDB applies a conditional update as
+ * read-modify-write, so two processes could both "win" a compare-and-set; an insert with a unique
+ * _id cannot be won twice. Time is cut into slots; whoever inserts `lease:<slot>` first owns it.
+ */
+export async function acquireLease(col: Pick<Collections, 'rollupState'>, owner: string, now = Date.now()): Promise<Lease> {
+  const slot = Math.floor(now / LEASE_SLOT_MS);
+  const until = (slot + 1) * LEASE_SLOT_MS - LEASE_MARGIN_MS;
+  const id = `lease:${slot}`;
+  try {
+    await col.rollupState.insertOne({ _id: id, owner, at: new Date(now) });
+    // Old slots' documents are of no use; by _id, so no scan.
+    await col.rollupState.deleteOne({ _id: `lease:${slot - 2}` });
+    return { held: now < until, until };
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const doc = await col.rollupState.findOne({ _id: id });
+  return { held: doc?.owner === owner && now < until, until };
+}
+
+export interface TickResult {
+  marks: number;
+  hours: number;
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** An hour's cells, from its calls (an equality on rollupKey: the index the local database uses). */
+export async function computeHour(col: Collections, key: string): Promise<{ cells: Cells; calls: number }> {
+  const cells: Cells = {};
+  let calls = 0;
+  for await (const c of col.calls.find({ rollupKey: key }, { projection: FACT_PROJECTION })) {
+    addCall(cells, c as unknown as CallFacts);
+    calls += 1;
+  }
+  return { cells, calls };
+}
+
+/** The hours of one day document, recomputed and written in one `$set`: the loop is its one writer. */
+export async function recomputeHours(col: Collections, orgId: string, hours: string[]): Promise<void> {
+  const set: Record<string, unknown> = {};
+  for (const hour of hours) {
+    const { cells, calls } = await computeHour(col, `${orgId}:${hour}`);
+    set[`hours.${hour.slice(11, 13)}`] = { cells, calls, computedAt: new Date() };
+  }
+  const id = dayDocId(orgId, hours[0]);
+  await col.rollups.updateOne({ _id: id }, { $set: { ...set, orgId, day: hours[0].slice(0, 10), updatedAt: new Date() } }, { upsert: true });
+}
+
+/**
+ * One pass: take up to `batch` marks, find their hours, recompute each hour from its calls, then
+ * delete exactly the marks read. A call that changes after its hour was read writes a new mark,
+ * which this pass did not read and so leaves for the next: no change is missed. The marks are
+ * read before the calls, so any mark deleted here was written after its call's change was
+ * stored, and the recompute saw that change.
+ */
+export async function rollupTick(col: Collections, batch = 2_000): Promise<TickResult> {
+  const marks = await col.rollupMarks.find({}).limit(batch).toArray();
+  if (marks.length === 0) return { marks: 0, hours: 0 };
+  const keys = new Set<string>();
+  const unresolved = new Map<string, { orgId: string; callId: string }>();
+  for (const m of marks) {
+    if (m.key) keys.add(m.key);
+    else unresolved.set(docId(m.orgId, m.callId), { orgId: m.orgId, callId: m.callId });
+  }
+  await inParallel([...unresolved.entries()], 8, async ([id, ref]) => {
+    const doc = await col.calls.findOne({ _id: id, orgId: ref.orgId }, { projection: { rollupKey: 1, createdAt: 1 } });
+    // A record from before rollups has no key: the backfill gives it one once it is idle.
+    const key = (doc as { rollupKey?: string } | null)?.rollupKey;
+    if (key) keys.add(key);
+  });
+  const byDay = new Map<string, { orgId: string; hours: string[] }>();
+  for (const key of keys) {
+    const { orgId, hour } = splitRollupKey(key);
+    const day = dayDocId(orgId, hour);
+    const entry = byDay.get(day) ?? { orgId, hours: [] };
+    entry.hours.push(hour);
+    byDay.set(day, entry);
+  }
+  // Days in parallel, the hours of one day in one write: never two writers on one day document.
+  await inParallel([...byDay.values()], 4, (d) => recomputeHours(col, d.orgId, d.hours));
+  await col.rollupMarks.deleteMany({ _id: { $in: marks.map((m) => m._id) } });
+  return { marks: marks.length, hours: keys.size };
+}
+
+// ---- backfill of records from before rollups ------------------------------------------------------
+
+export const BACKFILL_ID = 'backfill:v1';
+/** A record from before rollups gets its key only when nothing has written it for this long (see backfill). */
+export const LEGACY_IDLE_MS = 10 * 60_000;
+
+/**
+ * Calls stored before rollups existed: marks every hour that has calls, once, and gives each
+ * record without a key its key. Setting a field on a call record races with the call's own
+ * workflow on FerretDB (read-modify-write), so only records idle for LEGACY_IDLE_MS are touched;
+ * busier ones are retried on a later pass. Returns whether everything is done.
+ */
+export async function backfillStep(col: Collections, now = Date.now()): Promise<{ done: boolean; hoursMarked: number; legacyKeyed: number; legacyLeft: number }> {
+  const state = await col.rollupState.findOne({ _id: BACKFILL_ID });
+  if (state?.done) return { done: true, hoursMarked: 0, legacyKeyed: 0, legacyLeft: 0 };
+  let hoursMarked = 0;
+  if (!state?.keysMarked) {
+    const keys = (await col.calls.distinct('rollupKey')).filter((k): k is string => typeof k === 'string');
+    hoursMarked = keys.length;
+    for (let i = 0; i < keys.length; i += 1_000) {
+      const chunk = keys.slice(i, i + 1_000).map((key) => {
+        const { orgId } = splitRollupKey(key);
+        return { _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId: '', key, at: new Date() };
+      });
+      await col.rollupMarks.insertMany(chunk, { ordered: false });
+    }
+    await col.rollupState.updateOne({ _id: BACKFILL_ID }, { $set: { keysMarked: true, at: new Date() } }, { upsert: true });
+  }
+  const legacy = await col.calls.find({ rollupKey: { $exists: false } }, { projection: { _id: 1, orgId: 1, callId: 1, createdAt: 1, updatedAt: 1 } }).toArray();
+  let legacyKeyed = 0;
+  let legacyLeft = 0;
+  await inParallel(legacy, 8, async (doc) => {
+    const created = doc.createdAt instanceof Date ? doc.createdAt : undefined;
+    const idle = doc.updatedAt instanceof Date ? now - doc.updatedAt.getTime() >= LEGACY_IDLE_MS : true;
+    if (!created || !idle) {
+      legacyLeft += created ? 1 : 0;
+      return;
+    }
+    const key = rollupKeyOf(doc.orgId, created);
+    await col.calls.updateOne({ _id: doc._id, orgId: doc.orgId, rollupKey: { $exists: false } }, { $set: { rollupKey: key } });
+    await markCallDirty(col, doc.orgId, doc.callId ?? doc._id, key);
+    legacyKeyed += 1;
+  });
+  const done = legacyLeft === 0;
+  await col.rollupState.updateOne({ _id: BACKFILL_ID }, { $set: { done, legacyLeft, at: new Date() } }, { upsert: true });
+  return { done, hoursMarked, legacyKeyed, legacyLeft };
+}
+
+// ---- the loop -------------------------------------------------------------------------------------
+
+export interface RollupLoopOptions {
+  /** Pause between passes, ms; a pass that took longer waits as long as it took (at most half a core). */
+  intervalMs: number;
+  /** Time between backfill passes while records from before rollups wait to go idle. */
+  backfillRetryMs?: number;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+  onError?: (err: unknown) => void;
+}
+
+/** Runs the rollup loop until `stop()`: a lease, the backfill until done, then passes over the marks. */
+export function startRollupLoop(col: Collections, opts: RollupLoopOptions): { stop(): Promise<void> } {
+  const owner = randomUUID();
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let backfillDone = false;
+  let nextBackfill = 0;
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    wake = () => {
+      clearTimeout(t);
+      r();
+    };
+  });
+  const run = async () => {
+    while (!stopped) {
+      let pause = opts.intervalMs;
+      try {
+        const lease = await acquireLease(col, owner);
+        if (lease.held) {
+          if (!backfillDone && Date.now() >= nextBackfill) {
+            const started = Date.now();
+            const r = await backfillStep(col);
+            backfillDone = r.done;
+            nextBackfill = Date.now() + (opts.backfillRetryMs ?? 5 * 60_000);
+            if (r.hoursMarked || r.legacyKeyed || r.legacyLeft) opts.log?.('analytics backfill', { ...r, ms: Date.now() - started });
+          }
+          while (!stopped && Date.now() < lease.until) {
+            const started = Date.now();
+            const r = await rollupTick(col);
+            pause = Math.max(opts.intervalMs, Date.now() - started);
+            if (r.marks < 2_000) break;
+          }
+        } else {
+          pause = Math.max(opts.intervalMs, lease.until + LEASE_MARGIN_MS - Date.now());
+        }
+      } catch (err) {
+        opts.onError?.(err);
+        pause = Math.max(opts.intervalMs, 2_000);
+      }
+      if (!stopped) await sleep(pause);
+    }
+  };
+  const done = run();
+  return {
+    async stop() {
+      stopped = true;
+      wake?.();
+      await done;
+    },
+  };
+}
+
+// ---- reading --------------------------------------------------------------------------------------
+
+export interface CellFilter {
+  provider?: string;
+  agentId?: string;
+}
+
+/** Visits one call group's cell: which bucket, the cell's provider/agent/outcome, the cell. */
+export type CellVisitor = (bucket: number, key: { provider: string; agentId: string | undefined; outcome: CellOutcome }, cell: Cell) => void;
+
+/**
+ * Every cell of an organization's calls created in the given buckets (sorted, disjoint). Hours
+ * that lie wholly inside one bucket come from the day documents (by _id, in parallel); an hour a
+ * bucket edge cuts (the range's ends, a local midnight in a half-hour zone) is computed from its
+ * calls, each placed by its own createdAt.
+ */
+export async function visitCells(col: Collections, orgId: string, buckets: TimeBucket[], filter: CellFilter, visit: CellVisitor): Promise<void> {
+  if (buckets.length === 0) return;
+  const from = buckets[0].start;
+  const to = buckets[buckets.length - 1].end;
+  const whole = new Map<string, { hour: string; bucket: number }[]>();
+  const cut: string[] = [];
+  let b = 0;
+  for (let t = Math.floor(from / HOUR_MS) * HOUR_MS; t < to; t += HOUR_MS) {
+    while (b < buckets.length && buckets[b].end <= t) b++;
+    const inside = b < buckets.length && buckets[b].start <= t && t + HOUR_MS <= buckets[b].end;
+    const hour = hourOf(t);
+    if (inside) {
+      const day = dayDocId(orgId, hour);
+      const list = whole.get(day) ?? [];
+      list.push({ hour, bucket: b });
+      whole.set(day, list);
+    } else {
+      cut.push(hour);
+    }
+  }
+  const keep = (k: ReturnType<typeof parseCellKey>) =>
+    (filter.provider === undefined || k.provider === filter.provider) && (filter.agentId === undefined || k.agentId === filter.agentId);
+  const visitCellsOf = (bucket: number, cells: Cells) => {
+    for (const [key, cell] of Object.entries(cells)) {
+      const k = parseCellKey(key);
+      if (keep(k)) visit(bucket, k, cell);
+    }
+  };
+  const days = [...whole.entries()];
+  await Promise.all([
+    inParallel(days, 16, async ([id, hours]) => {
+      const doc = await col.rollups.findOne({ _id: id, orgId });
+      if (!doc) return;
+      for (const { hour, bucket } of hours) {
+        const h = doc.hours?.[hour.slice(11, 13)];
+        if (h) visitCellsOf(bucket, h.cells);
+      }
+    }),
+    inParallel(cut, 8, async (hour) => {
+      const start = hourStart(hour);
+      const perBucket = new Map<number, Cells>();
+      for await (const c of col.calls.find({ rollupKey: `${orgId}:${hour}` }, { projection: FACT_PROJECTION })) {
+        const t = new Date((c as { createdAt?: Date }).createdAt ?? start).getTime();
+        const i = bucketOf(buckets, t);
+        if (i < 0) continue;
+        const cells = perBucket.get(i) ?? {};
+        addCall(cells, c as unknown as CallFacts);
+        perBucket.set(i, cells);
+      }
+      for (const [i, cells] of perBucket) visitCellsOf(i, cells);
+    }),
+  ]);
+}
+
+/** Index of the bucket holding t, or -1. */
+export function bucketOf(buckets: TimeBucket[], t: number): number {
+  let lo = 0;
+  let hi = buckets.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (t < buckets[mid].start) hi = mid - 1;
+    else if (t >= buckets[mid].end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Dirty marks not yet taken by the loop (a lag indicator for responses and tests). */
+export async function pendingMarks(col: Collections): Promise<number> {
+  return col.rollupMarks.countDocuments({});
+}
+
+// ---- reports --------------------------------------------------------------------------------------
+
+export interface RangeQuery extends CellFilter {
+  from: number;
+  to: number;
+  timeZone: string;
+  /** Open calls unchanged since before this (epoch ms) count as stale. */
+  staleBefore: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function summaryReport(col: Collections, orgId: string, q: RangeQuery) {
+  const tally = new Tally();
+  const staleBefore = Math.floor(q.staleBefore / 1000);
+  await visitCells(col, orgId, [{ start: q.from, end: q.to, label: '' }], q, (_b, k, cell) => tally.add(k.outcome, cell, staleBefore));
+  return {
+    from: iso(q.from), to: iso(q.to), timeZone: q.timeZone,
+    filters: { provider: q.provider ?? null, agentId: q.agentId ?? null },
+    ...tally.figures(),
+  };
+}
+
+export type GroupBy = 'outcome' | 'provider' | 'agent';
+
+export async function timeseriesReport(col: Collections, orgId: string, q: RangeQuery & { interval: Interval; groupBy: GroupBy }) {
+  const buckets = localBuckets(q.from, q.to, q.interval, q.timeZone);
+  const tallies = buckets.map(() => new Tally());
+  const groups = buckets.map(() => new Map<string, number>());
+  const staleBefore = Math.floor(q.staleBefore / 1000);
+  await visitCells(col, orgId, buckets, q, (b, k, cell) => {
+    tallies[b].add(k.outcome, cell, staleBefore);
+    const g = q.groupBy === 'outcome' ? k.outcome : q.groupBy === 'provider' ? k.provider : k.agentId ?? '';
+    groups[b].set(g, (groups[b].get(g) ?? 0) + cell.n);
+  });
+  const seen = new Set<string>();
+  for (const g of groups) for (const k of g.keys()) seen.add(k);
+  const order = q.groupBy === 'outcome' ? [...CELL_OUTCOMES].filter((o) => seen.has(o)) : [...seen].sort();
+  return {
+    from: iso(q.from), to: iso(q.to), timeZone: q.timeZone, interval: q.interval, groupBy: q.groupBy,
+    filters: { provider: q.provider ?? null, agentId: q.agentId ?? null },
+    groups: order,
+    buckets: buckets.map((b, i) => {
+      const f = tallies[i].figures();
+      return {
+        start: iso(b.start), end: iso(b.end), label: b.label,
+        calls: f.calls.total, finished: f.calls.finished, answered: f.calls.answered, answerRate: f.calls.answerRate,
+        averageDurationSec: f.duration.averageSec,
+        cost: f.cost.byCurrency.map(({ currency, totalCents, calls }) => ({ currency, totalCents, calls })),
+        groups: Object.fromEntries(order.map((g) => [g, groups[i].get(g) ?? 0])),
+      };
+    }),
+  };
+}
+
+export async function agentsReport(col: Collections, orgId: string, q: RangeQuery) {
+  const tallies = new Map<string, { tally: Tally; providers: Set<string> }>();
+  const staleBefore = Math.floor(q.staleBefore / 1000);
+  await visitCells(col, orgId, [{ start: q.from, end: q.to, label: '' }], q, (_b, k, cell) => {
+    const key = k.agentId ?? '';
+    const entry = tallies.get(key) ?? { tally: new Tally(), providers: new Set<string>() };
+    entry.tally.add(k.outcome, cell, staleBefore);
+    entry.providers.add(k.provider);
+    tallies.set(key, entry);
+  });
+  const items = [...tallies.entries()].map(([agentId, { tally, providers }]) => {
+    const f = tally.figures();
+    return {
+      agentId: agentId === '' ? null : agentId,
+      providers: [...providers].sort(),
+      calls: f.calls.total, finished: f.calls.finished, answered: f.calls.answered, answerRate: f.calls.answerRate,
+      averageDurationSec: f.duration.averageSec, medianDurationSec: f.duration.medianSec,
+      success: f.success,
+      cost: f.cost.byCurrency,
+    };
+  }).sort((a, b) => b.calls - a.calls || String(a.agentId).localeCompare(String(b.agentId)));
+  return { from: iso(q.from), to: iso(q.to), timeZone: q.timeZone, filters: { provider: q.provider ?? null, agentId: q.agentId ?? null }, items };
+}
