@@ -12,7 +12,7 @@ export interface Logger {
 export function createLogger(level: Level = 'info', base: Record<string, unknown> = {}): Logger {
   const emit = (l: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[l] < ORDER[level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...base, ...fields }, (_k, v) =>
+    const line = JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...base, ...fields }, (_k, v: unknown) =>
       v instanceof Error ? { name: v.name, message: v.message } : v,
     );
     (l === 'error' || l === 'warn' ? process.stderr : process.stdout).write(line + '\n');

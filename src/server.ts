@@ -66,6 +66,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `receiver failed to start: ${err?.stack ?? err}`);
+  console.error(err instanceof ConfigError ? err.message : `receiver failed to start: ${err instanceof Error ? err.stack : String(err)}`);
   process.exit(1);
 });

@@ -42,7 +42,7 @@ function reducedCall(orgId: string, callId: string, contactId: string, contact: 
     const at = new Date(startedAt.getTime() + [0, 8_000, 8_000 + CALL_SECONDS * 1000][k]);
     const raw = Buffer.from(JSON.stringify(eventBody(callId, contactId, contact, event, at)));
     const req = { rawBody: raw, headers: {}, contentType: 'application/json', publicUrl: 'http://127.0.0.1/api/calls/webhook', receivedAt: new Date(at.getTime() + 300).toISOString(), now: at.getTime() };
-    for (const e of adapters.generic.parse(req, JSON.parse(raw.toString('utf8')))) state = reduce(state, e).state;
+    for (const e of adapters.generic.parse(req, JSON.parse(raw.toString('utf8')) as Record<string, unknown>)) state = reduce(state, e).state;
   });
   return state;
 }

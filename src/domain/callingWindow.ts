@@ -54,7 +54,7 @@ export function policyProblems(p: CallingPolicy): string[] {
     if (s !== undefined && e !== undefined && s >= e) out.push(`${at}end: must be after start (${h.start}–${h.end}); overnight windows are not supported`);
   };
   const days = (d: unknown, at: string) => {
-    if (!Array.isArray(d) || d.length === 0 || !d.every((x) => (WEEKDAYS as readonly string[]).includes(x))) {
+    if (!Array.isArray(d) || d.length === 0 || !d.every((x) => (WEEKDAYS as readonly unknown[]).includes(x))) {
       out.push(`${at}days: expected a non-empty list of ${WEEKDAYS.join(', ')}`);
     }
   };

@@ -126,7 +126,7 @@ function eventData(e: CallEvent): CallData {
 
 const isEmpty = (v: unknown) =>
   v === undefined || v === null || v === '' ||
-  (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+  (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
 
 const byTime = (a: TimelineEntry, b: TimelineEntry) => {
   const ta = a.occurredAt ?? a.receivedAt;

@@ -72,8 +72,8 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/readyz', async (ctx) => {
     const check = async (f: () => Promise<void>) => f().then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
     const [mongodb, temporalPing, inbox] = await Promise.all([
-      check(deps.pingDb),
-      check(deps.signaler.ping),
+      check(() => deps.pingDb()),
+      check(() => deps.signaler.ping()),
       inboxStats(deps.col.inbox, new Date()).catch(() => null),
     ]);
     const down = deps.dispatcher.status().temporalDown;

@@ -52,7 +52,7 @@ export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE
         `Rate limit for ${cls} routes exceeded for this API key (${verdict.limit.perSecond}/s, burst ${verdict.limit.burst}); retry after ${verdict.retryAfterSec} s`,
         { 'Retry-After': String(verdict.retryAfterSec) });
     }
-    Object.assign(ctx.state as AuthState, { orgId: who.orgId, keyId: who.keyId, scope: who.scope });
+    Object.assign(ctx.state, { orgId: who.orgId, keyId: who.keyId, scope: who.scope });
     await next();
   };
 }

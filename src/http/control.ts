@@ -1,11 +1,10 @@
 // Manual control of follow-ups over HTTP, for people without Temporal access. Each route asks
 // the call's workflow through an Update: what it refuses is a 409 in its own words, what it did
 // is the 202's message. The `temporal` CLI sends the signals of the same names instead.
-import type { Router } from '@koa/router';
-import type { Context } from 'koa';
+import type { Router, RouterContext } from '@koa/router';
 import { z } from 'zod';
 import { getCall } from '../store/calls';
-import { listFollowUpCalls, type FollowUpCallStatus } from '../store/followUps';
+import { listFollowUpCalls } from '../store/followUps';
 import type { ControlFollowUpInput } from '../../workflows/messages';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
@@ -33,16 +32,16 @@ export const listQuery = z.object({
 });
 
 export function controlRoutes(api: Router, deps: AppDeps): void {
-  async function steer(ctx: Context, input: ControlFollowUpInput) {
+  async function steer(ctx: RouterContext, input: ControlFollowUpInput) {
     const { orgId } = ctx.state as AuthState;
-    const callId = pathId(ctx.params.callId as string, 'callId');
+    const callId = pathId(ctx.params.callId, 'callId');
     const doc = await getCall(deps.col, orgId, callId);
     if (!doc) throw notFound(`Call not found: ${callId}`);
     if (!deps.control) throw unavailable('Manual control is not available: this server has no Temporal client');
     const outcome = await deps.control.control(doc.workflowId, input);
     switch (outcome.kind) {
       case 'closed': {
-        const recorded = (doc.followUp?.summary as string | undefined) ?? 'no follow-up';
+        const recorded = doc.followUp?.summary ?? 'no follow-up';
         throw new HttpError(409, 'Conflict', `The call's workflow has finished, so nothing can be changed any more (${recorded})`);
       }
       case 'refused':
@@ -74,7 +73,7 @@ export function controlRoutes(api: Router, deps: AppDeps): void {
   api.get('/follow-ups', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
     const q = parseWith(listQuery, ctx.query, 'Bad Request');
-    const docs = await listFollowUpCalls(deps.col, orgId, { status: q.status as FollowUpCallStatus | undefined, originalCallId: q.callId });
+    const docs = await listFollowUpCalls(deps.col, orgId, { status: q.status, originalCallId: q.callId });
     ctx.body = { items: docs.map(({ _id, orgId: _o, ...rest }) => rest), total: docs.length };
   });
 }

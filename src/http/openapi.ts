@@ -60,6 +60,8 @@ const Call = z.looseObject({
   email: z.looseObject({ status: z.enum(['sending', 'sent', 'skipped', 'failed']) }).optional(),
   followUp: z.looseObject({}).optional().describe('The follow-up plan as the workflow last recorded it'),
   nextFollowUpAt: isoTime.nullable().optional(),
+  stale: z.looseObject({ since: isoTime, reason: z.string(), polls: z.number().int() }).optional()
+    .describe('Set while no end was reported and the platform could not say how the call ended; a later event clears it'),
   cost: z.looseObject({ amountCents: z.number(), currency: z.string(), source: z.string() }).optional()
     .describe('What the platform says the call cost: amountCents in hundredths of currency (US cents), breakdown in the same unit'),
   workflowId: z.string(),
@@ -121,7 +123,7 @@ function componentSchemas(): Record<string, Json> {
   for (const [id, schema] of Object.entries(components)) registry.add(schema as z.ZodType, { id });
   const out = z.toJSONSchema(registry, { io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
   // GenericCallEvent is a request body: its input side is what a sender may post.
-  out.schemas.GenericCallEvent = z.toJSONSchema(SpecPayload, { io: 'input', unrepresentable: 'any' }) as typeof out.schemas.GenericCallEvent;
+  out.schemas.GenericCallEvent = z.toJSONSchema(SpecPayload, { io: 'input', unrepresentable: 'any' });
   const clean: Record<string, Json> = {};
   for (const [id, s] of Object.entries(out.schemas)) {
     const { $schema: _s, id: _id, ...rest } = s as Json;

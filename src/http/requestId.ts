@@ -33,7 +33,7 @@ export function requestIdMiddleware(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     const requestId = requestIdOf(ctx.get(REQUEST_ID_HEADER));
     const log = withFields(logger, { requestId });
-    Object.assign(ctx.state as RequestState, { requestId, log });
+    Object.assign(ctx.state, { requestId, log });
     ctx.set(REQUEST_ID_HEADER, requestId);
     const started = process.hrtime.bigint();
     try {

@@ -52,7 +52,7 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
     let events;
     try {
       const body = parseBody(req);
-      provider = detectProvider(req, body, routeProvider as Provider | undefined);
+      provider = detectProvider(req, body, routeProvider);
       const signing = await webhookSigning(deps.col, orgId, provider);
       if (signing.secret) {
         const verdict = adapters[provider].verify(req, signing.secret as unknown as ProviderSecret);

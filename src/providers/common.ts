@@ -235,6 +235,6 @@ export function parseForm(raw: Buffer | string): FormFields {
 /** The first value of a form field (repeated keys keep their first). */
 export function formValue(fields: Record<string, unknown>, key: string): string | undefined {
   const v = fields[key];
-  const first = Array.isArray(v) ? v[0] : v;
+  const first: unknown = Array.isArray(v) ? v[0] : v;
   return typeof first === 'string' && first !== '' ? first : typeof first === 'number' ? String(first) : undefined;
 }

@@ -143,5 +143,5 @@ export const generic: ProviderAdapter = {
     if (getHeader(req, 'webhook-signature')) return verifyStandardWebhook(req, secret.secret);
     return verifyBodyHmacHex(req, secret.secret, SEED_SIGNATURE_HEADER);
   },
-  parse: (req, body) => parseSpecShape(req, body as Record<string, unknown>, 'generic'),
+  parse: (req, body) => parseSpecShape(req, body, 'generic'),
 };

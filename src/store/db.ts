@@ -230,7 +230,7 @@ export function storableKeys<T>(value: T, depth = 0): T {
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
   if (depth > 20) return JSON.stringify(value) as T;
   if (Array.isArray(value)) {
-    return value.map((v) => (Array.isArray(v) ? { items: storableKeys(v, depth + 1) } : storableKeys(v, depth + 1))) as T;
+    return (value as unknown[]).map((v) => (Array.isArray(v) ? { items: storableKeys(v, depth + 1) } : storableKeys(v, depth + 1))) as T;
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {

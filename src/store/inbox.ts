@@ -1,9 +1,8 @@
 // The durable inbox: a webhook's canonical events are inserted here before the 200, and each
 // document lives until its event is in the call's Temporal history (then it is deleted).
 // Written to the subset FerretDB supports: inserts with a unique _id, single-document updates.
-import { MongoBulkWriteError, MongoError, MongoServerError, type Collection } from 'mongodb';
+import { MongoBulkWriteError, MongoError, MongoServerError, type Collection, type WriteError } from 'mongodb';
 import type { CallEvent, Provider } from '../domain/events';
-import { isDuplicateKey } from './db';
 
 export interface InboxDoc {
   _id: string; // `${orgId}:${eventId}`: a platform's retry of an event we hold is a duplicate key
@@ -104,7 +103,7 @@ async function insertBatch(inbox: Collection<InboxDoc>, docs: InboxDoc[]): Promi
     await inbox.insertMany(docs, { ordered: false, timeoutMS: INSERT_TIMEOUT_MS });
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError) || err.writeConcernError) throw err;
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    const errors = ([] as WriteError[]).concat(err.writeErrors);
     if (errors.length === 0) throw err;
     for (const e of errors) out[e.index] = e.code === 11000 ? 'duplicate' : new Error(e.errmsg ?? `write error ${e.code}`);
   }

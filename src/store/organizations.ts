@@ -102,7 +102,7 @@ export async function orgForApiKey(col: Collections, key: string | undefined): P
 export async function listApiKeys(col: Collections, orgId?: string) {
   const docs = await col.apiKeys.find(orgId ? { orgId } : {}).sort({ createdAt: 1 }).toArray();
   return docs.map(({ _id, orgId: o, label, scope, createdAt, revokedAt }) =>
-    ({ keyId: _id, orgId: o, label, scope: isKeyScope(scope) ? scope : 'admin' as KeyScope, createdAt, revokedAt }));
+    ({ keyId: _id, orgId: o, label, scope: isKeyScope(scope) ? scope : 'admin', createdAt, revokedAt }));
 }
 
 export async function revokeApiKey(col: Collections, keyId: string): Promise<boolean> {

@@ -32,12 +32,13 @@ export function createCallControl(client: Client, opts: { answerTimeoutMs?: numb
         return { kind: 'done', result };
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
-          const cause = err.cause as Error | undefined;
+          const cause = err.cause;
           return { kind: 'refused', reason: cause?.message ?? err.message };
         }
         if (err instanceof WorkflowNotFoundError) return { kind: 'closed' };
-        if (isGrpcServiceError(err) && err.code === NOT_FOUND) return { kind: 'closed' };
-        if (isGrpcServiceError(err) && err.code === DEADLINE_EXCEEDED) return { kind: 'no-answer' };
+        const code: number | undefined = isGrpcServiceError(err) ? err.code : undefined;
+        if (code === NOT_FOUND) return { kind: 'closed' };
+        if (code === DEADLINE_EXCEEDED) return { kind: 'no-answer' };
         throw err;
       }
     },

@@ -55,7 +55,7 @@ type Outcome = 'delivered' | 'retry' | 'dead' | 'skipped';
 /** Temporal said the request itself is wrong (INVALID_ARGUMENT): retrying the same event cannot help. */
 export function isPermanentRejection(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e) && e.code === 3) return true;
+    if (isGrpcServiceError(e) && (e.code as number) === 3) return true;
   }
   return false;
 }

@@ -126,28 +126,29 @@ const jsonBody = fc.oneof(
   fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b)),
 );
 
+type Labeled = Req & { label: string; mode: KeyMode };
 const request: fc.Arbitrary<Req & { label: string }> = fc.oneof(
   {
     weight: 6,
-    arbitrary: fc.tuple(webhookBody, fc.constantFrom<string | undefined>(undefined, ...PROVIDERS, 'nope'), contentType, keyMode, extraHeaders).map(([{ f, body }, route, type, mode, extra]) => {
+    arbitrary: fc.tuple(webhookBody, fc.constantFrom<string | undefined>(undefined, ...PROVIDERS, 'nope'), contentType, keyMode, extraHeaders).map(([{ f, body }, route, type, mode, extra]): Labeled => {
       const path = route === undefined ? '/api/calls/webhook' : `/api/calls/webhook/${route}`;
-      return { label: `webhook ${f.file}`, method: 'POST', path, body, headers: { ...extra, 'content-type': type ?? (f.file.endsWith('.txt') ? 'application/x-www-form-urlencoded' : 'application/json') }, mode } as Req & { label: string; mode: KeyMode };
+      return { label: `webhook ${f.file}`, method: 'POST', path, body, headers: { ...extra, 'content-type': type ?? (f.file.endsWith('.txt') ? 'application/x-www-form-urlencoded' : 'application/json') }, mode };
     }),
   },
   {
     weight: 2,
-    arbitrary: fc.tuple(fc.constantFrom('/api/calls', '/api/follow-ups', '/api/calls/', '/api/contacts/'), pathSegment, queryString, keyMode).map(([base, seg, q, mode]) => ({
+    arbitrary: fc.tuple(fc.constantFrom('/api/calls', '/api/follow-ups', '/api/calls/', '/api/contacts/'), pathSegment, queryString, keyMode).map(([base, seg, q, mode]): Labeled => ({
       label: 'read', method: 'GET', path: `${base.endsWith('/') ? base + seg : base}${q}`, headers: {}, mode,
-    } as Req & { label: string; mode: KeyMode })),
+    })),
   },
   {
     weight: 2,
-    arbitrary: fc.tuple(fc.constantFrom('retry', 'follow-up/cancel', 'follow-up/schedule', 'contacts', 'contact-patch'), pathSegment, jsonBody, fc.boolean(), keyMode).map(([what, seg, body, json, mode]) => {
+    arbitrary: fc.tuple(fc.constantFrom('retry', 'follow-up/cancel', 'follow-up/schedule', 'contacts', 'contact-patch'), pathSegment, jsonBody, fc.boolean(), keyMode).map(([what, seg, body, json, mode]): Labeled => {
       const path = what === 'contacts' ? '/api/contacts' : what === 'contact-patch' ? `/api/contacts/${seg}` : `/api/calls/${seg}/${what}`;
-      return { label: what, method: what === 'contact-patch' ? 'PATCH' : 'POST', path, body, headers: json ? { 'content-type': 'application/json' } : {}, mode } as Req & { label: string; mode: KeyMode };
+      return { label: what, method: what === 'contact-patch' ? 'PATCH' : 'POST', path, body, headers: json ? { 'content-type': 'application/json' } : {}, mode };
     }),
   },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('PUT', 'DELETE', 'OPTIONS', 'GET', 'POST'), pathSegment).map(([method, seg]) => ({ label: 'odd', method, path: `/api/${seg}`, headers: {}, mode: 'header' } as Req & { label: string; mode: KeyMode })) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('PUT', 'DELETE', 'OPTIONS', 'GET', 'POST'), pathSegment).map(([method, seg]): Labeled => ({ label: 'odd', method, path: `/api/${seg}`, headers: {}, mode: 'header' })) },
 );
 
 function withKey(r: Req & { mode?: KeyMode }): Req {

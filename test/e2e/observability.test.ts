@@ -34,7 +34,7 @@ async function signalledEvents(workflowId: string): Promise<Array<Record<string,
   return (history.events ?? [])
     .map((e) => e.workflowExecutionSignaledEventAttributes ?? e.workflowExecutionStartedEventAttributes)
     .filter((a): a is NonNullable<typeof a> => !!a && (a as { signalName?: string }).signalName === 'callEvent')
-    .map((a) => defaultPayloadConverter.fromPayload(a.input!.payloads![0]) as Record<string, unknown>);
+    .map((a) => defaultPayloadConverter.fromPayload<Record<string, unknown>>(a.input!.payloads![0]));
 }
 
 describe('request ids', () => {

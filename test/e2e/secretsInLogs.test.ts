@@ -37,8 +37,8 @@ afterAll(async () => {
 
 function start(entry: string, env: Record<string, string>): ChildProcess {
   const p = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  p.stdout!.on('data', (d) => (output += d));
-  p.stderr!.on('data', (d) => (output += d));
+  p.stdout.on('data', (d) => (output += d));
+  p.stderr.on('data', (d) => (output += d));
   procs.push(p);
   return p;
 }

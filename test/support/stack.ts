@@ -67,7 +67,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
     connection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col, ...opts.deps } as ActivityDeps),
+    activities: createActivities({ col: store.col, ...opts.deps }),
     interceptors: { activity: [activityMetrics(workerMetrics)] },
   });
   const running = worker?.run() ?? Promise.resolve();
@@ -104,7 +104,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
     const res = await fetch(baseUrl + path, {
       method,
       headers: { 'x-api-key': apiKey, ...(body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : isRaw ? (body as string | Buffer) : JSON.stringify(body),
+      body: body === undefined ? undefined : isRaw ? body : JSON.stringify(body),
     });
     const text = await res.text();
     let json: unknown;

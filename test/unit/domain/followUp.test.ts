@@ -218,7 +218,8 @@ describe('linking a follow-up call to its original', () => {
   });
 
   test('withFollowUpLink fills the field at the lowest precedence', () => {
-    const s = withFollowUpLink({ callId: 'fu', followUpOf: undefined as FollowUpLinkRef | undefined, metadata: { originalCallId: 'c1', followUpAttempt: 1 }, owners: {} as Record<string, string | undefined> });
+    const owners: Record<string, string | undefined> = {};
+    const s = withFollowUpLink({ callId: 'fu', followUpOf: undefined as FollowUpLinkRef | undefined, metadata: { originalCallId: 'c1', followUpAttempt: 1 }, owners });
     expect(s.followUpOf).toEqual({ originalCallId: 'c1', attempt: 1 });
     expect(s.owners.followUpOf).toBe('');
   });
