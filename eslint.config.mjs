@@ -43,8 +43,15 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow and domain code must be deterministic: no Node built-ins.' })),
           patterns: [
-            { group: ['**/activities', '**/activities/*'], importNamePattern: '^(?!Activities$)', message: 'Workflows import activity types only.' },
-            { group: ['**/store/*', '**/http/*', 'mongodb', 'koa', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'No I/O from workflow or domain code.' },
+            {
+              group: ['**/activities', '**/activities/*'],
+              importNamePattern: '^(?!Activities$)',
+              message: 'Workflows import activity types only.',
+            },
+            {
+              group: ['**/store/*', '**/http/*', 'mongodb', 'koa', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              message: 'No I/O from workflow or domain code.',
+            },
           ],
         },
       ],

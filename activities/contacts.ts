@@ -1,11 +1,15 @@
 // Activities that keep an organization's contacts: finding the contact of a call, handing a
 // finished call to the contact's own workflow, and (from that workflow) counting it.
-import { getClient } from '@temporalio/activity';
+import { Context, getClient } from '@temporalio/activity';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { ContactGateState, GateAnswer, GateRequest } from '../src/domain/contactCaps';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
 import type { Collections } from '../src/store/db';
 import { countContactCalls, loadContactFigures, resolveContact } from '../src/store/contacts';
+import { getComplianceSettings } from '../src/store/compliance';
+import { loadContactGate, saveContactGate } from '../src/store/contactGate';
 import { SA } from '../src/temporal/searchAttributes';
-import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor } from '../workflows/messages';
+import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor, followUpGate } from '../workflows/messages';
 
 export interface ContactActivityDeps {
   col: Collections;
@@ -18,6 +22,17 @@ export interface NotifyContactInput {
   taskQueue: string;
   settings: ContactWorkflowInput['settings'];
   call: CountedCall;
+}
+
+/** A gate request as the call's workflow sends it: the cap of a reservation is the organization's, read here. */
+export type GateAsk = Exclude<GateRequest, { type: 'reserve' }> | { type: 'reserve'; callId: string; attempt: number };
+
+export interface AskContactGateInput {
+  orgId: string;
+  contactId: string;
+  taskQueue: string;
+  settings: ContactWorkflowInput['settings'];
+  request: GateAsk;
 }
 
 export const createContactActivities = ({ col }: ContactActivityDeps) => ({
@@ -45,6 +60,45 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
       staticSummary: `contact ${contactId}`,
       staticDetails: `Organization ${orgId}. The one writer of this contact's call figures; finished calls arrive as the callEnded signal.`,
     });
+  },
+
+  /**
+   * Asks the contact's workflow (started if it is not running) a per-person follow-up question
+   * and returns its answer. Workflow code cannot send an Update in this SDK, so the call's workflow
+   * asks through this activity. Safe to retry: the contact's workflow answers a repeated request
+   * as the first time (a reservation is keyed by call and attempt), and the update id is this
+   * activity's own, so Temporal also answers a retry of one delivered Update from its record.
+   */
+  async askContactGate(input: AskContactGateInput): Promise<GateAnswer> {
+    const { orgId, contactId, request } = input;
+    const req: GateRequest = request.type === 'reserve' ? { ...request, cap: (await getComplianceSettings(col, orgId)).contactCapPer24h } : request;
+    const info = Context.current().info;
+    const start = new WithStartWorkflowOperation(CONTACT_WORKFLOW_TYPE, {
+      workflowId: contactWorkflowIdFor(orgId, contactId),
+      taskQueue: input.taskQueue,
+      args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: SA.orgId, value: orgId },
+        { key: SA.contactId, value: contactId },
+      ],
+      staticSummary: `contact ${contactId}`,
+      staticDetails: `Organization ${orgId}. The one writer of this contact's call figures and follow-up caps.`,
+    });
+    return getClient().workflow.executeUpdateWithStart(followUpGate, {
+      args: [req],
+      updateId: `gate:${info.workflowExecution?.runId ?? info.activityId}:${info.activityId}`,
+      startWorkflowOperation: start,
+    });
+  },
+
+  async loadContactGate(ref: { orgId: string; contactId: string }): Promise<ContactGateState> {
+    return loadContactGate(col, ref.orgId, ref.contactId);
+  },
+
+  /** Stores the contact's follow-up state; an older state never replaces a newer one. */
+  async saveContactGate(input: { orgId: string; contactId: string; gate: ContactGateState }): Promise<void> {
+    await saveContactGate(col, input.orgId, input.contactId, input.gate);
   },
 
   /** The figures stored for a contact, so a new run of its workflow continues from them. */

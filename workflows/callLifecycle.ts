@@ -27,13 +27,14 @@ import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
   type CommandResult, type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
   applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isAnswered, isPlacementDue, isSettled,
-  nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
+  joinPlan, nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
 } from '../src/domain/followUp';
+import { contactGate } from './followUpGate';
 import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
 import { DEFAULT_STALE_AFTER_MS, NO_POLLS, POLL_TRIES, type PollAnswer, type StaleWatch, decideAfterPoll, describeStale, markStale, nextPollAt } from '../src/domain/stale';
 import { SA } from '../src/temporal/searchAttributes';
 import {
-  type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, retryNow, scheduleFollowUp,
+  type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, joinedPlanEnded, retryNow, scheduleFollowUp,
   workflowIdFor,
 } from './messages';
 
@@ -127,6 +128,11 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       },
     },
   );
+  // The contact's one follow-up plan and its 24-hour cap, kept by the contact's workflow (workflows/followUpGate.ts).
+  const gate = contactGate(orgId, callId, settings, planOpts, input.carried?.gateRole);
+  setHandler(joinedPlanEnded, (e) => {
+    commands.push({ type: 'joinedEnded', ownerCallId: e.ownerCallId, status: e.status, reason: e.reason });
+  });
   setHandler(followUpResult, (r) => {
     commands.push({ type: 'result', attempt: r.attempt, callId: r.callId, status: r.status, outcome: r.outcome, answered: r.answered });
   });
@@ -205,6 +211,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       if (expired !== followUp) await savePlan(expired);
     }
     await reportToOriginal();
+    await gate.reportEnd(followUp, state);
 
     // No event for CALL_STALE_AFTER and no end: ask the platform (src/domain/stale.ts says when).
     const pollAt = callSettled ? undefined : nextPollAt(state, staleWatch, lastEventAt, staleAfterMs);
@@ -218,7 +225,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       await condition(allHandlersFinished); // an Update's caller gets its answer before the run ends
       await continueAsNew<typeof callLifecycle>({
         ...input,
-        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult, effectsDone, staleWatch },
+        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult, effectsDone, staleWatch, gateRole: gate.role },
       });
     }
 
@@ -318,7 +325,10 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
           return;
         }
         if (followUp) return;
-        await savePlan(await withRules(startPlan(s.outcome, planOpts, Date.now())));
+        const planned = await withRules(startPlan(s.outcome, planOpts, Date.now()));
+        // One plan per contact: while another call's plan runs, this call joins it.
+        const ownerCallId = planned.status === 'scheduled' ? await gate.startPlan(s) : undefined;
+        await savePlan(ownerCallId ? joinPlan(s.outcome, ownerCallId, planOpts, Date.now()) : planned);
         log.info('follow-up planned', { summary: describePlan(followUp!) });
         return;
       }
@@ -365,6 +375,12 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   }
 
   async function placeAttempt(): Promise<void> {
+    // The contact's 24-hour cap: no room now moves the attempt to when a slot frees up.
+    const held = await gate.reserve(followUp!, state);
+    if (held) {
+      await savePlan(held);
+      return;
+    }
     await savePlan(beginPlacing(followUp!, Date.now()));
     const plan = followUp!;
     const inbound = state.direction === 'inbound';
@@ -379,6 +395,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       placement = { kind: 'due', reason: `the dialer failed after ${settings.followUpDialMaxTries} tries (${message}); call by hand or send retryNow` };
     }
     await savePlan(applyPlacement(followUp!, placement, Date.now(), planOpts));
+    await gate.afterPlacement(plan, placement, state);
     log.info('follow-up attempt', { summary: describePlan(followUp!) });
   }
 

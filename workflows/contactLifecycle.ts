@@ -1,11 +1,18 @@
-// One workflow per contact: the single writer of the contact's call figures. Call workflows
-// signal it when a call ends; it counts each call once (by call id, with a fact per call in the
-// database) and stores the figures. Batches whatever arrived together into one database round.
-// Closes when idle; the next call starts a new run that continues from the stored figures.
-import { condition, continueAsNew, proxyLocalActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+// One workflow per contact: the single writer of the contact's call figures and of its
+// per-person follow-up rules. Call workflows signal it when a call ends; it counts each call once
+// (by call id, with a fact per call in the database) and stores the figures. They also ask it,
+// through the followUpGate Update, whether a follow-up plan may start (one per contact: a later
+// call joins the running plan) and whether an attempt may be placed (at most N per rolling 24
+// hours); it decides in src/domain/contactCaps, stores the outcome, then answers. Batches
+// whatever arrived together into one database round. Closes when idle; the next call starts a
+// new run that continues from the stored figures and follow-up state.
+import {
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyLocalActivities, setCurrentDetails, setHandler, workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type ContactFigures, type CountedCall } from '../src/domain/contactFigures';
-import { type ContactWorkflowInput, callEnded, getContactState } from './messages';
+import { type ContactGateState, type JoinedPlanEnd, decideGate, inWindow } from '../src/domain/contactCaps';
+import { type ContactWorkflowInput, callEnded, followUpGate, getContactState, joinedPlanEnded, workflowIdFor } from './messages';
 
 export async function contactLifecycle(input: ContactWorkflowInput): Promise<ContactFigures> {
   const { orgId, contactId, settings } = input;
@@ -18,23 +25,67 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
   setHandler(callEnded, (call) => {
     pending.push(call);
   });
-  let figures: ContactFigures = input.carried?.figures ?? (await db.loadContactFigures({ orgId, contactId }));
-  setHandler(getContactState, () => ({ orgId, contactId, figures, pending: pending.length }));
+  let gate: ContactGateState | undefined = input.carried?.gate;
+  /** The rev of the follow-up state last stored; an answer waits until its change is stored. */
+  let savedRev = gate?.rev ?? 0;
+  const notify: JoinedPlanEnd[] = [...(input.carried?.notify ?? [])];
+  // Registered before the first await, so an Update that started this run is never refused for want of a handler.
+  setHandler(followUpGate, async (req) => {
+    await condition(() => gate !== undefined);
+    const r = decideGate(gate!, req, Date.now());
+    gate = r.state;
+    notify.push(...r.notify);
+    const rev = gate.rev;
+    if (rev > savedRev) await condition(() => savedRev >= rev);
+    log.info('follow-up gate', { request: req.type, callId: req.callId, answer: r.answer.kind });
+    return r.answer;
+  });
 
+  let figures: ContactFigures = input.carried?.figures ?? (await db.loadContactFigures({ orgId, contactId }));
+  gate ??= await db.loadContactGate({ orgId, contactId });
+  savedRev = Math.max(savedRev, gate.rev);
+  setHandler(getContactState, () => ({ orgId, contactId, figures, pending: pending.length, gate }));
+
+  const work = () => pending.length > 0 || gate!.rev > savedRev || notify.length > 0;
+  // Before the run ends, every Update gets its answer; one that changed the state waits for the loop to store it.
+  const quiet = async () => {
+    await condition(() => allHandlersFinished() || work());
+    return !work();
+  };
   for (;;) {
-    if (pending.length === 0 && !(await condition(() => pending.length > 0, settings.idleCloseMs))) break;
-    const batch = pending.splice(0, pending.length);
-    const r = await db.countContactCalls({ orgId, contactId, figures, calls: batch });
-    figures = r.figures;
-    setCurrentDetails(details(figures));
-    if (workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof contactLifecycle>({ ...input, carried: { figures, pending: [...pending] } });
+    if (!work() && !(await condition(work, settings.idleCloseMs))) {
+      if (await quiet()) break;
+      continue;
+    }
+    if (gate!.rev > savedRev) {
+      const snapshot = gate!;
+      await db.saveContactGate({ orgId, contactId, gate: snapshot });
+      savedRev = Math.max(savedRev, snapshot.rev);
+    }
+    // Only once the end of the plan is stored: a joined call then settles with the plan it joined.
+    for (const n of notify.splice(0, notify.length)) {
+      await getExternalWorkflowHandle(workflowIdFor(orgId, n.callId)).signal(joinedPlanEnded, n).catch((err: unknown) => {
+        log.warn('joined call not told that the plan ended (its workflow closed)', { callId: n.callId, error: String(err) });
+      });
+    }
+    if (pending.length > 0) {
+      const batch = pending.splice(0, pending.length);
+      const r = await db.countContactCalls({ orgId, contactId, figures, calls: batch });
+      figures = r.figures;
+    }
+    setCurrentDetails(details(figures, gate!));
+    if ((workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) && (await quiet())) {
+      await continueAsNew<typeof contactLifecycle>({ ...input, carried: { figures, pending: [...pending], gate: gate!, notify: [...notify] } });
     }
   }
   return figures;
 }
 
-function details(f: ContactFigures): string {
+function details(f: ContactFigures, g: ContactGateState): string {
   const last = f.lastCallId ? `last call ${f.lastCallId} at ${f.lastCallDate}${f.lastCallDuration !== undefined ? ` (${f.lastCallDuration}s)` : ''}` : 'no call yet';
-  return `**${f.callCount} call${f.callCount === 1 ? '' : 's'}**\n\n${last}`;
+  const lines = [`**${f.callCount} call${f.callCount === 1 ? '' : 's'}**`, last];
+  const used = inWindow(g.reservations, Date.now()).length;
+  lines.push(`follow-up attempts in the last 24 hours: ${used}`);
+  if (g.plan) lines.push(`follow-up plan of call ${g.plan.ownerCallId} running${g.plan.joined.length ? `; joined by ${g.plan.joined.map((j) => j.callId).join(', ')}` : ''}`);
+  return lines.join('\n\n');
 }

@@ -8,6 +8,7 @@ import type { StaleWatch } from '../src/domain/stale';
 import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
 import type { WorkflowSettings } from '../src/config';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
+import type { CallGateRole, ContactGateState, GateAnswer, GateRequest, JoinedPlanEnd } from '../src/domain/contactCaps';
 
 export const WORKFLOW_TYPE = 'callLifecycle';
 
@@ -129,6 +130,8 @@ export interface CallWorkflowInput {
     effectsDone?: EffectsDone;
     /** Polls of the platform since the call's last event (src/domain/stale.ts). */
     staleWatch?: StaleWatch;
+    /** This call's part in the contact's one follow-up plan (see followUpGate). */
+    gateRole?: CallGateRole;
   };
 }
 
@@ -150,8 +153,21 @@ export interface ContactView {
   figures: ContactFigures;
   /** Calls received and not yet counted. */
   pending: number;
+  /** Follow-up attempts in the last 24 hours and the plan running, if any. */
+  gate?: ContactGateState;
 }
 export const getContactState = defineQuery<ContactView>('getContactState');
+
+/**
+ * The contact's per-person follow-up rules, asked by a call's workflow (through the
+ * askContactGate activity, since workflow code cannot send Updates): may this call start a plan
+ * or must it join the one running, may this attempt be placed now under the 24-hour cap. The same
+ * request again gets the same answer and takes no second slot.
+ */
+export const followUpGate = defineUpdate<GateAnswer, [GateRequest]>('followUpGate');
+
+/** From the contact's workflow to a call that joined another call's plan: that plan ended. */
+export const joinedPlanEnded = defineSignal<[JoinedPlanEnd]>('joinedPlanEnded');
 
 export interface ContactWorkflowInput {
   orgId: string;
@@ -163,5 +179,5 @@ export interface ContactWorkflowInput {
     maxHistoryEvents: number;
   };
   /** Set when the workflow continued as new. */
-  carried?: { figures: ContactFigures; pending: CountedCall[] };
+  carried?: { figures: ContactFigures; pending: CountedCall[]; gate?: ContactGateState; notify?: JoinedPlanEnd[] };
 }

@@ -6,7 +6,7 @@
 import type { Outcome } from './events';
 import { capRefusal, hardCapOf } from './spending';
 
-export const FOLLOW_UP_STATUSES = ['scheduled', 'placing', 'placed', 'due', 'canceled', 'exhausted', 'answered'] as const;
+export const FOLLOW_UP_STATUSES = ['scheduled', 'placing', 'placed', 'due', 'canceled', 'exhausted', 'answered', 'joined'] as const;
 export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
 
 export type AttemptStatus = 'scheduled' | 'placing' | 'placed' | 'due' | 'answered' | 'unanswered' | 'canceled' | 'no-result';
@@ -56,6 +56,10 @@ export interface FollowUpPlan {
   reason?: string;
   /** What the calling window did to the scheduled attempt: "moved to 08:00 America/Chicago ...". */
   window?: string;
+  /** What the contact's 24-hour cap did to the scheduled attempt: "moved to 09:10 ... (24-hour cap: 3 attempts)". */
+  cap?: string;
+  /** Status `joined`: the contact already had a plan running, this call joined it instead of starting a second. */
+  joinedPlanOf?: { callId: string; at: string };
   attempts: FollowUpAttempt[];
   history: FollowUpHistoryEntry[];
 }
@@ -74,7 +78,9 @@ export type FollowUpCommand =
   | { type: 'retryNow'; by?: string; reason?: string; overrideWindow?: boolean }
   | { type: 'cancel'; reason: string; by?: string }
   | { type: 'schedule'; at: string; by?: string; reason?: string; overrideWindow?: boolean }
-  | { type: 'result'; attempt: number; callId: string; answered: boolean; status: string; outcome?: Outcome };
+  | { type: 'result'; attempt: number; callId: string; answered: boolean; status: string; outcome?: Outcome }
+  /** The plan this call joined ended (from the contact's workflow). */
+  | { type: 'joinedEnded'; ownerCallId: string; status: string; reason?: string };
 
 export interface CommandResult {
   plan: FollowUpPlan | undefined;
@@ -133,7 +139,8 @@ function schedule(plan: FollowUpPlan, attempt: number, atMs: number, now: number
     ? plan.attempts.map((a) => (a.attempt === attempt ? { attempt, scheduledFor: at, status: 'scheduled' as const } : a))
     : [...plan.attempts, { attempt, scheduledFor: at, status: 'scheduled' as const }];
   return withChange(plan, now, { ...entry, attempt, detail: [entry.detail, `attempt ${attempt} of ${Math.max(plan.maxAttempts, attempt)} at ${at}`].filter(Boolean).join('; ') }, {
-    status: 'scheduled', attempt, maxAttempts: Math.max(plan.maxAttempts, attempt), nextFollowUpAt: at, awaitingUntil: undefined, reason: undefined, window: undefined, attempts,
+    status: 'scheduled', attempt, maxAttempts: Math.max(plan.maxAttempts, attempt), nextFollowUpAt: at, awaitingUntil: undefined, reason: undefined, window: undefined, cap: undefined,
+    joinedPlanOf: undefined, attempts,
   });
 }
 
@@ -202,7 +209,45 @@ export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpComman
     }
     case 'result':
       return applyResult(plan, cmd, ctx);
+    case 'joinedEnded':
+      return applyJoinedEnd(plan, cmd, now);
   }
+}
+
+// ---- one plan per contact: a call that joined another call's plan ---------------------------
+
+/** How long a joined call waits for the plan it joined to end before a person is asked: every attempt with its wait, plus a day of cap moves. */
+export const joinWaitMs = (opts: PlanOptions): number => Math.max(opts.maxAttempts, 1) * (opts.delayMs + opts.resultWaitMs) + 24 * 3_600_000;
+
+/** A call that ended unanswered while the contact already had a plan running: it joins that plan. */
+export function joinPlan(outcome: Outcome | undefined, ownerCallId: string, opts: PlanOptions, now: number): FollowUpPlan {
+  const base = emptyPlan(opts);
+  const reason = `joined the follow-up plan of call ${ownerCallId} (one plan per contact)`;
+  return withChange(base, now, { event: 'joined', detail: `call ended ${outcome ?? 'unanswered'}; ${reason}` }, {
+    status: 'joined', reason, joinedPlanOf: { callId: ownerCallId, at: iso(now) }, awaitingUntil: iso(now + joinWaitMs(opts)),
+  });
+}
+
+function applyJoinedEnd(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpCommand, { type: 'joinedEnded' }>, now: number): CommandResult {
+  if (plan?.status !== 'joined' || plan.joinedPlanOf?.callId !== cmd.ownerCallId) {
+    return { plan, applied: false, note: `the end of call ${cmd.ownerCallId}'s plan changes nothing here (status ${plan?.status ?? 'none'})` };
+  }
+  const reason = `the follow-up plan of call ${cmd.ownerCallId} it joined ended ${cmd.status}${cmd.reason ? `: ${cmd.reason}` : ''}`;
+  // Answered, exhausted and canceled carry over; any other end (due for a person) is settled as due, now.
+  const status: FollowUpStatus = cmd.status === 'answered' || cmd.status === 'exhausted' || cmd.status === 'canceled' ? cmd.status : 'due';
+  const p = withChange(plan, now, { event: 'joined plan ended', detail: reason }, { status, reason, awaitingUntil: status === 'due' ? iso(now) : undefined });
+  return { plan: p, applied: true, note: reason };
+}
+
+// ---- the contact's 24-hour cap ----------------------------------------------------------------
+
+/** The contact's cap refused the attempt until `freeAt`: it waits for then (the calling window may move it further). */
+export function applyCapMove(plan: FollowUpPlan, freeAt: number, text: string, now: number): FollowUpPlan {
+  const at = iso(Math.max(freeAt, now + 1000));
+  return withChange(plan, now, { event: 'moved', attempt: plan.attempt, by: '24-hour cap', detail: `${text}; was ${plan.nextFollowUpAt ?? plan.attempts.find((a) => a.attempt === plan.attempt)?.scheduledFor ?? 'now'}` }, {
+    status: 'scheduled', nextFollowUpAt: at, cap: text, window: undefined, awaitingUntil: undefined,
+    attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: at }),
+  });
 }
 
 function callOf(plan: FollowUpPlan): string {
@@ -279,6 +324,10 @@ export function applyPlacement(plan: FollowUpPlan, placement: Placement, now: nu
 
 /** The wait for a placed call's result ran out: a person has to look at it. */
 export function expireWait(plan: FollowUpPlan, now: number): FollowUpPlan {
+  if (plan.status === 'joined' && plan.awaitingUntil && Date.parse(plan.awaitingUntil) <= now) {
+    const reason = `no word that the plan of call ${plan.joinedPlanOf?.callId ?? '?'} ended by ${plan.awaitingUntil}; check that call`;
+    return withChange(plan, now, { event: 'no result', detail: reason }, { status: 'due', reason });
+  }
   if (plan.status !== 'placed' || !plan.awaitingUntil || Date.parse(plan.awaitingUntil) > now) return plan;
   const callId = currentAttempt(plan)?.callId;
   const reason = `no result arrived for follow-up call ${callId ?? '?'} (attempt ${plan.attempt}) by ${plan.awaitingUntil}; check it before calling again`;
@@ -299,7 +348,7 @@ export function isSettled(plan: FollowUpPlan | undefined, now: number): boolean 
 export function nextWakeAt(plan: FollowUpPlan | undefined): number | undefined {
   if (!plan) return undefined;
   if (plan.status === 'scheduled' && plan.nextFollowUpAt) return Date.parse(plan.nextFollowUpAt);
-  if ((plan.status === 'placed' || plan.status === 'due') && plan.awaitingUntil) return Date.parse(plan.awaitingUntil);
+  if ((plan.status === 'placed' || plan.status === 'due' || plan.status === 'joined') && plan.awaitingUntil) return Date.parse(plan.awaitingUntil);
   return undefined;
 }
 
@@ -308,11 +357,12 @@ export const isPlacementDue = (plan: FollowUpPlan | undefined, now: number): boo
 
 /** "attempt 2 of 3 scheduled for ..." — for people: UI details, logs, the call record. */
 export function describePlan(plan: FollowUpPlan): string {
+  if (plan.joinedPlanOf && plan.attempt === 0 && plan.status !== 'joined') return `follow-up ${plan.status} with the plan of call ${plan.joinedPlanOf.callId} it joined: ${plan.reason}`;
   const n = `attempt ${plan.attempt} of ${plan.maxAttempts}`;
   const call = callOf(plan);
   switch (plan.status) {
     case 'scheduled':
-      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}${plan.window ? ` (${plan.window})` : ''}`;
+      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}${[plan.cap, plan.window].filter(Boolean).map((t) => ` (${t})`).join('')}`;
     case 'placing':
       return `follow-up ${n} is being placed`;
     case 'placed':
@@ -325,6 +375,8 @@ export function describePlan(plan: FollowUpPlan): string {
       return `follow-up exhausted: ${plan.reason}`;
     case 'answered':
       return `follow-up ${n} answered${call}`;
+    case 'joined':
+      return `follow-up: joined the plan of call ${plan.joinedPlanOf?.callId ?? '?'} (one plan per contact); settled when it ends`;
   }
 }
 

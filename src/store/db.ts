@@ -7,6 +7,7 @@ import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
 import type { EmailDoc } from './emails';
 import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
+import type { ContactGateDoc } from './contactGate';
 import type { InboxDoc } from './inbox';
 import type { ComplianceSettings, DoNotCallDoc } from './compliance';
 import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './analytics';
@@ -129,6 +130,8 @@ export interface Collections extends AnalyticsCollections {
   contactStats: Collection<ContactStatsDoc>;
   contactPhones: Collection<ContactPhoneDoc>;
   contactCalls: Collection<ContactCallDoc>;
+  /** Per-person follow-up caps and the plan running (writer: the contact's workflow). */
+  contactGates: Collection<ContactGateDoc>;
   callMetrics: Collection<CallMetricDoc>;
   followUps: Collection<FollowUpCallDoc>;
   emails: Collection<EmailDoc>;
@@ -155,6 +158,7 @@ export function collections(db: Db): Collections {
     contactStats: db.collection<ContactStatsDoc>('contact_stats'),
     contactPhones: db.collection<ContactPhoneDoc>('contact_phones'),
     contactCalls: db.collection<ContactCallDoc>('contact_calls'),
+    contactGates: db.collection<ContactGateDoc>('contact_gates'),
     callMetrics: db.collection<CallMetricDoc>('call_metrics'),
     followUps: db.collection<FollowUpCallDoc>('follow_ups'),
     emails: db.collection<EmailDoc>('emails'),

@@ -1,0 +1,155 @@
+// Per-person follow-up rules, kept by the contact's own workflow (its single writer): at most N
+// follow-up attempts in any rolling 24 hours across all of the contact's calls, and at most one
+// follow-up plan running at a time (a later no-answer joins it). Pure: the contact workflow
+// applies requests here, tests walk it without Temporal. No Node imports (workflow bundle).
+import { localTime } from './callingWindow';
+
+export const CAP_WINDOW_MS = 24 * 3_600_000;
+/** Calls that may join one plan; past it a call is told to join without being listed (nothing is lost but the settle signal). */
+export const MAX_JOINED = 200;
+
+/** One follow-up attempt counted against the contact's cap. Keyed by call and attempt, so asking twice uses one slot. */
+export interface Reservation {
+  key: string;
+  callId: string;
+  attempt: number;
+  /** Epoch ms of the contact workflow's clock when the slot was taken. */
+  at: number;
+}
+
+export interface JoinedCall {
+  callId: string;
+  at: number;
+}
+
+/** The follow-up plan currently running for the contact: whose call owns it, and which calls joined it. */
+export interface ContactPlan {
+  ownerCallId: string;
+  since: number;
+  joined: JoinedCall[];
+}
+
+export interface ContactGateState {
+  /** Grows with every change; the stored copy is replaced only by a higher one. */
+  rev: number;
+  reservations: Reservation[];
+  plan?: ContactPlan;
+}
+
+export const emptyGate = (): ContactGateState => ({ rev: 0, reservations: [] });
+
+export type GateRequest =
+  /** A call ended unanswered and would start a follow-up plan. */
+  | { type: 'startPlan'; callId: string }
+  /** The plan's attempt is due: may it be placed now? `cap` is the organization's contactCapPer24h. */
+  | { type: 'reserve'; callId: string; attempt: number; cap: number }
+  /** The reserved attempt was not dialed after all (deferred, do-not-call, refused): give the slot back. */
+  | { type: 'release'; callId: string; attempt: number }
+  /** The owner's plan ended (answered, exhausted, canceled, due and waited out): settle the joined calls. */
+  | { type: 'endPlan'; callId: string; status: string; reason?: string };
+
+export type GateAnswer =
+  | { kind: 'owner' }
+  | { kind: 'joined'; ownerCallId: string; since: string }
+  | { kind: 'allowed'; used: number; cap: number }
+  /** `freeAt` is when a slot frees up; absent when the cap is 0 (no follow-up may be placed at all). */
+  | { kind: 'refused'; used: number; cap: number; freeAt?: string }
+  | { kind: 'released' }
+  | { kind: 'ended'; settled: string[] };
+
+/** What the contact workflow must tell a joined call: the plan it joined is over. */
+export interface JoinedPlanEnd {
+  callId: string;
+  ownerCallId: string;
+  status: string;
+  reason?: string;
+}
+
+export interface GateResult {
+  state: ContactGateState;
+  answer: GateAnswer;
+  /** Signals to send, one per joined call, after the state is stored. */
+  notify: JoinedPlanEnd[];
+}
+
+export const reservationKey = (callId: string, attempt: number) => `${callId}:${attempt}`;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The reservations still inside the rolling window ending at `now`: (now − 24 h, now]. */
+export function inWindow(reservations: readonly Reservation[], now: number): Reservation[] {
+  return reservations.filter((r) => r.at > now - CAP_WINDOW_MS);
+}
+
+/**
+ * When the next slot frees up: with k attempts in the window (sorted t0 ≤ … ≤ tk−1) and a cap of
+ * N ≤ k, fewer than N remain in the window once t(k−N) is 24 hours old. Undefined when a slot is
+ * free now, or never (cap 0).
+ */
+export function nextFreeAt(reservations: readonly Reservation[], cap: number, now: number): number | undefined {
+  if (cap <= 0) return undefined;
+  const times = inWindow(reservations, now).map((r) => r.at).sort((a, b) => a - b);
+  if (times.length < cap) return undefined;
+  return times[times.length - cap] + CAP_WINDOW_MS;
+}
+
+function changed(s: ContactGateState, change: Partial<ContactGateState>): ContactGateState {
+  return { ...s, ...change, rev: s.rev + 1 };
+}
+
+/** Applies one request. The same request again gives the same answer and changes nothing more. */
+export function decideGate(s: ContactGateState, req: GateRequest, now: number): GateResult {
+  const same = (answer: GateAnswer): GateResult => ({ state: s, answer, notify: [] });
+  switch (req.type) {
+    case 'startPlan': {
+      const p = s.plan;
+      if (!p) return { state: changed(s, { plan: { ownerCallId: req.callId, since: now, joined: [] } }), answer: { kind: 'owner' }, notify: [] };
+      if (p.ownerCallId === req.callId) return same({ kind: 'owner' });
+      const answer: GateAnswer = { kind: 'joined', ownerCallId: p.ownerCallId, since: iso(p.since) };
+      if (p.joined.some((j) => j.callId === req.callId) || p.joined.length >= MAX_JOINED) return same(answer);
+      return { state: changed(s, { plan: { ...p, joined: [...p.joined, { callId: req.callId, at: now }] } }), answer, notify: [] };
+    }
+    case 'reserve': {
+      const key = reservationKey(req.callId, req.attempt);
+      const window = inWindow(s.reservations, now);
+      // A retried or replayed request for a slot already taken: allowed again, no second slot.
+      if (s.reservations.some((r) => r.key === key)) return same({ kind: 'allowed', used: window.length, cap: req.cap });
+      if (window.length >= req.cap) {
+        const free = nextFreeAt(s.reservations, req.cap, now);
+        return same({ kind: 'refused', used: window.length, cap: req.cap, ...(free !== undefined ? { freeAt: iso(free) } : {}) });
+      }
+      // Older reservations leave the state: they no longer count against anything.
+      const reservations = [...window, { key, callId: req.callId, attempt: req.attempt, at: now }];
+      return { state: changed(s, { reservations }), answer: { kind: 'allowed', used: reservations.length, cap: req.cap }, notify: [] };
+    }
+    case 'release': {
+      const key = reservationKey(req.callId, req.attempt);
+      if (!s.reservations.some((r) => r.key === key)) return same({ kind: 'released' });
+      return { state: changed(s, { reservations: s.reservations.filter((r) => r.key !== key) }), answer: { kind: 'released' }, notify: [] };
+    }
+    case 'endPlan': {
+      const p = s.plan;
+      if (!p || p.ownerCallId !== req.callId) return same({ kind: 'ended', settled: [] });
+      const notify = p.joined.map((j) => ({ callId: j.callId, ownerCallId: p.ownerCallId, status: req.status, ...(req.reason ? { reason: req.reason } : {}) }));
+      const next = changed(s, {});
+      delete next.plan;
+      return { state: next, answer: { kind: 'ended', settled: notify.map((n) => n.callId) }, notify };
+    }
+  }
+}
+
+/** "moved to 09:10 America/Chicago on Sat 2026-11-28 (24-hour cap: 3 attempts)" */
+export function capMovedText(ms: number, zone: string, cap: number): string {
+  const t = localTime(ms, zone);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const day = `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)}`;
+  return `moved to ${pad(t.hour)}:${pad(t.minute)} ${zone} on ${day} (${capRule(cap)})`;
+}
+
+export const capRule = (cap: number) => `24-hour cap: ${cap} attempt${cap === 1 ? '' : 's'}`;
+
+/** A call workflow's part in its contact's plan: the owner tells the contact when the plan ends, once. */
+export interface CallGateRole {
+  owner: boolean;
+  endReported: boolean;
+}

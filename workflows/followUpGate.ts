@@ -1,0 +1,101 @@
+// The call workflow's side of the contact's per-person follow-up rules: before starting a plan
+// it asks the contact's workflow whether another call's plan is running (then it joins that
+// one), before placing each attempt whether the 24-hour cap has room (else the attempt moves to
+// when it frees up), and it reports the end of a plan it owns so joined calls settle. Asked
+// through an activity with a bounded number of tries, so a slow contact workflow never holds the
+// call: a plan then starts on its own, and an attempt whose cap cannot be checked goes to a person.
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { GateAsk } from '../activities/contacts';
+import type { CallState } from '../src/domain/lifecycle';
+import { contactPhone } from '../src/domain/contact';
+import { type CallGateRole, type GateAnswer, capMovedText, capRule } from '../src/domain/contactCaps';
+import { type FollowUpPlan, type Placement, type PlanOptions, applyCapMove, applyCommand, applyPlacement, isSettled } from '../src/domain/followUp';
+import { applyFollowUpRules } from '../src/domain/followUpCompliance';
+import type { WorkflowSettings } from '../src/config';
+
+/** Tries of one question to the contact's workflow before the call goes on without its answer. */
+const GATE_TRIES = 4;
+
+export interface ContactGate {
+  role: CallGateRole;
+  /** The call whose plan this one joins, or undefined when this call's plan is the contact's (or the contact could not be asked). */
+  startPlan(s: CallState): Promise<string | undefined>;
+  /** Undefined when the attempt may be placed now; else the plan as it must be instead (moved by the cap, canceled, or due). */
+  reserve(plan: FollowUpPlan, s: CallState): Promise<FollowUpPlan | undefined>;
+  /** The reserved attempt was not dialed: its slot goes back. */
+  afterPlacement(plan: FollowUpPlan, placement: Placement, s: CallState): Promise<void>;
+  /** Tells the contact, once, that the plan this call owns is over. */
+  reportEnd(plan: FollowUpPlan | undefined, s: CallState): Promise<void>;
+}
+
+export function contactGate(orgId: string, callId: string, settings: WorkflowSettings, planOpts: PlanOptions, carried?: CallGateRole): ContactGate {
+  const remote = proxyActivities<Activities>({
+    startToCloseTimeout: settings.activityTimeoutMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: GATE_TRIES },
+  });
+  const db = proxyLocalActivities<Activities>({
+    startToCloseTimeout: settings.activityTimeoutMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  });
+  const role: CallGateRole = carried ?? { owner: false, endReported: false };
+
+  async function ask(contactId: string, request: GateAsk): Promise<GateAnswer | { kind: 'failed'; message: string }> {
+    try {
+      return await remote.askContactGate({
+        orgId, contactId, taskQueue: workflowInfo().taskQueue, request,
+        settings: { activityTimeoutMs: settings.activityTimeoutMs, idleCloseMs: settings.contactIdleMs, maxHistoryEvents: settings.maxHistoryEvents },
+      });
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      const message = cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause);
+      log.warn('the contact workflow did not answer', { request: request.type, contactId, error: message });
+      return { kind: 'failed', message };
+    }
+  }
+
+  return {
+    role,
+    async startPlan(s) {
+      if (!s.contactId) return undefined;
+      const a = await ask(s.contactId, { type: 'startPlan', callId });
+      if (a.kind === 'joined') return a.ownerCallId;
+      // Owner, or the contact could not be asked: the plan runs on its own and the cap is still checked per attempt.
+      role.owner = a.kind === 'owner';
+      return undefined;
+    },
+
+    async reserve(plan, s) {
+      if (!s.contactId) return undefined;
+      const a = await ask(s.contactId, { type: 'reserve', callId, attempt: plan.attempt });
+      const now = Date.now();
+      if (a.kind === 'allowed') return undefined;
+      if (a.kind === 'failed') {
+        const reason = `the contact's workflow did not answer, so the 24-hour cap could not be checked (${a.message}); call by hand or send retryNow`;
+        return applyPlacement(plan, { kind: 'due', reason }, now, planOpts);
+      }
+      if (a.kind !== 'refused') return undefined;
+      if (!a.freeAt) {
+        const reason = `the organization allows no follow-up attempts per contact (${capRule(a.cap)})`;
+        return applyCommand(plan, { type: 'cancel', reason, by: '24-hour cap' }, { now, opts: planOpts, callEnded: true }).plan ?? plan;
+      }
+      const rules = await db.followUpContext({ orgId, contactId: s.contactId, phone: contactPhone(s) });
+      const freeAt = Date.parse(a.freeAt);
+      const moved = applyCapMove(plan, freeAt, capMovedText(freeAt, rules.zones[0] ?? 'UTC', a.cap), now);
+      // The time the cap frees up may be outside the calling window: the window moves it further.
+      return applyFollowUpRules(moved, rules, now);
+    },
+
+    async afterPlacement(plan, placement, s) {
+      if (!s.contactId || placement.kind === 'placed' || (placement.kind === 'due' && placement.uncertain)) return;
+      await ask(s.contactId, { type: 'release', callId, attempt: plan.attempt });
+    },
+
+    async reportEnd(plan, s) {
+      if (!role.owner || role.endReported || !plan || !s.contactId || !isSettled(plan, Date.now())) return;
+      role.endReported = true;
+      const a = await ask(s.contactId, { type: 'endPlan', callId, status: plan.status, reason: plan.reason });
+      if (a.kind === 'ended' && a.settled.length > 0) log.info('calls that joined this plan are settled with it', { calls: a.settled });
+    },
+  };
+}
