@@ -22,6 +22,8 @@ import { STALE_CALL_AFTER_MS, createReceiverMetrics, type ReceiverMetrics } from
 import { countStaleCalls } from '../store/calls';
 import { metricsMiddleware, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi';
+import { dashboardApiRoutes, dashboardRoutes } from './dashboard';
+import { DashboardSessions } from './session';
 
 export interface AppDeps {
   col: Collections;
@@ -67,6 +69,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   metricsRoute(router, metrics);
   openApiRoutes(router);
+  const sessions = new DashboardSessions(deps.col, deps.logger);
+  dashboardRoutes(router, deps, sessions);
   // Ready means webhooks are acknowledged, which needs the database only: while Temporal is down
   // events wait in the inbox, so that is "degraded", not "not ready".
   router.get('/readyz', async (ctx) => {
@@ -86,12 +90,13 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   const api = new Router({ prefix: '/api' });
-  api.use(authenticate(deps.col, deps.rateLimits));
+  api.use(authenticate(deps.col, deps.rateLimits, sessions));
   webhookRoutes(api, deps);
   callRoutes(api, deps);
   contactRoutes(api, deps);
   controlRoutes(api, deps);
   complianceRoutes(api, deps);
+  dashboardApiRoutes(api, deps);
   analyticsRoutes(api, deps);
 
   app.use(router.routes()).use(router.allowedMethods());

@@ -6,6 +6,7 @@ import type { Collections } from '../store/db';
 import { type KeyScope, identifyApiKey } from '../store/organizations';
 import { HttpError, unauthorized } from './errors';
 import { DEFAULT_RATE_LIMITS, type RateLimits, type RouteClass, RateLimiter } from './rateLimit';
+import { type DashboardSessions, checkSameOrigin } from './session';
 
 export interface AuthState {
   orgId: string;
@@ -30,7 +31,8 @@ export const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
 
 const forbidden = (message: string) => new HttpError(403, 'Forbidden', message);
 
-export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE_LIMITS): Middleware {
+/** With `sessions`, a dashboard session cookie stands for its key when no key is sent (not on webhook routes). */
+export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE_LIMITS, sessions?: DashboardSessions): Middleware {
   const limiter = new RateLimiter(limits);
   return async (ctx, next) => {
     const cls = routeClassOf(ctx.method, ctx.path);
@@ -40,11 +42,16 @@ export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE
       throw unauthorized('API keys in the URL (?api_key=) are accepted only on webhook routes; send the X-API-Key header');
     }
     const fromQuery = typeof query === 'string' ? query : undefined;
-    const who = await identifyApiKey(col, header || fromQuery);
+    const session = !header && !fromQuery && cls !== 'webhook' && sessions ? await sessions.current(ctx) : undefined;
+    const who = session ?? await identifyApiKey(col, header || fromQuery);
     if (!who) throw unauthorized();
     if (!ALLOWED[who.scope].includes(cls)) {
       throw forbidden(`This API key's scope (${who.scope}) does not allow ${cls === 'webhook' ? 'webhook' : cls} routes` +
         (who.scope === 'webhook' ? '; it may only post to /api/calls/webhook' : ''));
+    }
+    if (session && cls !== 'read') {
+      checkSameOrigin(ctx);
+      sessions!.checkCsrf(ctx, session);
     }
     const verdict = limiter.take(who.keyId, cls);
     if (!verdict.ok) {

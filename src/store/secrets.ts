@@ -3,7 +3,7 @@
 // creates for `make start`). Values are bound to their document (`aad`), so a ciphertext copied
 // into another organization's record does not decrypt. Values stored before encryption existed
 // (no `enc:v1:` prefix) are still read, and are encrypted the next time they are set.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -38,6 +38,11 @@ let current: Buffer | undefined;
 /** Sets the process's key (receiver, worker and CLI do it once at start). */
 export function useSecretsKey(key: Buffer | undefined): void {
   current = key;
+}
+
+/** A key for another purpose (dashboard session cookies), derived from the secrets key with HKDF; undefined without one. */
+export function deriveKey(purpose: string, key = current): Buffer | undefined {
+  return key && Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `calls-api:${purpose}`, 32));
 }
 
 export const isEncrypted = (v: string): boolean => v.startsWith(PREFIX);

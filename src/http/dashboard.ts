@@ -1,0 +1,212 @@
+// The operations dashboard at /dashboard: a sign-in page that turns a read or admin key into a
+// session cookie (src/http/session.ts), one page of plain JS modules and CSS from src/dashboard/,
+// chart.js served from node_modules (no CDN), and one read route for the queues the page lists.
+// Every page is served with a Content-Security-Policy that allows scripts and styles from this
+// origin only; the page's data comes from the /api routes, authenticated by the cookie.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { loadFollowUpContext } from '../../activities/compliance';
+import { localTime } from '../domain/callingWindow';
+import { contactPhone } from '../domain/contact';
+import { CALL_STATUSES, isTerminal } from '../domain/lifecycle';
+import { STALE_CALL_AFTER_MS } from '../metrics';
+import { listFollowUpCalls } from '../store/followUps';
+import { identifyApiKey } from '../store/organizations';
+import type { AppDeps } from './app';
+import type { AuthState } from './auth';
+import { HttpError, unauthorized } from './errors';
+import { mediaType } from './json';
+import { readRawBody } from './rawBody';
+import { CSRF_HEADER, type DashboardSessions, checkSameOrigin } from './session';
+
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const ASSET_DIR = join(__dirname, '..', 'dashboard');
+const CHART_JS = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
+/** In the vendor URL, so a new chart.js version is a new URL and the old one may be cached for good. */
+const CHART_JS_VERSION = (JSON.parse(readFileSync(join(dirname(CHART_JS), '..', 'package.json'), 'utf8')) as { version: string }).version;
+export const CHART_JS_PATH = `/dashboard/vendor/chart.js@${CHART_JS_VERSION}/chart.umd.min.js`;
+
+/** The page's own files: name → content type. Anything else is a 404. */
+export const ASSETS: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'detail.js': 'text/javascript; charset=utf-8',
+  'format.js': 'text/javascript; charset=utf-8',
+  'signin.js': 'text/javascript; charset=utf-8',
+  'dashboard.css': 'text/css; charset=utf-8',
+};
+
+interface File { body: Buffer; etag: string }
+const files = new Map<string, File>();
+/** Read once per process: the files ship with the code. */
+function file(path: string): File {
+  let f = files.get(path);
+  if (!f) {
+    const body = readFileSync(path);
+    f = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+    files.set(path, f);
+  }
+  return f;
+}
+
+function pageHeaders(ctx: Context): void {
+  ctx.set('Content-Security-Policy', CSP);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('X-Frame-Options', 'DENY');
+}
+
+function serve(ctx: Context, path: string, type: string, cache: string): void {
+  const f = file(path);
+  pageHeaders(ctx);
+  ctx.set('Cache-Control', cache);
+  ctx.set('ETag', f.etag);
+  ctx.type = type;
+  if (ctx.get('if-none-match') === f.etag) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.body = f.body;
+}
+
+const HTML = 'text/html; charset=utf-8';
+const signInBody = z.object({ key: z.string().min(1, 'paste a read or admin API key').max(300) });
+
+export function dashboardRoutes(router: Router, deps: AppDeps, sessions: DashboardSessions): void {
+  router.get('/dashboard', async (ctx) => {
+    if (!(await sessions.current(ctx))) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect('/dashboard/sign-in');
+      return;
+    }
+    serve(ctx, join(ASSET_DIR, 'index.html'), HTML, 'no-cache');
+  });
+
+  router.get('/dashboard/sign-in', (ctx) => {
+    serve(ctx, join(ASSET_DIR, 'signin.html'), HTML, 'no-cache');
+  });
+
+  // A form post (the page) or JSON. The key travels in the body only, never in a URL; what the
+  // browser keeps is the encrypted session cookie, which scripts cannot read.
+  router.post('/dashboard/sign-in', async (ctx) => {
+    checkSameOrigin(ctx);
+    const type = mediaType(ctx);
+    const wantsJson = type === 'application/json';
+    if (!wantsJson && type !== 'application/x-www-form-urlencoded') {
+      throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be application/x-www-form-urlencoded or application/json (got ${type || 'none'})`);
+    }
+    const raw = (await readRawBody(ctx.req, 16 * 1024)).toString('utf8');
+    let input: unknown;
+    try {
+      input = wantsJson ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
+    } catch (err) {
+      throw new HttpError(400, 'Bad Request', `Malformed JSON body: ${(err as Error).message}`);
+    }
+    const parsed = signInBody.safeParse(input);
+    const fail = (status: number, code: string, message: string) => {
+      if (wantsJson) throw new HttpError(status, status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Bad Request', message);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.redirect(`/dashboard/sign-in?error=${code}`);
+      ctx.status = 303;
+    };
+    if (!parsed.success) return fail(400, 'missing', 'Missing required field: key (a read or admin API key)');
+    const who = await identifyApiKey(deps.col, parsed.data.key.trim());
+    if (!who) return fail(401, 'invalid', 'Invalid or revoked API key');
+    if (who.scope === 'webhook') return fail(403, 'webhook', 'A webhook key cannot sign in to the dashboard: use a read or admin key');
+    const { value, session } = sessions.seal(who);
+    sessions.setCookie(ctx, value);
+    ctx.set('Cache-Control', 'no-store');
+    if (wantsJson) {
+      ctx.body = { orgId: session.orgId, keyId: session.keyId, scope: session.scope, expiresAt: new Date(session.expiresAt).toISOString() };
+      return;
+    }
+    ctx.redirect('/dashboard');
+    ctx.status = 303;
+  });
+
+  router.post('/dashboard/sign-out', async (ctx) => {
+    checkSameOrigin(ctx);
+    const session = await sessions.current(ctx);
+    // Without a valid session there is nothing to protect; the cookie is cleared either way.
+    if (session) sessions.checkCsrf(ctx, session);
+    sessions.clearCookie(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { signedOut: true };
+  });
+
+  router.get('/dashboard/session', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const session = await sessions.current(ctx);
+    if (!session) throw unauthorized('Not signed in to the dashboard (no session cookie, or it expired, or its key was revoked)');
+    const org = await deps.col.organizations.findOne({ _id: session.orgId }, { projection: { name: 1 } });
+    ctx.body = {
+      orgId: session.orgId, orgName: org?.name ?? session.orgId, keyId: session.keyId, scope: session.scope,
+      expiresAt: new Date(session.expiresAt).toISOString(), csrfToken: sessions.csrfToken(session), csrfHeader: CSRF_HEADER,
+    };
+  });
+
+  router.get('/dashboard/assets/:file', (ctx) => {
+    const type = Object.hasOwn(ASSETS, ctx.params.file) ? ASSETS[ctx.params.file] : undefined;
+    if (!type) throw new HttpError(404, 'Not Found', `No dashboard asset ${ctx.params.file}`);
+    serve(ctx, join(ASSET_DIR, ctx.params.file), type, 'no-cache');
+  });
+
+  router.get(CHART_JS_PATH, (ctx) => {
+    serve(ctx, CHART_JS, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable');
+  });
+}
+
+const LIST_LIMIT = 50;
+const pad = (n: number) => String(n).padStart(2, '0');
+const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
+const brief = { callId: 1, contactId: 1, to: 1, from: 1, direction: 1, provider: 1, status: 1, outcome: 1, followUp: 1, nextFollowUpAt: 1, updatedAt: 1, stale: 1 } as const;
+
+/** The lists the dashboard shows beside the analytics: follow-up queue and stale calls. */
+export function dashboardApiRoutes(api: Router, deps: AppDeps): void {
+  api.get('/dashboard/queues', async (ctx) => {
+    const { orgId } = ctx.state as AuthState;
+    const now = Date.now();
+    const [scheduledDocs, due, blockedDocs, marked, silent] = await Promise.all([
+      deps.col.calls.find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: brief }).sort({ nextFollowUpAt: 1 }).limit(LIST_LIMIT).toArray(),
+      listFollowUpCalls(deps.col, orgId, { status: 'due' }, LIST_LIMIT),
+      deps.col.calls.find({ orgId, 'followUp.status': 'canceled', 'followUp.reason': { $regex: 'do-not-call' } }, { projection: brief })
+        .sort({ updatedAt: -1 }).limit(LIST_LIMIT).toArray(),
+      deps.col.calls.find({ orgId, stale: { $exists: true } }, { projection: brief }).sort({ updatedAt: -1 }).limit(LIST_LIMIT).toArray(),
+      Promise.all(OPEN_STATUSES.map((status) => deps.col.calls.find({ orgId, status, updatedAt: { $lt: new Date(now - STALE_CALL_AFTER_MS) } }, { projection: brief })
+        .sort({ updatedAt: 1 }).limit(LIST_LIMIT).toArray())),
+    ]);
+    const scheduled = await Promise.all(scheduledDocs.map(async (d) => {
+      const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; summary?: string } | undefined;
+      const at = d.nextFollowUpAt ?? new Date(now);
+      // The zone the calling rules use for this person: the contact's own, else the number's, else the organization's.
+      const context = await loadFollowUpContext(deps.col, { orgId, contactId: d.contactId, phone: contactPhone(d) });
+      const zone = context.zones[0];
+      const t = localTime(at.getTime(), zone);
+      return {
+        callId: d.callId, contactId: d.contactId, to: contactPhone(d), attempt: plan?.attempt, maxAttempts: plan?.maxAttempts,
+        nextFollowUpAt: at.toISOString(), zone, zoneSource: context.zoneSource,
+        localTime: `${t.weekday} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
+        ...(plan?.window ? { window: plan.window } : {}),
+      };
+    }));
+    const staleSeen = new Set<string>();
+    const stale = [...marked, ...silent.flat()].filter((d) => !staleSeen.has(d.callId) && staleSeen.add(d.callId)).slice(0, LIST_LIMIT).map((d) => ({
+      callId: d.callId, status: d.status, provider: d.provider, contactId: d.contactId, updatedAt: d.updatedAt.toISOString(),
+      reason: d.stale ? (d.stale as { reason?: string }).reason ?? 'marked stale' : `no event for ${Math.round((now - d.updatedAt.getTime()) / 60_000)} min`,
+    }));
+    ctx.body = {
+      scheduled,
+      moved: scheduled.filter((s) => s.window),
+      due: due.map((f) => ({ callId: f.originalCallId, attempt: f.attempt, contactId: f.contactId, to: f.to, reason: f.reason, dueAt: (f.dueAt ?? f.updatedAt).toISOString() })),
+      blocked: blockedDocs.map((d) => ({ callId: d.callId, contactId: d.contactId, reason: (d.followUp as { reason?: string } | undefined)?.reason ?? '', at: d.updatedAt.toISOString() })),
+      stale,
+    };
+  });
+}

@@ -1,0 +1,227 @@
+// The dashboard in a real browser: Debian's chromium driven by playwright-core against the whole
+// stack (receiver, worker, Temporal, database). Calls are seeded through webhooks; the test signs
+// in through the form, compares the numbers on screen with the API's, follows a call into its
+// detail, cancels a follow-up from the page and sees the workflow change, checks the cookie, the
+// CSRF and origin checks, and signing out. Screenshots land in .test-data/artifacts/dashboard/.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { addApiKey } from '../../src/store/organizations';
+import { eventually, uniqueId } from '../support/harness';
+import { startStack, type Stack } from '../support/stack';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', '..', '.test-data', 'artifacts', 'dashboard');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`dashboard browser test skipped: no chromium at ${CHROMIUM} (scripts/ensure-tools.sh installs Debian's chromium as root; or set CHROMIUM_PATH)`);
+const suite = haveChromium ? describe : describe.skip;
+
+let stack: Stack;
+let browser: Browser;
+let readKey: string;
+let webhookKey: string;
+const done = uniqueId('c_dash_done');
+const missed = uniqueId('c_dash_missed');
+const busy = uniqueId('c_dash_busy');
+const vapiCallId = uniqueId('vapi-dash');
+const contactId = uniqueId('ct_dash');
+
+const generic = (callId: string, over: Record<string, unknown>) => ({
+  callId, provider: 'generic', event: 'call.completed', from: '+14155551234', to: '+13125550142', duration: 95, status: 'completed',
+  metadata: { contactId: `${contactId}_${callId.slice(-4)}`, agentId: 'agent_alpha' }, ...over,
+});
+
+function vapiReport(): unknown {
+  const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'providers', 'vapi', 'end-of-call-report.json'), 'utf8'));
+  fixture.message.call.id = vapiCallId;
+  fixture.message.call.assistantOverrides.metadata = { contactId: `${contactId}_vapi`, agentId: 'agent_beta' };
+  return fixture;
+}
+
+/** The whole page, or (with the detail panel open, which is fixed to the window) what the window shows. */
+async function shot(page: Page, name: string, fullPage = true): Promise<void> {
+  if (fullPage) await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
+}
+
+/** What the analytics API reports for the query the page last asked with. */
+async function apiGet(page: Page, path: string, extra = '') {
+  const query = (await page.getAttribute('body', 'data-query')) ?? '';
+  const r = await stack.get(`${path}?${query}${extra}`);
+  expect(r.status).toBe(200);
+  return r.json;
+}
+
+suite('dashboard in a real browser', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startStack('dashboard');
+    readKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'read' })).key;
+    webhookKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'webhook' })).key;
+    const sends = [
+      stack.post('/api/calls/webhook', generic(done, { recording_url: 'https://recordings.example/r1.mp3', transcript: 'Agent: Hello Dana.\nDana: Friday works.' })),
+      stack.post('/api/calls/webhook', generic(missed, { event: 'call.failed', status: 'no-answer', duration: 0 })),
+      stack.post('/api/calls/webhook', generic(busy, { event: 'call.failed', status: 'busy', duration: 0, metadata: { agentId: 'agent_alpha' } })),
+      stack.post('/api/calls/webhook/vapi', vapiReport()),
+    ];
+    for (const r of await Promise.all(sends)) expect(r.status).toBe(200);
+    await eventually('the seeded calls recorded, with a follow-up scheduled for the no-answer', async () => {
+      const [a, b, c, d] = await Promise.all([done, missed, busy, vapiCallId].map((id) => stack.get(`/api/calls/${id}`)));
+      return a.json?.status === 'completed' && b.json?.followUp?.status === 'scheduled' && c.json?.status === 'failed' && d.json?.cost !== undefined;
+    }, 30_000);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function signIn(context: BrowserContext, key: string): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${stack.baseUrl}/dashboard`);
+    expect(new URL(page.url()).pathname).toBe('/dashboard/sign-in');
+    await page.fill('#key', key);
+    await Promise.all([page.waitForURL(`${stack.baseUrl}/dashboard`), page.click('button[type=submit]')]);
+    return page;
+  }
+
+  test('sign in, numbers against the API, a call\'s detail, cancel a follow-up, CSRF, sign out', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const urls: string[] = [];
+    context.on('request', (r) => urls.push(r.url()));
+    const consoleErrors: string[] = [];
+    context.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    context.on('weberror', (e) => consoleErrors.push(String(e.error())));
+    context.on('response', (r) => { if (r.status() === 404) consoleErrors.push(`404 for ${r.url()}`); });
+
+    // A wrong key and a webhook key are refused on the form, with a reason.
+    const first = await context.newPage();
+    await first.goto(`${stack.baseUrl}/dashboard/sign-in`);
+    await first.fill('#key', 'ck_nobody000_notarealkeynotarealkey');
+    await Promise.all([first.waitForURL(/error=invalid/), first.click('button[type=submit]')]);
+    expect(await first.textContent('#signin-error')).toMatch(/unknown or revoked/);
+    await first.fill('#key', webhookKey);
+    await Promise.all([first.waitForURL(/error=webhook/), first.click('button[type=submit]')]);
+    expect(await first.textContent('#signin-error')).toMatch(/webhook key cannot sign in/);
+    await shot(first, '01-sign-in-refused');
+    await first.close();
+
+    const page = await signIn(context, stack.apiKey);
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'calls_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('calls_session');
+    expect(await page.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })')).not.toContain('ck_');
+
+    // The numbers on screen are the API's (the rollups may trail the calls by a moment).
+    await page.waitForSelector('#card-total');
+    expect(await page.getAttribute('body', 'data-query')).toMatch(/^from=\d{4}-\d\d-\d\d$/);
+    await eventually('the analytics counting the four seeded calls', async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 4, 30_000);
+    const summary = await apiGet(page, '/api/analytics/summary');
+    await page.click('#refresh');
+    await page.locator('#card-total .value', { hasText: new RegExp(`^${summary.calls.total}$`) }).waitFor();
+    const card = async (key: string) => page.textContent(`#card-${key} .value`);
+    expect(await card('completed')).toBe(String(summary.outcomes.completed));
+    expect(await card('no-answer')).toBe(String(summary.outcomes['no-answer']));
+    expect(await card('busy')).toBe(String(summary.outcomes.busy));
+    expect(await card('answer-rate')).toBe(`${(summary.calls.answerRate * 100).toFixed(1)}%`);
+    expect(summary.outcomes.completed).toBe(2);
+    const vapiCost = (await stack.get(`/api/calls/${vapiCallId}`)).json.cost;
+    // Shown in dollars: to the cent, or to a tenth of a cent under a dollar.
+    expect(await card('cost')).toMatch(/^\$\d+\.\d{2,3}$/);
+    expect(Number((await card('cost'))!.slice(1))).toBeCloseTo(summary.cost.byCurrency[0].totalCents / 100, 3);
+    expect(summary.cost.byCurrency[0].totalCents).toBeCloseTo(vapiCost.amountCents, 5);
+    const list = await apiGet(page, '/api/calls', '&limit=50');
+    await page.waitForFunction(`document.querySelectorAll('#calls tbody tr[data-id]').length === ${list.items.length}`);
+    expect(await page.getAttribute('#n-calls', 'data-total')).toBe(String(list.total));
+    const agents = await apiGet(page, '/api/analytics/agents');
+    expect(await page.locator('#agents tbody tr').count()).toBe(agents.items.length);
+    // Every chart drew something from the series.
+    for (const id of ['chart-outcomes', 'chart-answer', 'chart-duration', 'chart-cost']) {
+      expect(Number(await page.getAttribute(`#${id}`, 'data-points'))).toBeGreaterThan(0);
+    }
+    // The follow-up queue lists the no-answer's follow-up in the contact's zone (+1 312: Chicago).
+    await page.waitForSelector(`#q-scheduled tbody tr:has-text("${missed}")`);
+    expect(await page.textContent(`#q-scheduled tbody tr:has-text("${missed}")`)).toContain('America/Chicago');
+    await shot(page, '02-dashboard');
+
+    // A call's detail: timeline, transcript, recording, the workflow's link.
+    const doneCall = (await stack.get(`/api/calls/${done}`)).json;
+    await page.click(`#calls tbody tr[data-id="${done}"]`);
+    await page.waitForSelector('#d-timeline tbody tr');
+    expect(await page.textContent('#d-title')).toContain(done);
+    expect(await page.textContent('#d-transcript')).toContain('Friday works.');
+    expect(await page.getAttribute('#d-recording', 'href')).toBe('https://recordings.example/r1.mp3');
+    expect(await page.getAttribute('#d-temporal', 'href')).toBe(doneCall.temporalUi);
+    await shot(page, '03-call-detail', false);
+
+    // Cancel the no-answer's follow-up from the page: the workflow's answer shows, and its state changes.
+    await page.click('#d-close');
+    await page.click(`#calls tbody tr[data-id="${missed}"]`);
+    await page.waitForSelector('#d-cancel');
+    await page.fill('#d-cancel-reason', 'reached by email');
+    await page.click('#d-cancel');
+    await page.waitForSelector('#d-answer.ok');
+    expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
+    const missedCall = (await stack.get(`/api/calls/${missed}`)).json;
+    const state = await stack.client.workflow.getHandle(missedCall.workflowId).query<{ followUp?: { status: string; reason?: string } }>('getState');
+    expect(state.followUp).toMatchObject({ status: 'canceled' });
+    await eventually('the call record showing the cancel', async () => (await stack.get(`/api/calls/${missed}`)).json.followUp?.status === 'canceled');
+    await page.waitForSelector('#d-followup-summary .b-canceled');
+    await shot(page, '04-follow-up-canceled', false);
+    // Again: the workflow refuses, and the page shows its words.
+    await page.click('#d-cancel');
+    await page.waitForSelector('#d-answer.refused');
+    expect(await page.textContent('#d-answer')).toMatch(/^409 Conflict: /);
+
+    // The session cookie is refused from another site, and without the CSRF token.
+    const cookie = `calls_session=${session!.value}`;
+    const token = ((await (await fetch(`${stack.baseUrl}/dashboard/session`, { headers: { cookie } })).json()) as { csrfToken: string }).csrfToken;
+    expect(token).toMatch(/^[\w-]{20,}$/);
+    const steer = (headers: Record<string, string>) => fetch(`${stack.baseUrl}/api/calls/${done}/retry`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{}' });
+    const crossSite = await steer({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'x-csrf-token': token });
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.json()).toEqual({ error: 'Forbidden', message: expect.stringMatching(/Cross-site request refused/) });
+    const noToken = await steer({ origin: stack.baseUrl, 'sec-fetch-site': 'same-origin' });
+    expect(noToken.status).toBe(403);
+    expect(((await noToken.json()) as { message: string }).message).toMatch(/CSRF token/);
+    const sameSite = await steer({ origin: stack.baseUrl, 'sec-fetch-site': 'same-origin', 'x-csrf-token': token });
+    expect(sameSite.status).toBe(409); // past the checks: the workflow's own answer (nothing to retry on a completed call)
+    const crossSignOut = await fetch(`${stack.baseUrl}/dashboard/sign-out`, { method: 'POST', headers: { cookie, origin: 'https://evil.example' } });
+    expect(crossSignOut.status).toBe(403);
+
+    // Sign out: back on the sign-in page, the cookie gone, the API no longer answers this browser.
+    await Promise.all([page.waitForURL(/\/dashboard\/sign-in/), page.click('#sign-out')]);
+    expect((await context.cookies()).find((c) => c.name === 'calls_session')).toBeUndefined();
+    expect((await page.request.get(`${stack.baseUrl}/api/calls`)).status()).toBe(401);
+    await page.goto(`${stack.baseUrl}/dashboard`);
+    expect(new URL(page.url()).pathname).toBe('/dashboard/sign-in');
+
+    // The key never appeared in a URL the browser asked for.
+    expect(urls.filter((u) => u.includes(stack.apiKey) || u.includes('ck_'))).toEqual([]);
+    // Chrome logs every 4xx answer; the one expected here is the workflow's 409 to the second cancel.
+    expect(consoleErrors.filter((e) => !e.includes('status of 409'))).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  test('a read session sees everything and can steer nothing', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await signIn(context, readKey);
+    await page.waitForSelector(`#calls tbody tr[data-id="${busy}"]`);
+    await page.click(`#calls tbody tr[data-id="${busy}"]`);
+    await page.waitForSelector('#d-timeline');
+    expect(await page.locator('#d-retry').count()).toBe(0);
+    expect(await page.textContent('#d-body')).toContain('need an admin key');
+    // Even with the token and from the page's own origin, a read session cannot control.
+    const r = await page.evaluate(async (callId) => {
+      const s = (await (await fetch('/dashboard/session')).json()) as { csrfHeader: string; csrfToken: string };
+      const res = await fetch(`/api/calls/${callId}/retry`, { method: 'POST', headers: { 'content-type': 'application/json', [s.csrfHeader]: s.csrfToken }, body: '{}' });
+      return { status: res.status, body: (await res.json()) as { message: string } };
+    }, busy);
+    expect(r.status).toBe(403);
+    expect(r.body.message).toMatch(/scope \(read\)/);
+    await shot(page, '05-read-session', false);
+    await context.close();
+  }, 30_000);
+});
