@@ -9,6 +9,8 @@ import { COMPLIANCE_HELP, COMPLIANCE_OPTIONS, ComplianceUsageError, runComplianc
 import { parseCallingCode } from './domain/spending';
 import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from './store/secrets';
 import { connectStore, type Store } from './store/db';
+import { type PollableProvider, DEFAULT_API_BASE_URLS } from './providers/getCall';
+import { getPlatformApi, platformCredentials, removePlatformApi, setPlatformApi } from './store/platformApis';
 import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
   addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
@@ -52,6 +54,16 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
                                           Bland pathway; phone number id: Vapi only)
   outbound show --org ORG_ID              the organization's dialer (the API key is not shown)
   outbound remove --org ORG_ID            no dialer: follow-ups are recorded as due for a person
+  platform set --org ORG_ID --provider retell|vapi|bland|twilio
+             [--api-key-stdin | --api-key-env VAR | --api-key KEY] [--account-sid AC...] [--base-url URL]
+                                          the API a call with no reported end is looked up with
+                                          (after CALL_STALE_AFTER). Without a record: the outbound
+                                          dialer's key when it is that platform, Retell's webhook
+                                          secret (its API key), Twilio's webhook secret (the auth
+                                          token; Twilio always needs --account-sid). Key stored
+                                          AES-256-GCM encrypted with SECRETS_KEY
+  platform show --org ORG_ID --provider P  what is stored (the key is not shown)
+  platform remove --org ORG_ID --provider P
   dev-provision                           the development organization (org_dev) and its key:
                                           DEV_API_KEY if set, else the key kept in DEV_API_KEY_FILE
 
@@ -60,6 +72,8 @@ ${COMPLIANCE_HELP}
 Database from MONGODB_URI / MONGODB_DB.`;
 
 class UsageError extends Error {}
+
+const POLLABLE_PROVIDERS = Object.keys(DEFAULT_API_BASE_URLS);
 
 function need(v: string | undefined, name: string): string {
   if (!v) throw new UsageError(`missing --${name}`);
@@ -96,7 +110,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       provider: { type: 'string' }, secret: { type: 'string' }, mode: { type: 'string' }, header: { type: 'string' },
       'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
       'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
-      'phone-number-id': { type: 'string' }, task: { type: 'string' }, 'allowed-countries': { type: 'string' },
+      'phone-number-id': { type: 'string' }, task: { type: 'string' }, 'allowed-countries': { type: 'string' }, 'account-sid': { type: 'string' },
       'secret-stdin': { type: 'boolean' }, 'secret-env': { type: 'string' }, 'api-key-stdin': { type: 'boolean' }, 'api-key-env': { type: 'string' },
       ...COMPLIANCE_OPTIONS,
     },
@@ -201,6 +215,37 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     case 'outbound remove': {
       const orgId = need(values.org, 'org');
       console.log((await removeOutboundDialer(col, orgId)) ? `removed the outbound dialer of ${orgId}` : `${orgId} had no outbound dialer`);
+      return;
+    }
+    case 'platform set':
+    case 'platform show':
+    case 'platform remove': {
+      const orgId = need(values.org, 'org');
+      const provider = need(values.provider, 'provider');
+      if (!(POLLABLE_PROVIDERS as readonly string[]).includes(provider)) throw new UsageError(`--provider must be one of ${POLLABLE_PROVIDERS.join(', ')}`);
+      const p = provider as PollableProvider;
+      if (verb === 'remove') {
+        console.log((await removePlatformApi(col, orgId, p)) ? `removed the ${p} API record of ${orgId}` : `${orgId} had no ${p} API record`);
+        return;
+      }
+      if (verb === 'show') {
+        const d = await getPlatformApi(col, orgId, p);
+        const found = await platformCredentials(col, orgId, p);
+        console.log(JSON.stringify({
+          stored: d ? { baseUrl: d.baseUrl, accountSid: d.accountSid, apiKey: d.apiKey ? '(set)' : '(not set)' } : null,
+          inUse: 'missing' in found ? found.missing : { baseUrl: found.credentials.baseUrl, accountSid: found.credentials.accountSid, apiKey: '(set)' },
+        }, null, 2));
+        return;
+      }
+      const baseUrl = values['base-url'];
+      if (baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
+      const sid = values['account-sid'];
+      if (sid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(sid)) throw new UsageError('--account-sid must look like AC followed by 32 hex digits');
+      if (p === 'twilio' && sid === undefined) throw new UsageError('Twilio needs --account-sid (the key defaults to the stored webhook auth token)');
+      const keyGiven = values['api-key-stdin'] || values['api-key-env'] !== undefined || values['api-key'] !== undefined;
+      if (keyGiven) requireSecretsKey();
+      await setPlatformApi(col, orgId, p, { baseUrl, accountSid: sid, apiKey: keyGiven ? await secretFrom(values, 'api-key') : undefined });
+      console.log(`calls of ${orgId} with no reported end are looked up at ${p}${baseUrl ? ` (${baseUrl})` : ''}${keyGiven ? ' (API key stored, not shown)' : ''}`);
       return;
     }
     case 'dev-provision': {

@@ -21,7 +21,10 @@ export const WEBHOOK_RESULTS = [
 ] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
-/** A call without a change for this long, and not finished, counts as stale. */
+/**
+ * An unfinished call without a change for this long (read by the analytics and dashboard views).
+ * The calls_api_calls_stale gauge counts the calls the workflow marked stale instead (src/domain/stale.ts).
+ */
 export const STALE_CALL_AFTER_MS = 60 * 60_000;
 
 /** One database read per second at most, however often /metrics is asked; null when it fails or has no source. */
@@ -91,7 +94,7 @@ export function createReceiverMetrics(opts: { processMetrics?: boolean } = {}) {
     inboxDeadLetters: inboxGauge('calls_api_inbox_dead_letters', 'Events Temporal refused for good; each needs a person', (s) => s.deadLetters),
     staleCalls: new Gauge({
       name: 'calls_api_calls_stale',
-      help: `Calls not finished (pending to answered) whose record has not changed for ${STALE_CALL_AFTER_MS / 60_000} minutes`,
+      help: 'Calls marked stale: no event for CALL_STALE_AFTER, and their platform could not say how they ended (GET /api/calls?stale=true)',
       registers,
       async collect() {
         const n = await staleCalls();

@@ -31,7 +31,7 @@ import {
 } from '../src/domain/followUp';
 import { contactGate } from './followUpGate';
 import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
-import { DEFAULT_STALE_AFTER_MS, NO_POLLS, POLL_TRIES, type PollAnswer, type StaleWatch, decideAfterPoll, describeStale, markStale, nextPollAt } from '../src/domain/stale';
+import { DEFAULT_STALE_AFTER_MS, NO_POLLS, POLL_TRIES, type PollAnswer, type StaleWatch, decideAfterPoll, markStale, nextPollAt } from '../src/domain/stale';
 import { SA } from '../src/temporal/searchAttributes';
 import {
   type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, joinedPlanEnded, retryNow, scheduleFollowUp,

@@ -18,7 +18,7 @@ import { controlRoutes } from './control';
 import { complianceRoutes } from './compliance';
 import { analyticsRoutes } from './analytics';
 import { requestIdMiddleware, requestLog } from './requestId';
-import { STALE_CALL_AFTER_MS, createReceiverMetrics, type ReceiverMetrics } from '../metrics';
+import { createReceiverMetrics, type ReceiverMetrics } from '../metrics';
 import { countStaleCalls } from '../store/calls';
 import { metricsMiddleware, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi';
@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestIdMiddleware(deps.logger));
   const metrics = deps.metrics ?? createReceiverMetrics({ processMetrics: false });
   metrics.sources.inbox = () => inboxStats(deps.col.inbox, new Date());
-  metrics.sources.staleCalls = () => countStaleCalls(deps.col, new Date(Date.now() - STALE_CALL_AFTER_MS));
+  metrics.sources.staleCalls = () => countStaleCalls(deps.col);
   metrics.sources.dispatcher = () => deps.dispatcher.status();
   app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(deps.logger));

@@ -13,7 +13,10 @@ import { callView } from './views';
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
 
 export const listQuery = z.object({
-  status: z.enum(CALL_STATUSES).optional(),
+  /** `stale` is short for `stale=true`: the stale mark is not a status (src/domain/stale.ts). */
+  status: z.enum([...CALL_STATUSES, 'stale']).optional(),
+  stale: z.enum(['true', 'false']).transform((v) => v === 'true').optional()
+    .describe('true: only calls marked stale (no end reported, and the platform could not say); false: the others'),
   outcome: z.enum(OUTCOMES).optional(),
   provider: z.enum(PROVIDERS).optional(),
   contactId: z.string().refine(isIdentifier, 'expected an identifier: 1 to 200 characters, no control characters').optional(),
@@ -29,7 +32,9 @@ export function callRoutes(api: Router, deps: AppDeps): void {
   api.get('/calls', async (ctx) => {
     const { orgId } = ctx.state as AuthState;
     const q = parseWith(listQuery, ctx.query, 'Bad Request');
-    const { items, total } = await listCalls(deps.col, orgId, q, q);
+    const { status, ...rest } = q;
+    const filters = status === 'stale' ? { ...rest, stale: true } : { ...rest, status };
+    const { items, total } = await listCalls(deps.col, orgId, filters, q);
     ctx.body = { items: items.map((d) => callView(d, links)), total, limit: q.limit, offset: q.offset };
   });
 

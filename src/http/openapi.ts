@@ -60,6 +60,8 @@ const Call = z.looseObject({
   email: z.looseObject({ status: z.enum(['sending', 'sent', 'skipped', 'failed']) }).optional(),
   followUp: z.looseObject({}).optional().describe('The follow-up plan as the workflow last recorded it'),
   nextFollowUpAt: isoTime.nullable().optional(),
+  stale: z.looseObject({ since: isoTime, reason: z.string(), polls: z.number().int() }).optional()
+    .describe('Set while no end was reported and the platform could not say how the call ended; a later event clears it'),
   cost: z.looseObject({ amountCents: z.number(), currency: z.string(), source: z.string() }).optional()
     .describe('What the platform says the call cost: amountCents in hundredths of currency (US cents), breakdown in the same unit'),
   workflowId: z.string(),

@@ -1,7 +1,7 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
 import type { Filter } from 'mongodb';
 import { type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf } from '../domain/effects';
-import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/lifecycle';
+import { type CallState, pickState } from '../domain/lifecycle';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 import { rollupKeyOf } from '../domain/analytics';
 import { markCallDirty } from './analytics';
@@ -15,11 +15,14 @@ export async function saveCallState(col: Collections, state: CallState, workflow
   const now = new Date();
   const { orgId, callId } = state;
   const fields = storableKeys({ ...state, workflowId, updatedAt: now });
+  // A stale mark the reducer cleared must leave the record too: $set alone would keep it.
+  const unstale = state.stale === undefined ? { $unset: { stale: '' as const } } : {};
+  if (state.stale === undefined) delete (fields as { stale?: unknown }).stale;
   try {
     const rollupKey = rollupKeyOf(orgId, now);
     const r = await col.calls.updateOne(
       { _id: docId(orgId, callId), orgId, eventCount: { $lte: state.eventCount } },
-      { $set: fields, $setOnInsert: { createdAt: now, effectsDone: NO_EFFECTS_DONE, rollupKey } },
+      { $set: fields, ...unstale, $setOnInsert: { createdAt: now, effectsDone: NO_EFFECTS_DONE, rollupKey } },
       { upsert: true },
     );
     // After the write, so the analytics rollup that takes the mark reads this state.
@@ -57,6 +60,8 @@ export interface CallFilters {
   outcome?: string;
   contactId?: string;
   provider?: string;
+  /** Only calls marked stale (true) or not (false): src/domain/stale.ts. */
+  stale?: boolean;
   /** createdAt range, inclusive from, exclusive to */
   from?: Date;
   to?: Date;
@@ -68,6 +73,7 @@ export async function listCalls(col: Collections, orgId: string, f: CallFilters,
   if (f.outcome) q.outcome = f.outcome as CallDoc['outcome'];
   if (f.contactId) q.contactId = f.contactId;
   if (f.provider) q.provider = f.provider as CallDoc['provider'];
+  if (f.stale !== undefined) (q as Record<string, unknown>)['stale.since'] = f.stale ? { $gt: '' } : { $exists: false };
   if (f.from || f.to) {
     q.createdAt = {};
     if (f.from) q.createdAt.$gte = f.from;
@@ -101,10 +107,7 @@ export async function recordCallMetrics(col: Collections, s: CallState): Promise
   );
 }
 
-const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
-
-/** Unfinished calls whose record has not changed since `before`: one equality count per open status, on the {status, updatedAt} index. */
-export async function countStaleCalls(col: Collections, before: Date): Promise<number> {
-  const counts = await Promise.all(OPEN_STATUSES.map((status) => col.calls.countDocuments({ status, updatedAt: { $lt: before } })));
-  return counts.reduce((a, b) => a + b, 0);
+/** Calls marked stale (what `GET /api/calls?stale=true` lists), on the {stale.since} index. */
+export async function countStaleCalls(col: Collections): Promise<number> {
+  return col.calls.countDocuments({ 'stale.since': { $gt: '' } });
 }
