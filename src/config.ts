@@ -113,8 +113,6 @@ const schema = z.object({
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
 });
 
-export type Env = z.input<typeof schema>;
-
 export interface Config {
   http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number; rateLimits: RateLimits };
   mongo: { uri: string; db: string };

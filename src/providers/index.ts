@@ -9,7 +9,6 @@ import { PayloadError, type ProviderAdapter, type WebhookRequest } from './types
 import { vapi } from './vapi';
 
 export * from './types';
-export { normalizePhone } from '../domain/phone';
 export type { FormFields } from './common';
 
 export const adapters: Record<Provider, ProviderAdapter> = { generic, retell, vapi, bland, twilio };

@@ -47,8 +47,6 @@ export function deriveKey(purpose: string, key = current): Buffer | undefined {
 
 export const isEncrypted = (v: string): boolean => v.startsWith(PREFIX);
 
-export const hasSecretsKey = (): boolean => current !== undefined;
-
 /** For the CLI, the way secrets get stored in production: no key, no storing. */
 export function requireSecretsKey(): void {
   if (!current) {
