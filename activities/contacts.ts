@@ -2,7 +2,7 @@
 // finished call to the contact's own workflow, and (from that workflow) counting it.
 import { Context, getClient } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import type { ContactGateState, GateAnswer, GateRequest } from '../src/domain/contactCaps';
+import type { ContactGateState, GateAnswer, GateAsk, GateRequest } from '../src/domain/contactCaps';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
 import type { Collections } from '../src/store/db';
 import { countContactCalls, loadContactFigures, resolveContact } from '../src/store/contacts';
@@ -23,9 +23,6 @@ export interface NotifyContactInput {
   settings: ContactWorkflowInput['settings'];
   call: CountedCall;
 }
-
-/** A gate request as the call's workflow sends it: the cap of a reservation is the organization's, read here. */
-export type GateAsk = Exclude<GateRequest, { type: 'reserve' }> | { type: 'reserve'; callId: string; attempt: number };
 
 export interface AskContactGateInput {
   orgId: string;

@@ -57,8 +57,8 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
       if (await quiet()) break;
       continue;
     }
-    if (gate!.rev > savedRev) {
-      const snapshot = gate!;
+    if (gate.rev > savedRev) {
+      const snapshot = gate;
       await db.saveContactGate({ orgId, contactId, gate: snapshot });
       savedRev = Math.max(savedRev, snapshot.rev);
     }
@@ -73,9 +73,9 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
       const r = await db.countContactCalls({ orgId, contactId, figures, calls: batch });
       figures = r.figures;
     }
-    setCurrentDetails(details(figures, gate!));
+    setCurrentDetails(details(figures, gate));
     if ((workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) && (await quiet())) {
-      await continueAsNew<typeof contactLifecycle>({ ...input, carried: { figures, pending: [...pending], gate: gate!, notify: [...notify] } });
+      await continueAsNew<typeof contactLifecycle>({ ...input, carried: { figures, pending: [...pending], gate: gate, notify: [...notify] } });
     }
   }
   return figures;

@@ -6,10 +6,9 @@
 // call: a plan then starts on its own, and an attempt whose cap cannot be checked goes to a person.
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { GateAsk } from '../activities/contacts';
 import type { CallState } from '../src/domain/lifecycle';
 import { contactPhone } from '../src/domain/contact';
-import { type CallGateRole, type GateAnswer, capMovedText, capRule } from '../src/domain/contactCaps';
+import { type CallGateRole, type GateAnswer, type GateAsk, capMovedText, capRule } from '../src/domain/contactCaps';
 import { type FollowUpPlan, type Placement, type PlanOptions, applyCapMove, applyCommand, applyPlacement, isSettled } from '../src/domain/followUp';
 import { applyFollowUpRules } from '../src/domain/followUpCompliance';
 import type { WorkflowSettings } from '../src/config';

@@ -48,6 +48,9 @@ export type GateRequest =
   /** The owner's plan ended (answered, exhausted, canceled, due and waited out): settle the joined calls. */
   | { type: 'endPlan'; callId: string; status: string; reason?: string };
 
+/** A request as the call's workflow sends it: the cap of a reservation is the organization's, filled in by the askContactGate activity. */
+export type GateAsk = Exclude<GateRequest, { type: 'reserve' }> | { type: 'reserve'; callId: string; attempt: number };
+
 export type GateAnswer =
   | { kind: 'owner' }
   | { kind: 'joined'; ownerCallId: string; since: string }

@@ -36,7 +36,7 @@ beforeAll(async () => {
   [env, store, fake] = await Promise.all([startTimeSkipping(), testStore('caps'), startFakeOutbound()]);
   // A window open all day, so the hour the test runs at does not matter; the cap is left unset (default 3).
   const callingWindow = { start: '00:00', end: '24:00', days: [...WEEKDAYS], regions: [] };
-  await store.col.organizations.insertOne({ _id: ORG, name: 'Caps', createdAt: new Date(), compliance: { callingWindow } } as never);
+  await store.col.organizations.insertOne({ _id: ORG, name: 'Caps', createdAt: new Date(), compliance: { callingWindow } });
   await setOutboundDialer(store.col, { orgId: ORG, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk', fromNumber: AGENT_PHONE, agentId: 'agent_c' });
 }, 120_000);
 
@@ -91,7 +91,7 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     expect(joined.summary).toBe(`follow-up: joined the plan of call ${c1} (one plan per contact); settled when it ends`);
     expect((await handle(c2).query(getState)).followUp?.reason).toBe(`joined the follow-up plan of call ${c1} (one plan per contact)`);
     const rec2 = await until('the joined record', () => store.col.calls.findOne({ _id: `${ORG}:${c2}`, 'followUp.status': 'joined' }));
-    expect(rec2.followUp?.joinedPlanOf?.callId).toBe(c1);
+    expect((rec2.followUp as FollowUpPlan | undefined)?.joinedPlanOf?.callId).toBe(c1);
     expect(rec2.nextFollowUpAt).toBeNull();
 
     // c1's plan: three attempts two hours apart, none answered. The contact's workflow closes when idle in between.
