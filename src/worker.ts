@@ -7,6 +7,10 @@ import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
+import { startRollupLoop } from './store/analytics';
+
+/** Pause between analytics rollup passes: the figures lag changes by about this much. */
+const ROLLUP_INTERVAL_MS = 1_000;
 
 async function main() {
   const config = loadConfig();
@@ -34,8 +38,16 @@ async function main() {
     activityInterceptors: [activityMetrics(metrics)],
   });
   logger.info('worker running', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, smtp: `${config.smtp.host}:${config.smtp.port}` });
+  // Analytics rollups live beside the activities that mark calls dirty: the receiver stays light,
+  // and with several workers the lease keeps one loop at work.
+  const rollups = startRollupLoop(store.col, {
+    intervalMs: ROLLUP_INTERVAL_MS,
+    log: (msg, fields) => logger.info(msg, fields),
+    onError: (err) => logger.warn('analytics rollup pass failed; retrying', { err: err instanceof Error ? err.message : String(err) }),
+  });
   // Worker.run resolves after SIGINT/SIGTERM, once in-flight tasks are done.
   await worker.run();
+  await rollups.stop();
   metricsServer?.close();
   await Promise.allSettled([connection.close(), store.close()]);
   logger.info('worker stopped');

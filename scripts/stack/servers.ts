@@ -457,6 +457,11 @@ BEGIN
   IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = '_jsonb' AND NOT attisdropped) THEN
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''_id'') jsonb_path_ops)',
       left((SELECT relname FROM pg_class WHERE oid = tbl), 50) || '_id_gin', tbl);
+    -- The calls of one analytics hour, {rollupKey: "..."} (src/store/analytics.ts): same shape of filter.
+    IF (SELECT relname FROM pg_class WHERE oid = tbl) LIKE 'calls\\_%' THEN
+      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''rollupKey'') jsonb_path_ops)',
+        left((SELECT relname FROM pg_class WHERE oid = tbl), 40) || '_rollupkey_gin', tbl);
+    END IF;
   END IF;
 END $fn$;
 CREATE OR REPLACE FUNCTION calls_api_on_create_table() RETURNS event_trigger LANGUAGE plpgsql AS $fn$

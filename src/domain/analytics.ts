@@ -39,9 +39,9 @@ export function durationBucket(sec: number): number {
 }
 
 /**
- * The median from histogram counts: the bucket holding the middle value, then a linear guess
- * inside it. Off from the exact median by less than that bucket's width (≤ 25% of its lower edge
- * past one minute); the open last bucket answers its lower edge.
+ * The median from histogram counts: the bucket holding the middle value (the lower one of two),
+ * then a linear guess inside it, so it is off by at most that bucket's width (5 s under a minute,
+ * at most a third of the lower edge above); the open last bucket answers its lower edge.
  */
 export function medianFromHistogram(hist: Record<string, number>): number | null {
   const counts = DURATION_EDGES.map((_, i) => hist[String(i)] ?? 0);

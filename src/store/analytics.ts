@@ -10,7 +10,7 @@ import {
   CELL_OUTCOMES, type CallFacts, type Cell, type Cells, type CellOutcome, HOUR_MS, type Interval, Tally, type TimeBucket, addCall, dayDocId, hourOf,
   hourStart, localBuckets, parseCellKey, rollupKeyOf, splitRollupKey,
 } from '../domain/analytics';
-import { type Collections, docId, isDuplicateKey } from './db';
+import { type CallDoc, type Collections, docId, isDuplicateKey } from './db';
 
 /** "This call changed": insert-only, one per change, so concurrent writers never share a document. */
 export interface RollupMarkDoc {
@@ -63,10 +63,34 @@ export async function markCallDirty(col: Pick<Collections, 'rollupMarks'>, orgId
   await col.rollupMarks.insertOne({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId, ...(key && { key }), at: new Date() });
 }
 
+/**
+ * Stores whole call records at once (imports, the benchmark's history): each gets its rollupKey
+ * from its createdAt, and each hour one mark. Records whose _id exists are left as they are.
+ */
+export async function insertCallRecords(col: Collections, docs: CallDoc[]): Promise<number> {
+  if (docs.length === 0) return 0;
+  const keyed = docs.map((d) => ({ ...d, rollupKey: rollupKeyOf(d.orgId, d.createdAt) }));
+  let inserted = keyed.length;
+  try {
+    await col.calls.insertMany(keyed, { ordered: false });
+  } catch (err) {
+    const e = err as { insertedCount?: number; writeErrors?: unknown[] };
+    const dupsOnly = Array.isArray(e.writeErrors) && e.writeErrors.every((w) => (w as { code?: number }).code === 11000);
+    if (!dupsOnly) throw err;
+    inserted = e.insertedCount ?? 0;
+  }
+  const hours = new Map<string, string>();
+  for (const d of keyed) hours.set(d.rollupKey, d.orgId);
+  await col.rollupMarks.insertMany([...hours].map(([key, orgId]) => ({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId: '', key, at: new Date() })));
+  return inserted;
+}
+
 // ---- the rollup loop ----------------------------------------------------------------------------
 
 export interface Lease {
   held: boolean;
+  /** When the lease can be used, if it is ours but its slot has not begun (epoch ms). */
+  from: number;
   /** Stop starting work at this time (epoch ms): the next slot may belong to another process. */
   until: number;
 }
@@ -75,25 +99,35 @@ export const LEASE_SLOT_MS = 15_000;
 /** Work stops this long before the slot ends, so a slow last recompute cannot overlap the next holder's. */
 export const LEASE_MARGIN_MS = 5_000;
 
-/**
- * One rollup loop at a time, across processes. FerretDB applies a conditional update as
- * read-modify-write, so two processes could both "win" a compare-and-set; an insert with a unique
- * _id cannot be won twice. Time is cut into slots; whoever inserts `lease:<slot>` first owns it.
- */
-export async function acquireLease(col: Pick<Collections, 'rollupState'>, owner: string, now = Date.now()): Promise<Lease> {
-  const slot = Math.floor(now / LEASE_SLOT_MS);
-  const until = (slot + 1) * LEASE_SLOT_MS - LEASE_MARGIN_MS;
+async function claimSlot(col: Pick<Collections, 'rollupState'>, slot: number, owner: string, now: number): Promise<boolean> {
   const id = `lease:${slot}`;
   try {
     await col.rollupState.insertOne({ _id: id, owner, at: new Date(now) });
     // Old slots' documents are of no use; by _id, so no scan.
-    await col.rollupState.deleteOne({ _id: `lease:${slot - 2}` });
-    return { held: now < until, until };
+    await col.rollupState.deleteOne({ _id: `lease:${slot - 3}` });
+    return true;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  const doc = await col.rollupState.findOne({ _id: id });
-  return { held: doc?.owner === owner && now < until, until };
+  return (await col.rollupState.findOne({ _id: id }))?.owner === owner;
+}
+
+/**
+ * One rollup loop at a time, across processes. FerretDB applies a conditional update as
+ * read-modify-write, so two processes could both "win" a compare-and-set; an insert with a unique
+ * _id cannot be won twice. Time is cut into slots; whoever inserts `lease:<slot>` first owns it.
+ * A holder stops starting work LEASE_MARGIN_MS before its slot ends; from then on the next slot
+ * may be claimed. A holder that also wins the next slot goes on at once (its own passes never
+ * overlap); another process starts only when that slot begins, after the margin.
+ */
+export async function acquireLease(col: Pick<Collections, 'rollupState'>, owner: string, now = Date.now()): Promise<Lease> {
+  const slot = Math.floor(now / LEASE_SLOT_MS);
+  const inMargin = now >= (slot + 1) * LEASE_SLOT_MS - LEASE_MARGIN_MS;
+  const target = inMargin ? slot + 1 : slot;
+  const until = (target + 1) * LEASE_SLOT_MS - LEASE_MARGIN_MS;
+  if (!(await claimSlot(col, target, owner, now))) return { held: false, from: until + LEASE_MARGIN_MS, until };
+  const from = inMargin && (await col.rollupState.findOne({ _id: `lease:${slot}` }))?.owner !== owner ? target * LEASE_SLOT_MS : now;
+  return { held: now >= from, from, until };
 }
 
 export interface TickResult {
@@ -259,7 +293,8 @@ export function startRollupLoop(col: Collections, opts: RollupLoopOptions): { st
             if (r.marks < 2_000) break;
           }
         } else {
-          pause = Math.max(opts.intervalMs, lease.until + LEASE_MARGIN_MS - Date.now());
+          // Ours from a later moment, or someone else's until its slot ends.
+          pause = Math.max(opts.intervalMs, lease.from - Date.now());
         }
       } catch (err) {
         opts.onError?.(err);
