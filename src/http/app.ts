@@ -9,7 +9,7 @@ import { inboxStats, isDatabaseUnavailable } from '../store/inbox';
 import type { CallControl } from '../temporal/control';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
-import { authenticate } from './auth';
+import { type ApiRouter, authenticate } from './auth';
 import type { RateLimits } from './rateLimit';
 import { webhookRoutes } from './webhook';
 import { callRoutes } from './calls';
@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { status, checks: { mongodb, temporal }, inbox };
   });
 
-  const api = new Router({ prefix: '/api' });
+  const api: ApiRouter = new Router({ prefix: '/api' });
   api.use(authenticate(deps.col, deps.rateLimits, sessions));
   webhookRoutes(api, deps);
   callRoutes(api, deps);

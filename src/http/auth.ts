@@ -1,11 +1,12 @@
 // X-API-Key → organization, key scope and rate limit. Platforms that cannot send custom headers
 // (Retell, Bland, Twilio) put the key in the webhook URL as `?api_key=...`; only webhook routes
 // take it there, because URLs end up in dashboards, proxies and logs.
-import type { RouterMiddleware as Middleware } from '@koa/router';
+import type { Router, RouterMiddleware } from '@koa/router';
 import type { Collections } from '../store/db';
 import { type KeyScope, identifyApiKey } from '../store/organizations';
 import { HttpError, unauthorized } from './errors';
 import { DEFAULT_RATE_LIMITS, type RateLimits, type RouteClass, RateLimiter } from './rateLimit';
+import type { RequestState } from './requestId';
 import { type DashboardSessions, checkSameOrigin } from './session';
 
 export interface AuthState {
@@ -13,6 +14,11 @@ export interface AuthState {
   keyId: string;
   scope: KeyScope;
 }
+
+/** What every /api route finds in ctx.state: the caller (set by authenticate) and the request id. */
+export type ApiState = AuthState & RequestState;
+/** The /api router: its routes read ctx.state as ApiState without a cast. */
+export type ApiRouter = Router<ApiState>;
 
 const WEBHOOK_PATH = /^\/api\/calls\/webhook(?:\/[^/]+)?\/?$/;
 
@@ -32,7 +38,7 @@ export const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
 const forbidden = (message: string) => new HttpError(403, 'Forbidden', message);
 
 /** With `sessions`, a dashboard session cookie stands for its key when no key is sent (not on webhook routes). */
-export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE_LIMITS, sessions?: DashboardSessions): Middleware {
+export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE_LIMITS, sessions?: DashboardSessions): RouterMiddleware<ApiState> {
   const limiter = new RateLimiter(limits);
   return async (ctx, next) => {
     const cls = routeClassOf(ctx.method, ctx.path);

@@ -1,11 +1,10 @@
 // Read API for calls.
-import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { CALL_STATUSES } from '../domain/lifecycle';
 import { OUTCOMES, PROVIDERS } from '../domain/events';
 import { getCall, listCalls } from '../store/calls';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import type { Collections } from '../store/db';
+import type { ApiRouter } from './auth';
 import { notFound } from './errors';
 import { isIdentifier, parseWith, pathId } from './validate';
 import { callView } from './views';
@@ -26,11 +25,18 @@ export const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export function callRoutes(api: Router, deps: AppDeps): void {
+/** The part of the app's dependencies these routes use. */
+export interface CallRouteDeps {
+  col: Collections;
+  temporalUiUrl: string;
+  temporalNamespace: string;
+}
+
+export function callRoutes(api: ApiRouter, deps: CallRouteDeps): void {
   const links = { temporalUiUrl: deps.temporalUiUrl, namespace: deps.temporalNamespace };
 
   api.get('/calls', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const q = parseWith(listQuery, ctx.query, 'Bad Request');
     const { status, ...rest } = q;
     const filters = status === 'stale' ? { ...rest, stale: true } : { ...rest, status };
@@ -39,7 +45,7 @@ export function callRoutes(api: Router, deps: AppDeps): void {
   });
 
   api.get('/calls/:callId', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const doc = await getCall(deps.col, orgId, pathId(ctx.params.callId, 'callId'));
     if (!doc) throw notFound(`Call not found: ${ctx.params.callId}`);
     ctx.body = callView(doc, links);

@@ -1,7 +1,6 @@
 // Calling compliance over HTTP: the organization's calling rules (window, default time zone,
 // per-contact cap, opt-out field) and its do-not-call list. Marking a number or a contact
 // do-not-call also cancels the follow-ups pending for it, with the reason.
-import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { WEEKDAYS } from '../domain/callingWindow';
 import { normalizePhone } from '../domain/phone';
@@ -11,8 +10,7 @@ import {
 } from '../store/compliance';
 import type { Collections } from '../store/db';
 import type { CallControl } from '../temporal/control';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import type { ApiRouter } from './auth';
 import { HttpError, notFound } from './errors';
 import { readJson } from './json';
 import { parseWith } from './validate';
@@ -66,14 +64,22 @@ export async function cancelPendingFor(col: Collections, control: CallControl | 
   return done;
 }
 
-export function complianceRoutes(api: Router, deps: AppDeps): void {
+/** The part of the app's dependencies the compliance and contact routes use. */
+export interface ComplianceRouteDeps {
+  col: Collections;
+  bodyLimitBytes: number;
+  /** Cancels pending follow-ups of a number or contact put on the do-not-call list. */
+  control?: CallControl;
+}
+
+export function complianceRoutes(api: ApiRouter, deps: ComplianceRouteDeps): void {
   api.get('/settings/calling-rules', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     ctx.body = await getComplianceSettings(deps.col, orgId);
   });
 
   api.put('/settings/calling-rules', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const input = parseWith(callingRulesBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
     const next: ComplianceSettings = { ...(await getComplianceSettings(deps.col, orgId)), ...input };
     const problems = settingsProblems(next);
@@ -83,14 +89,14 @@ export function complianceRoutes(api: Router, deps: AppDeps): void {
   });
 
   api.get('/do-not-call', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const q = parseWith(doNotCallListQuery, ctx.query, 'Bad Request');
     const page = await listDoNotCallNumbers(deps.col, orgId, q);
     ctx.body = { ...page, limit: q.limit, offset: q.offset };
   });
 
   api.post('/do-not-call', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const b = parseWith(doNotCallBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
     const entries = b.numbers ?? [{ phone: b.phone!, reason: b.reason }];
     const added = await addDoNotCallNumbers(deps.col, orgId, entries, 'list');
@@ -101,7 +107,7 @@ export function complianceRoutes(api: Router, deps: AppDeps): void {
   });
 
   api.delete('/do-not-call/:phone', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const phone = normalizePhone(ctx.params.phone);
     if (!phone) throw new HttpError(400, 'Bad Request', 'Invalid path parameter: phone (expected E.164 like +14155551234)');
     if (!(await removeDoNotCallNumber(deps.col, orgId, phone))) throw notFound(`Not on the do-not-call list: ${phone}`);

@@ -1,13 +1,11 @@
 // Contacts over HTTP: read, create, and edit (name, email, phone, timezone), so a person can
 // complete a contact that the webhooks created from a phone number.
-import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { normalizePhone } from '../domain/phone';
 import { createContact, getContact, updateContact } from '../store/contacts';
 import { clearContactDoNotCall, contactDoNotCall, markContactDoNotCall } from '../store/compliance';
-import { cancelPendingFor } from './compliance';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import { type ComplianceRouteDeps, cancelPendingFor } from './compliance';
+import type { ApiRouter } from './auth';
 import { HttpError, notFound } from './errors';
 import { parseWith, pathId } from './validate';
 import { contactView } from './views';
@@ -40,9 +38,9 @@ export const createBody = z.strictObject({ contactId: z.string().regex(/^[^\s:]{
 /** `doNotCall: {reason}` marks the contact do-not-call (its pending follow-ups are canceled); `null` clears the mark. */
 export const patchBody = z.strictObject({ ...fields, doNotCall: z.strictObject({ reason: z.string().trim().min(1).max(500) }).nullable() }).partial();
 
-export function contactRoutes(api: Router, deps: AppDeps): void {
+export function contactRoutes(api: ApiRouter, deps: ComplianceRouteDeps): void {
   api.get('/contacts/:contactId', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const doc = await getContact(deps.col, orgId, pathId(ctx.params.contactId, 'contactId'));
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
     const dnc = await contactDoNotCall(deps.col, orgId, doc.contactId);
@@ -50,7 +48,7 @@ export function contactRoutes(api: Router, deps: AppDeps): void {
   });
 
   api.post('/contacts', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const input = parseWith(createBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
     const doc = await createContact(deps.col, orgId, input);
     if (doc === 'exists') throw new HttpError(409, 'Conflict', `Contact already exists: ${input.contactId}`);
@@ -59,7 +57,7 @@ export function contactRoutes(api: Router, deps: AppDeps): void {
   });
 
   api.patch('/contacts/:contactId', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const contactId = pathId(ctx.params.contactId, 'contactId');
     const { doNotCall, ...input } = parseWith(patchBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
     const doc = await updateContact(deps.col, orgId, contactId, input);

@@ -1,13 +1,14 @@
 // Manual control of follow-ups over HTTP, for people without Temporal access. Each route asks
 // the call's workflow through an Update: what it refuses is a 409 in its own words, what it did
 // is the 202's message. The `temporal` CLI sends the signals of the same names instead.
-import type { Router, RouterContext } from '@koa/router';
+import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
 import { getCall } from '../store/calls';
 import { listFollowUpCalls } from '../store/followUps';
 import type { ControlFollowUpInput } from '../../workflows/messages';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import type { Collections } from '../store/db';
+import type { CallControl } from '../temporal/control';
+import type { ApiRouter, ApiState } from './auth';
 import { HttpError, notFound, unavailable } from './errors';
 import { readJson } from './json';
 import { isIdentifier, parseWith, pathId } from './validate';
@@ -31,9 +32,17 @@ export const listQuery = z.object({
   callId: z.string().refine(isIdentifier, 'expected an identifier: 1 to 200 characters, no control characters').optional(),
 });
 
-export function controlRoutes(api: Router, deps: AppDeps): void {
-  async function steer(ctx: RouterContext, input: ControlFollowUpInput) {
-    const { orgId } = ctx.state as AuthState;
+/** The part of the app's dependencies these routes use. */
+export interface ControlRouteDeps {
+  col: Collections;
+  bodyLimitBytes: number;
+  /** Without it the control routes answer 503. */
+  control?: CallControl;
+}
+
+export function controlRoutes(api: ApiRouter, deps: ControlRouteDeps): void {
+  async function steer(ctx: RouterContext<ApiState>, input: ControlFollowUpInput) {
+    const { orgId } = ctx.state;
     const callId = pathId(ctx.params.callId, 'callId');
     const doc = await getCall(deps.col, orgId, callId);
     if (!doc) throw notFound(`Call not found: ${callId}`);
@@ -71,7 +80,7 @@ export function controlRoutes(api: Router, deps: AppDeps): void {
 
   /** Follow-up calls of the organization, e.g. `?status=due`: what a person or dialer should pick up. */
   api.get('/follow-ups', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const q = parseWith(listQuery, ctx.query, 'Bad Request');
     const docs = await listFollowUpCalls(deps.col, orgId, { status: q.status, originalCallId: q.callId });
     ctx.body = { items: docs.map(({ _id, orgId: _o, ...rest }) => rest), total: docs.length };

@@ -1,18 +1,20 @@
 // POST /api/calls/webhook[/:provider]: raw bytes → provider (detect, verify, parse) → canonical
 // events inserted into the inbox → 200. A 200 means the database holds the events durably; the
 // dispatcher then hands them to the call's workflow (src/temporal/dispatcher.ts).
-import type { Router, RouterContext } from '@koa/router';
+import type { RouterContext } from '@koa/router';
 import { PROVIDERS, type CallEvent, type Provider } from '../domain/events';
 import { adapters, detectProvider, parseBody } from '../providers';
 import { PayloadError, type ProviderSecret, type WebhookRequest } from '../providers/types';
 import { type InboxDoc, acceptIntoInbox, inboxDoc } from '../store/inbox';
 import { webhookSigning } from '../store/organizations';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import type { Collections } from '../store/db';
+import type { Dispatcher } from '../temporal/dispatcher';
+import type { Logger } from '../log';
+import type { ApiRouter, ApiState } from './auth';
 import { HttpError, invalidPayload, notFound, unauthorized, unavailable } from './errors';
 import { isJsonType, mediaType } from './json';
 import { readRawBody } from './rawBody';
-import { type RequestState, requestLog } from './requestId';
+import { requestLog } from './requestId';
 import { workflowIdFor } from '../../workflows/messages';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -23,11 +25,21 @@ export interface WebhookState {
   webhookResult?: 'accepted' | 'duplicate';
 }
 
-export function webhookRoutes(api: Router, deps: AppDeps): void {
+/** The part of the app's dependencies the webhook route uses. */
+export interface WebhookRouteDeps {
+  col: Collections;
+  dispatcher: Pick<Dispatcher, 'offer'>;
+  logger: Logger;
+  bodyLimitBytes: number;
+  publicBaseUrl?: string;
+  now?: () => number;
+}
+
+export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
   const now = deps.now ?? Date.now;
 
-  const handle = async (ctx: RouterContext, routeProvider?: string) => {
-    const { orgId, requestId } = ctx.state as AuthState & RequestState;
+  const handle = async (ctx: RouterContext<ApiState & WebhookState>, routeProvider?: string) => {
+    const { orgId, requestId } = ctx.state;
     const log = requestLog(ctx, deps.logger);
     if (routeProvider !== undefined && !(PROVIDERS as readonly string[]).includes(routeProvider)) {
       throw notFound(`Unknown provider: ${routeProvider} (expected one of ${PROVIDERS.join(', ')})`);
@@ -62,7 +74,7 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
           `(store one with "secret set --provider ${provider}", or allow unsigned ${provider} webhooks with "org allow-unsigned")`);
       }
       events = adapters[provider].parse(req, body);
-      (ctx.state as WebhookState).provider = provider;
+      ctx.state.provider = provider;
     } catch (err) {
       if (err instanceof PayloadError) throw invalidPayload(err.message);
       throw err;
@@ -82,7 +94,7 @@ export function webhookRoutes(api: Router, deps: AppDeps): void {
     }
     // Durable now; Temporal gets it next, without the platform waiting for that.
     deps.dispatcher.offer(fresh);
-    (ctx.state as WebhookState).webhookResult = fresh.length > 0 ? 'accepted' : 'duplicate';
+    ctx.state.webhookResult = fresh.length > 0 ? 'accepted' : 'duplicate';
     // The workflow id leads from this line to the history, where each event carries the requestId.
     log.info('webhook accepted', { orgId, provider, callId: events[0].callId, workflowId: workflowIdFor(orgId, events[0].callId), events: events.map((e) => e.providerEvent), duplicates: docs.length - fresh.length });
     ctx.body = { success: true, message: 'Webhook processed successfully', callId: events[0].callId };
@@ -100,7 +112,7 @@ export const MAX_EVENT_BYTES = 1_500_000;
  * a day-long call could exceed the limit. Rather than refuse the call (the platform would retry
  * forever), keep the beginning of that transcript and say that it was cut.
  */
-function fitForTemporal(event: CallEvent, log: AppDeps['logger']): CallEvent {
+function fitForTemporal(event: CallEvent, log: Logger): CallEvent {
   const size = Buffer.byteLength(JSON.stringify(event));
   if (size <= MAX_EVENT_BYTES) return event;
   // Segments repeat the transcript's text with times: the first thing to go.
