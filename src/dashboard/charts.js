@@ -88,7 +88,7 @@ function renderAnswerRate(ts) {
     type: 'line',
     data: {
       labels: ts.buckets.map((b) => b.label),
-      datasets: [{ label: 'answered / finished (%)', data: ts.buckets.map((b) => (b.answerRate === null ? null : Math.round(b.answerRate * 1000) / 10)), borderColor: '#0969da', backgroundColor: '#0969da', spanGaps: true, tension: 0.2 }],
+      datasets: [{ label: 'answered / finished (%)', data: ts.buckets.map((b) => (b.answerRate === null ? null : Math.round(b.answerRate * 1000) / 10)), borderColor: '#0969da', backgroundColor: '#0969da', spanGaps: true, tension: 0.2, pointRadius: 4 }],
     },
     options: { scales: { y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } } },
   });

@@ -57,8 +57,8 @@ function render(call, attempts, contact, note) {
     call.recordingUrl ? el('a', { href: call.recordingUrl, target: '_blank', rel: 'noopener noreferrer', id: 'd-recording' }, 'Recording') : el('span', { class: 'muted' }, call.recordingReady ? 'Recording ready' : 'No recording yet'),
   ]));
 
-  out.push(controls(call, note));
   out.push(followUpSection(call, attempts));
+  out.push(controls(call, note));
   out.push(section('Email', call.email
     ? facts([['Status', badge(call.email.status)], ['To', call.email.to], ['Why', call.email.reason], ['At', time(call.email.at)]])
     : el('p', { class: 'muted' }, 'No thank-you email for this call.')));
@@ -126,7 +126,7 @@ function controls(call, note) {
     await openDetail(call.callId, answer);
     current.onChange?.();
   };
-  const reason = el('input', { type: 'text', id: 'd-cancel-reason', placeholder: 'why (required)', value: 'canceled from the dashboard' });
+  const reason = el('input', { type: 'text', id: 'd-cancel-reason', placeholder: 'why to cancel (required)', size: 24 });
   const delay = el('input', { type: 'text', id: 'd-schedule-in', placeholder: '30m, 2h, 1d', value: '2h', size: 6 });
   const retry = el('button', { type: 'button', id: 'd-retry' }, 'Retry now');
   const cancel = el('button', { type: 'button', id: 'd-cancel', class: 'danger' }, 'Cancel follow-up');

@@ -15,6 +15,7 @@ import { callingRulesBody, doNotCallBody, doNotCallListQuery } from './complianc
 import { DOCS_HTML } from './docsPage';
 import { AnalyticsAgents, AnalyticsSummary, AnalyticsTimeseries, agentsQuery, summaryQuery, timeseriesQuery } from './analytics';
 import type { RouteClass } from './rateLimit';
+import { DashboardQueues, DashboardSession, DashboardSignedIn, DashboardSignedOut, dashboardPaths } from './dashboard';
 
 type Json = Record<string, unknown>;
 
@@ -115,7 +116,7 @@ const Ready = z.strictObject({
   inbox: z.strictObject({ depth: z.number().int(), oldestAgeSec: z.number(), deadLetters: z.number().int() }).nullable(),
 });
 
-const components = { ErrorBody, TimelineEntry, Call, CallListItem, CallList, Contact, WebhookAck, ControlAccepted, FollowUpList, CallingRules, DoNotCallList, DoNotCallAdded, Health, Ready, GenericCallEvent: SpecPayload, AnalyticsSummary, AnalyticsTimeseries, AnalyticsAgents };
+const components = { ErrorBody, TimelineEntry, Call, CallListItem, CallList, Contact, WebhookAck, ControlAccepted, FollowUpList, CallingRules, DoNotCallList, DoNotCallAdded, Health, Ready, GenericCallEvent: SpecPayload, AnalyticsSummary, AnalyticsTimeseries, AnalyticsAgents, DashboardQueues, DashboardSession, DashboardSignedIn, DashboardSignedOut };
 type ComponentName = keyof typeof components;
 
 function componentSchemas(): Record<string, Json> {
@@ -160,13 +161,15 @@ export function scopesFor(cls: RouteClass): KeyScope[] {
 /** OpenAPI 3.1 lets a security requirement name roles: one alternative per scope that may call. */
 function security(cls: RouteClass): Json {
   const scopes = scopesFor(cls);
-  const schemes = cls === 'webhook' ? ['ApiKeyHeader', 'ApiKeyQuery'] : ['ApiKeyHeader'];
+  // The dashboard's session cookie stands for its key on every route but the webhooks (src/http/session.ts).
+  const schemes = cls === 'webhook' ? ['ApiKeyHeader', 'ApiKeyQuery'] : ['ApiKeyHeader', 'SessionCookie'];
   return { security: schemes.flatMap((s) => scopes.map((scope) => ({ [s]: [scope] }))), 'x-scopes': scopes };
 }
 
 const authErrors = (cls: RouteClass) => ({
   401: error('No API key, an unknown or revoked one, or (webhooks) a missing or wrong signature; the message names the header'),
-  403: error(`The key's scope does not allow this route (allowed: ${scopesFor(cls).join(', ')})`),
+  403: error(`The key's scope does not allow this route (allowed: ${scopesFor(cls).join(', ')})` +
+    (cls === 'control' ? '; or, with a session cookie, a request from another site or without the CSRF token' : '')),
   429: error("The key's rate limit for this route class is used up; Retry-After says when to come back"),
   500: error('An unexpected error (logged with the request id)'),
   503: error('The database (or, for control, Temporal) cannot be reached; retry after Retry-After'),
@@ -221,12 +224,17 @@ export function openApiDocument(): Json {
       { name: 'follow-ups', description: 'Manual control of follow-up calls' },
       { name: 'compliance', description: 'Calling window, do-not-call list, opt-out field' },
       { name: 'analytics', description: "Call figures from hourly rollups, in the organization's time zone" },
+      { name: 'dashboard', description: 'The operations dashboard at /dashboard: sign-in, session, page assets, the queues it lists' },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no API key' },
     ],
     components: {
       securitySchemes: {
         ApiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The organization\'s key, `ck_<id>_<secret>`' },
         ApiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key', description: 'The same key in the URL, for platforms that cannot set headers; webhook routes only' },
+        SessionCookie: {
+          type: 'apiKey', in: 'cookie', name: 'calls_session',
+          description: 'The dashboard\'s session (POST /dashboard/sign-in with a read or admin key): it acts as that key, with its scope. Requests that change something also need the session\'s X-CSRF-Token and must come from this origin',
+        },
       },
       schemas: componentSchemas(),
     },
@@ -345,6 +353,7 @@ export function openApiDocument(): Json {
       '/openapi.json': {
         get: { summary: 'This document', tags: ['operations'], security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
+      ...dashboardPaths({ json, error, operation }),
       '/docs': {
         get: { summary: 'This document, readable', tags: ['operations'], security: [], responses: { 200: { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
       },

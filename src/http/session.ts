@@ -134,7 +134,9 @@ export function checkSameOrigin(ctx: Context): void {
     throw forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site}): dashboard actions must come from the dashboard's own pages`);
   }
   if (origin) {
-    if (origin !== ctx.origin) throw forbidden(`Cross-site request refused: Origin ${origin} is not this server (${ctx.origin})`);
+    // Built from protocol and Host: Koa's own ctx.origin is the request's Origin header.
+    const own = `${ctx.protocol}://${ctx.host}`;
+    if (origin !== own) throw forbidden(`Cross-site request refused: Origin ${origin} is not this server (${own})`);
     return;
   }
   if (!site) throw forbidden('Cross-site request refused: a dashboard session request that changes something needs an Origin or Sec-Fetch-Site header');

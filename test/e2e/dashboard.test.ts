@@ -188,8 +188,13 @@ suite('dashboard in a real browser', () => {
     expect(((await noToken.json()) as { message: string }).message).toMatch(/CSRF token/);
     const sameSite = await steer({ origin: stack.baseUrl, 'sec-fetch-site': 'same-origin', 'x-csrf-token': token });
     expect(sameSite.status).toBe(409); // past the checks: the workflow's own answer (nothing to retry on a completed call)
-    const crossSignOut = await fetch(`${stack.baseUrl}/dashboard/sign-out`, { method: 'POST', headers: { cookie, origin: 'https://evil.example' } });
+    // An Origin alone (a browser without Sec-Fetch-Site) is checked too, before the token.
+    const originOnly = await steer({ origin: 'https://evil.example', 'x-csrf-token': token });
+    expect(originOnly.status).toBe(403);
+    expect(((await originOnly.json()) as { message: string }).message).toBe(`Cross-site request refused: Origin https://evil.example is not this server (${stack.baseUrl})`);
+    const crossSignOut = await fetch(`${stack.baseUrl}/dashboard/sign-out`, { method: 'POST', headers: { cookie, origin: 'https://evil.example', 'x-csrf-token': token } });
     expect(crossSignOut.status).toBe(403);
+    expect(((await crossSignOut.json()) as { message: string }).message).toMatch(/Cross-site request refused/);
 
     // Sign out: back on the sign-in page, the cookie gone, the API no longer answers this browser.
     await Promise.all([page.waitForURL(/\/dashboard\/sign-in/), page.click('#sign-out')]);

@@ -99,6 +99,31 @@ test('every route answers with a documented status and a body that matches its s
   expect((await call('DELETE', '/api/do-not-call/{phone}', '/api/do-not-call/%2B14155550199')).status).toBe(200);
   expect((await call('DELETE', '/api/do-not-call/{phone}', '/api/do-not-call/%2B14155550199')).status).toBe(404);
 
+  // Dashboard: sign-in (JSON here; the browser test posts the form), session, assets, queues, sign-out.
+  const origin = { origin: stack.baseUrl, 'x-api-key': '' };
+  expect((await call('GET', '/dashboard/sign-in', '/dashboard/sign-in')).status).toBe(200);
+  expect((await call('GET', '/dashboard', '/dashboard', { headers: { 'x-api-key': '' } })).status).toBe(200); // redirected to the sign-in page
+  expect((await call('POST', '/dashboard/sign-in', '/dashboard/sign-in', { body: { key: 'ck_nobody000_notarealkeynotarealkey' }, headers: origin })).status).toBe(401);
+  expect((await call('POST', '/dashboard/sign-in', '/dashboard/sign-in', { body: { key: stack.apiKey }, headers: { origin: 'https://evil.example' } })).status).toBe(403);
+  expect((await call('POST', '/dashboard/sign-in', '/dashboard/sign-in', { raw: 'key', headers: { ...origin, 'content-type': 'text/plain' } })).status).toBe(415);
+  expect((await call('POST', '/dashboard/sign-in', '/dashboard/sign-in', { body: {}, headers: origin })).status).toBe(400);
+  const signedIn = await call('POST', '/dashboard/sign-in', '/dashboard/sign-in', { body: { key: stack.apiKey }, headers: origin });
+  expect(signedIn.status).toBe(200);
+  const cookie = signedIn.headers.get('set-cookie')!.split(';')[0];
+  expect((await call('GET', '/dashboard/session', '/dashboard/session', { headers: { 'x-api-key': '' } })).status).toBe(401);
+  const session = await call('GET', '/dashboard/session', '/dashboard/session', { headers: { 'x-api-key': '', cookie } });
+  expect(session.status).toBe(200);
+  expect((await call('GET', '/dashboard', '/dashboard', { headers: { 'x-api-key': '', cookie } })).status).toBe(200);
+  expect((await call('GET', '/api/dashboard/queues', '/api/dashboard/queues')).status).toBe(200);
+  expect((await call('GET', '/api/dashboard/queues', '/api/dashboard/queues', { headers: { 'x-api-key': '', cookie } })).status).toBe(200);
+  expect((await call('GET', '/dashboard/assets/{file}', '/dashboard/assets/app.js')).status).toBe(200);
+  expect((await call('GET', '/dashboard/assets/{file}', '/dashboard/assets/dashboard.css')).status).toBe(200);
+  expect((await call('GET', '/dashboard/assets/{file}', '/dashboard/assets/nope.js')).status).toBe(404);
+  const chartPath = Object.keys((await call('GET', '/openapi.json', '/openapi.json')).body.paths as object).find((p) => p.startsWith('/dashboard/vendor/'))!;
+  expect((await call('GET', chartPath, chartPath)).status).toBe(200);
+  expect((await call('POST', '/dashboard/sign-out', '/dashboard/sign-out', { headers: { cookie, origin: 'https://evil.example' } })).status).toBe(403);
+  expect((await call('POST', '/dashboard/sign-out', '/dashboard/sign-out', { headers: { ...origin, cookie, 'x-csrf-token': session.body.csrfToken } })).status).toBe(200);
+
   // Operations.
   expect((await call('GET', '/healthz', '/healthz')).status).toBe(200);
   expect((await call('GET', '/readyz', '/readyz')).status).toBe(200);

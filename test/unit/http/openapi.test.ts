@@ -57,7 +57,8 @@ test('each /api operation lists the scopes the auth middleware allows, the query
       const scopes = webhook ? ['webhook', 'admin'] : method === 'get' ? ['read', 'admin'] : ['admin'];
       expect(op['x-scopes']!.sort()).toEqual([...scopes].sort());
       const schemes = new Set(op.security!.flatMap((s) => Object.keys(s)));
-      expect([...schemes].sort()).toEqual(webhook ? ['ApiKeyHeader', 'ApiKeyQuery'] : ['ApiKeyHeader']);
+      // The dashboard's session cookie acts as its key everywhere but on the webhook routes.
+      expect([...schemes].sort()).toEqual(webhook ? ['ApiKeyHeader', 'ApiKeyQuery'] : ['ApiKeyHeader', 'SessionCookie']);
       for (const status of ['401', '403', '429', '500', '503']) {
         expect(op.responses[status]?.content?.['application/json'].schema.$ref).toBe('#/components/schemas/ErrorBody');
       }
