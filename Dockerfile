@@ -13,7 +13,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 # rootDir is the project root, so entry points land in dist/src/ and workflow sources in
 # dist/workflows/ (the worker bundles them from there at start).
+# The dashboard's page files are not TypeScript: copied next to the compiled dashboard route.
 RUN node_modules/.bin/tsc -p tsconfig.json \
+ && cp -r src/dashboard dist/src/dashboard \
  && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
