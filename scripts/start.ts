@@ -355,6 +355,7 @@ async function main(): Promise<void> {
   const receiverUrls = receiverPorts.map((p) => `http://localhost:${p}`).join(', ');
   const lines = [
     `receiver      ${receiverUrls}   (POST /api/calls/webhook)`,
+    `dashboard     http://localhost:${receiverPorts[0]}/dashboard   (sign in with the dev API key)`,
     `workers       ${workers} (restarted with backoff if one dies)`,
     `Temporal UI   ${temporal.uiUrl}`,
     `Temporal      ${temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
