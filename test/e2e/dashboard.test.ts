@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { addApiKey } from '../../src/store/organizations';
+import { addApiKey, revokeApiKey } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 
@@ -227,6 +227,10 @@ suite('dashboard in a real browser', () => {
     expect(r.status).toBe(403);
     expect(r.body.message).toMatch(/scope \(read\)/);
     await shot(page, '05-read-session', false);
+    // Revoking the key ends its sessions too (the key is re-checked every few seconds).
+    const keyId = readKey.split('_')[1];
+    expect(await revokeApiKey(stack.store.col, keyId)).toBe(true);
+    await eventually('the revoked key\'s session refused', async () => (await page.request.get(`${stack.baseUrl}/api/calls`)).status() === 401, 10_000);
     await context.close();
   }, 30_000);
 });
