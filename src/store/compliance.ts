@@ -2,19 +2,12 @@
 // cap, opt-out field) and its do-not-call entries: numbers on the organization's list and
 // contacts marked do-not-call. Every entry is its own document with a deterministic _id, so
 // marking is an idempotent upsert and no document has two writers.
-import { type CallingPolicy, DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../domain/callingWindow';
+import { DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../domain/callingWindow';
 import type { DoNotCall } from '../domain/followUpCompliance';
 import { type Collections, docId } from './db';
+import type { ComplianceSettings, DoNotCallDoc } from './types';
 
-export interface ComplianceSettings {
-  callingWindow: CallingPolicy;
-  /** Used when neither the contact nor its number tells the time zone. */
-  defaultTimeZone: string;
-  /** Follow-up attempts per contact in any rolling 24 hours (stored; enforcement is not built yet). */
-  contactCapPer24h: number;
-  /** The post-call analysis field that, when truthy, marks the contact do-not-call. */
-  optOutField: string;
-}
+export type { ComplianceSettings } from './types';
 
 export const DEFAULT_COMPLIANCE: ComplianceSettings = {
   callingWindow: DEFAULT_CALLING_POLICY,
@@ -22,20 +15,6 @@ export const DEFAULT_COMPLIANCE: ComplianceSettings = {
   contactCapPer24h: 3,
   optOutField: 'opt_out',
 };
-
-export interface DoNotCallDoc {
-  _id: string; // `${orgId}:phone:${e164}` or `${orgId}:contact:${contactId}`
-  orgId: string;
-  kind: 'phone' | 'contact';
-  phone?: string;
-  contactId?: string;
-  reason: string;
-  /** `list` (API, CLI, CSV import), `contact` (PATCH /api/contacts), `opt-out` (said so on a call). */
-  source: string;
-  /** The call in which the person opted out. */
-  callId?: string;
-  at: Date;
-}
 
 /** Why settings are not valid, each message naming its field; empty when valid. */
 export function settingsProblems(s: ComplianceSettings): string[] {

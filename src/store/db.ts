@@ -1,125 +1,16 @@
 // MongoDB connection, collections and indexes. Written to the subset FerretDB also supports:
 // single-document atomic updates and unique indexes; no transactions, change streams or TTL.
 import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
-import type { CallState } from '../domain/lifecycle';
-import type { Provider } from '../domain/events';
-import type { ContactFigures } from '../domain/contactFigures';
-import type { EffectsDone } from '../domain/effects';
-import type { EmailDoc } from './emails';
-import type { FollowUpCallDoc, OutboundDialerDoc } from './followUps';
+import type {
+  ApiKeyDoc, CallDoc, CallMetricDoc, ContactCallDoc, ContactDoc, ContactPhoneDoc, ContactStatsDoc, DoNotCallDoc, EmailDoc, FollowUpCallDoc,
+  InboxDoc, OrganizationDoc, OutboundDialerDoc, ProviderSecretDoc,
+} from './types';
 import type { ContactGateDoc } from './contactGate';
-import type { InboxDoc } from './inbox';
-import type { ComplianceSettings, DoNotCallDoc } from './compliance';
 import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './analytics';
 import type { PlatformApiDoc } from './platformApis';
 
-export interface OrganizationDoc {
-  _id: string;
-  name: string;
-  createdAt: Date;
-  /** Webhook routes that take unsigned requests although the organization stores signing secrets. */
-  allowUnsigned?: Provider[];
-  /** Calling window, default time zone, caps, opt-out field (src/store/compliance.ts); defaults when absent. */
-  compliance?: Partial<ComplianceSettings>;
-}
-
-export interface ApiKeyDoc {
-  /** The key's public id, the part between `ck_` and the second `_`. */
-  _id: string;
-  orgId: string;
-  /** sha256 of the whole key, hex. The key itself is never stored. */
-  hash: string;
-  label?: string;
-  /** What the key may do; keys made before scopes existed have none and count as `admin`. */
-  scope?: 'webhook' | 'read' | 'admin';
-  createdAt: Date;
-  revokedAt?: Date;
-}
-
-export interface ProviderSecretDoc {
-  _id: string; // `${orgId}:${provider}`
-  orgId: string;
-  provider: Provider;
-  config: Record<string, unknown>;
-  updatedAt: Date;
-}
-
-export type EmailStatus = 'sending' | 'sent' | 'skipped' | 'failed';
-
-export interface CallDoc extends Omit<CallState, 'owners'> {
-  _id: string; // `${orgId}:${callId}`
-  owners: CallState['owners'];
-  createdAt: Date;
-  updatedAt: Date;
-  workflowId: string;
-  /** What the call's effects (contact count, email, follow-up, opt-out) have been run for. */
-  effectsDone?: EffectsDone;
-  email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
-  /** The follow-up plan as the workflow last recorded it (see src/domain/followUp.ts). */
-  followUp?: Record<string, unknown> & { rev?: number; summary?: string };
-  /** When the next follow-up call is due, while one is scheduled: queryable. */
-  nextFollowUpAt?: Date | null;
-  /** `${orgId}:${UTC hour of createdAt}`: the analytics rollup bucket (src/store/analytics.ts). */
-  rollupKey?: string;
-}
-
-export interface ContactDoc {
-  _id: string; // `${orgId}:${contactId}`
-  orgId: string;
-  contactId: string;
-  name?: string;
-  email?: string;
-  phone?: string;
-  timezone?: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-/**
- * A contact's call figures. Kept apart from the contact document, which people edit over the API,
- * because its one writer is the contact's own workflow (FerretDB loses concurrent updates of one
- * document, so no document may have two writers).
- */
-export interface ContactStatsDoc extends ContactFigures {
-  _id: string; // `${orgId}:${contactId}`
-  orgId: string;
-  contactId: string;
-  updatedAt: Date;
-}
-
-/** Which contact a phone number belongs to, so finding it is a lookup by _id, not a scan. */
-export interface ContactPhoneDoc {
-  _id: string; // `${orgId}:${phone}`
-  orgId: string;
-  phone: string;
-  contactId: string;
-  createdAt: Date;
-}
-
-/** One counted call of a contact: the unique _id is what makes the count exactly-once. */
-export interface ContactCallDoc {
-  _id: string; // `${orgId}:${contactId}:${callId}`
-  orgId: string;
-  contactId: string;
-  callId: string;
-  date: string;
-  durationSec?: number;
-  /** The contact's call count once this call was counted; absent on facts from before the contact workflow. */
-  seq?: number;
-  countedAt: Date;
-}
-
-export interface CallMetricDoc {
-  _id: string; // `${orgId}:${callId}`
-  orgId: string;
-  callId: string;
-  provider: Provider;
-  contactId?: string;
-  outcome?: string;
-  durationSec?: number;
-  endedAt?: string;
-  recordedAt: Date;
-}
+// The document types are defined in types.ts; modules that take Collections find them here too.
+export type * from './types';
 
 export interface Collections extends AnalyticsCollections {
   organizations: Collection<OrganizationDoc>;

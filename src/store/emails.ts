@@ -2,26 +2,7 @@
 // and the mark set after, so a retried or duplicated send finds the email already sent.
 import type { Collections } from './db';
 import { isDuplicateKey } from './db';
-
-export type EmailSendStatus = 'sending' | 'sent' | 'failed';
-
-export interface EmailDoc {
-  _id: string; // `${orgId}:${callId}:${template}`
-  orgId: string;
-  callId: string;
-  template: string;
-  status: EmailSendStatus;
-  to: string;
-  /** Deterministic, so a resend after a crash carries the same Message-ID. */
-  messageId: string;
-  tries: number;
-  claimedAt: Date;
-  sentAt?: Date;
-  smtpResponse?: string;
-  lastError?: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
+import type { EmailDoc } from './types';
 
 export const emailKey = (orgId: string, callId: string, template: string) => `${orgId}:${callId}:${template}`;
 

@@ -4,67 +4,15 @@
 import type { Collections } from './db';
 import { isDuplicateKey } from './db';
 import { openSecret, sealSecret } from './secrets';
+import type { FollowUpCallDoc, FollowUpCallStatus, OutboundDialerDoc, OutboundProvider } from './types';
 
-export const OUTBOUND_PROVIDERS = ['retell', 'vapi', 'bland'] as const;
-export type OutboundProvider = (typeof OUTBOUND_PROVIDERS)[number];
+export { OUTBOUND_PROVIDERS, type FollowUpCallStatus, type OutboundDialerDoc, type OutboundProvider } from './types';
 
 export const DEFAULT_BASE_URLS: Record<OutboundProvider, string> = {
   retell: 'https://api.retellai.com',
   vapi: 'https://api.vapi.ai',
   bland: 'https://api.bland.ai',
 };
-
-export interface OutboundDialerDoc {
-  _id: string; // orgId
-  orgId: string;
-  provider: OutboundProvider;
-  baseUrl: string;
-  apiKey: string;
-  /** Caller id: Retell `from_number`, Bland `from`. */
-  fromNumber?: string;
-  /** Retell agent (override_agent_id), Vapi assistant (assistantId), Bland pathway (pathway_id). */
-  agentId?: string;
-  /** Vapi `phoneNumberId`. */
-  phoneNumberId?: string;
-  /** Bland `task` prompt when no pathway is set. */
-  task?: string;
-  /** Country calling codes follow-ups may dial (`1`, `44`); unset: the countries of the organization's own numbers. */
-  allowedCountryCodes?: string[];
-  updatedAt: Date;
-}
-
-/**
- * claimable: nobody is placing it · placing: one try holds the claim and sent (or is sending) the
- * request · placed: the platform accepted it (its call id stored) · due: for a person or dialer ·
- * uncertain: a try sent the request and no answer was recorded, so the call may exist; never
- * placed again automatically · rejected: the platform refused it (4xx) · canceled: by a person.
- */
-export type FollowUpCallStatus = 'claimable' | 'placing' | 'placed' | 'due' | 'uncertain' | 'rejected' | 'canceled';
-
-export interface FollowUpCallDoc {
-  _id: string; // followUpKey(org, original call, attempt)
-  orgId: string;
-  originalCallId: string;
-  attempt: number;
-  status: FollowUpCallStatus;
-  contactId?: string;
-  /** The number to call. */
-  to?: string;
-  provider?: string;
-  /** The call id the platform gave the placed call. */
-  providerCallId?: string;
-  idempotencyKey: string;
-  /** Identifies the activity try holding the claim. */
-  claimToken?: string;
-  claimedAt?: Date;
-  placedAt?: Date;
-  dueAt?: Date;
-  reason?: string;
-  lastError?: string;
-  tries: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
 
 export interface AttemptRef {
   orgId: string;

@@ -3,26 +3,9 @@
 // Written to the subset FerretDB supports: inserts with a unique _id, single-document updates.
 import { MongoBulkWriteError, MongoError, MongoServerError, type Collection, type WriteError } from 'mongodb';
 import type { CallEvent, Provider } from '../domain/events';
+import type { InboxDoc } from './types';
 
-export interface InboxDoc {
-  _id: string; // `${orgId}:${eventId}`: a platform's retry of an event we hold is a duplicate key
-  orgId: string;
-  provider: Provider;
-  callId: string;
-  /**
-   * The CallEvent as JSON text: it reaches the workflow exactly as parsed, whatever keys the
-   * platform's metadata has (MongoDB and FerretDB refuse `.` and leading `$` in stored keys).
-   */
-  event: string;
-  receivedAt: Date;
-  /** Failed deliveries so far. */
-  attempts: number;
-  /** When the relay may take it: a short grace after receipt, a backoff after a failure, a lease while claimed. */
-  nextAttemptAt: Date;
-  lastError?: string;
-  /** Set when Temporal refused the event for good; the relay skips it, /readyz counts it. */
-  deadLetter?: string;
-}
+export type { InboxDoc } from './types';
 
 /** How long the immediate hand-off has before the relay may deliver the same event too. */
 export const HANDOFF_GRACE_MS = 10_000;

@@ -1,0 +1,236 @@
+// The documents of the store's collections, in one place: the modules that read and write them
+// (and db.ts, which names the collections) import these, so no store module imports another's
+// types back.
+import type { CallingPolicy } from '../domain/callingWindow';
+import type { ContactFigures } from '../domain/contactFigures';
+import type { EffectsDone } from '../domain/effects';
+import type { Provider } from '../domain/events';
+import type { CallState } from '../domain/lifecycle';
+
+export interface OrganizationDoc {
+  _id: string;
+  name: string;
+  createdAt: Date;
+  /** Webhook routes that take unsigned requests although the organization stores signing secrets. */
+  allowUnsigned?: Provider[];
+  /** Calling window, default time zone, caps, opt-out field (src/store/compliance.ts); defaults when absent. */
+  compliance?: Partial<ComplianceSettings>;
+}
+
+export interface ApiKeyDoc {
+  /** The key's public id, the part between `ck_` and the second `_`. */
+  _id: string;
+  orgId: string;
+  /** sha256 of the whole key, hex. The key itself is never stored. */
+  hash: string;
+  label?: string;
+  /** What the key may do; keys made before scopes existed have none and count as `admin`. */
+  scope?: 'webhook' | 'read' | 'admin';
+  createdAt: Date;
+  revokedAt?: Date;
+}
+
+export interface ProviderSecretDoc {
+  _id: string; // `${orgId}:${provider}`
+  orgId: string;
+  provider: Provider;
+  config: Record<string, unknown>;
+  updatedAt: Date;
+}
+
+export type EmailStatus = 'sending' | 'sent' | 'skipped' | 'failed';
+
+export interface CallDoc extends Omit<CallState, 'owners'> {
+  _id: string; // `${orgId}:${callId}`
+  owners: CallState['owners'];
+  createdAt: Date;
+  updatedAt: Date;
+  workflowId: string;
+  /** What the call's effects (contact count, email, follow-up, opt-out) have been run for. */
+  effectsDone?: EffectsDone;
+  email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
+  /** The follow-up plan as the workflow last recorded it (see src/domain/followUp.ts). */
+  followUp?: Record<string, unknown> & { rev?: number; summary?: string };
+  /** When the next follow-up call is due, while one is scheduled: queryable. */
+  nextFollowUpAt?: Date | null;
+  /** `${orgId}:${UTC hour of createdAt}`: the analytics rollup bucket (src/store/analytics.ts). */
+  rollupKey?: string;
+}
+
+export interface ContactDoc {
+  _id: string; // `${orgId}:${contactId}`
+  orgId: string;
+  contactId: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+  timezone?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * A contact's call figures. Kept apart from the contact document, which people edit over the API,
+ * because its one writer is the contact's own workflow (FerretDB loses concurrent updates of one
+ * document, so no document may have two writers).
+ */
+export interface ContactStatsDoc extends ContactFigures {
+  _id: string; // `${orgId}:${contactId}`
+  orgId: string;
+  contactId: string;
+  updatedAt: Date;
+}
+
+/** Which contact a phone number belongs to, so finding it is a lookup by _id, not a scan. */
+export interface ContactPhoneDoc {
+  _id: string; // `${orgId}:${phone}`
+  orgId: string;
+  phone: string;
+  contactId: string;
+  createdAt: Date;
+}
+
+/** One counted call of a contact: the unique _id is what makes the count exactly-once. */
+export interface ContactCallDoc {
+  _id: string; // `${orgId}:${contactId}:${callId}`
+  orgId: string;
+  contactId: string;
+  callId: string;
+  date: string;
+  durationSec?: number;
+  /** The contact's call count once this call was counted; absent on facts from before the contact workflow. */
+  seq?: number;
+  countedAt: Date;
+}
+
+export interface CallMetricDoc {
+  _id: string; // `${orgId}:${callId}`
+  orgId: string;
+  callId: string;
+  provider: Provider;
+  contactId?: string;
+  outcome?: string;
+  durationSec?: number;
+  endedAt?: string;
+  recordedAt: Date;
+}
+
+export type EmailSendStatus = 'sending' | 'sent' | 'failed';
+
+export interface EmailDoc {
+  _id: string; // `${orgId}:${callId}:${template}`
+  orgId: string;
+  callId: string;
+  template: string;
+  status: EmailSendStatus;
+  to: string;
+  /** Deterministic, so a resend after a crash carries the same Message-ID. */
+  messageId: string;
+  tries: number;
+  claimedAt: Date;
+  sentAt?: Date;
+  smtpResponse?: string;
+  lastError?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const OUTBOUND_PROVIDERS = ['retell', 'vapi', 'bland'] as const;
+
+export type OutboundProvider = (typeof OUTBOUND_PROVIDERS)[number];
+
+export interface OutboundDialerDoc {
+  _id: string; // orgId
+  orgId: string;
+  provider: OutboundProvider;
+  baseUrl: string;
+  apiKey: string;
+  /** Caller id: Retell `from_number`, Bland `from`. */
+  fromNumber?: string;
+  /** Retell agent (override_agent_id), Vapi assistant (assistantId), Bland pathway (pathway_id). */
+  agentId?: string;
+  /** Vapi `phoneNumberId`. */
+  phoneNumberId?: string;
+  /** Bland `task` prompt when no pathway is set. */
+  task?: string;
+  /** Country calling codes follow-ups may dial (`1`, `44`); unset: the countries of the organization's own numbers. */
+  allowedCountryCodes?: string[];
+  updatedAt: Date;
+}
+
+/**
+ * claimable: nobody is placing it · placing: one try holds the claim and sent (or is sending) the
+ * request · placed: the platform accepted it (its call id stored) · due: for a person or dialer ·
+ * uncertain: a try sent the request and no answer was recorded, so the call may exist; never
+ * placed again automatically · rejected: the platform refused it (4xx) · canceled: by a person.
+ */
+export type FollowUpCallStatus = 'claimable' | 'placing' | 'placed' | 'due' | 'uncertain' | 'rejected' | 'canceled';
+
+export interface FollowUpCallDoc {
+  _id: string; // followUpKey(org, original call, attempt)
+  orgId: string;
+  originalCallId: string;
+  attempt: number;
+  status: FollowUpCallStatus;
+  contactId?: string;
+  /** The number to call. */
+  to?: string;
+  provider?: string;
+  /** The call id the platform gave the placed call. */
+  providerCallId?: string;
+  idempotencyKey: string;
+  /** Identifies the activity try holding the claim. */
+  claimToken?: string;
+  claimedAt?: Date;
+  placedAt?: Date;
+  dueAt?: Date;
+  reason?: string;
+  lastError?: string;
+  tries: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ComplianceSettings {
+  callingWindow: CallingPolicy;
+  /** Used when neither the contact nor its number tells the time zone. */
+  defaultTimeZone: string;
+  /** Follow-up attempts per contact in any rolling 24 hours (stored; enforcement is not built yet). */
+  contactCapPer24h: number;
+  /** The post-call analysis field that, when truthy, marks the contact do-not-call. */
+  optOutField: string;
+}
+
+export interface DoNotCallDoc {
+  _id: string; // `${orgId}:phone:${e164}` or `${orgId}:contact:${contactId}`
+  orgId: string;
+  kind: 'phone' | 'contact';
+  phone?: string;
+  contactId?: string;
+  reason: string;
+  /** `list` (API, CLI, CSV import), `contact` (PATCH /api/contacts), `opt-out` (said so on a call). */
+  source: string;
+  /** The call in which the person opted out. */
+  callId?: string;
+  at: Date;
+}
+
+export interface InboxDoc {
+  _id: string; // `${orgId}:${eventId}`: a platform's retry of an event we hold is a duplicate key
+  orgId: string;
+  provider: Provider;
+  callId: string;
+  /**
+   * The CallEvent as JSON text: it reaches the workflow exactly as parsed, whatever keys the
+   * platform's metadata has (MongoDB and FerretDB refuse `.` and leading `$` in stored keys).
+   */
+  event: string;
+  receivedAt: Date;
+  /** Failed deliveries so far. */
+  attempts: number;
+  /** When the relay may take it: a short grace after receipt, a backoff after a failure, a lease while claimed. */
+  nextAttemptAt: Date;
+  lastError?: string;
+  /** Set when Temporal refused the event for good; the relay skips it, /readyz counts it. */
+  deadLetter?: string;
+}
