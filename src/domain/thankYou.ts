@@ -3,7 +3,8 @@
 
 export const THANK_YOU_TEMPLATE = 'post_call_thank_you';
 
-export interface ThankYouInput {
+/** What the email says: the contact, the agent and the call (not the activity's input). */
+export interface ThankYouContent {
   callId: string;
   contactName?: string;
   /** The agent's display name if known, else its id. */
@@ -49,7 +50,7 @@ function spokenDate(isoDate: string | undefined, timezone: string | undefined): 
   }
 }
 
-export function renderThankYou(input: ThankYouInput): RenderedEmail {
+export function renderThankYou(input: ThankYouContent): RenderedEmail {
   const name = input.contactName?.trim();
   const agent = input.agentName?.trim();
   const when = spokenDate(input.callDate, input.timezone);

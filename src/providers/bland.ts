@@ -5,7 +5,7 @@ import { terminalTypeOf, type CallAnalysis, type CallEvent, type Outcome, type T
 import { normalizePhone } from '../domain/phone';
 import { costFromUnits } from '../domain/cost';
 import {
-  checkId, event, idsFromMetadata, isRecord, nonEmpty, num, parseWith, secondsBetween, str, toIso,
+  checkId, event, idsFromMetadata, isRecord, nonEmpty, num, parsePayload, secondsBetween, str, toIso,
   verifyBodyHmacHex, wholeSeconds,
 } from './common';
 import { isSeedFlatShape, parseSpecShape } from './generic';
@@ -131,7 +131,7 @@ function parseBland(req: WebhookRequest, body: Record<string, unknown>): CallEve
       ? 'Missing required field: call_id'
       : `Invalid field: call_id (expected string, received ${Array.isArray(v) ? 'array' : typeof v})`);
   }
-  const b = parseWith(BlandCall, body);
+  const b = parsePayload(BlandCall, body);
   const base = { provider: 'bland' as const, callId, receivedAt: req.receivedAt };
   const events: CallEvent[] = [];
   const corrected = transcriptText(b.corrected_transcript);

@@ -203,7 +203,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Runs a zod schema and turns its first issue into a PayloadError naming the field. */
-export function parseWith<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.infer<S> {
+export function parsePayload<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.infer<S> {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];

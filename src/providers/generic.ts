@@ -6,7 +6,7 @@ import { lookup } from '../domain/limits';
 import { normalizePhone } from '../domain/phone';
 import {
   OK, REPLAY_WINDOW_MS, SEED_SIGNATURE_HEADER, checkId, event, fail, fromBase64, getHeader, hmac, idsFromMetadata,
-  isRecord, num, parseWith, safeEqual, str, toIso, verifyBodyHmacHex, wholeSeconds,
+  isRecord, num, parsePayload, safeEqual, str, toIso, verifyBodyHmacHex, wholeSeconds,
 } from './common';
 import type { ProviderAdapter, ProviderSecret, VerifyResult, WebhookRequest } from './types';
 
@@ -64,7 +64,7 @@ export function parseSpecShape(req: WebhookRequest, body: Record<string, unknown
     ? 'call_id' : 'callId';
   if (idField === 'call_id') withAlias.callId = withAlias.call_id;
   if (withAlias.callId === '' || withAlias.callId === null) delete withAlias.callId;
-  const p = parseWith(SpecPayload, withAlias);
+  const p = parsePayload(SpecPayload, withAlias);
   const callId = checkId(p.callId, idField);
 
   const occurredAt = toIso(p.timestamp);

@@ -6,7 +6,7 @@ import { costFromRetell } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
   OK, REPLAY_WINDOW_MS, checkId, epochToMs, event, fail, fromHex, getHeader, hmac, idsFromMetadata,
-  isRecord, nonEmpty, num, parseWith, safeEqual, str, toIso, wholeSeconds, withSeedFallback,
+  isRecord, nonEmpty, num, parsePayload, safeEqual, str, toIso, wholeSeconds, withSeedFallback,
 } from './common';
 import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type VerifyResult, type WebhookRequest } from './types';
@@ -109,7 +109,7 @@ function parseRetell(req: WebhookRequest, body: Record<string, unknown>): CallEv
     throw new PayloadError('event', body.event === undefined ? 'Missing required field: event' : 'Invalid field: event (expected string)');
   }
   const providerEvent = body.event;
-  const call = nested ? parseWith(RetellCall, body.call, 'call') : parseWith(RetellCall, body);
+  const call = nested ? parsePayload(RetellCall, body.call, 'call') : parsePayload(RetellCall, body);
   const kind = lookup(SPEC_EVENT_ALIASES, providerEvent) ?? providerEvent;
   const at = nested ? 'call.' : '';
   const callId = checkId(call.call_id, `${at}call_id`);
