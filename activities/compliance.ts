@@ -7,7 +7,8 @@ import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '.
 import { isValidTimeZone } from '../src/domain/callingWindow';
 import { phoneZones } from '../src/phoneZones';
 import type { Collections } from '../src/store/db';
-import { docId } from '../src/store/db';
+import { getContactRecord } from '../src/store/contacts';
+import { getFollowUpCall } from '../src/store/followUps';
 import { doNotCallFor, getComplianceSettings, markContactDoNotCall, addDoNotCallNumbers, pendingFollowUpWorkflows } from '../src/store/compliance';
 import { cancelFollowUp } from '../workflows/messages';
 
@@ -27,7 +28,7 @@ export async function loadFollowUpContext(col: Collections, input: FollowUpConte
   const { orgId, contactId, phone } = input;
   const [settings, contact, dnc, fromPhone] = await Promise.all([
     getComplianceSettings(col, orgId),
-    contactId ? col.contacts.findOne({ _id: docId(orgId, contactId), orgId }, { projection: { timezone: 1 } }) : null,
+    contactId ? getContactRecord(col, orgId, contactId) : null,
     doNotCallFor(col, orgId, { contactId, phone }),
     phoneZones(phone),
   ]);
@@ -94,7 +95,7 @@ export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => (
  */
 export async function placementGate(col: Collections, input: { orgId: string; contactId?: string; to: string; windowOverride?: WindowOverride }, attemptId: string, now = Date.now()):
   Promise<Placement | undefined> {
-  const doc = await col.followUps.findOne({ _id: attemptId, orgId: input.orgId }, { projection: { status: 1 } });
+  const doc = await getFollowUpCall(col, input.orgId, attemptId);
   if (doc && ['placing', 'placed', 'uncertain', 'rejected'].includes(doc.status)) return undefined;
   const ctx = await loadFollowUpContext(col, { orgId: input.orgId, contactId: input.contactId, phone: input.to });
   const d = decideFollowUpTime(now, ctx, input.windowOverride);

@@ -5,8 +5,8 @@ import nodemailer from 'nodemailer';
 import { THANK_YOU_TEMPLATE, renderThankYou, thankYouMessageId } from '../src/domain/thankYou';
 import type { Collections, EmailStatus } from '../src/store/db';
 import { markCall } from '../src/store/calls';
-import { getContact } from '../src/store/contacts';
-import { claimEmail, emailKey, markEmailError, markEmailSent } from '../src/store/emails';
+import { getContactRecord } from '../src/store/contacts';
+import { claimEmail, emailKey, getEmail, markEmailError, markEmailSent } from '../src/store/emails';
 
 /** The part of a nodemailer transport the activity uses. */
 export interface Mailer {
@@ -53,7 +53,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
 
   /** The contact to thank, or why there is nobody to send to. */
   const recipient = async (input: { orgId: string; contactId?: string }) => {
-    const contact = input.contactId ? await getContact(col, input.orgId, input.contactId) : null;
+    const contact = input.contactId ? await getContactRecord(col, input.orgId, input.contactId) : null;
     if (!contact?.email) {
       const reason = !input.contactId
         ? 'the call has no contact'
@@ -143,7 +143,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
     async recordEmailFailure(input: { orgId: string; callId: string; reason: string }): Promise<void> {
       const key = emailKey(input.orgId, input.callId, THANK_YOU_TEMPLATE);
       await markEmailError(col, input.orgId, key, input.reason);
-      const doc = await col.emails.findOne({ _id: key, orgId: input.orgId });
+      const doc = await getEmail(col, input.orgId, key);
       if (doc?.status === 'sent') return;
       await record(input.orgId, input.callId, { status: 'failed', reason: input.reason, messageId: doc?.messageId, to: doc?.to });
     },

@@ -18,6 +18,11 @@ export async function getContact(col: Collections, orgId: string, contactId: str
   return doc && { ...doc, ...pickFigures(stats) };
 }
 
+/** The contact's record without its call figures: one read, for who to write to. */
+export async function getContactRecord(col: Collections, orgId: string, contactId: string): Promise<ContactDoc | null> {
+  return col.contacts.findOne({ _id: docId(orgId, contactId), orgId });
+}
+
 const blank = (orgId: string, contactId: string, now: Date): ContactDoc => ({ _id: docId(orgId, contactId), orgId, contactId, createdAt: now, updatedAt: now });
 
 /** Creates the contact unless it exists; a read first, so the common case leaves no failed insert in the database's log. */

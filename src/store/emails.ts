@@ -39,6 +39,10 @@ export async function claimEmail(
   return { claimed: false, doc: sent };
 }
 
+export async function getEmail(col: Collections, orgId: string, key: string): Promise<EmailDoc | null> {
+  return col.emails.findOne({ _id: key, orgId });
+}
+
 export async function markEmailSent(col: Collections, orgId: string, key: string, smtpResponse: string | undefined): Promise<void> {
   const now = new Date();
   await col.emails.updateOne({ _id: key, orgId }, { $set: { status: 'sent', sentAt: now, smtpResponse, updatedAt: now }, $unset: { lastError: '' } });
