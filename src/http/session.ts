@@ -124,20 +124,19 @@ export class DashboardSessions {
 
 /**
  * Refuses a state-changing request that a browser says comes from another site: Sec-Fetch-Site
- * when the browser sends it, else Origin, which must be this server's own. A request with neither
- * is not from a current browser page and is refused too.
+ * when the browser sends it (pages cannot set it), else Origin, which must be this server's own
+ * (`null`, an opaque origin, is not). A request with neither is not from a current browser page
+ * and is refused too.
  */
 export function checkSameOrigin(ctx: Context): void {
   const site = ctx.get('sec-fetch-site');
-  const origin = ctx.get('origin');
-  if (site && site !== 'same-origin' && site !== 'none') {
-    throw forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site}): dashboard actions must come from the dashboard's own pages`);
-  }
-  if (origin) {
-    // Built from protocol and Host: Koa's own ctx.origin is the request's Origin header.
-    const own = `${ctx.protocol}://${ctx.host}`;
-    if (origin !== own) throw forbidden(`Cross-site request refused: Origin ${origin} is not this server (${own})`);
+  if (site) {
+    if (site !== 'same-origin') throw forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site}): dashboard actions must come from the dashboard's own pages`);
     return;
   }
-  if (!site) throw forbidden('Cross-site request refused: a dashboard session request that changes something needs an Origin or Sec-Fetch-Site header');
+  const origin = ctx.get('origin');
+  if (!origin) throw forbidden('Cross-site request refused: a dashboard session request that changes something needs an Origin or Sec-Fetch-Site header');
+  // Built from protocol and Host: Koa's own ctx.origin is the request's Origin header.
+  const own = `${ctx.protocol}://${ctx.host}`;
+  if (origin !== own) throw forbidden(`Cross-site request refused: Origin ${origin} is not this server (${own})`);
 }

@@ -171,6 +171,7 @@ suite('dashboard in a real browser', () => {
     await page.waitForSelector('#d-followup-summary .b-canceled');
     await shot(page, '04-follow-up-canceled', false);
     // Again: the workflow refuses, and the page shows its words.
+    await page.fill('#d-cancel-reason', 'once more');
     await page.click('#d-cancel');
     await page.waitForSelector('#d-answer.refused');
     expect(await page.textContent('#d-answer')).toMatch(/^409 Conflict: /);
@@ -192,6 +193,7 @@ suite('dashboard in a real browser', () => {
     const originOnly = await steer({ origin: 'https://evil.example', 'x-csrf-token': token });
     expect(originOnly.status).toBe(403);
     expect(((await originOnly.json()) as { message: string }).message).toBe(`Cross-site request refused: Origin https://evil.example is not this server (${stack.baseUrl})`);
+    expect((await steer({ origin: 'null', 'x-csrf-token': token })).status).toBe(403); // an opaque origin (sandboxed frame, data: page)
     const crossSignOut = await fetch(`${stack.baseUrl}/dashboard/sign-out`, { method: 'POST', headers: { cookie, origin: 'https://evil.example', 'x-csrf-token': token } });
     expect(crossSignOut.status).toBe(403);
     expect(((await crossSignOut.json()) as { message: string }).message).toMatch(/Cross-site request refused/);
