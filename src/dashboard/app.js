@@ -92,7 +92,7 @@ async function loadQueues() {
   fillTable($('q-due'), [
     ['Call', (d) => callLink(d.callId)],
     ['Attempt', (d) => d.attempt],
-    ['Call', (d) => d.to ?? d.contactId],
+    ['Number', (d) => d.to ?? d.contactId],
     ['Why', (d) => d.reason],
     ['Since', (d) => time(d.dueAt)],
   ], q.due, { empty: 'Nothing waits for a person.' });

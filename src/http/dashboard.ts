@@ -193,7 +193,7 @@ export function dashboardApiRoutes(api: Router, deps: AppDeps): void {
       return {
         callId: d.callId, contactId: d.contactId, to: contactPhone(d), attempt: plan?.attempt, maxAttempts: plan?.maxAttempts,
         nextFollowUpAt: at.toISOString(), zone, zoneSource: context.zoneSource,
-        localTime: `${t.weekday} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
+        localTime: `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
         ...(plan?.window ? { window: plan.window } : {}),
       };
     }));
@@ -225,7 +225,7 @@ export const DashboardSignedOut = z.strictObject({ signedOut: z.literal(true) })
 const scheduledItem = z.looseObject({
   callId: z.string(), contactId: z.string().optional(), to: z.string().optional(), attempt: z.number().int().optional(), maxAttempts: z.number().int().optional(),
   nextFollowUpAt: isoTime, zone: z.string().describe("The contact's time zone as the calling rules find it"), zoneSource: z.enum(['contact', 'phone', 'organization']),
-  localTime: z.string().describe("The follow-up's time on the contact's clock: `sat 2026-11-28 08:00`"),
+  localTime: z.string().describe("The follow-up's time on the contact's clock: `Sat 2026-11-28 08:00`"),
   window: z.string().optional().describe('How the calling window moved it'),
 });
 export const DashboardQueues = z.strictObject({
