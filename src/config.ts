@@ -1,17 +1,9 @@
 // Environment → typed, validated configuration. The only reader of process.env: every other
 // module takes what it needs as arguments. A bad value stops start-up with a message naming it.
 import { z } from 'zod';
+import { parseDuration } from './domain/duration';
 import type { Outcome } from './domain/events';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rateLimit';
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `90s`, `10m`, `2h`, `1d`, `500ms` or a plain number of milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']);
-}
 
 const duration = (fallback: string) =>
   z

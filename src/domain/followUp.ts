@@ -3,6 +3,7 @@
 // what the result of a placed follow-up call means. The workflow owns the timers and the
 // activities; every decision about the plan is made here, so tests can walk it without Temporal.
 // No Node imports: the workflow bundle includes this module.
+import { parseDuration } from './duration';
 import type { Outcome } from './events';
 import { capRefusal, hardCapOf } from './spending';
 
@@ -422,25 +423,17 @@ export const isAnswered = (s: { status: string; outcome?: Outcome }): boolean =>
 /** Stable key of one attempt: claims, idempotency keys and records use it. */
 export const followUpKey = (orgId: string, originalCallId: string, attempt: number) => `followup:${orgId}:${originalCallId}:${attempt}`;
 
-const DELAY_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30m`, `2h`, `1d`, `90s` → ms; undefined when it is not such a delay. */
-export function parseDelay(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
-  return m ? Math.round(Number(m[1]) * DELAY_UNITS[m[2]]) : undefined;
-}
-
 /**
  * The time a schedule request names: `{at: ISO}`, `{in: "30m"}`, or a bare string of either kind.
  * Returns the input as it is when it names no time, so the plan can say what was wrong with it.
  */
 export function resolveScheduleTime(input: { at?: string; in?: string } | string | null | undefined, now: number): string {
   if (typeof input === 'string') {
-    const d = parseDelay(input);
+    const d = parseDuration(input, { unitRequired: true });
     return d !== undefined ? iso(now + d) : input;
   }
   if (input?.in !== undefined) {
-    const d = parseDelay(String(input.in));
+    const d = parseDuration(String(input.in), { unitRequired: true });
     return d !== undefined ? iso(now + d) : `in ${String(input.in)}`;
   }
   return input?.at !== undefined ? String(input.at) : '(no time given)';

@@ -3,6 +3,7 @@
 // is the 202's message. The `temporal` CLI sends the signals of the same names instead.
 import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
+import { DELAY_PATTERN } from '../domain/duration';
 import { getCall } from '../store/calls';
 import { listFollowUpCalls } from '../store/followUps';
 import type { ControlFollowUpInput } from '../../workflows/messages';
@@ -21,11 +22,11 @@ const overrideNeedsWho: [(b: { overrideWindow?: boolean; by?: string; reason?: s
 export const retryBody = z.strictObject({ reason: z.string().max(1000).optional(), by, overrideWindow }).refine(...overrideNeedsWho);
 export const cancelBody = z.strictObject({ reason: z.string().trim().min(1, 'give a reason').max(1000), by });
 export const scheduleBody = z
-  .strictObject({ at: z.iso.datetime({ offset: true }).optional(), in: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a delay like 30m, 2h or 1d').optional(), reason: z.string().max(1000).optional(), by, overrideWindow })
+  .strictObject({ at: z.iso.datetime({ offset: true }).optional(), in: z.string().regex(DELAY_PATTERN, 'a delay like 30m, 2h or 1d').optional(), reason: z.string().max(1000).optional(), by, overrideWindow })
   .refine((b) => (b.at === undefined) !== (b.in === undefined), { message: 'give exactly one of at (ISO-8601) or in (a delay like 2h)', path: ['at'] })
   .refine(...overrideNeedsWho);
 
-const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncertain', 'rejected', 'canceled'] as const;
+const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncertain', 'rejected', 'canceled', 'joined'] as const;
 // An id with a NUL or other control character cannot reach the database (PostgreSQL under FerretDB refuses \u0000): a 400.
 export const listQuery = z.object({
   status: z.enum(FOLLOW_UP_CALL_STATUSES).optional(),

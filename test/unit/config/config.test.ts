@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, parseDuration, parseSize } from '../../../src/config';
+import { ConfigError, loadConfig, parseSize } from '../../../src/config';
+import { parseDuration } from '../../../src/domain/duration';
 
 describe('loadConfig', () => {
   test('defaults: port 3000, 10 MB bodies, a two-hour follow-up delay, three attempts', () => {
@@ -53,6 +54,8 @@ test('parseDuration', () => {
   expect(parseDuration('1d')).toBe(86_400_000);
   expect(parseDuration('-1h')).toBeUndefined();
   expect(parseDuration('h')).toBeUndefined();
+  expect(parseDuration('90', { unitRequired: true })).toBeUndefined();
+  expect(parseDuration(' 1.5 h ', { unitRequired: true })).toBe(5_400_000);
 });
 
 test('parseSize', () => {

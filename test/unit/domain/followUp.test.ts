@@ -3,7 +3,7 @@
 import { loadConfig } from '../../../src/config';
 import {
   type FollowUpLinkRef, type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, followUpMetadata,
-  isAnswered, isPlacementDue, isSettled, nextAttemptNumber, nextWakeAt, parseDelay, resolveScheduleTime, startPlan, withFollowUpLink,
+  isAnswered, isPlacementDue, isSettled, nextAttemptNumber, nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
 } from '../../../src/domain/followUp';
 import { renderThankYou, spokenDuration, thankYouMessageId } from '../../../src/domain/thankYou';
 
@@ -182,8 +182,9 @@ describe('manual commands', () => {
     expect(resolveScheduleTime({ in: '30m' }, T0)).toBe(new Date(T0 + 30 * 60_000).toISOString());
     expect(resolveScheduleTime('2h', T0)).toBe(new Date(T0 + 2 * H).toISOString());
     expect(resolveScheduleTime(undefined, T0)).toBe('(no time given)');
-    expect(parseDelay('1.5h')).toBe(5_400_000);
-    expect(parseDelay('soon')).toBeUndefined();
+    expect(resolveScheduleTime('1.5h', T0)).toBe(new Date(T0 + 5_400_000).toISOString());
+    expect(resolveScheduleTime('soon', T0)).toBe('soon');
+    expect(resolveScheduleTime('90', T0)).toBe('90');
   });
 
   test('every change raises the revision and is in the history', () => {
