@@ -278,6 +278,7 @@ export function dashboardPaths(h: {
           400: h.error('JSON request: no key, or malformed JSON'),
           401: h.error('JSON request: an unknown or revoked key'),
           403: h.error(`JSON request: a webhook key (it cannot sign in). Any request: ${origin}`),
+          413: h.error('A body over 16 KB'),
           415: h.error('A body that is neither a form nor JSON'),
           500: h.error('An unexpected error (logged with the request id)'),
           503: h.error('The database cannot be reached'),
