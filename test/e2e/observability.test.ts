@@ -174,15 +174,16 @@ describe('metrics', () => {
     expect(await value(m, 'calls_api_inbox_oldest_age_seconds')).toBeLessThan(60);
   });
 
-  test('calls left unfinished for an hour are counted as stale, on scrape', async () => {
+  test('calls marked stale are counted, on scrape; an old unfinished call without the mark is not', async () => {
     const m = stack.metrics.registry;
     await new Promise((r) => setTimeout(r, 1_100));
     const before = await value(m, 'calls_api_calls_stale');
     const callId = uniqueId('c_stale');
     const now = Date.now();
-    // An answered call whose record last changed two hours ago (its end never came), and a fresh one.
+    // A call the workflow marked stale (no end, its platform could not say), and an old unmarked one (its workflow may still be asking).
     await stack.store.col.calls.insertMany([
-      { _id: `${stack.orgId}:${callId}`, orgId: stack.orgId, callId, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 2, timeline: [], owners: {}, workflowId: 'w', createdAt: new Date(now - 7_300_000), updatedAt: new Date(now - 7_200_000) },
+      { _id: `${stack.orgId}:${callId}`, orgId: stack.orgId, callId, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 2, timeline: [], owners: {}, workflowId: 'w', createdAt: new Date(now - 7_300_000), updatedAt: new Date(now - 60_000), stale: { since: new Date(now - 60_000).toISOString(), reason: 'a generic call has no platform to ask how it ended', polls: 1 } },
+      { _id: `${stack.orgId}:${callId}_old`, orgId: stack.orgId, callId: `${callId}_old`, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 2, timeline: [], owners: {}, workflowId: 'w1', createdAt: new Date(now - 7_300_000), updatedAt: new Date(now - 7_200_000) },
       { _id: `${stack.orgId}:${callId}_fresh`, orgId: stack.orgId, callId: `${callId}_fresh`, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 1, timeline: [], owners: {}, workflowId: 'w2', createdAt: new Date(now), updatedAt: new Date(now) },
     ]);
     await new Promise((r) => setTimeout(r, 1_100));
