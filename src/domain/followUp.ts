@@ -3,6 +3,7 @@
 // what the result of a placed follow-up call means. The workflow owns the timers and the
 // activities; every decision about the plan is made here, so tests can walk it without Temporal.
 // No Node imports: the workflow bundle includes this module.
+import { compact } from './compact';
 import { parseDuration } from './duration';
 import type { Outcome } from './events';
 import { capRefusal, hardCapOf } from './spending';
@@ -107,12 +108,6 @@ function withChange(plan: FollowUpPlan, now: number, entry: Omit<FollowUpHistory
   const history = [...plan.history, { at: iso(now), ...compact(entry) }];
   if (history.length > HISTORY_CAP) history.splice(1, history.length - HISTORY_CAP);
   return { ...plan, ...change, rev: plan.rev + 1, history };
-}
-
-function compact<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 function updateAttempt(plan: FollowUpPlan, attempt: number, change: Partial<FollowUpAttempt>): FollowUpAttempt[] {

@@ -1,6 +1,7 @@
 // Helpers every adapter shares: headers, constant-time HMAC checks, times, durations, zod errors.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
+import { compact } from '../domain/compact';
 import type { CallEvent } from '../domain/events';
 import { MAX_ID_LENGTH, boundJson, clampFuture, idProblem } from '../domain/limits';
 import { PayloadError, type HmacAlgorithm, type VerifyResult, type WebhookRequest } from './types';
@@ -136,13 +137,6 @@ export function idsFromMetadata(meta: unknown, prefix = 'metadata'): { contactId
     return checkId(str(meta[key]), `${prefix}.${key}`);
   };
   return { contactId: pick('contactId', 'contact_id'), agentId: pick('agentId', 'agent_id') };
-}
-
-/** Drops undefined keys, so events stay small and compare cleanly. */
-export function compact<T extends object>(o: T): T {
-  const out = {} as T;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 /** Removes empty analysis objects and other empties callers should not emit. */
