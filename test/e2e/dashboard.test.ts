@@ -146,6 +146,16 @@ suite('dashboard in a real browser', () => {
     expect(await page.textContent(`#q-scheduled tbody tr:has-text("${missed}")`)).toContain('America/Chicago');
     await shot(page, '02-dashboard');
 
+    // It refreshes without a reload: with polling at 10 s a new call shows up on its own.
+    let navigations = 0;
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+    await page.selectOption('#f-poll', '10');
+    const late = uniqueId('c_dash_late');
+    expect((await stack.post('/api/calls/webhook', generic(late, { duration: 30 }))).status).toBe(200);
+    await page.waitForSelector(`#calls tbody tr[data-id="${late}"]`, { timeout: 20_000 });
+    await page.locator('#card-total .value', { hasText: /^5$/ }).waitFor({ timeout: 15_000 });
+    expect(navigations).toBe(0);
+
     // A call's detail: timeline, transcript, recording, the workflow's link.
     const doneCall = (await stack.get(`/api/calls/${done}`)).json;
     await page.click(`#calls tbody tr[data-id="${done}"]`);
@@ -169,6 +179,9 @@ suite('dashboard in a real browser', () => {
     expect(state.followUp).toMatchObject({ status: 'canceled' });
     await eventually('the call record showing the cancel', async () => (await stack.get(`/api/calls/${missed}`)).json.followUp?.status === 'canceled');
     await page.waitForSelector('#d-followup-summary .b-canceled');
+    // The queue behind the panel follows without a reload: the busy call's follow-up is the one left.
+    await page.waitForSelector('#n-scheduled[data-count="1"]');
+    expect(navigations).toBe(0);
     await shot(page, '04-follow-up-canceled', false);
     // Again: the workflow refuses, and the page shows its words.
     await page.fill('#d-cancel-reason', 'once more');
