@@ -1,7 +1,7 @@
 // Activities that keep an organization's contacts: finding the contact of a call, handing a
 // finished call to the contact's own workflow, and (from that workflow) counting it.
 import { Context, getClient } from '@temporalio/activity';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import type { ContactGateState, GateAnswer, GateAsk, GateRequest } from '../src/domain/contactCaps';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
 import type { Collections } from '../src/store/db';
@@ -9,7 +9,7 @@ import { countContactCalls, loadContactFigures, resolveContact } from '../src/st
 import { getComplianceSettings } from '../src/store/compliance';
 import { loadContactGate, saveContactGate } from '../src/store/contactGate';
 import { SA } from '../src/temporal/searchAttributes';
-import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor, followUpGate } from '../workflows/messages';
+import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor, followUpGate, workflowIdFor } from '../workflows/messages';
 
 export interface ContactActivityDeps {
   col: Collections;
@@ -30,6 +30,15 @@ export interface AskContactGateInput {
   taskQueue: string;
   settings: ContactWorkflowInput['settings'];
   request: GateAsk;
+}
+
+/** Whether the call's workflow still runs; a failure to ask counts as running (the safe answer: the call joins). */
+async function ownerRunning(orgId: string, callId: string): Promise<boolean> {
+  try {
+    return (await getClient().workflow.getHandle(workflowIdFor(orgId, callId)).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    return !(err instanceof WorkflowNotFoundError);
+  }
 }
 
 export const createContactActivities = ({ col }: ContactActivityDeps) => ({
@@ -70,23 +79,30 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
     const { orgId, contactId, request } = input;
     const req: GateRequest = request.type === 'reserve' ? { ...request, cap: (await getComplianceSettings(col, orgId)).contactCapPer24h } : request;
     const info = Context.current().info;
-    const start = new WithStartWorkflowOperation(CONTACT_WORKFLOW_TYPE, {
-      workflowId: contactWorkflowIdFor(orgId, contactId),
-      taskQueue: input.taskQueue,
-      args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: SA.orgId, value: orgId },
-        { key: SA.contactId, value: contactId },
-      ],
-      staticSummary: `contact ${contactId}`,
-      staticDetails: `Organization ${orgId}. The one writer of this contact's call figures and follow-up caps.`,
+    const client = getClient();
+    const send = (r: GateRequest, suffix: string) => client.workflow.executeUpdateWithStart(followUpGate, {
+      args: [r],
+      updateId: `gate:${info.workflowExecution?.runId ?? info.activityId}:${info.activityId}${suffix}`,
+      // One operation per request: the SDK uses each once.
+      startWorkflowOperation: new WithStartWorkflowOperation(CONTACT_WORKFLOW_TYPE, {
+        workflowId: contactWorkflowIdFor(orgId, contactId),
+        taskQueue: input.taskQueue,
+        args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: SA.orgId, value: orgId },
+          { key: SA.contactId, value: contactId },
+        ],
+        staticSummary: `contact ${contactId}`,
+        staticDetails: `Organization ${orgId}. The one writer of this contact's call figures and follow-up caps.`,
+      }),
     });
-    return getClient().workflow.executeUpdateWithStart(followUpGate, {
-      args: [req],
-      updateId: `gate:${info.workflowExecution?.runId ?? info.activityId}:${info.activityId}`,
-      startWorkflowOperation: start,
-    });
+    const answer = await send(req, '');
+    if (req.type !== 'startPlan' || answer.kind !== 'joined' || (await ownerRunning(orgId, answer.ownerCallId))) return answer;
+    // The owner's workflow closed without reporting its plan's end (terminated, timed out): end the plan for it, then ask again.
+    const owner = answer.ownerCallId;
+    await send({ type: 'endPlan', callId: owner, status: 'closed', reason: `call ${owner}'s workflow closed without saying how its plan ended` }, ':end');
+    return send(req, ':again');
   },
 
   async loadContactGate(ref: { orgId: string; contactId: string }): Promise<ContactGateState> {

@@ -10,7 +10,7 @@ import { docId } from '../src/store/db';
 import { markCallDirty } from '../src/store/analytics';
 import { placementGate } from './compliance';
 import {
-  type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, getOutboundDialer, markAttempt, markPlaced, releaseClaim,
+  type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, getOutboundDialer, markAttempt, markJoined, markMoved, markPlaced, releaseClaim,
 } from '../src/store/followUps';
 
 export interface FollowUpActivityDeps {
@@ -233,6 +233,13 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     // that finds the plan written, in case the try that wrote it died before its mark).
     await markCallDirty(col, orgId, callId);
     const cur = plan.attempts.find((a) => a.attempt === plan.attempt);
+    const ref0: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };
+    // One plan per contact: a joined call is listed with the call whose plan it joined, and how that plan ended.
+    if (plan.joinedPlanOf && plan.attempt === 0) {
+      await markJoined(col, followUpKey(orgId, callId, 0), ref0, plan.joinedPlanOf.callId, plan.reason ?? 'joined', plan.status === 'joined' ? undefined : plan.status);
+    }
+    const moved = plan.status === 'scheduled' && plan.nextFollowUpAt ? [plan.cap, plan.window].filter(Boolean).join('; ') : '';
+    if (moved) await markMoved(col, followUpKey(orgId, callId, plan.attempt), ref0, new Date(plan.nextFollowUpAt!), moved);
     if (cur && (cur.status === 'due' || cur.status === 'no-result' || cur.status === 'canceled') && !cur.uncertain) {
       const ref: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };
       await markAttempt(col, followUpKey(orgId, callId, plan.attempt), ref, cur.status === 'canceled' ? 'canceled' : 'due', cur.reason ?? plan.reason ?? cur.status);

@@ -107,6 +107,37 @@ export async function markAttempt(col: Collections, id: string, ref: AttemptRef,
   }
 }
 
+/** The scheduled attempt was moved (the calling window, the contact's 24-hour cap): its document says to when and why. */
+export async function markMoved(col: Collections, id: string, ref: AttemptRef, scheduledFor: Date, moved: string): Promise<void> {
+  const now = new Date();
+  try {
+    await col.followUps.updateOne(
+      { _id: id, orgId: ref.orgId, status: { $in: CLAIMABLE } },
+      {
+        $set: { scheduledFor, moved, updatedAt: now, ...(ref.to ? { to: ref.to } : {}), ...(ref.contactId ? { contactId: ref.contactId } : {}) },
+        $setOnInsert: { status: 'claimable', originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now },
+      },
+      { upsert: true },
+    );
+  } catch (err) {
+    // Placed (or being placed) meanwhile: that status stays.
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
+
+/** The call joined another call's follow-up plan (attempt 0: it has none of its own); `settled` once that plan ended. */
+export async function markJoined(col: Collections, id: string, ref: AttemptRef, joinedPlanOf: string, reason: string, settled?: string): Promise<void> {
+  const now = new Date();
+  await col.followUps.updateOne(
+    { _id: id, orgId: ref.orgId },
+    {
+      $set: { status: 'joined', joinedPlanOf, reason, updatedAt: now, ...(settled ? { settled } : {}), ...(ref.to ? { to: ref.to } : {}), ...(ref.contactId ? { contactId: ref.contactId } : {}) },
+      $setOnInsert: { originalCallId: ref.originalCallId, attempt: 0, idempotencyKey: id, tries: 0, createdAt: now },
+    },
+    { upsert: true },
+  );
+}
+
 export async function listFollowUpCalls(col: Collections, orgId: string, f: { status?: FollowUpCallStatus; originalCallId?: string }, limit = 100) {
   const q: Record<string, unknown> = { orgId };
   if (f.status) q.status = f.status;

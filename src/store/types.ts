@@ -162,9 +162,11 @@ export interface OutboundDialerDoc {
  * claimable: nobody is placing it · placing: one try holds the claim and sent (or is sending) the
  * request · placed: the platform accepted it (its call id stored) · due: for a person or dialer ·
  * uncertain: a try sent the request and no answer was recorded, so the call may exist; never
- * placed again automatically · rejected: the platform refused it (4xx) · canceled: by a person.
+ * placed again automatically · rejected: the platform refused it (4xx) · canceled: by a person ·
+ * joined: no attempt of its own, the call joined the plan of the contact's other call
+ * (`joinedPlanOf`; `settled` once that plan ended; attempt 0).
  */
-export type FollowUpCallStatus = 'claimable' | 'placing' | 'placed' | 'due' | 'uncertain' | 'rejected' | 'canceled';
+export type FollowUpCallStatus = 'claimable' | 'placing' | 'placed' | 'due' | 'uncertain' | 'rejected' | 'canceled' | 'joined';
 
 export interface FollowUpCallDoc {
   _id: string; // followUpKey(org, original call, attempt)
@@ -186,6 +188,14 @@ export interface FollowUpCallDoc {
   dueAt?: Date;
   reason?: string;
   lastError?: string;
+  /** When the attempt is to be placed, once the calling window or the contact's 24-hour cap moved it. */
+  scheduledFor?: Date;
+  /** Why it was moved: "moved to 09:10 America/Chicago on ... (24-hour cap: 3 attempts)". */
+  moved?: string;
+  /** Status `joined`: the call whose follow-up plan this call joined (one plan per contact). */
+  joinedPlanOf?: string;
+  /** Status `joined`: how the joined plan ended (answered, exhausted, canceled, due). */
+  settled?: string;
   tries: number;
   createdAt: Date;
   updatedAt: Date;
@@ -195,7 +205,7 @@ export interface ComplianceSettings {
   callingWindow: CallingPolicy;
   /** Used when neither the contact nor its number tells the time zone. */
   defaultTimeZone: string;
-  /** Follow-up attempts per contact in any rolling 24 hours (stored; enforcement is not built yet). */
+  /** Follow-up attempts per contact in any rolling 24 hours, across all of its calls (the contact's workflow enforces it). */
   contactCapPer24h: number;
   /** The post-call analysis field that, when truthy, marks the contact do-not-call. */
   optOutField: string;

@@ -124,15 +124,16 @@ test('contacts are created and edited over the API, with clear errors', async ()
 });
 
 describe('manual control', () => {
-  const noAnswer = async (s: Stack, callId: string, key?: string) => {
-    expect((await webhook(s, { callId, event: 'call.failed', status: 'no-answer', to: '+14155550177', from: '+14155550100' }, key)).status).toBe(200);
+  // Each call its own number: two no-answers of one contact would share one follow-up plan (issue 10).
+  const noAnswer = async (s: Stack, callId: string, key?: string, to = '+14155550177') => {
+    expect((await webhook(s, { callId, event: 'call.failed', status: 'no-answer', to, from: '+14155550100' }, key)).status).toBe(200);
   };
 
   test('retryNow and cancelFollowUp through the real temporal CLI', async () => {
     const a = uniqueId('cli_a');
     const b = uniqueId('cli_b');
-    await noAnswer(slow, a);
-    await noAnswer(slow, b);
+    await noAnswer(slow, a, undefined, '+14155550171');
+    await noAnswer(slow, b, undefined, '+14155550172');
     await followUpOf(slow, a, 'scheduled');
     await followUpOf(slow, b, 'scheduled');
 
@@ -157,8 +158,8 @@ describe('manual control', () => {
   test('the same actions over HTTP, refused with a reason when they would do nothing', async () => {
     const a = uniqueId('http_a');
     const b = uniqueId('http_b');
-    await noAnswer(slow, a);
-    await noAnswer(slow, b);
+    await noAnswer(slow, a, undefined, '+14155550173');
+    await noAnswer(slow, b, undefined, '+14155550174');
     await followUpOf(slow, a, 'scheduled');
     await followUpOf(slow, b, 'scheduled');
 

@@ -13,7 +13,7 @@ import type { CallEvent, CallEventType, Provider } from '../../src/domain/events
 import type { FollowUpPlan } from '../../src/domain/followUp';
 import { CAP_WINDOW_MS } from '../../src/domain/contactCaps';
 import type { Store } from '../../src/store/db';
-import { setOutboundDialer } from '../../src/store/followUps';
+import { listFollowUpCalls, setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { getComplianceSettings } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
@@ -100,6 +100,9 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     const rec2 = await until('the joined record', () => store.col.calls.findOne({ _id: `${ORG}:${c2}`, 'followUp.status': 'joined' }));
     expect((rec2.followUp as FollowUpPlan | undefined)?.joinedPlanOf?.callId).toBe(c1);
     expect(rec2.nextFollowUpAt).toBeNull();
+    // GET /api/follow-ups lists it (?status=joined) with the call whose plan it joined.
+    const listed = await until('the joined entry', async () => (await listFollowUpCalls(store.col, ORG, { status: 'joined', originalCallId: c2 }))[0]);
+    expect(listed).toMatchObject({ status: 'joined', attempt: 0, joinedPlanOf: c1, reason: `joined the follow-up plan of call ${c1} (one plan per contact)` });
 
     // c1's plan: three attempts two hours apart, none answered. The contact's workflow closes when idle in between.
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -114,6 +117,7 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     const settled = await planIs(c2, (p) => p.status === 'exhausted');
     expect(settled.reason).toBe(`the follow-up plan of call ${c1} it joined ended exhausted: all 3 follow-up attempts went unanswered`);
     expect(settled.summary).toContain(`with the plan of call ${c1} it joined`);
+    await until('the joined entry settled', () => store.col.followUps.findOne({ _id: `followup:${ORG}:${c2}:0`, status: 'joined', settled: 'exhausted' }));
 
     // A new no-answer starts a plan of its own; its attempt is due two hours later, with three attempts in the last 24 hours.
     await signaler.deliver(ORG, 'generic', noAnswer(c3, contactId));
@@ -131,6 +135,8 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     expect(moved.history.at(-1)).toMatchObject({ event: 'moved', by: '24-hour cap', attempt: 1 });
     const rec3 = await until('the record says so', () => store.col.calls.findOne({ _id: `${ORG}:${c3}`, 'followUp.cap': moved.cap }));
     expect(rec3.nextFollowUpAt?.toISOString()).toBe(moved.nextFollowUpAt);
+    const [entry] = await listFollowUpCalls(store.col, ORG, { originalCallId: c3 });
+    expect(entry).toMatchObject({ attempt: 1, status: 'claimable', moved: moved.cap, scheduledFor: new Date(moved.nextFollowUpAt!) });
     expect(placedFor(c3)).toHaveLength(0);
 
     // Once the cap frees up the attempt is placed.
@@ -180,6 +186,26 @@ test('two no-answers of one contact at the same moment: one plan, the other join
   });
   await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).terminate('test over').catch(() => undefined);
   expect(fake.placed().filter((r) => [a, b].includes(r.body?.metadata?.originalCallId))).toHaveLength(0);
+}, 60_000);
+
+test('a plan whose call was terminated does not hold the contact: the next no-answer starts a plan, the joined call goes to a person', async () => {
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('contact');
+  const [a, b, c] = [1, 2, 3].map(() => uniqueId('call'));
+  track(contactId, a, b, c);
+  const signaler = createSignaler(env.client, tq, settings());
+  await withWorker(tq, async () => {
+    await signaler.deliver(ORG, 'generic', noAnswer(a, contactId));
+    await planIs(a, (p) => p.status === 'scheduled');
+    await signaler.deliver(ORG, 'generic', noAnswer(b, contactId));
+    await planIs(b, (p) => p.status === 'joined');
+    await handle(a).terminate('an operator ended it'); // it never reports the end of its plan
+    await signaler.deliver(ORG, 'generic', noAnswer(c, contactId));
+    await planIs(c, (p) => p.status === 'scheduled');
+    const due = await planIs(b, (p) => p.status === 'due');
+    expect(due.reason).toBe(`the follow-up plan of call ${a} it joined ended closed: call ${a}'s workflow closed without saying how its plan ended`);
+    expect((await contactState(contactId)).gate?.plan?.ownerCallId).toBe(c);
+  });
 }, 60_000);
 
 test('a reservation retried after its answer was lost takes one slot', async () => {
