@@ -10,7 +10,7 @@ import { setOutboundDialer } from '../../src/store/followUps';
 import { useSecretsKey } from '../../src/store/secrets';
 import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
-import { freePort } from '../support/freePort';
+import { freePort } from '../../scripts/stack';
 import { eventually, requireEnv, testStore, uniqueId } from '../support/harness';
 
 const SECRETS_KEY = '3c'.repeat(32);

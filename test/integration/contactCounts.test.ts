@@ -11,7 +11,7 @@ import { noFigures } from '../../src/domain/contactFigures';
 import { SA } from '../../src/temporal/searchAttributes';
 import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor } from '../../workflows/messages';
 import { eventually, requireEnv, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { freePort } from '../support/freePort';
+import { freePort } from '../../scripts/stack';
 
 let env: TestWorkflowEnvironment;
 let store: Store;

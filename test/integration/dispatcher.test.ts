@@ -11,7 +11,7 @@ import { acceptIntoInbox, inboxDoc, type InboxDoc } from '../../src/store/inbox'
 import { connectTemporal, createSignaler } from '../../src/temporal/client';
 import { Dispatcher } from '../../src/temporal/dispatcher';
 import { workflowIdFor } from '../../workflows/messages';
-import { freePort } from '../support/freePort';
+import { freePort } from '../../scripts/stack';
 import { eventually, requireEnv, testSettings, testStore, uniqueId } from '../support/harness';
 
 let store: Store;

@@ -12,7 +12,7 @@ import { createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { getContact } from '../../src/store/contacts';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
 import { eventually, requireEnv, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { freePort } from '../support/freePort';
+import { freePort } from '../../scripts/stack';
 
 let env: TestWorkflowEnvironment;
 let address: string;
