@@ -156,6 +156,17 @@ suite('dashboard in a real browser', () => {
     await page.locator('#card-total .value', { hasText: /^5$/ }).waitFor({ timeout: 15_000 });
     expect(navigations).toBe(0);
 
+    // The provider filter narrows every figure and list to that platform, as the API does.
+    await page.selectOption('#f-provider', 'vapi');
+    await page.waitForFunction('document.body.dataset.query.includes("provider=vapi")');
+    const vapiOnly = await apiGet(page, '/api/analytics/summary');
+    expect(vapiOnly.calls.total).toBe(1);
+    await page.locator('#card-total .value', { hasText: /^1$/ }).waitFor();
+    await page.waitForFunction(`document.querySelectorAll('#calls tbody tr[data-id]').length === 1`);
+    expect(await page.getAttribute('#calls tbody tr[data-id]', 'data-id')).toBe(vapiCallId);
+    await page.selectOption('#f-provider', '');
+    await page.locator('#card-total .value', { hasText: /^5$/ }).waitFor();
+
     // A call's detail: timeline, transcript, recording, the workflow's link.
     const doneCall = (await stack.get(`/api/calls/${done}`)).json;
     await page.click(`#calls tbody tr[data-id="${done}"]`);
@@ -212,6 +223,7 @@ suite('dashboard in a real browser', () => {
     expect(((await crossSignOut.json()) as { message: string }).message).toMatch(/Cross-site request refused/);
 
     // Sign out: back on the sign-in page, the cookie gone, the API no longer answers this browser.
+    await page.click('#d-close');
     await Promise.all([page.waitForURL(/\/dashboard\/sign-in/), page.click('#sign-out')]);
     expect((await context.cookies()).find((c) => c.name === 'calls_session')).toBeUndefined();
     expect((await page.request.get(`${stack.baseUrl}/api/calls`)).status()).toBe(401);
