@@ -1,6 +1,11 @@
 // The per-person follow-up rules as pure decisions: the rolling 24-hour count, when the cap frees
-// up, idempotent reservations, one plan per contact with joined calls settled at its end.
+// up, idempotent reservations, one plan per contact with joined calls settled at its end, and
+// what they do to a call's plan (joined, settled, moved by the cap).
 import { CAP_WINDOW_MS, capMovedText, decideGate, emptyGate, inWindow, nextFreeAt, type ContactGateState, type GateRequest } from '../../../src/domain/contactCaps';
+import {
+  type FollowUpPlan, applyCapMove, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, isSettled, joinPlan, joinWaitMs, nextWakeAt, startPlan,
+} from '../../../src/domain/followUp';
+import { describeWait } from '../../../src/domain/callDetails';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-27T08:00:00Z');
@@ -108,3 +113,63 @@ test('the cap move says where to and why, in the contact\'s time zone', () => {
   expect(capMovedText(Date.parse('2026-11-28T15:10:00Z'), 'America/Chicago', 3)).toBe('moved to 09:10 America/Chicago on Sat 2026-11-28 (24-hour cap: 3 attempts)');
   expect(capMovedText(Date.parse('2026-11-28T15:10:00Z'), 'UTC', 1)).toBe('moved to 15:10 UTC on Sat 2026-11-28 (24-hour cap: 1 attempt)');
 });
+
+describe("a call's plan under the per-person rules", () => {
+  const opts = { delayMs: 2 * H, maxAttempts: 3, resultWaitMs: 24 * H };
+
+  test('a joined call waits for the plan it joined, says so, and settles with its end', () => {
+    const p = joinPlan('no-answer', 'call_a', opts, T0);
+    expect(p).toMatchObject({ status: 'joined', attempt: 0, joinedPlanOf: { callId: 'call_a' }, reason: 'joined the follow-up plan of call call_a (one plan per contact)' });
+    expect(isSettled(p, T0)).toBe(false);
+    expect(nextWakeAt(p)).toBe(T0 + joinWaitMs(opts));
+    expect(describeWait({ callDone: true, callEnded: true, followUp: p, now: T0 })).toBe(`the end of the follow-up plan of call call_a it joined (until ${p.awaitingUntil})`);
+
+    const ctx = { now: T0 + H, opts, callEnded: true };
+    // Another call's end changes nothing.
+    expect(applyCommand(p, { type: 'joinedEnded', ownerCallId: 'call_x', status: 'answered' }, ctx).applied).toBe(false);
+    const answered = applyCommand(p, { type: 'joinedEnded', ownerCallId: 'call_a', status: 'answered', reason: 'follow-up call f2 was answered' }, ctx);
+    expect(answered.plan).toMatchObject({ status: 'answered', reason: 'the follow-up plan of call call_a it joined ended answered: follow-up call f2 was answered' });
+    expect(describePlan(answered.plan!)).toBe('follow-up answered with the plan of call call_a it joined: the follow-up plan of call call_a it joined ended answered: follow-up call f2 was answered');
+    expect(isSettled(answered.plan, T0 + H)).toBe(true);
+    // Told twice: recorded once.
+    expect(applyCommand(answered.plan, { type: 'joinedEnded', ownerCallId: 'call_a', status: 'answered' }, ctx).applied).toBe(false);
+    // An end that is not answered, exhausted or canceled goes to a person, settled at once.
+    const closed = applyCommand(p, { type: 'joinedEnded', ownerCallId: 'call_a', status: 'closed' }, ctx).plan!;
+    expect(closed.status).toBe('due');
+    expect(isSettled(closed, T0 + H)).toBe(true);
+  });
+
+  test('a joined call that hears nothing goes to a person after the longest its plan could take', () => {
+    const p = joinPlan('no-answer', 'call_a', opts, T0);
+    expect(expireWait(p, T0 + joinWaitMs(opts) - 1)).toBe(p);
+    const due = expireWait(p, T0 + joinWaitMs(opts));
+    expect(due.status).toBe('due');
+    expect(due.reason).toMatch(/^no word that the plan of call call_a ended by /);
+  });
+
+  test('a person may still start attempts on a joined call: it becomes a plan of its own', () => {
+    const p = joinPlan('no-answer', 'call_a', opts, T0);
+    const r = applyCommand(p, { type: 'retryNow', by: 'ops' }, { now: T0 + H, opts, callEnded: true });
+    expect(r.plan).toMatchObject({ status: 'scheduled', attempt: 1 });
+    expect(r.plan?.joinedPlanOf).toBeUndefined();
+  });
+
+  test('the cap moves the attempt, says so in the summary and history; the next attempt starts without it', () => {
+    const plan = startPlan('no-answer', opts, T0);
+    const freeAt = T0 + 30 * H;
+    const text = capMovedText(freeAt, 'America/Chicago', 3);
+    const moved = applyCapMove(plan, freeAt, text, T0 + 2 * H);
+    expect(moved).toMatchObject({ status: 'scheduled', attempt: 1, nextFollowUpAt: new Date(freeAt).toISOString(), cap: text });
+    expect(moved.attempts[0].scheduledFor).toBe(moved.nextFollowUpAt);
+    expect(moved.history.at(-1)).toMatchObject({ event: 'moved', by: '24-hour cap', attempt: 1, detail: `${text}; was ${plan.nextFollowUpAt}` });
+    expect(describePlan(moved)).toBe(`follow-up attempt 1 of 3 scheduled for ${moved.nextFollowUpAt} (${text})`);
+    const next = applyCommand(beginPlacingPlaced(moved), { type: 'result', attempt: 1, callId: 'f1', answered: false, status: 'failed', outcome: 'no-answer' }, { now: freeAt + H, opts, callEnded: true }).plan!;
+    expect(next).toMatchObject({ status: 'scheduled', attempt: 2 });
+    expect(next.cap).toBeUndefined();
+  });
+});
+
+function beginPlacingPlaced(p: FollowUpPlan): FollowUpPlan {
+  const at = Date.parse(p.nextFollowUpAt!);
+  return applyPlacement(beginPlacing(p, at), { kind: 'placed', callId: 'f1', provider: 'retell', placedAt: new Date(at).toISOString() }, at, { resultWaitMs: 24 * H });
+}
