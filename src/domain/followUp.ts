@@ -5,7 +5,7 @@
 // No Node imports: the workflow bundle includes this module.
 import { compact } from './compact';
 import { parseDuration } from './duration';
-import type { Outcome } from './events';
+import type { FollowUpLink, Outcome } from './events';
 import { capRefusal, hardCapOf } from './spending';
 
 export const FOLLOW_UP_STATUSES = ['scheduled', 'placing', 'placed', 'due', 'canceled', 'exhausted', 'answered', 'joined'] as const;
@@ -378,11 +378,6 @@ export function describePlan(plan: FollowUpPlan): string {
 
 // ---- linking a follow-up call to the call it follows up ------------------------------------
 
-export interface FollowUpLinkRef {
-  originalCallId: string;
-  attempt: number;
-}
-
 /**
  * The metadata a placed follow-up call carries, and the webhooks bring back. `originalCallId` and
  * `followUpOf` both name the original call (platforms differ in what survives); `followUpAttempt`
@@ -395,7 +390,7 @@ export function followUpMetadata(originalCallId: string, attempt: number, contac
 }
 
 /** The call this one follows up, from the event's link or from the metadata our dialer set. */
-export function followUpLinkOf(s: { followUpOf?: FollowUpLinkRef; metadata?: Record<string, unknown>; callId?: string }): FollowUpLinkRef | undefined {
+export function followUpLinkOf(s: { followUpOf?: FollowUpLink; metadata?: Record<string, unknown>; callId?: string }): FollowUpLink | undefined {
   if (s.followUpOf?.originalCallId) return s.followUpOf;
   const m = s.metadata;
   if (!m) return undefined;
@@ -435,7 +430,7 @@ export function resolveScheduleTime(input: { at?: string; in?: string } | string
 }
 
 /** A follow-up call's state with its link to the original call made explicit (from metadata when no event carried it). */
-export function withFollowUpLink<S extends { followUpOf?: FollowUpLinkRef; metadata?: Record<string, unknown>; callId: string; owners: Record<string, string | undefined> }>(s: S): S {
+export function withFollowUpLink<S extends { followUpOf?: FollowUpLink; metadata?: Record<string, unknown>; callId: string; owners: Record<string, string | undefined> }>(s: S): S {
   if (s.followUpOf) return s;
   const link = followUpLinkOf(s);
   // Lowest precedence, as for a looked-up contact: an event's own link still wins later.

@@ -1,8 +1,9 @@
 // The follow-up plan as pure transitions: every rule of the two-hour retries and of the manual
 // commands, without Temporal.
+import type { FollowUpLink } from '../../../src/domain/events';
 import { loadConfig } from '../../../src/config';
 import {
-  type FollowUpLinkRef, type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, followUpMetadata,
+  type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, followUpMetadata,
   isAnswered, isPlacementDue, isSettled, nextAttemptNumber, nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
 } from '../../../src/domain/followUp';
 import { renderThankYou, spokenDuration, thankYouMessageId } from '../../../src/domain/thankYou';
@@ -220,7 +221,7 @@ describe('linking a follow-up call to its original', () => {
 
   test('withFollowUpLink fills the field at the lowest precedence', () => {
     const owners: Record<string, string | undefined> = {};
-    const s = withFollowUpLink({ callId: 'fu', followUpOf: undefined as FollowUpLinkRef | undefined, metadata: { originalCallId: 'c1', followUpAttempt: 1 }, owners });
+    const s = withFollowUpLink({ callId: 'fu', followUpOf: undefined as FollowUpLink | undefined, metadata: { originalCallId: 'c1', followUpAttempt: 1 }, owners });
     expect(s.followUpOf).toEqual({ originalCallId: 'c1', attempt: 1 });
     expect(s.owners.followUpOf).toBe('');
   });
