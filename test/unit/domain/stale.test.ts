@@ -5,6 +5,7 @@ import { initialState, pickState, reduce } from '../../../src/domain/lifecycle';
 import { effectsFor } from '../../../src/domain/effects';
 import { DEFAULT_STALE_AFTER_MS, NO_POLLS, STALE_POLL_FACTORS, type PollAnswer, type StaleWatch, decideAfterPoll, markStale, nextPollAt, pollEventId } from '../../../src/domain/stale';
 import { loadConfig } from '../../../src/config';
+import { callDetails, describeWait } from '../../../src/domain/callDetails';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-27T10:00:00Z');
@@ -96,5 +97,19 @@ describe('the stale mark in the reducer state', () => {
   test("another platform's event about the call does not clear it", () => {
     const other = reduce(stale, { ...end, eventId: 'generic:c1:x', provider: 'generic' });
     expect(other.state.stale).toEqual(stale.stale);
+  });
+});
+
+describe('where a person sees it', () => {
+  test('the workflow says when the platform will be asked, then what it answered, then the mark', () => {
+    expect(describeWait({ callDone: false, callEnded: false, now: T0, askAt: '2026-11-27T10:30:00.000Z' }))
+      .toBe('the call to end (its platform is asked at 2026-11-27T10:30:00.000Z if none comes)');
+    const asked = callDetails({ state: answered, waitingFor: 'x', staleWatch: { polls: 2, lastAnswer: 'retell says the call is still ongoing' } });
+    expect(asked).toContain('asked the platform (2): retell says the call is still ongoing');
+    const stale = markStale(answered, { since: '2026-11-27T14:00:00.000Z', reason: 'no retell API credentials are stored', polls: 1 });
+    const details = callDetails({ state: stale, waitingFor: 'nothing', staleWatch: { polls: 1, lastAnswer: 'ignored once stale' } });
+    expect(details).toContain('**stale since 2026-11-27T14:00:00.000Z: no retell API credentials are stored**');
+    expect(details).toContain('(stale: the platform never reported its end)');
+    expect(details).not.toContain('ignored once stale');
   });
 });
