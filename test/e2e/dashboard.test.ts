@@ -24,6 +24,8 @@ const done = uniqueId('c_dash_done');
 const missed = uniqueId('c_dash_missed');
 const busy = uniqueId('c_dash_busy');
 const vapiCallId = uniqueId('vapi-dash');
+const moved = uniqueId('c_dash_moved');
+const blocked = uniqueId('c_dash_dnc');
 const contactId = uniqueId('ct_dash');
 
 const generic = (callId: string, over: Record<string, unknown>) => ({
@@ -36,6 +38,13 @@ function vapiReport(): unknown {
   fixture.message.call.id = vapiCallId;
   fixture.message.call.assistantOverrides.metadata = { contactId: `${contactId}_vapi`, agentId: 'agent_beta' };
   return fixture;
+}
+
+/** A request with the admin key and a JSON body (the stack's helpers cover GET and POST). */
+async function send(method: string, path: string, body: unknown): Promise<{ status: number }> {
+  const res = await fetch(stack.baseUrl + path, { method, headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  return { status: res.status };
 }
 
 /** The whole page, or (with the detail panel open, which is fixed to the window) what the window shows. */
@@ -58,17 +67,33 @@ suite('dashboard in a real browser', () => {
     stack = await startStack('dashboard');
     readKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'read' })).key;
     webhookKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'webhook' })).key;
+    // Calling rules: any hour in the US, but a one-hour window for UK numbers that the follow-up
+    // (two hours from now) misses, so the UK call's follow-up is moved by the window.
+    const londonHour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }).format(Date.now() + 2 * 3_600_000 + 300_000));
+    const start = (londonHour + 6) % 24;
+    const hhmm = (h: number) => `${String(h).padStart(2, '0')}:00`;
+    const rules = await send('PUT', '/api/settings/calling-rules', {
+      callingWindow: { start: '00:00', end: '24:00', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], regions: [{ region: 'GB', start: hhmm(start), end: start === 23 ? '24:00' : hhmm(start + 1) }] },
+    });
+    expect(rules.status).toBe(200);
     const sends = [
       stack.post('/api/calls/webhook', generic(done, { recording_url: 'https://recordings.example/r1.mp3', transcript: 'Agent: Hello Dana.\nDana: Friday works.' })),
       stack.post('/api/calls/webhook', generic(missed, { event: 'call.failed', status: 'no-answer', duration: 0 })),
       stack.post('/api/calls/webhook', generic(busy, { event: 'call.failed', status: 'busy', duration: 0, metadata: { agentId: 'agent_alpha' } })),
       stack.post('/api/calls/webhook/vapi', vapiReport()),
+      stack.post('/api/calls/webhook', generic(moved, { event: 'call.failed', status: 'no-answer', duration: 0, to: '+442079460123' })),
+      stack.post('/api/calls/webhook', generic(blocked, { event: 'call.failed', status: 'no-answer', duration: 0, to: '+13125550199' })),
     ];
     for (const r of await Promise.all(sends)) expect(r.status).toBe(200);
     await eventually('the seeded calls recorded, with a follow-up scheduled for the no-answer', async () => {
-      const [a, b, c, d] = await Promise.all([done, missed, busy, vapiCallId].map((id) => stack.get(`/api/calls/${id}`)));
-      return a.json?.status === 'completed' && b.json?.followUp?.status === 'scheduled' && c.json?.status === 'failed' && d.json?.cost !== undefined;
+      const [a, b, c, d, e, f] = await Promise.all([done, missed, busy, vapiCallId, moved, blocked].map((id) => stack.get(`/api/calls/${id}`)));
+      return a.json?.status === 'completed' && b.json?.followUp?.status === 'scheduled' && c.json?.status === 'failed' && d.json?.cost !== undefined &&
+        e.json?.followUp?.window && f.json?.followUp?.status === 'scheduled';
     }, 30_000);
+    // The person behind one no-answer asks not to be called: its follow-up is canceled (blocked).
+    const dnc = await send('PATCH', `/api/contacts/${contactId}_${blocked.slice(-4)}`, { doNotCall: { reason: 'asked by letter' } });
+    expect(dnc.status).toBe(200);
+    await eventually('the blocked follow-up canceled', async () => (await stack.get(`/api/calls/${blocked}`)).json?.followUp?.status === 'canceled');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
 
@@ -117,7 +142,7 @@ suite('dashboard in a real browser', () => {
     // The numbers on screen are the API's (the rollups may trail the calls by a moment).
     await page.waitForSelector('#card-total');
     expect(await page.getAttribute('body', 'data-query')).toMatch(/^from=\d{4}-\d\d-\d\d$/);
-    await eventually('the analytics counting the four seeded calls', async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 4, 30_000);
+    await eventually('the analytics counting the six seeded calls', async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 6, 30_000);
     const summary = await apiGet(page, '/api/analytics/summary');
     await page.click('#refresh');
     await page.locator('#card-total .value', { hasText: new RegExp(`^${summary.calls.total}$`) }).waitFor();
@@ -144,6 +169,17 @@ suite('dashboard in a real browser', () => {
     // The follow-up queue lists the no-answer's follow-up in the contact's zone (+1 312: Chicago).
     await page.waitForSelector(`#q-scheduled tbody tr:has-text("${missed}")`);
     expect(await page.textContent(`#q-scheduled tbody tr:has-text("${missed}")`)).toContain('America/Chicago');
+    // Moved by the calling window (the UK call, in London's zone) and blocked by do-not-call.
+    const movedRow = page.locator(`#q-moved tbody tr:has-text("${moved}")`);
+    await movedRow.waitFor();
+    expect(await movedRow.textContent()).toContain('Europe/London');
+    expect(await movedRow.textContent()).toMatch(/moved to \d\d:\d\d Europe\/London/);
+    const blockedRow = page.locator(`#q-blocked tbody tr:has-text("${blocked}")`);
+    await blockedRow.waitFor();
+    expect(await blockedRow.textContent()).toContain('the contact is on the do-not-call list (contact: asked by letter)');
+    expect(await card('moved')).toBe(String(summary.followUps.movedByWindow));
+    expect(await card('blocked')).toBe(String(summary.followUps.blockedByDoNotCall));
+    expect(summary.followUps.blockedByDoNotCall).toBe(1);
     await shot(page, '02-dashboard');
 
     // It refreshes without a reload: with polling at 10 s a new call shows up on its own.
@@ -153,7 +189,7 @@ suite('dashboard in a real browser', () => {
     const late = uniqueId('c_dash_late');
     expect((await stack.post('/api/calls/webhook', generic(late, { duration: 30 }))).status).toBe(200);
     await page.waitForSelector(`#calls tbody tr[data-id="${late}"]`, { timeout: 20_000 });
-    await page.locator('#card-total .value', { hasText: /^5$/ }).waitFor({ timeout: 15_000 });
+    await page.locator('#card-total .value', { hasText: /^7$/ }).waitFor({ timeout: 15_000 });
     expect(navigations).toBe(0);
 
     // The provider filter narrows every figure and list to that platform, as the API does.
@@ -165,7 +201,7 @@ suite('dashboard in a real browser', () => {
     await page.waitForFunction(`document.querySelectorAll('#calls tbody tr[data-id]').length === 1`);
     expect(await page.getAttribute('#calls tbody tr[data-id]', 'data-id')).toBe(vapiCallId);
     await page.selectOption('#f-provider', '');
-    await page.locator('#card-total .value', { hasText: /^5$/ }).waitFor();
+    await page.locator('#card-total .value', { hasText: /^7$/ }).waitFor();
 
     // A call's detail: timeline, transcript, recording, the workflow's link.
     const doneCall = (await stack.get(`/api/calls/${done}`)).json;
@@ -190,8 +226,9 @@ suite('dashboard in a real browser', () => {
     expect(state.followUp).toMatchObject({ status: 'canceled' });
     await eventually('the call record showing the cancel', async () => (await stack.get(`/api/calls/${missed}`)).json.followUp?.status === 'canceled');
     await page.waitForSelector('#d-followup-summary .b-canceled');
-    // The queue behind the panel follows without a reload: the busy call's follow-up is the one left.
-    await page.waitForSelector('#n-scheduled[data-count="1"]');
+    // The queue behind the panel follows without a reload: the busy and the UK calls' follow-ups are left.
+    await page.waitForSelector('#n-scheduled[data-count="2"]');
+    expect(await page.locator(`#q-scheduled tbody tr:has-text("${missed}")`).count()).toBe(0);
     expect(navigations).toBe(0);
     await shot(page, '04-follow-up-canceled', false);
     // Again: the workflow refuses, and the page shows its words.
@@ -199,6 +236,17 @@ suite('dashboard in a real browser', () => {
     await page.click('#d-cancel');
     await page.waitForSelector('#d-answer.refused');
     expect(await page.textContent('#d-answer')).toMatch(/^409 Conflict: /);
+
+    // Retry the busy call's follow-up now: with no dialer configured it becomes due for a person.
+    await page.click('#d-close');
+    await page.click(`#calls tbody tr[data-id="${busy}"]`);
+    await page.waitForSelector('#d-retry');
+    await page.click('#d-retry');
+    await page.waitForSelector('#d-answer.ok');
+    expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
+    await page.waitForSelector(`#q-due tbody tr:has-text("${busy}")`, { timeout: 20_000 });
+    expect((await stack.get(`/api/follow-ups?status=due&callId=${busy}`)).json.total).toBe(1);
+    await shot(page, '05-retried-now-due', false);
 
     // The session cookie is refused from another site, and without the CSRF token.
     const cookie = `calls_session=${session!.value}`;
@@ -253,7 +301,7 @@ suite('dashboard in a real browser', () => {
     }, busy);
     expect(r.status).toBe(403);
     expect(r.body.message).toMatch(/scope \(read\)/);
-    await shot(page, '05-read-session', false);
+    await shot(page, '06-read-session', false);
     // Revoking the key ends its sessions too (the key is re-checked every few seconds).
     const keyId = readKey.split('_')[1];
     expect(await revokeApiKey(stack.store.col, keyId)).toBe(true);
