@@ -8,9 +8,9 @@ const ROOT = path.resolve(__dirname, '..');
 
 function projectFiles(): { files: string[]; options: ts.CompilerOptions } {
   const configPath = path.join(ROOT, 'tsconfig.json');
-  const { config, error } = ts.readConfigFile(configPath, (f) => ts.sys.readFile(f));
-  if (error) throw new Error(ts.flattenDiagnosticMessageText(error.messageText, '\n'));
-  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, ROOT);
+  const read = ts.readConfigFile(configPath, (f) => ts.sys.readFile(f));
+  if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
+  const parsed = ts.parseJsonConfigFileContent(read.config as unknown, ts.sys, ROOT);
   return { files: parsed.fileNames.map((f) => path.resolve(f)), options: parsed.options };
 }
 
