@@ -208,6 +208,33 @@ test('a plan whose call was terminated does not hold the contact: the next no-an
   });
 }, 60_000);
 
+test('when the contact cannot be asked, the plan starts on its own and its attempt goes to a person, never placed unchecked', async () => {
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('contact');
+  const callId = uniqueId('call');
+  track(contactId, callId);
+  let asked = 0;
+  const signaler = createSignaler(env.client, tq, settings());
+  await withWorker(
+    tq,
+    async () => {
+      await signaler.deliver(ORG, 'generic', noAnswer(callId, contactId));
+      await planIs(callId, (p) => p.status === 'scheduled');
+      await env.sleep(2 * H + 60_000);
+      const due = await planIs(callId, (p) => p.status === 'due');
+      expect(due.reason).toMatch(/^the contact's workflow did not answer, so the 24-hour cap could not be checked \(.*contact workflow unreachable.*\); call by hand or send retryNow$/);
+      expect(placedFor(callId)).toHaveLength(0);
+    },
+    {
+      askContactGate() {
+        asked++;
+        return Promise.reject(new Error('contact workflow unreachable'));
+      },
+    },
+  );
+  expect(asked).toBe(8); // four tries to start the plan, four to reserve the attempt
+}, 90_000);
+
 test('a reservation retried after its answer was lost takes one slot', async () => {
   const tq = uniqueId('tq');
   const contactId = uniqueId('contact');

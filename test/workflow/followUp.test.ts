@@ -15,7 +15,7 @@ import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { SA } from '../../src/temporal/searchAttributes';
 import { createSignaler } from '../../src/temporal/client';
-import { cancelFollowUp, getState, retryNow, scheduleFollowUp, workflowIdFor } from '../../workflows/messages';
+import { cancelFollowUp, contactWorkflowIdFor, getState, retryNow, scheduleFollowUp, workflowIdFor } from '../../workflows/messages';
 import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
 import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
@@ -59,8 +59,18 @@ function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = 
   return { eventId: `${provider}:${callId}:${type}`, provider, providerEvent: type, callId, type, receivedAt: now, ...extra };
 }
 
-const noAnswer = (callId: string, contactId: string) =>
-  event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', from: AGENT_PHONE, to: CONTACT_PHONE, direction: 'outbound', contactId, agentId: 'agent_fu' });
+/** Contacts whose workflow a test started (a no-answer asks it about the follow-up caps): ended after each test, so their timers do not hold the next test's clock. */
+const contacts = new Set<string>();
+afterEach(async () => {
+  for (const c of contacts) {
+    for (const org of [ORG, ORG_NO_DIALER]) await env.client.workflow.getHandle(contactWorkflowIdFor(org, c)).terminate('test over').catch(() => undefined);
+  }
+  contacts.clear();
+});
+function noAnswer(callId: string, contactId: string): CallEvent {
+  contacts.add(contactId);
+  return event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', from: AGENT_PHONE, to: CONTACT_PHONE, direction: 'outbound', contactId, agentId: 'agent_fu' });
+}
 
 function activities(over: Partial<Activities> = {}) {
   return { ...createActivities({ col: store.col, mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }), smtpFrom: 'Acme Calls <calls@acme.test>', dialTimeoutMs: 2_000 }), ...over };
