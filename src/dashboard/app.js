@@ -3,7 +3,7 @@
 // from the /api routes, authenticated by the session cookie.
 import { get, loadSession, post } from './api.js';
 import { renderAnalytics } from './charts.js';
-import { initDetail, openDetail } from './detail.js';
+import { initDetail, openDetail, refreshDetail } from './detail.js';
 import { badge, count, dash, duration, el, fillTable, money, time } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -45,6 +45,7 @@ async function refresh() {
       renderAnalytics(f).catch(keep('analytics')),
       loadQueues().catch(keep('follow-up queue')),
       loadCalls(f).catch(keep('recent calls')),
+      refreshDetail().catch(keep('call detail')),
     ]);
     $('updated').textContent = `Updated ${new Date().toLocaleTimeString('en-GB')}`;
     showBanner(problems.length ? `Some data could not be loaded. ${problems.join(' · ')}` : undefined);

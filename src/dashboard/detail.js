@@ -18,11 +18,28 @@ export function initDetail(opts) {
 export function closeDetail() {
   document.getElementById('detail').hidden = true;
   current.callId = undefined;
+  current.note = undefined;
+}
+
+/**
+ * Reloads the open call with the page's periodic refresh, keeping the last answer and what was
+ * typed; skipped while a field has the focus or a control is working.
+ */
+export async function refreshDetail() {
+  const panel = document.getElementById('detail');
+  if (!current.callId || panel.hidden || current.busy || panel.contains(document.activeElement) && document.activeElement.matches('input')) return;
+  const typed = [...panel.querySelectorAll('input[id]')].map((i) => [i.id, i.value]);
+  await openDetail(current.callId, current.note);
+  for (const [id, value] of typed) {
+    const input = document.getElementById(id);
+    if (input) input.value = value;
+  }
 }
 
 /** Opens (or refreshes) the panel for a call. */
 export async function openDetail(callId, note) {
   current.callId = callId;
+  current.note = note;
   const panel = document.getElementById('detail');
   const body = document.getElementById('d-body');
   panel.hidden = false;
@@ -116,6 +133,7 @@ function controls(call, note) {
   const enc = encodeURIComponent(call.callId);
   const act = async (button, path, body) => {
     button.disabled = true;
+    current.busy = true;
     let answer;
     try {
       const r = await post(`/api/calls/${enc}/${path}`, body);
@@ -123,6 +141,7 @@ function controls(call, note) {
     } catch (err) {
       answer = { ok: false, text: err instanceof ApiError ? `${err.status} ${err.body?.error ?? ''}: ${err.message}` : String(err) };
     }
+    current.busy = false;
     await openDetail(call.callId, answer);
     current.onChange?.();
   };

@@ -246,6 +246,9 @@ suite('dashboard in a real browser', () => {
     expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
     await page.waitForSelector(`#q-due tbody tr:has-text("${busy}")`, { timeout: 20_000 });
     expect((await stack.get(`/api/follow-ups?status=due&callId=${busy}`)).json.total).toBe(1);
+    // The open detail follows with the page's refresh, the workflow's answer kept.
+    await page.waitForSelector('#d-followup-summary .b-due', { timeout: 20_000 });
+    expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
     await shot(page, '05-retried-now-due', false);
 
     // The session cookie is refused from another site, and without the CSRF token.
