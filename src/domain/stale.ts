@@ -50,9 +50,6 @@ export interface StaleWatch {
 
 export const NO_POLLS: StaleWatch = { polls: 0 };
 
-/** The platforms that have a get-call API this service can ask. */
-export const POLLABLE: readonly Provider[] = ['retell', 'vapi', 'bland', 'twilio'];
-
 /** The event id of a poll's answer: stable, so a repeated poll is a duplicate, and apart from any webhook's id. */
 export const pollEventId = (provider: Provider, callId: string, platformStatus: string): string =>
   `poll:${provider}:${callId}:${platformStatus}`;

@@ -4,7 +4,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
-import { createStaleCallActivities } from '../../activities/staleCalls';
+import { PLATFORM_UNAVAILABLE, createStaleCallActivities } from '../../activities/staleCalls';
 import type { PollAnswer } from '../../src/domain/stale';
 import type { Provider } from '../../src/domain/events';
 import type { Store } from '../../src/store/db';
@@ -86,7 +86,7 @@ test('cannot say: no credentials, a generic call, an unknown call, a refused key
   fake.calls.set('down', { state: 'status', status: 503 });
   const err = await poll('vapi', 'down').catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
-  expect(err).toMatchObject({ type: 'PlatformUnavailable', nonRetryable: false });
+  expect(err).toMatchObject({ type: PLATFORM_UNAVAILABLE, nonRetryable: false });
 });
 
 test('Twilio without an account SID has no credentials, even with its auth token stored', async () => {
@@ -99,5 +99,5 @@ test('Twilio without an account SID has no credentials, even with its auth token
 test('an unreachable platform is a retryable failure', async () => {
   await setPlatformApi(store.col, 'org_poll_down', 'retell', { baseUrl: 'http://127.0.0.1:1', apiKey: 'k' });
   const err = await poll('retell', 'r1', 'org_poll_down').catch((e: unknown) => e);
-  expect(err).toMatchObject({ type: 'PlatformUnavailable', nonRetryable: false });
+  expect(err).toMatchObject({ type: PLATFORM_UNAVAILABLE, nonRetryable: false });
 });

@@ -79,7 +79,7 @@ describe('Vapi GET /call/{id}', () => {
 describe('Bland GET /v1/calls/{call_id}', () => {
   test.each(['bland/post-call.json', 'bland/no-answer.json', 'bland/voicemail.json', 'bland/busy.json', 'bland/duration-from-minutes.json'])(
     'the call details of %s map like its post-call webhook', (fixture) => {
-      const call = { ...fixtureJson(fixture), completed: true };
+      const call: Record<string, unknown> = { ...fixtureJson(fixture), completed: true };
       const hook = webhookEnd('bland', fixture);
       const e = ended(answerFromGetCall('bland', call.call_id as string, call, RECEIVED_AT));
       expect(pick(e)).toEqual(pick(hook));
