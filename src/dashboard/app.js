@@ -4,11 +4,13 @@
 import { get, loadSession, post } from './api.js';
 import { renderAnalytics } from './charts.js';
 import { initDetail, openDetail, refreshDetail } from './detail.js';
-import { badge, count, dash, duration, el, fillTable, money, time } from './format.js';
+import { badge, count, dash, duration, el, fillTable, money, timeCell } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 let timer;
 let loading = false;
+/** A refresh asked for while one runs (a filter changed): run once more when it ends. */
+let again = false;
 
 const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
@@ -34,10 +36,18 @@ function showBanner(message) {
 }
 
 async function refresh() {
-  if (loading) return;
-  loading = true;
-  $('refresh').disabled = true;
+  if (loading) {
+    again = true;
+    return;
+  }
   const f = filters();
+  if (f.from && $('f-to').value && f.from > $('f-to').value) {
+    showBanner('The range is empty: "From" is after "To".');
+    return;
+  }
+  loading = true;
+  again = false;
+  $('refresh').disabled = true;
   const problems = [];
   const keep = (what) => (err) => { problems.push(`${what}: ${err.message}`); };
   try {
@@ -53,6 +63,7 @@ async function refresh() {
     loading = false;
     $('refresh').disabled = false;
   }
+  if (again) await refresh();
 }
 
 async function loadCalls(f) {
@@ -60,7 +71,7 @@ async function loadCalls(f) {
   $('n-calls').textContent = `(${count(page.items.length)} of ${count(page.total)})`;
   $('n-calls').dataset.total = String(page.total);
   fillTable($('calls'), [
-    ['Created', (c) => time(c.createdAt)],
+    ['Created', (c) => timeCell(c.createdAt)],
     ['Call', (c) => c.callId],
     ['Status', (c) => badge(c.status)],
     ['Outcome', (c) => (c.outcome ? badge(c.outcome) : dash)],
@@ -88,14 +99,14 @@ async function loadQueues() {
     ['Contact', (s) => s.contactId ?? s.to],
     ['Attempt', (s) => (s.attempt ? `${s.attempt} of ${s.maxAttempts}` : dash)],
     ['Contact\'s time', (s) => `${s.localTime} ${s.zone}`],
-    ['Your time', (s) => time(s.nextFollowUpAt)],
+    ['Your time', (s) => timeCell(s.nextFollowUpAt)],
   ], q.scheduled, { empty: 'No follow-up call is scheduled.' });
   fillTable($('q-due'), [
     ['Call', (d) => callLink(d.callId)],
     ['Attempt', (d) => d.attempt],
     ['Number', (d) => d.to ?? d.contactId],
     ['Why', (d) => d.reason],
-    ['Since', (d) => time(d.dueAt)],
+    ['Since', (d) => timeCell(d.dueAt)],
   ], q.due, { empty: 'Nothing waits for a person.' });
   fillTable($('q-moved'), [
     ['Call', (s) => callLink(s.callId)],
@@ -106,14 +117,14 @@ async function loadQueues() {
     ['Call', (b) => callLink(b.callId)],
     ['Contact', (b) => b.contactId],
     ['Why', (b) => b.reason],
-    ['When', (b) => time(b.at)],
+    ['When', (b) => timeCell(b.at)],
   ], q.blocked, { empty: 'No follow-up was blocked.' });
   fillTable($('q-stale'), [
     ['Call', (s) => callLink(s.callId)],
     ['Status', (s) => badge(s.status)],
     ['Provider', (s) => s.provider],
     ['Why', (s) => s.reason],
-    ['Last change', (s) => time(s.updatedAt)],
+    ['Last change', (s) => timeCell(s.updatedAt)],
   ], q.stale, { empty: 'No stale call.' });
 }
 

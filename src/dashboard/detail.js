@@ -2,7 +2,7 @@
 // the call's workflow in the Temporal UI, and (admin sessions) the follow-up controls, showing
 // the workflow's own answer from the 202 or 409 body.
 import { ApiError, get, post } from './api.js';
-import { badge, dash, duration, el, fillTable, money, time } from './format.js';
+import { badge, dash, duration, el, fillTable, money, time, timeCell } from './format.js';
 
 let current;
 
@@ -85,7 +85,7 @@ function render(call, attempts, contact, note) {
   }
   const timeline = el('table', { class: 'grid compact', id: 'd-timeline' });
   fillTable(timeline, [
-    ['Time', (e) => time(e.occurredAt ?? e.receivedAt)],
+    ['Time', (e) => timeCell(e.occurredAt ?? e.receivedAt)],
     ['Event', (e) => e.type],
     ['Platform event', (e) => e.providerEvent],
     ['Outcome', (e) => e.outcome],
@@ -108,7 +108,7 @@ function followUpSection(call, attempts) {
   const chain = el('table', { class: 'grid compact' });
   fillTable(chain, [
     ['#', (a) => a.attempt],
-    ['For', (a) => time(a.scheduledFor)],
+    ['For', (a) => timeCell(a.scheduledFor)],
     ['Status', (a) => badge(a.status)],
     ['Follow-up call', (a) => a.callId ? el('a', { href: '#', onclick: (e) => { e.preventDefault(); void openDetail(a.callId); } }, a.callId) : dash],
     ['Outcome', (a) => a.outcome],

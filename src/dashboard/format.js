@@ -53,6 +53,9 @@ export function time(iso) {
   return d.toLocaleString('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 }
 
+/** A time for a table cell: kept on one line. */
+export const timeCell = (iso) => el('span', { class: 'nowrap' }, time(iso));
+
 /**
  * Fills a table: `columns` are [header, (row) => cell text or Node]. `onRow` makes rows
  * clickable (and reachable with the keyboard).

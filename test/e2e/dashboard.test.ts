@@ -26,6 +26,7 @@ const busy = uniqueId('c_dash_busy');
 const vapiCallId = uniqueId('vapi-dash');
 const moved = uniqueId('c_dash_moved');
 const blocked = uniqueId('c_dash_dnc');
+const silent = uniqueId('c_dash_silent');
 const contactId = uniqueId('ct_dash');
 
 const generic = (callId: string, over: Record<string, unknown>) => ({
@@ -83,13 +84,16 @@ suite('dashboard in a real browser', () => {
       stack.post('/api/calls/webhook/vapi', vapiReport()),
       stack.post('/api/calls/webhook', generic(moved, { event: 'call.failed', status: 'no-answer', duration: 0, to: '+442079460123' })),
       stack.post('/api/calls/webhook', generic(blocked, { event: 'call.failed', status: 'no-answer', duration: 0, to: '+13125550199' })),
+      stack.post('/api/calls/webhook', generic(silent, { event: 'call.ringing', status: 'ringing', duration: undefined })),
     ];
     for (const r of await Promise.all(sends)) expect(r.status).toBe(200);
     await eventually('the seeded calls recorded, with a follow-up scheduled for the no-answer', async () => {
-      const [a, b, c, d, e, f] = await Promise.all([done, missed, busy, vapiCallId, moved, blocked].map((id) => stack.get(`/api/calls/${id}`)));
+      const [a, b, c, d, e, f, g] = await Promise.all([done, missed, busy, vapiCallId, moved, blocked, silent].map((id) => stack.get(`/api/calls/${id}`)));
       return a.json?.status === 'completed' && b.json?.followUp?.status === 'scheduled' && c.json?.status === 'failed' && d.json?.cost !== undefined &&
-        e.json?.followUp?.window && f.json?.followUp?.status === 'scheduled';
+        e.json?.followUp?.window && f.json?.followUp?.status === 'scheduled' && g.json?.status === 'ringing';
     }, 30_000);
+    // A call the platform stopped reporting on two hours ago (its record is aged in place; waiting is not an option).
+    await stack.store.col.calls.updateOne({ _id: `${stack.orgId}:${silent}` }, { $set: { updatedAt: new Date(Date.now() - 2 * 3_600_000) } });
     // The person behind one no-answer asks not to be called: its follow-up is canceled (blocked).
     const dnc = await send('PATCH', `/api/contacts/${contactId}_${blocked.slice(-4)}`, { doNotCall: { reason: 'asked by letter' } });
     expect(dnc.status).toBe(200);
@@ -142,7 +146,7 @@ suite('dashboard in a real browser', () => {
     // The numbers on screen are the API's (the rollups may trail the calls by a moment).
     await page.waitForSelector('#card-total');
     expect(await page.getAttribute('body', 'data-query')).toMatch(/^from=\d{4}-\d\d-\d\d$/);
-    await eventually('the analytics counting the six seeded calls', async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 6, 30_000);
+    await eventually('the analytics counting the seven seeded calls', async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 7, 30_000);
     const summary = await apiGet(page, '/api/analytics/summary');
     await page.click('#refresh');
     await page.locator('#card-total .value', { hasText: new RegExp(`^${summary.calls.total}$`) }).waitFor();
@@ -158,7 +162,7 @@ suite('dashboard in a real browser', () => {
     expect(Number((await card('cost'))!.slice(1))).toBeCloseTo(summary.cost.byCurrency[0].totalCents / 100, 3);
     expect(summary.cost.byCurrency[0].totalCents).toBeCloseTo(vapiCost.amountCents, 5);
     const list = await apiGet(page, '/api/calls', '&limit=50');
-    await page.waitForFunction(`document.querySelectorAll('#calls tbody tr[data-id]').length === ${list.items.length}`);
+    await eventually('the recent calls listed as the API lists them', async () => (await page.locator('#calls tbody tr[data-id]').count()) === list.items.length);
     expect(await page.getAttribute('#n-calls', 'data-total')).toBe(String(list.total));
     const agents = await apiGet(page, '/api/analytics/agents');
     expect(await page.locator('#agents tbody tr').count()).toBe(agents.items.length);
@@ -180,6 +184,11 @@ suite('dashboard in a real browser', () => {
     expect(await card('moved')).toBe(String(summary.followUps.movedByWindow));
     expect(await card('blocked')).toBe(String(summary.followUps.blockedByDoNotCall));
     expect(summary.followUps.blockedByDoNotCall).toBe(1);
+    // The call that went silent is listed as stale, and counted as the API counts it.
+    const staleRow = page.locator(`#q-stale tbody tr:has-text("${silent}")`);
+    await staleRow.waitFor();
+    expect(await staleRow.textContent()).toMatch(/ringing.*no event for 1[12]\d min/);
+    expect(await card('stale')).toBe(String(summary.calls.stale));
     await shot(page, '02-dashboard');
 
     // It refreshes without a reload: with polling at 10 s a new call shows up on its own.
@@ -189,19 +198,32 @@ suite('dashboard in a real browser', () => {
     const late = uniqueId('c_dash_late');
     expect((await stack.post('/api/calls/webhook', generic(late, { duration: 30 }))).status).toBe(200);
     await page.waitForSelector(`#calls tbody tr[data-id="${late}"]`, { timeout: 20_000 });
-    await page.locator('#card-total .value', { hasText: /^7$/ }).waitFor({ timeout: 15_000 });
+    await page.locator('#card-total .value', { hasText: /^8$/ }).waitFor({ timeout: 15_000 });
     expect(navigations).toBe(0);
 
     // The provider filter narrows every figure and list to that platform, as the API does.
     await page.selectOption('#f-provider', 'vapi');
-    await page.waitForFunction('document.body.dataset.query.includes("provider=vapi")');
+    await page.locator('body[data-query*="provider=vapi"]').waitFor({ state: 'attached' });
     const vapiOnly = await apiGet(page, '/api/analytics/summary');
     expect(vapiOnly.calls.total).toBe(1);
     await page.locator('#card-total .value', { hasText: /^1$/ }).waitFor();
-    await page.waitForFunction(`document.querySelectorAll('#calls tbody tr[data-id]').length === 1`);
+    await eventually('the vapi call alone listed', async () => (await page.locator('#calls tbody tr[data-id]').count()) === 1);
     expect(await page.getAttribute('#calls tbody tr[data-id]', 'data-id')).toBe(vapiCallId);
     await page.selectOption('#f-provider', '');
-    await page.locator('#card-total .value', { hasText: /^7$/ }).waitFor();
+    await page.locator('#card-total .value', { hasText: /^8$/ }).waitFor();
+    // A date range without calls: nothing counted, nothing listed.
+    const [from0, to0] = [await page.inputValue('#f-from'), await page.inputValue('#f-to')];
+    await page.fill('#f-to', '2020-01-31');
+    expect(await page.textContent('#banner')).toBe('The range is empty: "From" is after "To".');
+    await page.fill('#f-from', '2020-01-01');
+    await page.locator('body[data-query="from=2020-01-01&to=2020-02-01"]').waitFor({ state: 'attached' });
+    expect((await apiGet(page, '/api/analytics/summary')).calls.total).toBe(0);
+    await page.locator('#card-total .value', { hasText: /^0$/ }).waitFor();
+    await page.waitForSelector('#calls td.empty');
+    await page.fill('#f-from', from0);
+    await page.fill('#f-to', to0);
+    await page.locator('#banner').waitFor({ state: 'hidden' });
+    await page.locator('#card-total .value', { hasText: /^8$/ }).waitFor();
 
     // A call's detail: timeline, transcript, recording, the workflow's link.
     const doneCall = (await stack.get(`/api/calls/${done}`)).json;
