@@ -3,9 +3,10 @@
 import type { FollowUpLink } from '../../../src/domain/events';
 import { loadConfig } from '../../../src/config';
 import {
-  type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, followUpMetadata,
-  isAnswered, isPlacementDue, isSettled, nextAttemptNumber, nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
+  type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait,
+  isAnswered, isPlacementDue, isSettled, nextAttemptNumber, nextWakeAt, resolveScheduleTime, startPlan,
 } from '../../../src/domain/followUp';
+import { followUpLinkOf, followUpMetadata, withFollowUpLink } from '../../../src/domain/followUpLink';
 import { renderThankYou, spokenDuration, thankYouMessageId } from '../../../src/domain/thankYou';
 
 const H = 3_600_000;
