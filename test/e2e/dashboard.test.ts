@@ -273,8 +273,33 @@ suite('dashboard in a real browser', () => {
     expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
     await shot(page, '05-retried-now-due', false);
 
+    // Schedule the UK call's follow-up from the page: the workflow answers and records who asked.
+    await page.click('#d-close');
+    await page.click(`#calls tbody tr[data-id="${moved}"]`);
+    await page.waitForSelector('#d-schedule');
+    await page.fill('#d-schedule-in', '3h');
+    await page.click('#d-schedule');
+    await page.waitForSelector('#d-answer.ok');
+    expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
+    const history = (await stack.get(`/api/calls/${moved}`)).json.followUp.history as { event: string; by?: string }[];
+    expect(history.some((h) => h.by?.startsWith('dashboard (key '))).toBe(true);
+
     // The session cookie is refused from another site, and without the CSRF token.
     const cookie = `calls_session=${session!.value}`;
+    // The page and its files: a strict CSP (no inline script or eval), types, caching.
+    const html = await fetch(`${stack.baseUrl}/dashboard`, { headers: { cookie }, redirect: 'manual' });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self';/);
+    expect(html.headers.get('content-security-policy')).not.toMatch(/unsafe/);
+    expect(await html.text()).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son\w+=/);
+    const js = await fetch(`${stack.baseUrl}/dashboard/assets/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${stack.baseUrl}/dashboard/assets/app.js`, { headers: { 'if-none-match': js.headers.get('etag')! } })).status).toBe(304);
+    const chartJs = await fetch(`${stack.baseUrl}/dashboard/vendor/chart.js@4.6.1/chart.umd.min.js`);
+    expect(chartJs.status).toBe(200);
+    expect(chartJs.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const token = ((await (await fetch(`${stack.baseUrl}/dashboard/session`, { headers: { cookie } })).json()) as { csrfToken: string }).csrfToken;
     expect(token).toMatch(/^[\w-]{20,}$/);
     const steer = (headers: Record<string, string>) => fetch(`${stack.baseUrl}/api/calls/${done}/retry`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{}' });
