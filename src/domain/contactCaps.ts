@@ -156,3 +156,20 @@ export interface CallGateRole {
   owner: boolean;
   endReported: boolean;
 }
+
+/** What a person sees of the rules on the contact (GET /api/contacts/:id). */
+export interface GateSummary {
+  attemptsLast24h: number;
+  cap: number;
+  /** When the next attempt may be placed, if the cap is full now. */
+  nextFreeAt?: string;
+  plan?: { ownerCallId: string; since: string; joined: string[] };
+}
+
+export function gateSummary(s: ContactGateState, cap: number, now: number): GateSummary {
+  const out: GateSummary = { attemptsLast24h: inWindow(s.reservations, now).length, cap };
+  const free = nextFreeAt(s.reservations, cap, now);
+  if (free !== undefined) out.nextFreeAt = iso(free);
+  if (s.plan) out.plan = { ownerCallId: s.plan.ownerCallId, since: iso(s.plan.since), joined: s.plan.joined.map((j) => j.callId) };
+  return out;
+}

@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import { normalizePhone } from '../domain/phone';
 import { createContact, getContact, updateContact } from '../store/contacts';
-import { clearContactDoNotCall, contactDoNotCall, markContactDoNotCall } from '../store/compliance';
+import { clearContactDoNotCall, contactDoNotCall, getComplianceSettings, markContactDoNotCall } from '../store/compliance';
+import { loadContactGate } from '../store/contactGate';
+import { gateSummary } from '../domain/contactCaps';
 import { type ComplianceRouteDeps, cancelPendingFor } from './compliance';
 import type { ApiRouter } from './auth';
 import { HttpError, notFound } from './errors';
@@ -43,8 +45,12 @@ export function contactRoutes(api: ApiRouter, deps: ComplianceRouteDeps): void {
     const { orgId } = ctx.state;
     const doc = await getContact(deps.col, orgId, pathId(ctx.params.contactId, 'contactId'));
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
-    const dnc = await contactDoNotCall(deps.col, orgId, doc.contactId);
-    ctx.body = { ...contactView(doc), ...(dnc && { doNotCall: dnc }) };
+    const [dnc, gate, rules] = await Promise.all([
+      contactDoNotCall(deps.col, orgId, doc.contactId), loadContactGate(deps.col, orgId, doc.contactId), getComplianceSettings(deps.col, orgId),
+    ]);
+    // The per-person follow-up rules as the contact's workflow last stored them (none until a follow-up was planned).
+    const followUps = gate.rev > 0 ? gateSummary(gate, rules.contactCapPer24h, Date.now()) : undefined;
+    ctx.body = { ...contactView(doc), ...(dnc && { doNotCall: dnc }), ...(followUps && { followUps }) };
   });
 
   api.post('/contacts', async (ctx) => {

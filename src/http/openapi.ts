@@ -83,6 +83,7 @@ const Contact = z.looseObject({
   lastCallDate: isoTime.optional(),
   lastCallId: z.string().optional(),
   lastCallDuration: z.number().optional(),
+  followUps: z.looseObject({ attemptsLast24h: z.number().int(), cap: z.number().int(), nextFreeAt: isoTime.optional() }).optional(),
   createdAt: isoTime,
   updatedAt: isoTime,
 });
