@@ -19,8 +19,14 @@ export const rollupKeyOf = (orgId: string, createdAt: Date | number): string => 
 export function splitRollupKey(key: string): { orgId: string; hour: string } {
   return { orgId: key.slice(0, key.length - 14), hour: key.slice(key.length - 13) };
 }
-/** The rollup document of a UTC day holds its 24 hours: `${orgId}:${yyyy-mm-dd}`. */
-export const dayDocId = (orgId: string, hour: string): string => `${orgId}:${hour.slice(0, 10)}`;
+/**
+ * The rollup document of a third of a UTC month (days 1-10, 11-20, 21-31) holds its days' hours:
+ * `${orgId}:${yyyy-mm}:${0|1|2}`. A 90-day range reads ten of them.
+ */
+export const chunkDocId = (orgId: string, hour: string): string => {
+  const day = Number(hour.slice(8, 10));
+  return `${orgId}:${hour.slice(0, 7)}:${day <= 10 ? 0 : day <= 20 ? 1 : 2}`;
+};
 
 /** Duration histogram edges in seconds: bucket i is [EDGES[i], EDGES[i+1]), the last one open-ended. */
 export const DURATION_EDGES = [
