@@ -16,8 +16,8 @@ import { CALL_STATUSES, isTerminal } from '../domain/lifecycle';
 import { STALE_CALL_AFTER_MS } from '../metrics';
 import { listFollowUpCalls } from '../store/followUps';
 import { identifyApiKey } from '../store/organizations';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import type { Collections } from '../store/db';
+import type { ApiRouter } from './auth';
 import { HttpError, unauthorized } from './errors';
 import { mediaType } from './json';
 import { readRawBody } from './rawBody';
@@ -80,7 +80,12 @@ function serve(ctx: Context, path: string, type: string, cache: string): void {
 const HTML = 'text/html; charset=utf-8';
 const signInBody = z.object({ key: z.string().min(1, 'paste a read or admin API key').max(300) });
 
-export function dashboardRoutes(router: Router, deps: AppDeps, sessions: DashboardSessions): void {
+/** What the dashboard's routes use of the app's dependencies. */
+export interface DashboardRouteDeps {
+  col: Collections;
+}
+
+export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessions: DashboardSessions): void {
   router.get('/dashboard', async (ctx) => {
     if (!(await sessions.current(ctx))) {
       ctx.set('Cache-Control', 'no-store');
@@ -170,9 +175,9 @@ const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
 const brief = { callId: 1, contactId: 1, to: 1, from: 1, direction: 1, provider: 1, status: 1, outcome: 1, followUp: 1, nextFollowUpAt: 1, updatedAt: 1, stale: 1 } as const;
 
 /** The lists the dashboard shows beside the analytics: follow-up queue and stale calls. */
-export function dashboardApiRoutes(api: Router, deps: AppDeps): void {
+export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): void {
   api.get('/dashboard/queues', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const now = Date.now();
     const [scheduledDocs, due, blockedDocs, marked, silent] = await Promise.all([
       deps.col.calls.find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: brief }).sort({ nextFollowUpAt: 1 }).limit(LIST_LIMIT).toArray(),
