@@ -5,7 +5,6 @@
 import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type Outcome, type Provider } from './events';
 import { clampFuture, isSafeId, lookup } from './limits';
 import { saneCost } from './cost';
-import type { StaleMark } from './stale';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -34,6 +33,16 @@ const DATA_FIELDS: readonly DataField[] = [
   'from', 'to', 'direction', 'durationSec', 'startedAt', 'answeredAt', 'endedAt', 'recordingUrl',
   'transcript', 'transcriptSegments', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf', 'cost',
 ];
+
+/** A call that never reported its end and the platform could not say how it ended (src/domain/stale.ts); shown on the call record, in the workflow's details and in `getState`. */
+export interface StaleMark {
+  /** When the call was marked stale (ISO). */
+  since: string;
+  /** Why, in words: what the platform answered. */
+  reason: string;
+  /** Polls made before giving up. */
+  polls: number;
+}
 
 export interface CallState extends CallData {
   orgId: string;

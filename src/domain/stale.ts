@@ -4,7 +4,7 @@
 // workflow runs the poll as an activity and feeds an "ended" answer through the reducer as an
 // ordinary event, so effects run exactly once, as for a webhook.
 import type { CallEvent, Provider } from './events';
-import { type CallState, isTerminal } from './lifecycle';
+import { type CallState, type StaleMark, isTerminal } from './lifecycle';
 
 /** Default wait without an event before the platform is asked (CALL_STALE_AFTER). */
 export const DEFAULT_STALE_AFTER_MS = 30 * 60_000;
@@ -30,16 +30,6 @@ export type PollAnswer =
    * (unreachable, 5xx after the activity's retries).
    */
   | { kind: 'unknown'; reason: string; final: boolean };
-
-/** Shown on the call record, in the workflow's details and in `getState`. */
-export interface StaleMark {
-  /** When the call was marked stale (ISO). */
-  since: string;
-  /** Why, in words: what the platform answered. */
-  reason: string;
-  /** Polls made before giving up. */
-  polls: number;
-}
 
 /** The workflow's polling progress since the call's last event. */
 export interface StaleWatch {

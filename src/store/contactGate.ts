@@ -4,13 +4,6 @@
 import { type ContactGateState, emptyGate } from '../domain/contactCaps';
 import { type Collections, docId, isDuplicateKey } from './db';
 
-export interface ContactGateDoc extends ContactGateState {
-  _id: string; // `${orgId}:${contactId}`
-  orgId: string;
-  contactId: string;
-  updatedAt: Date;
-}
-
 export async function loadContactGate(col: Collections, orgId: string, contactId: string): Promise<ContactGateState> {
   const doc = await col.contactGates.findOne({ _id: docId(orgId, contactId), orgId });
   if (!doc) return emptyGate();

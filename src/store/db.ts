@@ -2,12 +2,10 @@
 // single-document atomic updates and unique indexes; no transactions, change streams or TTL.
 import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
 import type {
-  ApiKeyDoc, CallDoc, CallMetricDoc, ContactCallDoc, ContactDoc, ContactPhoneDoc, ContactStatsDoc, DoNotCallDoc, EmailDoc, FollowUpCallDoc,
-  InboxDoc, OrganizationDoc, OutboundDialerDoc, ProviderSecretDoc,
+  ApiKeyDoc, CallDoc, CallMetricDoc, ContactCallDoc, ContactDoc, ContactGateDoc, ContactPhoneDoc, ContactStatsDoc, DoNotCallDoc, EmailDoc,
+  FollowUpCallDoc, InboxDoc, OrganizationDoc, OutboundDialerDoc, PlatformApiDoc, ProviderSecretDoc,
 } from './types';
-import type { ContactGateDoc } from './contactGate';
 import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './analytics';
-import type { PlatformApiDoc } from './platformApis';
 
 // The document types are defined in types.ts; modules that take Collections find them here too.
 export type * from './types';

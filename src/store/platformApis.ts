@@ -5,20 +5,8 @@ import { docId } from './db';
 import { getOutboundDialer } from './followUps';
 import { getProviderSecret } from './organizations';
 import { openSecret, sealSecret } from './secrets';
+import type { PlatformApiDoc } from './types';
 import { DEFAULT_API_BASE_URLS, type PlatformCredentials, type PollableProvider } from '../providers/getCall';
-
-export interface PlatformApiDoc {
-  _id: string; // `${orgId}:${provider}`
-  orgId: string;
-  provider: PollableProvider;
-  /** API base URL; the platform's public one when absent. */
-  baseUrl?: string;
-  /** Sealed (src/store/secrets.ts). Retell/Vapi/Bland API key; Twilio auth token. */
-  apiKey?: string;
-  /** Twilio: the account SID calls are looked up under. */
-  accountSid?: string;
-  updatedAt: Date;
-}
 
 const aad = (orgId: string, provider: string) => `platform-api-key:${orgId}:${provider}`;
 

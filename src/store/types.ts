@@ -5,7 +5,9 @@ import type { CallingPolicy } from '../domain/callingWindow';
 import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
 import type { Provider } from '../domain/events';
+import type { ContactGateState } from '../domain/contactCaps';
 import type { CallState } from '../domain/lifecycle';
+import type { PollableProvider } from '../providers/getCall';
 
 export interface OrganizationDoc {
   _id: string;
@@ -243,4 +245,26 @@ export interface InboxDoc {
   lastError?: string;
   /** Set when Temporal refused the event for good; the relay skips it, /readyz counts it. */
   deadLetter?: string;
+}
+
+/** A person's follow-up caps and the plan running for them; one writer, the contact's workflow. */
+export interface ContactGateDoc extends ContactGateState {
+  _id: string; // `${orgId}:${contactId}`
+  orgId: string;
+  contactId: string;
+  updatedAt: Date;
+}
+
+/** How calls of one platform are looked up when they never reported an end. */
+export interface PlatformApiDoc {
+  _id: string; // `${orgId}:${provider}`
+  orgId: string;
+  provider: PollableProvider;
+  /** API base URL; the platform's public one when absent. */
+  baseUrl?: string;
+  /** Sealed (src/store/secrets.ts). Retell/Vapi/Bland API key; Twilio auth token. */
+  apiKey?: string;
+  /** Twilio: the account SID calls are looked up under. */
+  accountSid?: string;
+  updatedAt: Date;
 }
