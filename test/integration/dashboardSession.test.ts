@@ -1,0 +1,71 @@
+// The dashboard's session cookie on the real app and database, where the browser test cannot
+// reach: `Secure` behind a proxy that says https (TRUST_PROXY), not over plain http, and never
+// trusting X-Forwarded-Proto without TRUST_PROXY; a cookie from another SECRETS_KEY is no session.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp, type AppDeps } from '../../src/http/app';
+import { silentLogger } from '../../src/log';
+import type { Store } from '../../src/store/db';
+import { addApiKey, createOrganization } from '../../src/store/organizations';
+import { useSecretsKey } from '../../src/store/secrets';
+import { testStore } from '../support/harness';
+
+let store: Store;
+let key: string;
+const servers: Server[] = [];
+
+async function receiver(trustProxy: boolean): Promise<string> {
+  const app = createApp({
+    col: store.col, signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
+    dispatcher: { offer() {}, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as unknown as AppDeps['dispatcher'],
+    logger: silentLogger, pingDb: async () => {}, bodyLimitBytes: 1024, temporalUiUrl: 'http://t', temporalNamespace: 'default', trustProxy,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const signIn = (base: string, headers: Record<string, string> = {}) => fetch(`${base}/dashboard/sign-in`, {
+  method: 'POST', redirect: 'manual', body: JSON.stringify({ key }), headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', ...headers },
+});
+
+beforeAll(async () => {
+  store = await testStore('dashboard_session');
+  const orgId = await createOrganization(store.col, 'Dashboard session');
+  key = (await addApiKey(store.col, orgId, { scope: 'read' })).key;
+});
+
+afterAll(async () => {
+  useSecretsKey(undefined);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await store.db.dropDatabase();
+  await store.close();
+});
+
+test('the cookie is Secure behind a proxy that forwards https, and only then', async () => {
+  const proxied = await receiver(true);
+  const secure = await signIn(proxied, { 'x-forwarded-proto': 'https' });
+  expect(secure.status).toBe(200);
+  expect(secure.headers.get('set-cookie')).toMatch(/^calls_session=[\w-]+; path=\/; expires=.*; samesite=strict; secure; httponly$/);
+  const plain = await signIn(proxied);
+  expect(plain.headers.get('set-cookie')).not.toMatch(/secure/);
+  // Without TRUST_PROXY the header is anyone's to send: no Secure from it (the request is http).
+  const direct = await receiver(false);
+  const spoofed = await signIn(direct, { 'x-forwarded-proto': 'https' });
+  expect(spoofed.status).toBe(200);
+  expect(spoofed.headers.get('set-cookie')).not.toMatch(/secure/);
+});
+
+test('receivers with the same SECRETS_KEY share sessions; a receiver with another key refuses them', async () => {
+  useSecretsKey(randomBytes(32));
+  const [a, b] = [await receiver(false), await receiver(false)];
+  const cookie = (await signIn(a)).headers.get('set-cookie')!.split(';')[0];
+  const at = async (base: string) => (await fetch(`${base}/api/calls`, { headers: { cookie } })).status;
+  expect(await at(a)).toBe(200);
+  expect(await at(b)).toBe(200);
+  useSecretsKey(randomBytes(32));
+  expect(await at(await receiver(false))).toBe(401);
+});
