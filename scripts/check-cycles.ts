@@ -30,8 +30,8 @@ function importGraph(files: string[], options: ts.CompilerOptions): Map<string, 
   return graph;
 }
 
-/** Strongly connected components with more than one file (Tarjan), each as one cycle through them. */
-function cycles(graph: Map<string, string[]>): string[][] {
+/** Strongly connected components with more than one file (Tarjan): the files of each cycle, sorted. */
+export function cycles(graph: Map<string, string[]>): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
@@ -63,11 +63,15 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return out;
 }
 
-const { files, options } = projectFiles();
-const found = cycles(importGraph(files, options));
-for (const scc of found) console.log(`import cycle: ${scc.map((f) => path.relative(ROOT, f)).join(' <-> ')}`);
-if (found.length > 0) {
-  console.log(`${found.length} import cycle(s), type-only imports included`);
-  process.exit(1);
+function main(): void {
+  const { files, options } = projectFiles();
+  const found = cycles(importGraph(files, options));
+  for (const scc of found) console.log(`import cycle: ${scc.map((f) => path.relative(ROOT, f)).join(' <-> ')}`);
+  if (found.length > 0) {
+    console.log(`${found.length} import cycle(s), type-only imports included`);
+    process.exit(1);
+  }
+  console.log(`no import cycles in ${files.length} files`);
 }
-console.log(`no import cycles in ${files.length} files`);
+
+if (require.main === module) main();
