@@ -7,11 +7,12 @@
 // whatever arrived together into one database round. Closes when idle; the next call starts a
 // new run that continues from the stored figures and follow-up state.
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyLocalActivities, setCurrentDetails, setHandler, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, proxyLocalActivities, setCurrentDetails, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type ContactFigures, type CountedCall } from '../src/domain/contactFigures';
-import { type ContactGateState, type JoinedPlanEnd, decideGate, inWindow } from '../src/domain/contactCaps';
+import { type ContactGateState, type JoinedPlanEnd, decideGate, emptyGate, inWindow } from '../src/domain/contactCaps';
+import { GATE_PATCH } from './followUpGate';
 import { type ContactWorkflowInput, callEnded, followUpGate, getContactState, joinedPlanEnded, workflowIdFor } from './messages';
 
 export async function contactLifecycle(input: ContactWorkflowInput): Promise<ContactFigures> {
@@ -42,7 +43,8 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
   });
 
   let figures: ContactFigures = input.carried?.figures ?? (await db.loadContactFigures({ orgId, contactId }));
-  gate ??= await db.loadContactGate({ orgId, contactId });
+  // A run whose history began before the per-person rules replays without the load it never made (no state was stored then).
+  gate ??= patched(GATE_PATCH) ? await db.loadContactGate({ orgId, contactId }) : emptyGate();
   savedRev = Math.max(savedRev, gate.rev);
   setHandler(getContactState, () => ({ orgId, contactId, figures, pending: pending.length, gate }));
 

@@ -4,7 +4,7 @@
 // when it frees up), and it reports the end of a plan it owns so joined calls settle. Asked
 // through an activity with a bounded number of tries, so a slow contact workflow never holds the
 // call: a plan then starts on its own, and an attempt whose cap cannot be checked goes to a person.
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CallState } from '../src/domain/lifecycle';
 import { contactPhone } from '../src/domain/contact';
@@ -15,6 +15,8 @@ import type { WorkflowSettings } from '../src/config';
 
 /** Tries of one question to the contact's workflow before the call goes on without its answer. */
 const GATE_TRIES = 4;
+/** Workflows whose history began before the per-person rules replay as they ran: the questions are new commands. */
+export const GATE_PATCH = 'contact-follow-up-gate';
 
 export interface ContactGate {
   role: CallGateRole;
@@ -56,7 +58,7 @@ export function contactGate(orgId: string, callId: string, settings: WorkflowSet
   return {
     role,
     async startPlan(s) {
-      if (!s.contactId) return undefined;
+      if (!s.contactId || !patched(GATE_PATCH)) return undefined;
       const a = await ask(s.contactId, { type: 'startPlan', callId });
       if (a.kind === 'joined') return a.ownerCallId;
       // Owner, or the contact could not be asked: the plan runs on its own and the cap is still checked per attempt.
@@ -65,7 +67,7 @@ export function contactGate(orgId: string, callId: string, settings: WorkflowSet
     },
 
     async reserve(plan, s) {
-      if (!s.contactId) return undefined;
+      if (!s.contactId || !patched(GATE_PATCH)) return undefined;
       const a = await ask(s.contactId, { type: 'reserve', callId, attempt: plan.attempt });
       const now = Date.now();
       if (a.kind === 'allowed') return undefined;
@@ -86,7 +88,7 @@ export function contactGate(orgId: string, callId: string, settings: WorkflowSet
     },
 
     async afterPlacement(plan, placement, s) {
-      if (!s.contactId || placement.kind === 'placed' || (placement.kind === 'due' && placement.uncertain)) return;
+      if (!s.contactId || placement.kind === 'placed' || (placement.kind === 'due' && placement.uncertain) || !patched(GATE_PATCH)) return;
       await ask(s.contactId, { type: 'release', callId, attempt: plan.attempt });
     },
 
