@@ -19,14 +19,10 @@ export const rollupKeyOf = (orgId: string, createdAt: Date | number): string => 
 export function splitRollupKey(key: string): { orgId: string; hour: string } {
   return { orgId: key.slice(0, key.length - 14), hour: key.slice(key.length - 13) };
 }
-/**
- * The rollup document of a third of a UTC month (days 1-10, 11-20, 21-31) holds its days' hours:
- * `${orgId}:${yyyy-mm}:${0|1|2}`. A 90-day range reads ten of them.
- */
-export const chunkDocId = (orgId: string, hour: string): string => {
-  const day = Number(hour.slice(8, 10));
-  return `${orgId}:${hour.slice(0, 7)}:${day <= 10 ? 0 : day <= 20 ? 1 : 2}`;
-};
+/** The rollup document of a UTC day, holding its hours: `${orgId}:h:${yyyy-mm-dd}`. */
+export const hourDocId = (orgId: string, hour: string): string => `${orgId}:h:${hour.slice(0, 10)}`;
+/** The rollup document of a local month, holding its local days: `${orgId}:d:${yyyy-mm}` (`day` as localDayNumber). */
+export const monthDocId = (orgId: string, day: number): string => `${orgId}:d:${isoDay(day).slice(0, 7)}`;
 
 /** Duration histogram edges in seconds: bucket i is [EDGES[i], EDGES[i+1]), the last one open-ended. */
 export const DURATION_EDGES = [
@@ -186,6 +182,32 @@ export function addCall(cells: Cells, call: CallFacts): void {
   }
 }
 
+/** Adds a cell into a set of cells (a day's cells from its hours'). */
+export function mergeCell(into: Cells, key: string, cell: Cell): void {
+  const t = into[key];
+  if (!t) {
+    into[key] = { ...cell, ...(cell.u && { u: [...cell.u] }) };
+    return;
+  }
+  t.n += cell.n;
+  if (cell.d) t.d = (t.d ?? 0) + cell.d;
+  if (cell.ds) t.ds = (t.ds ?? 0) + cell.ds;
+  if (cell.h) {
+    const h = { ...t.h };
+    for (const [b, k] of Object.entries(cell.h)) h[b] = (h[b] ?? 0) + k;
+    t.h = h;
+  }
+  if (cell.c) {
+    const c = { ...t.c };
+    for (const [cur, v] of Object.entries(cell.c)) c[cur] = addVec(c[cur], v);
+    t.c = c;
+  }
+  if (cell.s) t.s = addVec(t.s, cell.s);
+  if (cell.f) t.f = addVec(t.f, cell.f);
+  if (cell.e) t.e = addVec(t.e, cell.e);
+  if (cell.u) t.u = [...(t.u ?? []), ...cell.u];
+}
+
 export function cellsOf(calls: Iterable<CallFacts>): Cells {
   const cells: Cells = {};
   for (const c of calls) addCall(cells, c);
@@ -300,7 +322,8 @@ export const localDayNumber = (ms: number, tz: string): number => {
   const p = localParts(ms, tz);
   return dayNumber(p.y, p.m, p.d);
 };
-const isoDay = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+/** A day number as `yyyy-mm-dd`. */
+export const isoDay = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
 /** The UTC offset of a zone at an instant, ms (local minus UTC). */
 export function offsetAt(ms: number, tz: string): number {

@@ -3,10 +3,9 @@
 import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { PROVIDERS } from '../domain/events';
-import { DAY_MS, isKnownTimeZone } from '../domain/analytics';
+import { DAY_MS } from '../domain/analytics';
 import { STALE_CALL_AFTER_MS } from '../metrics';
-import { agentsReport, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
-import { getComplianceSettings } from '../store/compliance';
+import { agentsReport, orgTimeZone, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
 import type { AppDeps } from './app';
 import type { AuthState } from './auth';
 import { HttpError } from './errors';
@@ -51,8 +50,7 @@ export function resolveRange(q: { from?: Date; to?: Date }, maxDays: number, int
 async function baseQuery(deps: AppDeps, orgId: string, q: z.output<typeof summaryQuery>, maxDays: number, interval?: string): Promise<RangeQuery> {
   const now = deps.now?.() ?? Date.now();
   const range = resolveRange(q, maxDays, interval, now);
-  const zone = (await getComplianceSettings(deps.col, orgId)).defaultTimeZone;
-  return { ...range, provider: q.provider, agentId: q.agentId, timeZone: isKnownTimeZone(zone) ? zone : 'UTC', staleBefore: now - STALE_CALL_AFTER_MS };
+  return { ...range, provider: q.provider, agentId: q.agentId, timeZone: await orgTimeZone(deps.col, orgId), staleBefore: now - STALE_CALL_AFTER_MS };
 }
 
 export function analyticsRoutes(api: Router, deps: AppDeps): void {

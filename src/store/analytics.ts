@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import {
-  CELL_OUTCOMES, type CallFacts, type Cell, type Cells, type CellOutcome, HOUR_MS, type Interval, Tally, type TimeBucket, addCall, chunkDocId, hourOf,
-  hourStart, localBuckets, parseCellKey, rollupKeyOf, splitRollupKey,
+  CELL_OUTCOMES, type CallFacts, type Cell, type Cells, type CellOutcome, HOUR_MS, type Interval, Tally, type TimeBucket, addCall, hourDocId, hourOf,
+  hourStart, isKnownTimeZone, isoDay, localBuckets, localDayNumber, mergeCell, monthDocId, parseCellKey, rollupKeyOf, splitRollupKey, startOfLocalDay,
 } from '../domain/analytics';
+import { getComplianceSettings } from './compliance';
 import { type CallDoc, type Collections, docId, isDuplicateKey } from './db';
 
 /** "This call changed": insert-only, one per change, so concurrent writers never share a document. */
@@ -23,17 +24,21 @@ export interface RollupMarkDoc {
 }
 
 /**
- * A third of a UTC month of one organization (chunkDocId): each day's hours as JSON text, written
- * by the rollup loop alone. Text, not nested documents: FerretDB converts every nested field of a
- * document it reads (9 ms for a 5 KB day of nested cells, measured), one string costs next to
- * nothing. A third of a month, not a day: a 90-day range is 10 reads instead of 91 (each read has
- * a fixed cost of 2-3 ms on FerretDB), and a busy day's cells (≤ 1 MB) still fit MongoDB's 16 MB.
+ * Rollup documents, two kinds, each written by the rollup loop alone:
+ * - `${orgId}:h:${yyyy-mm-dd}` (hourDocId): a UTC day, `hours` → each hour's cells;
+ * - `${orgId}:d:${yyyy-mm}` (monthDocId): a month of the organization's local days, `days` → each
+ *   local day's cells (the sum of its hours), with the time zone they were cut in.
+ * A 90-day daily series or summary reads 4 month documents plus the hours of the two partial days
+ * at its ends. Values are JSON text, not nested documents: FerretDB converts every nested field of
+ * a document it reads (9 ms for a 5 KB day of nested cells, measured), one string next to nothing.
  */
 export interface RollupDayDoc {
-  _id: string; // `${orgId}:${yyyy-mm}:${0|1|2}`
+  _id: string;
   orgId: string;
-  /** `"27"` → JSON of DayRollup */
-  days: Record<string, string>;
+  /** Hour documents: `"13"` → JSON of HourRollup. */
+  hours?: Record<string, string>;
+  /** Month documents: `"27"` → JSON of LocalDayRollup. */
+  days?: Record<string, string>;
   updatedAt: Date;
 }
 
@@ -52,12 +57,25 @@ export interface HourRollup {
   calls: number;
 }
 
-/** One UTC day: its hours that have calls, `"13"` → HourRollup. */
-export interface DayRollup {
-  hours: Record<string, HourRollup>;
+export interface LocalDayRollup extends HourRollup {
+  /** The time zone the day was cut in: used only while the organization's zone is the same. */
+  zone: string;
 }
 
-const parseDay = (text: string | undefined): DayRollup => (typeof text === 'string' ? (JSON.parse(text) as DayRollup) : { hours: {} });
+const parse = <T>(text: string | undefined): T | undefined => (typeof text === 'string' ? (JSON.parse(text) as T) : undefined);
+
+/** The organization's time zone for analytics: its calling rules' default zone, UTC if unknown. */
+export async function orgTimeZone(col: Collections, orgId: string): Promise<string> {
+  const zone = (await getComplianceSettings(col, orgId)).defaultTimeZone;
+  return isKnownTimeZone(zone) ? zone : 'UTC';
+}
+
+/** Local day → [start, end) when both ends fall on UTC hours (not in half-hour zones); else undefined. */
+function alignedDay(day: number, zone: string): { start: number; end: number } | undefined {
+  const start = startOfLocalDay(day, zone);
+  const end = startOfLocalDay(day + 1, zone);
+  return start % HOUR_MS === 0 && end % HOUR_MS === 0 ? { start, end } : undefined;
+}
 
 export interface AnalyticsCollections {
   rollupMarks: Collection<RollupMarkDoc>;
@@ -175,24 +193,59 @@ export async function computeHour(col: Collections, key: string): Promise<{ cell
 }
 
 /**
- * Hours of one rollup document, recomputed, and their days written in one `$set`. The document is
- * read, changed and written back: safe because the loop holding the lease is its one writer.
+ * An organization's dirty hours, recomputed from their calls, then the local days holding them
+ * summed from their hours. Each document is read, changed and written back whole: safe because
+ * the loop holding the lease is the one writer of every rollup document.
  */
 export async function recomputeHours(col: Collections, orgId: string, hours: string[]): Promise<void> {
-  const id = chunkDocId(orgId, hours[0]);
-  const doc = await col.rollups.findOne({ _id: id, orgId });
-  const days = new Map<string, DayRollup>();
-  for (const hour of hours) {
-    const dd = hour.slice(8, 10);
-    const day = days.get(dd) ?? parseDay(doc?.days?.[dd]);
-    days.set(dd, day);
-    const { cells, calls } = await computeHour(col, `${orgId}:${hour}`);
-    if (calls > 0) day.hours[hour.slice(11, 13)] = { cells, calls };
-    else delete day.hours[hour.slice(11, 13)];
+  const byDay = new Map<string, string[]>();
+  for (const h of hours) byDay.set(h.slice(0, 10), [...(byDay.get(h.slice(0, 10)) ?? []), h]);
+  const utcDays = new Map<string, Record<string, string>>();
+  // UTC days in parallel (one document each), their hours one after another.
+  await inParallel([...byDay.entries()], 4, async ([day, dirty]) => {
+    const id = hourDocId(orgId, day);
+    const doc = await col.rollups.findOne({ _id: id, orgId });
+    const stored: Record<string, string> = { ...doc?.hours };
+    const set: Record<string, string> = {};
+    const unset: Record<string, ''> = {};
+    for (const hour of dirty) {
+      const hh = hour.slice(11, 13);
+      const { cells, calls } = await computeHour(col, `${orgId}:${hour}`);
+      if (calls > 0) stored[hh] = set[`hours.${hh}`] = JSON.stringify({ cells, calls } satisfies HourRollup);
+      else if (stored[hh] !== undefined) {
+        delete stored[hh];
+        unset[`hours.${hh}`] = '';
+      }
+    }
+    utcDays.set(day, stored);
+    await col.rollups.updateOne({ _id: id }, { $set: { ...set, orgId, updatedAt: new Date() }, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
+  });
+
+  const zone = await orgTimeZone(col, orgId);
+  const localDays = new Set(hours.map((h) => localDayNumber(hourStart(h), zone)));
+  const byMonth = new Map<string, { day: number; rollup: LocalDayRollup }[]>();
+  for (const day of localDays) {
+    const span = alignedDay(day, zone);
+    // A half-hour zone's days cut UTC hours: they are read from the hours and their calls instead.
+    if (!span) continue;
+    const rollup: LocalDayRollup = { cells: {}, calls: 0, zone };
+    for (let t = span.start; t < span.end; t += HOUR_MS) {
+      const hour = hourOf(t);
+      const dayKey = hour.slice(0, 10);
+      if (!utcDays.has(dayKey)) utcDays.set(dayKey, { ...(await col.rollups.findOne({ _id: hourDocId(orgId, hour), orgId }))?.hours });
+      const h = parse<HourRollup>(utcDays.get(dayKey)![hour.slice(11, 13)]);
+      if (!h) continue;
+      rollup.calls += h.calls;
+      for (const [key, cell] of Object.entries(h.cells)) mergeCell(rollup.cells, key, cell);
+    }
+    const id = monthDocId(orgId, day);
+    byMonth.set(id, [...(byMonth.get(id) ?? []), { day, rollup }]);
   }
-  const set: Record<string, string> = {};
-  for (const [dd, day] of days) set[`days.${dd}`] = JSON.stringify(day);
-  await col.rollups.updateOne({ _id: id }, { $set: { ...set, orgId, updatedAt: new Date() } }, { upsert: true });
+  await inParallel([...byMonth.entries()], 4, async ([id, days]) => {
+    const set: Record<string, string> = {};
+    for (const { day, rollup } of days) set[`days.${isoDay(day).slice(8, 10)}`] = JSON.stringify(rollup);
+    await col.rollups.updateOne({ _id: id }, { $set: { ...set, orgId, updatedAt: new Date() } }, { upsert: true });
+  });
 }
 
 /**
@@ -217,16 +270,13 @@ export async function rollupTick(col: Collections, batch = ROLLUP_BATCH): Promis
     const key = (doc as { rollupKey?: string } | null)?.rollupKey;
     if (key) keys.add(key);
   });
-  const byDay = new Map<string, { orgId: string; hours: string[] }>();
+  const byOrg = new Map<string, string[]>();
   for (const key of keys) {
     const { orgId, hour } = splitRollupKey(key);
-    const chunk = chunkDocId(orgId, hour);
-    const entry = byDay.get(chunk) ?? { orgId, hours: [] };
-    entry.hours.push(hour);
-    byDay.set(chunk, entry);
+    byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), hour]);
   }
-  // Documents in parallel, the hours of one document in one write: never two writers on one.
-  await inParallel([...byDay.values()], 4, (d) => recomputeHours(col, d.orgId, d.hours));
+  // Organizations one after another: no two tasks ever write one document.
+  for (const [orgId, hours] of byOrg) await recomputeHours(col, orgId, hours.sort());
   await col.rollupMarks.deleteMany({ _id: { $in: marks.map((m) => m._id) } });
   return { marks: marks.length, hours: keys.size };
 }
@@ -355,31 +405,16 @@ export interface CellFilter {
 export type CellVisitor = (bucket: number, key: { provider: string; agentId: string | undefined; outcome: CellOutcome }, cell: Cell) => void;
 
 /**
- * Every cell of an organization's calls created in the given buckets (sorted, disjoint). Hours
- * that lie wholly inside one bucket come from the day documents (by _id, in parallel); an hour a
- * bucket edge cuts (the range's ends, a local midnight in a half-hour zone) is computed from its
- * calls, each placed by its own createdAt.
+ * Every cell of an organization's calls created in the given buckets (sorted, disjoint), whose
+ * edges are local-day boundaries or UTC hours. A local day wholly inside one bucket comes from its
+ * month document; the other hours from their day documents; an hour that a bucket edge cuts (the
+ * range's ends, a local midnight in a half-hour zone) from its calls, each placed by its createdAt.
+ * Documents are read by _id, in parallel.
  */
-export async function visitCells(col: Collections, orgId: string, buckets: TimeBucket[], filter: CellFilter, visit: CellVisitor): Promise<void> {
+export async function visitCells(col: Collections, orgId: string, buckets: TimeBucket[], filter: CellFilter, visit: CellVisitor, zone = 'UTC'): Promise<void> {
   if (buckets.length === 0) return;
   const from = buckets[0].start;
   const to = buckets[buckets.length - 1].end;
-  const whole = new Map<string, { hour: string; bucket: number }[]>();
-  const cut: string[] = [];
-  let b = 0;
-  for (let t = Math.floor(from / HOUR_MS) * HOUR_MS; t < to; t += HOUR_MS) {
-    while (b < buckets.length && buckets[b].end <= t) b++;
-    const inside = b < buckets.length && buckets[b].start <= t && t + HOUR_MS <= buckets[b].end;
-    const hour = hourOf(t);
-    if (inside) {
-      const chunk = chunkDocId(orgId, hour);
-      const list = whole.get(chunk) ?? [];
-      list.push({ hour, bucket: b });
-      whole.set(chunk, list);
-    } else {
-      cut.push(hour);
-    }
-  }
   const keep = (k: ReturnType<typeof parseCellKey>) =>
     (filter.provider === undefined || k.provider === filter.provider) && (filter.agentId === undefined || k.agentId === filter.agentId);
   const visitCellsOf = (bucket: number, cells: Cells) => {
@@ -388,17 +423,53 @@ export async function visitCells(col: Collections, orgId: string, buckets: TimeB
       if (keep(k)) visit(bucket, k, cell);
     }
   };
-  const days = [...whole.entries()];
+
+  // Local days wholly inside one bucket: from the month documents, when cut in this zone.
+  const candidates: { day: number; bucket: number; start: number; end: number }[] = [];
+  const lastDay = localDayNumber(to - 1, zone);
+  let start = startOfLocalDay(localDayNumber(from, zone), zone);
+  for (let day = localDayNumber(from, zone); day <= lastDay; day++) {
+    const end = startOfLocalDay(day + 1, zone);
+    const aligned = start % HOUR_MS === 0 && end % HOUR_MS === 0;
+    const b = bucketOf(buckets, start);
+    if (aligned && start >= from && end <= to && b >= 0 && end <= buckets[b].end) candidates.push({ day, bucket: b, start, end });
+    start = end;
+  }
+  const months = new Map<string, Record<string, string>>();
+  await inParallel([...new Set(candidates.map((c) => monthDocId(orgId, c.day)))], 8, async (id) => {
+    months.set(id, (await col.rollups.findOne({ _id: id, orgId }))?.days ?? {});
+  });
+  // Hours (their start, ms) of the days read whole: aligned days begin and end on UTC hours.
+  const served = new Set<number>();
+  for (const c of candidates) {
+    const rollup = parse<LocalDayRollup>(months.get(monthDocId(orgId, c.day))?.[isoDay(c.day).slice(8, 10)]);
+    if (rollup?.zone !== zone) continue;
+    for (let t = c.start; t < c.end; t += HOUR_MS) served.add(t);
+    visitCellsOf(c.bucket, rollup.cells);
+  }
+  const servedHour = (t: number) => served.has(Math.floor(t / HOUR_MS) * HOUR_MS);
+
+  // Every other hour: whole ones from the UTC day documents, cut ones from their calls.
+  const whole = new Map<string, { hour: string; bucket: number }[]>();
+  const cut: string[] = [];
+  let b = 0;
+  for (let t = Math.floor(from / HOUR_MS) * HOUR_MS; t < to; t += HOUR_MS) {
+    while (b < buckets.length && buckets[b].end <= t) b++;
+    const inside = b < buckets.length && buckets[b].start <= t && t + HOUR_MS <= buckets[b].end;
+    if (inside && servedHour(t)) continue;
+    const hour = hourOf(t);
+    if (inside) {
+      const id = hourDocId(orgId, hour);
+      whole.set(id, [...(whole.get(id) ?? []), { hour, bucket: b }]);
+    } else {
+      cut.push(hour);
+    }
+  }
   await Promise.all([
-    inParallel(days, 16, async ([id, hours]) => {
+    inParallel([...whole.entries()], 8, async ([id, hours]) => {
       const doc = await col.rollups.findOne({ _id: id, orgId });
-      if (!doc) return;
-      const days = new Map<string, DayRollup>();
       for (const { hour, bucket } of hours) {
-        const dd = hour.slice(8, 10);
-        const day = days.get(dd) ?? parseDay(doc.days?.[dd]);
-        days.set(dd, day);
-        const h = day.hours[hour.slice(11, 13)];
+        const h = parse<HourRollup>(doc?.hours?.[hour.slice(11, 13)]);
         if (h) visitCellsOf(bucket, h.cells);
       }
     }),
@@ -408,7 +479,8 @@ export async function visitCells(col: Collections, orgId: string, buckets: TimeB
       for await (const c of col.calls.find({ rollupKey: `${orgId}:${hour}` }, { projection: FACT_PROJECTION })) {
         const t = new Date((c as { createdAt?: Date }).createdAt ?? start).getTime();
         const i = bucketOf(buckets, t);
-        if (i < 0) continue;
+        // A call of a day read whole from its month document is counted there.
+        if (i < 0 || servedHour(t)) continue;
         const cells = perBucket.get(i) ?? {};
         addCall(cells, c as unknown as CallFacts);
         perBucket.set(i, cells);
@@ -451,7 +523,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function summaryReport(col: Collections, orgId: string, q: RangeQuery) {
   const tally = new Tally();
   const staleBefore = Math.floor(q.staleBefore / 1000);
-  await visitCells(col, orgId, [{ start: q.from, end: q.to, label: '' }], q, (_b, k, cell) => tally.add(k.outcome, cell, staleBefore));
+  await visitCells(col, orgId, [{ start: q.from, end: q.to, label: '' }], q, (_b, k, cell) => tally.add(k.outcome, cell, staleBefore), q.timeZone);
   return {
     from: iso(q.from), to: iso(q.to), timeZone: q.timeZone,
     filters: { provider: q.provider ?? null, agentId: q.agentId ?? null },
@@ -470,7 +542,7 @@ export async function timeseriesReport(col: Collections, orgId: string, q: Range
     tallies[b].add(k.outcome, cell, staleBefore);
     const g = q.groupBy === 'outcome' ? k.outcome : q.groupBy === 'provider' ? k.provider : k.agentId ?? '';
     groups[b].set(g, (groups[b].get(g) ?? 0) + cell.n);
-  });
+  }, q.timeZone);
   const seen = new Set<string>();
   for (const g of groups) for (const k of g.keys()) seen.add(k);
   const order = q.groupBy === 'outcome' ? [...CELL_OUTCOMES].filter((o) => seen.has(o)) : [...seen].sort();
@@ -500,7 +572,7 @@ export async function agentsReport(col: Collections, orgId: string, q: RangeQuer
     entry.tally.add(k.outcome, cell, staleBefore);
     entry.providers.add(k.provider);
     tallies.set(key, entry);
-  });
+  }, q.timeZone);
   const items = [...tallies.entries()].map(([agentId, { tally, providers }]) => {
     const f = tally.figures();
     return {

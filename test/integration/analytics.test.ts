@@ -104,6 +104,8 @@ describe('reports against brute force', () => {
   let calls: CallDoc[];
 
   beforeAll(async () => {
+    // Local days are rolled up in the organization's zone; reports in other zones read hours.
+    await store.col.organizations.insertOne({ _id: ORG, name: 'analytics', createdAt: new Date(), compliance: { defaultTimeZone: 'America/New_York' } });
     await insertCallRecords(store.col, callRecords({ orgId: ORG, from: FROM, to: TO, count: 1_500, seed: 42 }));
     // another organization's calls in the same hours must never show
     await insertCallRecords(store.col, callRecords({ orgId: `${ORG}_other`, from: FROM, to: TO, count: 200, seed: 9 }));
@@ -142,6 +144,22 @@ describe('reports against brute force', () => {
       expect(i === 0 || Date.parse(b.start) === Date.parse(r.buckets[i - 1].end)).toBe(true);
     }
     expect(r.buckets.reduce((a, b) => a + b.calls, 0)).toBe(bruteForce(calls, q).total);
+  });
+
+  test('local days are read from the month documents in the organization zone, from hours in another', async () => {
+    const reads: string[] = [];
+    const col = { ...store.col, rollups: new Proxy(store.col.rollups, {
+      get: (target, prop, receiver) => (prop === 'findOne'
+        ? (filter: { _id: string }, ...rest: unknown[]) => (reads.push(filter._id), target.findOne(filter, ...(rest as [])))
+        : Reflect.get(target, prop, receiver) as unknown),
+    }) };
+    await timeseriesReport(col, ORG, { ...base(), interval: 'day', groupBy: 'outcome' });
+    expect(reads.filter((id) => id.includes(':d:')).length).toBe(2);
+    // only the edge days' hours: FROM and TO are UTC midnights, 04:00 or 05:00 in New York
+    expect(reads.filter((id) => id.includes(':h:')).length).toBeLessThanOrEqual(4);
+    reads.length = 0;
+    await timeseriesReport(col, ORG, { ...base({ timeZone: 'Europe/Berlin' }), interval: 'day', groupBy: 'outcome' });
+    expect(reads.filter((id) => id.includes(':h:')).length).toBe(10);
   });
 
   test('the New York day of the DST change holds 25 hours of calls', async () => {
