@@ -25,19 +25,30 @@ export interface FollowUpContextInput {
 
 /** The rules' view of a contact: zones (contact's own, else the number's, else the organization's), regions, window, do-not-call. */
 export async function loadFollowUpContext(col: Collections, input: FollowUpContextInput): Promise<FollowUpContext> {
-  const { orgId, contactId, phone } = input;
-  const [settings, contact, dnc, fromPhone] = await Promise.all([
-    getComplianceSettings(col, orgId),
-    contactId ? getContactRecord(col, orgId, contactId) : null,
-    doNotCallFor(col, orgId, { contactId, phone }),
-    phoneZones(phone),
+  const settings = getComplianceSettings(col, input.orgId);
+  const [s, dnc, zones] = await Promise.all([
+    settings,
+    doNotCallFor(col, input.orgId, { contactId: input.contactId, phone: input.phone }),
+    contactZones(col, input, settings),
   ]);
-  const base = { policy: settings.callingWindow, regions: fromPhone?.regions ?? [], ...(dnc ? { doNotCall: dnc } : {}) };
+  return { policy: s.callingWindow, ...zones, ...(dnc ? { doNotCall: dnc } : {}) };
+}
+
+/**
+ * The contact's time zones as the rules take them: the contact's own, else the number's, else the
+ * organization's default; and the number's regions. The dashboard shows follow-up times with it.
+ */
+export async function contactZones(col: Collections, input: FollowUpContextInput, settings: Promise<{ defaultTimeZone: string }>):
+  Promise<Pick<FollowUpContext, 'zones' | 'zoneSource' | 'regions'>> {
+  const { orgId, contactId, phone } = input;
+  const [contact, fromPhone] = await Promise.all([contactId ? getContactRecord(col, orgId, contactId) : null, phoneZones(phone)]);
+  const regions = fromPhone?.regions ?? [];
   // Only zones this runtime knows: the workflow's time math must never throw on one it does not.
   const phoneZoneList = (fromPhone?.zones ?? []).filter(isValidTimeZone);
-  if (contact?.timezone && isValidTimeZone(contact.timezone)) return { ...base, zones: [contact.timezone], zoneSource: 'contact' };
-  if (phoneZoneList.length > 0) return { ...base, zones: phoneZoneList, zoneSource: 'phone' };
-  return { ...base, zones: [isValidTimeZone(settings.defaultTimeZone) ? settings.defaultTimeZone : 'UTC'], zoneSource: 'organization' };
+  if (contact?.timezone && isValidTimeZone(contact.timezone)) return { regions, zones: [contact.timezone], zoneSource: 'contact' };
+  if (phoneZoneList.length > 0) return { regions, zones: phoneZoneList, zoneSource: 'phone' };
+  const { defaultTimeZone } = await settings;
+  return { regions, zones: [isValidTimeZone(defaultTimeZone) ? defaultTimeZone : 'UTC'], zoneSource: 'organization' };
 }
 
 /** A post-call analysis value that means yes: true, "true", "yes", 1. */

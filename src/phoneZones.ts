@@ -30,9 +30,25 @@ export function usStateOf(geocode: string | null | undefined): string | undefine
   return US_STATES[geocode.trim()];
 }
 
+// The library reads its tables from disk on every lookup (about 60 ms under load); they never change.
+const known = new Map<string, Promise<PhoneZones | undefined>>();
+const KNOWN_MAX = 10_000;
+
 /** The zones and regions of an E.164 number, or undefined when the data know nothing of it. */
-export async function phoneZones(e164: string | undefined): Promise<PhoneZones | undefined> {
-  if (!e164) return undefined;
+export function phoneZones(e164: string | undefined): Promise<PhoneZones | undefined> {
+  if (!e164) return Promise.resolve(undefined);
+  let hit = known.get(e164);
+  if (!hit) {
+    if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value!);
+    hit = lookUp(e164);
+    known.set(e164, hit);
+    // A failed read is not kept: the next call tries again.
+    hit.catch(() => known.delete(e164));
+  }
+  return hit;
+}
+
+async function lookUp(e164: string): Promise<PhoneZones | undefined> {
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return undefined;
   const zones = ((await timezones(parsed)) ?? []).filter((z) => z && z !== 'Etc/Unknown');

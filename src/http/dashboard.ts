@@ -9,11 +9,12 @@ import { dirname, join } from 'node:path';
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { loadFollowUpContext } from '../../activities/compliance';
+import { contactZones } from '../../activities/compliance';
 import { localTime } from '../domain/callingWindow';
 import { contactPhone } from '../domain/contact';
 import { CALL_STATUSES, isTerminal } from '../domain/lifecycle';
 import { STALE_CALL_AFTER_MS } from '../metrics';
+import { getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
 import { identifyApiKey } from '../store/organizations';
 import type { Collections } from '../store/db';
@@ -179,20 +180,23 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
   api.get('/dashboard/queues', async (ctx) => {
     const { orgId } = ctx.state;
     const now = Date.now();
-    const [scheduledDocs, due, blockedDocs, marked, silent] = await Promise.all([
+    // Each list is an equality on a small set or a short index range: on FerretDB a filter it cannot
+    // push down (a range on another field, $exists, $regex) reads every call of the organization.
+    const [scheduledDocs, due, canceled, open] = await Promise.all([
       deps.col.calls.find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: brief }).sort({ nextFollowUpAt: 1 }).limit(LIST_LIMIT).toArray(),
       listFollowUpCalls(deps.col, orgId, { status: 'due' }, LIST_LIMIT),
-      deps.col.calls.find({ orgId, 'followUp.status': 'canceled', 'followUp.reason': { $regex: 'do-not-call' } }, { projection: brief })
-        .sort({ updatedAt: -1 }).limit(LIST_LIMIT).toArray(),
-      deps.col.calls.find({ orgId, stale: { $exists: true } }, { projection: brief }).sort({ updatedAt: -1 }).limit(LIST_LIMIT).toArray(),
-      Promise.all(OPEN_STATUSES.map((status) => deps.col.calls.find({ orgId, status, updatedAt: { $lt: new Date(now - STALE_CALL_AFTER_MS) } }, { projection: brief })
-        .sort({ updatedAt: 1 }).limit(LIST_LIMIT).toArray())),
+      listFollowUpCalls(deps.col, orgId, { status: 'canceled' }, 4 * LIST_LIMIT),
+      // Calls marked stale keep their open status, so both kinds of stale calls are among the open ones.
+      Promise.all(OPEN_STATUSES.map((status) => deps.col.calls.find({ orgId, status }, { projection: brief }).sort({ updatedAt: 1 }).limit(4 * LIST_LIMIT).toArray())),
     ]);
+    // Read once for every contact whose zone falls back to the organization's.
+    const settings = getComplianceSettings(deps.col, orgId);
+    settings.catch(() => undefined); // awaited only when a zone falls back to it; a failure then fails that request
     const scheduled = await Promise.all(scheduledDocs.map(async (d) => {
       const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; summary?: string } | undefined;
       const at = d.nextFollowUpAt ?? new Date(now);
       // The zone the calling rules use for this person: the contact's own, else the number's, else the organization's.
-      const context = await loadFollowUpContext(deps.col, { orgId, contactId: d.contactId, phone: contactPhone(d) });
+      const context = await contactZones(deps.col, { orgId, contactId: d.contactId, phone: contactPhone(d) }, settings);
       const zone = context.zones[0];
       const t = localTime(at.getTime(), zone);
       return {
@@ -202,16 +206,21 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
         ...(plan?.window ? { window: plan.window } : {}),
       };
     }));
-    const staleSeen = new Set<string>();
-    const stale = [...marked, ...silent.flat()].filter((d) => !staleSeen.has(d.callId) && staleSeen.add(d.callId)).slice(0, LIST_LIMIT).map((d) => ({
-      callId: d.callId, status: d.status, provider: d.provider, contactId: d.contactId, updatedAt: d.updatedAt.toISOString(),
-      reason: d.stale ? (d.stale as { reason?: string }).reason ?? 'marked stale' : `no event for ${Math.round((now - d.updatedAt.getTime()) / 60_000)} min`,
-    }));
+    const silentSince = now - STALE_CALL_AFTER_MS;
+    const stale = open.flat()
+      .filter((d) => d.stale || d.updatedAt.getTime() < silentSince)
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
+      .slice(0, LIST_LIMIT)
+      .map((d) => ({
+        callId: d.callId, status: d.status, provider: d.provider, contactId: d.contactId, updatedAt: d.updatedAt.toISOString(),
+        reason: d.stale ? (d.stale as { reason?: string }).reason ?? 'marked stale' : `no event for ${Math.round((now - d.updatedAt.getTime()) / 60_000)} min`,
+      }));
     ctx.body = {
       scheduled,
       moved: scheduled.filter((s) => s.window),
       due: due.map((f) => ({ callId: f.originalCallId, attempt: f.attempt, contactId: f.contactId, to: f.to, reason: f.reason, dueAt: (f.dueAt ?? f.updatedAt).toISOString() })),
-      blocked: blockedDocs.map((d) => ({ callId: d.callId, contactId: d.contactId, reason: (d.followUp as { reason?: string } | undefined)?.reason ?? '', at: d.updatedAt.toISOString() })),
+      blocked: canceled.filter((f) => f.reason?.includes('do-not-call')).slice(0, LIST_LIMIT)
+        .map((f) => ({ callId: f.originalCallId, contactId: f.contactId, reason: f.reason ?? '', at: f.updatedAt.toISOString() })),
       stale,
     };
   });
