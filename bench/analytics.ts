@@ -127,7 +127,9 @@ async function run(s: BenchStack) {
     await res.arrayBuffer();
   };
   const sample = await col.calls.findOne({ orgId }, { projection: { _id: 1, callId: 1 } });
-  const f90 = new Date(now - 90 * DAY_MS).toISOString();
+  // What a date picker sends: a date (UTC midnight), and no `to` (now).
+  const f90 = new Date(now - 89 * DAY_MS).toISOString().slice(0, 10);
+  const f90exact = new Date(now - 90 * DAY_MS).toISOString();
   const results: Latency[] = [];
   results.push(await measure('GET /healthz (baseline)', () => get(0, '/healthz')));
   results.push(await measure('findOne call by _id (driver, baseline)', async () => {
@@ -136,14 +138,15 @@ async function run(s: BenchStack) {
   results.push(await measure('GET /api/calls/:callId (baseline)', (l) => get(l, `/api/calls/${encodeURIComponent(sample!.callId)}`)));
   results.push(await measure('summary (default: last 30 days)', (l) => get(l, '/api/analytics/summary')));
   results.push(await measure('summary, 90 days', (l) => get(l, `/api/analytics/summary?from=${f90}`)));
+  results.push(await measure('summary, 90 days to the millisecond (cut hours)', (l) => get(l, `/api/analytics/summary?from=${f90exact}&to=${new Date().toISOString()}`)));
   results.push(await measure('summary, 90 days, provider=vapi', (l) => get(l, `/api/analytics/summary?from=${f90}&provider=vapi`)));
   for (const g of ['outcome', 'provider', 'agent']) {
     results.push(await measure(`timeseries, 90 days daily, groupBy=${g}`, (l) => get(l, `/api/analytics/timeseries?from=${f90}&interval=day&groupBy=${g}`)));
   }
   results.push(await measure('timeseries, 90 days weekly, groupBy=outcome', (l) => get(l, `/api/analytics/timeseries?from=${f90}&interval=week`)));
-  results.push(await measure('timeseries, 30 days hourly, groupBy=outcome', (l) => get(l, `/api/analytics/timeseries?from=${new Date(now - 30 * DAY_MS).toISOString()}&interval=hour`)));
+  results.push(await measure('timeseries, 30 days hourly, groupBy=outcome', (l) => get(l, `/api/analytics/timeseries?from=${new Date(now - 29 * DAY_MS).toISOString().slice(0, 10)}&interval=hour`)));
   results.push(await measure('agents, 90 days', (l) => get(l, `/api/analytics/agents?from=${f90}`)));
-  const summary = await (await fetch(`${base}/api/analytics/summary?from=${f90}`, { headers: { 'x-api-key': keys[0] } })).json() as { calls: { total: number } };
+  const summary = await (await fetch(`${base}/api/analytics/summary?from=${f90exact}`, { headers: { 'x-api-key': keys[0] } })).json() as { calls: { total: number } };
   return { seed: { calls: O.calls, days: O.days, seconds: r1(seedSec) }, rollup: { ...backfill, hours, seconds: r1(rollupSec) }, summaryTotal: summary.calls.total, latencies: results };
 }
 

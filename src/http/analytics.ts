@@ -3,7 +3,7 @@
 import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { PROVIDERS } from '../domain/events';
-import { DAY_MS } from '../domain/analytics';
+import { DAY_MS, HOUR_MS } from '../domain/analytics';
 import { STALE_CALL_AFTER_MS } from '../metrics';
 import { agentsReport, orgTimeZone, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
 import type { AppDeps } from './app';
@@ -19,7 +19,7 @@ export const DEFAULT_RANGE_DAYS = 30;
 export const MAX_RANGE_DAYS = { hour: 31, day: 400, week: 1_100 } as const;
 
 const rangeFields = {
-  from: isoDate.optional().describe(`Start (inclusive), ISO-8601; default: ${DEFAULT_RANGE_DAYS} days before \`to\``),
+  from: isoDate.optional().describe(`Start (inclusive), ISO-8601; default: the start of the hour ${DEFAULT_RANGE_DAYS} days before \`to\``),
   to: isoDate.optional().describe('End (exclusive), ISO-8601; default: now'),
   provider: z.enum(PROVIDERS).optional(),
   agentId: z.string().refine(isIdentifier, 'expected an identifier: 1 to 200 characters, no control characters').optional(),
@@ -37,7 +37,8 @@ const badRequest = (message: string) => new HttpError(400, 'Bad Request', messag
 /** from/to with defaults, checked: a 400 naming the parameter. */
 export function resolveRange(q: { from?: Date; to?: Date }, maxDays: number, interval: string | undefined, now: number): { from: number; to: number } {
   const to = q.to?.getTime() ?? now;
-  const from = q.from?.getTime() ?? to - DEFAULT_RANGE_DAYS * DAY_MS;
+  // From the start of an hour: the rollups then serve the whole range (see visitCells).
+  const from = q.from?.getTime() ?? Math.floor((to - DEFAULT_RANGE_DAYS * DAY_MS) / HOUR_MS) * HOUR_MS;
   if (!(from < to)) throw badRequest(`Invalid field: from (must be before to; got from=${new Date(from).toISOString()}, to=${new Date(to).toISOString()})`);
   const days = (to - from) / DAY_MS;
   if (days > maxDays) {
@@ -50,7 +51,7 @@ export function resolveRange(q: { from?: Date; to?: Date }, maxDays: number, int
 async function baseQuery(deps: AppDeps, orgId: string, q: z.output<typeof summaryQuery>, maxDays: number, interval?: string): Promise<RangeQuery> {
   const now = deps.now?.() ?? Date.now();
   const range = resolveRange(q, maxDays, interval, now);
-  return { ...range, provider: q.provider, agentId: q.agentId, timeZone: await orgTimeZone(deps.col, orgId), staleBefore: now - STALE_CALL_AFTER_MS };
+  return { ...range, provider: q.provider, agentId: q.agentId, timeZone: await orgTimeZone(deps.col, orgId), staleBefore: now - STALE_CALL_AFTER_MS, now };
 }
 
 export function analyticsRoutes(api: Router, deps: AppDeps): void {

@@ -325,11 +325,14 @@ describe('HTTP', () => {
     return { status: res.status, body: await res.json() as Record<string, unknown> };
   };
 
-  test('defaults: the last 30 days, daily, by outcome, in the organization time zone', async () => {
+  test('defaults: the last 30 days from the start of an hour, daily, by outcome, in the organization time zone', async () => {
     const r = await get('/api/analytics/timeseries');
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ interval: 'day', groupBy: 'outcome', timeZone: 'UTC' });
-    expect(Date.parse(r.body.to as string) - Date.parse(r.body.from as string)).toBe(30 * DAY);
+    const span = Date.parse(r.body.to as string) - Date.parse(r.body.from as string);
+    expect(Date.parse(r.body.from as string) % HOUR).toBe(0);
+    expect(span).toBeGreaterThan(30 * DAY);
+    expect(span).toBeLessThanOrEqual(30 * DAY + HOUR);
     expect((await get('/api/analytics/summary')).status).toBe(200);
     expect((await get('/api/analytics/agents')).status).toBe(200);
   });
