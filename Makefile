@@ -51,10 +51,16 @@ format: ## prettier --write over the tree (.prettierignore says what it leaves a
 	@bash scripts/ensure-tools.sh npm
 	$(BIN)/prettier --write .
 
-bench: ## webhook benchmark, then the campaign benchmark (CAMPAIGN_CALLS=..., see README)
+bench: ## webhook benchmark, then the campaign and analytics benchmarks (CAMPAIGN_CALLS=..., see README)
 	@bash scripts/ensure-tools.sh test
 	@node --import tsx bench/webhook.ts
 	@node --import tsx bench/campaign.ts
+	@node --import tsx bench/analytics.ts
+
+.PHONY: bench-analytics
+bench-analytics: ## analytics benchmark alone: 100,000 calls over 90 days, rollups, p50/p95/p99 of the analytics routes
+	@bash scripts/ensure-tools.sh test
+	@node --import tsx bench/analytics.ts
 
 .PHONY: bench-campaign
 bench-campaign: ## campaign benchmark alone: N calls × 3 events, drain, loss check, history
