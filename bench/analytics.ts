@@ -11,7 +11,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ROOT } from '../scripts/stack';
-import { backfillStep, insertCallRecords, rollupTick } from '../src/store/analytics';
+import { rollupKeyOf } from '../src/domain/analytics';
+import { backfillStep, insertCallRecords, markHours, rollupTick } from '../src/store/analytics';
 import { addApiKey } from '../src/store/organizations';
 import { callRecords } from '../test/support/callRecords';
 import { type BenchStack, killEarlierLeftovers, startBenchStack, stopEverything } from './campaign/stack';
@@ -101,10 +102,15 @@ async function run(s: BenchStack) {
   say(`seeding ${O.calls} calls over ${O.days} days (insertCallRecords, batches of 2,000) ...`);
   let t = performance.now();
   const batch = 2_000;
+  const hourKeys = new Set<string>();
   for (let i = 0; i < O.calls; i += batch) {
     const n = Math.min(batch, O.calls - i);
-    await insertCallRecords(col, callRecords({ orgId, from, to: now, count: n, seed: 1 + i, idPrefix: `b${i}` }));
+    const records = callRecords({ orgId, from, to: now, count: n, seed: 1 + i, idPrefix: `b${i}` });
+    await insertCallRecords(col, records, { mark: false });
+    for (const r of records) hourKeys.add(rollupKeyOf(orgId, r.createdAt));
   }
+  // As an import does: each hour marked once, after all its records are in.
+  await markHours(col, hourKeys);
   const seedSec = (performance.now() - t) / 1000;
   say(`seeded in ${r1(seedSec)} s`);
 
@@ -174,6 +180,14 @@ async function main() {
     await s.store.close().catch(() => undefined);
     await stopEverything();
   }
+}
+
+// Ctrl-C or a kill: stop every server this run started before leaving.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`\n[analytics] ${sig}: stopping every server of this run ...\n`);
+    void stopEverything().finally(() => process.exit(130));
+  });
 }
 
 main().then(() => process.exit(0), (err) => {

@@ -113,7 +113,7 @@ export async function markCallDirty(col: Pick<Collections, 'rollupMarks'>, orgId
  * Stores whole call records at once (imports, the benchmark's history): each gets its rollupKey
  * from its createdAt, and each hour one mark. Records whose _id exists are left as they are.
  */
-export async function insertCallRecords(col: Collections, docs: CallDoc[]): Promise<number> {
+export async function insertCallRecords(col: Collections, docs: CallDoc[], opts: { mark?: boolean } = {}): Promise<number> {
   if (docs.length === 0) return 0;
   const keyed = docs.map((d) => ({ ...d, rollupKey: rollupKeyOf(d.orgId, d.createdAt) }));
   let inserted = keyed.length;
@@ -125,10 +125,15 @@ export async function insertCallRecords(col: Collections, docs: CallDoc[]): Prom
     if (!dupsOnly) throw err;
     inserted = e.insertedCount ?? 0;
   }
-  const hours = new Map<string, string>();
-  for (const d of keyed) hours.set(d.rollupKey, d.orgId);
-  await col.rollupMarks.insertMany([...hours].map(([key, orgId]) => ({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId: '', key, at: new Date() })));
+  if (opts.mark !== false) await markHours(col, keyed.map((d) => d.rollupKey));
   return inserted;
+}
+
+/** One mark per distinct hour: after a bulk import in batches (`mark: false` on each), once. */
+export async function markHours(col: Pick<Collections, 'rollupMarks'>, keys: Iterable<string>): Promise<number> {
+  const marks = [...new Set(keys)].map((key) => ({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId: splitRollupKey(key).orgId, callId: '', key, at: new Date() }));
+  for (let i = 0; i < marks.length; i += 1_000) await col.rollupMarks.insertMany(marks.slice(i, i + 1_000), { ordered: false });
+  return marks.length;
 }
 
 // ---- the rollup loop ----------------------------------------------------------------------------
@@ -176,8 +181,11 @@ export async function acquireLease(col: Pick<Collections, 'rollupState'>, owner:
   return { held: now >= from, from, until };
 }
 
-/** Marks taken per pass: many, so that an import's marks of one hour are taken together (a mark is ~150 bytes). */
-export const ROLLUP_BATCH = 20_000;
+/**
+ * Marks taken per pass. Their deletion is one `$in` on _id, which FerretDB checks document by
+ * document against the list: bounded, so a backlog drains in passes of seconds, not one of minutes.
+ */
+export const ROLLUP_BATCH = 5_000;
 
 export interface TickResult {
   marks: number;
@@ -309,14 +317,7 @@ export async function backfillStep(col: Collections, now = Date.now()): Promise<
   let hoursMarked = 0;
   if (!state?.keysMarked) {
     const keys = (await col.calls.distinct('rollupKey')).filter((k): k is string => typeof k === 'string');
-    hoursMarked = keys.length;
-    for (let i = 0; i < keys.length; i += 1_000) {
-      const chunk = keys.slice(i, i + 1_000).map((key) => {
-        const { orgId } = splitRollupKey(key);
-        return { _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId: '', key, at: new Date() };
-      });
-      await col.rollupMarks.insertMany(chunk, { ordered: false });
-    }
+    hoursMarked = await markHours(col, keys);
     await col.rollupState.updateOne({ _id: BACKFILL_ID }, { $set: { keysMarked: true, at: new Date() } }, { upsert: true });
   }
   const legacy = await col.calls.find({ rollupKey: { $exists: false } }, { projection: { _id: 1, orgId: 1, callId: 1, createdAt: 1, updatedAt: 1 } }).toArray();
@@ -342,7 +343,7 @@ export async function backfillStep(col: Collections, now = Date.now()): Promise<
 // ---- the loop -------------------------------------------------------------------------------------
 
 export interface RollupLoopOptions {
-  /** Pause between passes, ms; a pass that took longer waits as long as it took (at most half a core). */
+  /** Pause between passes, ms; after a pass longer than a quarter of it, four times that pass. */
   intervalMs: number;
   /** Time between backfill passes while records from before rollups wait to go idle. */
   backfillRetryMs?: number;
@@ -380,7 +381,9 @@ export function startRollupLoop(col: Collections, opts: RollupLoopOptions): { st
           while (!stopped && Date.now() < lease.until) {
             const started = Date.now();
             const r = await rollupTick(col);
-            pause = Math.max(opts.intervalMs, Date.now() - started);
+            // A long pass (a campaign's busy hour holds thousands of calls) is followed by a pause
+            // four times as long: the loop takes at most a fifth of a core from the calls themselves.
+            pause = Math.max(opts.intervalMs, 4 * (Date.now() - started));
             if (r.marks < ROLLUP_BATCH) break;
           }
         } else {
@@ -519,10 +522,6 @@ export function bucketOf(buckets: TimeBucket[], t: number): number {
   return -1;
 }
 
-/** Dirty marks not yet taken by the loop (a lag indicator for responses and tests). */
-export async function pendingMarks(col: Collections): Promise<number> {
-  return col.rollupMarks.countDocuments({});
-}
 
 // ---- reports --------------------------------------------------------------------------------------
 
