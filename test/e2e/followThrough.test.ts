@@ -138,9 +138,11 @@ describe('manual control', () => {
     await followUpOf(slow, b, 'scheduled');
 
     // The filter the README gives for the Temporal UI finds them.
-    const list = await temporalCli(['workflow', 'list', '--query', `OrgId="${slow.orgId}" AND CallStatus="failed" AND CallOutcome="no-answer" AND FollowUpAttempt=1`]);
-    expect(list.stdout).toContain(workflowIdFor(slow.orgId, a));
-    expect(list.stdout).toContain(workflowIdFor(slow.orgId, b));
+    // Polled: the record is written before the workflow task that sets the search attributes completes, and visibility lags behind.
+    await eventually('both in the filtered list', async () => {
+      const list = await temporalCli(['workflow', 'list', '--query', `OrgId="${slow.orgId}" AND CallStatus="failed" AND CallOutcome="no-answer" AND FollowUpAttempt=1`]);
+      return list.stdout.includes(workflowIdFor(slow.orgId, a)) && list.stdout.includes(workflowIdFor(slow.orgId, b));
+    }, 15_000);
 
     await temporalCli(['workflow', 'signal', '--workflow-id', workflowIdFor(slow.orgId, a), '--name', 'retryNow']);
     await eventually('a placed at once', async () => placedFor(a).length === 1, 20_000);
