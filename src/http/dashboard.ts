@@ -22,6 +22,7 @@ import type { ApiRouter } from './auth';
 import { HttpError, unauthorized } from './errors';
 import { mediaType } from './json';
 import { readRawBody } from './rawBody';
+import { DEFAULT_RATE_LIMITS, RateLimiter } from './rateLimit';
 import { CSRF_HEADER, type DashboardSessions, checkSameOrigin } from './session';
 
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -87,6 +88,9 @@ export interface DashboardRouteDeps {
 }
 
 export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessions: DashboardSessions): void {
+  // Sign-in attempts per client address, at the control routes' rate: guessing keys is hopeless
+  // (48 random bytes), but each attempt costs a database read.
+  const attempts = new RateLimiter(DEFAULT_RATE_LIMITS);
   router.get('/dashboard', async (ctx) => {
     if (!(await sessions.current(ctx))) {
       ctx.set('Cache-Control', 'no-store');
@@ -104,6 +108,11 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
   // browser keeps is the encrypted session cookie, which scripts cannot read.
   router.post('/dashboard/sign-in', async (ctx) => {
     checkSameOrigin(ctx);
+    const verdict = attempts.take(`sign-in:${ctx.ip}`, 'control');
+    if (!verdict.ok) {
+      throw new HttpError(429, 'Too Many Requests', `Too many sign-in attempts from this address; retry after ${verdict.retryAfterSec} s`,
+        { 'Retry-After': String(verdict.retryAfterSec) });
+    }
     const type = mediaType(ctx);
     const wantsJson = type === 'application/json';
     if (!wantsJson && type !== 'application/x-www-form-urlencoded') {
@@ -294,6 +303,7 @@ export function dashboardPaths(h: {
           403: h.error(`JSON request: a webhook key (it cannot sign in). Any request: ${origin}`),
           413: h.error('A body over 16 KB'),
           415: h.error('A body that is neither a form nor JSON'),
+          429: h.error('Too many sign-in attempts from this address (20/s, burst 50); Retry-After says when to come back'),
           500: h.error('An unexpected error (logged with the request id)'),
           503: h.error('The database cannot be reached'),
         },

@@ -69,3 +69,16 @@ test('receivers with the same SECRETS_KEY share sessions; a receiver with anothe
   useSecretsKey(randomBytes(32));
   expect(await at(await receiver(false))).toBe(401);
 });
+
+test('sign-in attempts from one address are rate limited with a JSON 429 and Retry-After', async () => {
+  const base = await receiver(false);
+  const answers = await Promise.all(Array.from({ length: 60 }, () => fetch(`${base}/dashboard/sign-in`, {
+    method: 'POST', body: JSON.stringify({ key: 'ck_nobody000_notarealkeynotarealkey' }), headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+  })));
+  const statuses = answers.map((r) => r.status);
+  expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(50);
+  const limited = answers.find((r) => r.status === 429)!;
+  expect(limited).toBeDefined();
+  expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  expect(await limited.json()).toEqual({ error: 'Too Many Requests', message: expect.stringMatching(/^Too many sign-in attempts from this address/) });
+});
