@@ -99,6 +99,14 @@ test('every route answers with a documented status and a body that matches its s
   expect((await call('DELETE', '/api/do-not-call/{phone}', '/api/do-not-call/%2B14155550199')).status).toBe(200);
   expect((await call('DELETE', '/api/do-not-call/{phone}', '/api/do-not-call/%2B14155550199')).status).toBe(404);
 
+  // Analytics (figures checked against brute force in test/integration/analytics.test.ts).
+  expect((await call('GET', '/api/analytics/summary', '/api/analytics/summary')).status).toBe(200);
+  expect((await call('GET', '/api/analytics/summary', '/api/analytics/summary?provider=generic&from=2020-01-01&to=2020-06-01')).status).toBe(200);
+  expect((await call('GET', '/api/analytics/summary', '/api/analytics/summary?from=nope')).status).toBe(400);
+  expect((await call('GET', '/api/analytics/timeseries', '/api/analytics/timeseries?interval=week&groupBy=agent')).status).toBe(200);
+  expect((await call('GET', '/api/analytics/timeseries', '/api/analytics/timeseries?interval=hour&from=2020-01-01')).status).toBe(400);
+  expect((await call('GET', '/api/analytics/agents', '/api/analytics/agents', { headers: { 'x-api-key': readKey } })).status).toBe(200);
+
   // Dashboard: sign-in (JSON here; the browser test posts the form), session, assets, queues, sign-out.
   const origin = { origin: stack.baseUrl, 'x-api-key': '' };
   expect((await call('GET', '/dashboard/sign-in', '/dashboard/sign-in')).status).toBe(200);
