@@ -36,15 +36,6 @@ export default tseslint.config(
     },
   },
   {
-    // Two findings in a file another engineer is reshaping (issue 12 item 1): the Update validator's
-    // untyped argument and a needless `as Outcome[]`. Theirs to fix; then delete this block.
-    files: ['workflows/callLifecycle.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
-    },
-  },
-  {
     files: ['workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -19,15 +19,19 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { CallEvent, Outcome } from '../src/domain/events';
-import { type CallState, initialState, isTerminal, reduce } from '../src/domain/lifecycle';
+import type { CallEvent } from '../src/domain/events';
+import { type CallState, initialState, isTerminal } from '../src/domain/lifecycle';
+import {
+  type CallClock, applyEvents, callDeadline, cancelCommand, cancelOnLateCompletion, clockAfterChange, commandOf, countedCallOf, effectsOwed, isCallDone,
+  publicState, resultReport, retryNowCommand, scheduleCommand, settleIfDue, startClock,
+} from '../src/domain/call';
 import { callDetails, describeWait } from '../src/domain/callDetails';
 import { type Effect, type EffectsDone, NO_EFFECTS_DONE, analysisChanged, effectsDoneOf, effectsFor } from '../src/domain/effects';
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
   type CommandResult, type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
-  applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isAnswered, isPlacementDue, isSettled,
-  joinPlan, nextWakeAt, resolveScheduleTime, startPlan, withFollowUpLink,
+  applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isPlacementDue, isSettled,
+  joinPlan, nextWakeAt, startPlan, withFollowUpLink,
 } from '../src/domain/followUp';
 import { contactGate } from './followUpGate';
 import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
@@ -83,10 +87,6 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   let effectsDone: EffectsDone = carried?.effectsDone ?? NO_EFFECTS_DONE;
   /** Polls of the platform since the last event (src/domain/stale.ts). */
   let staleWatch: StaleWatch = carried?.staleWatch ?? NO_POLLS;
-  const effectsOwed = () => {
-    const now = effectsDoneOf(state);
-    return now.status !== effectsDone.status || now.outcome !== effectsDone.outcome || now.analysis !== effectsDone.analysis;
-  };
   /** Commands an Update handler waits on, and what became of them. */
   const awaited = new Set<FollowUpCommand>();
   const answers = new Map<FollowUpCommand, CommandResult>();
@@ -95,16 +95,13 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     pending.push(event);
   });
   setHandler(retryNow, (i) => {
-    commands.push({ type: 'retryNow', by: i?.by, reason: i?.reason, overrideWindow: i?.overrideWindow });
+    commands.push(retryNowCommand(i));
   });
   setHandler(cancelFollowUp, (i) => {
-    commands.push(typeof i === 'string' ? { type: 'cancel', reason: i } : { type: 'cancel', reason: i?.reason ?? '', by: i?.by });
+    commands.push(cancelCommand(i));
   });
   setHandler(scheduleFollowUp, (i) => {
-    const by = typeof i === 'object' && i !== null ? i.by : undefined;
-    const reason = typeof i === 'object' && i !== null ? i.reason : undefined;
-    const overrideWindow = typeof i === 'object' && i !== null ? i.overrideWindow : undefined;
-    commands.push({ type: 'schedule', at: resolveScheduleTime(i, Date.now()), by, reason, overrideWindow });
+    commands.push(scheduleCommand(i, Date.now()));
   });
   // The HTTP routes' Update: the validator refuses (with the reason) what would do nothing; the
   // handler queues the command like a signal and answers with what the loop made of it.
@@ -122,7 +119,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       return { note: r.note, summary: followUp && describePlan(followUp) };
     },
     {
-      validator: (input) => {
+      validator: (input: ControlFollowUpInput) => {
         const r = applyCommand(followUp, commandOf(input, Date.now()), commandContext());
         if (!r.applied) throw new Error(r.note);
       },
@@ -137,7 +134,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     commands.push({ type: 'result', attempt: r.attempt, callId: r.callId, status: r.status, outcome: r.outcome, answered: r.answered });
   });
   setHandler(getState, (): CallView => ({
-    state: view(state),
+    state: publicState(state),
     waitingFor,
     followUp: followUp && { ...followUp, summary: describePlan(followUp) },
     email,
@@ -156,29 +153,25 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     }
   }
 
-  let terminalAt: number | undefined = isTerminal(state.status) ? Date.now() : undefined;
-  let lastEventAt = Date.now();
-  /** The call itself needs nothing more: recording in (or waited out), or it went idle. */
-  let callSettled = false;
+  let clock: CallClock = startClock(state, Date.now());
+  const patience = { recordingWaitMs: settings.recordingWaitMs, idleTimeoutMs: settings.idleTimeoutMs };
 
   for (;;) {
-    if (pending.length > 0 || effectsOwed()) {
+    if (pending.length > 0 || effectsOwed(effectsDone, state)) {
       // Everything that arrived together is applied first and saved once; then the effects.
       const prev = state;
-      for (const event of pending.splice(0, pending.length)) {
-        const { state: next, duplicate } = reduce(state, event);
-        if (duplicate) log.info('duplicate event ignored', { eventId: event.eventId });
-        else state = next;
-      }
+      const applied = applyEvents(state, pending.splice(0, pending.length));
+      for (const eventId of applied.duplicates) log.info('duplicate event ignored', { eventId });
+      state = applied.state;
       if (state !== prev) {
         state = withFollowUpLink(await withContact(state));
-        lastEventAt = Date.now();
+        clock = clockAfterChange(clock, state, Date.now());
         staleWatch = NO_POLLS;
         await db.saveCall(state, workflowInfo().workflowId);
       }
-      if (effectsOwed()) {
+      if (effectsOwed(effectsDone, state)) {
         let ran = false;
-        for (const effect of effectsFor(effectsDone, state, { followUpOn: settings.followUpOn as Outcome[] })) {
+        for (const effect of effectsFor(effectsDone, state, { followUpOn: settings.followUpOn })) {
           await runEffect(effect, state);
           ran = true;
         }
@@ -191,11 +184,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         if (ran) await db.markEffectsDone({ orgId, callId, done: effectsDone });
       }
       if (state !== prev) {
-        if (isTerminal(state.status) && terminalAt === undefined) terminalAt = Date.now();
-        if (state.status === 'completed' && followUp?.status === 'scheduled') {
-          // A late `completed` for a call we had taken as unanswered: nobody needs calling back.
-          commands.unshift({ type: 'cancel', reason: 'the call completed after all', by: 'workflow' });
-        }
+        const cancel = cancelOnLateCompletion(state, followUp);
+        if (cancel) commands.unshift(cancel);
         publish();
       }
       continue; // events may have arrived while the effects ran
@@ -214,7 +204,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     await gate.reportEnd(followUp, state);
 
     // No event for CALL_STALE_AFTER and no end: ask the platform (src/domain/stale.ts says when).
-    const pollAt = callSettled ? undefined : nextPollAt(state, staleWatch, lastEventAt, staleAfterMs);
+    const pollAt = clock.settled ? undefined : nextPollAt(state, staleWatch, clock.lastEventAt, staleAfterMs);
     if (pollAt !== undefined && Date.now() >= pollAt) {
       await askPlatform();
       continue; // the answer's events are applied like a webhook's
@@ -230,19 +220,17 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     }
 
     const now = Date.now();
-    const callDeadline = terminalAt !== undefined ? terminalAt + settings.recordingWaitMs : lastEventAt + settings.idleTimeoutMs;
-    if (!callSettled && !(isTerminal(state.status) && recordingSettled(state)) && now >= callDeadline) {
-      log.info(terminalAt !== undefined ? 'recording did not arrive in time' : 'call went idle', { status: state.status });
-      callSettled = true;
-    }
-    // A stale call is not waited for: a later webhook starts a run again and clears the mark.
-    const callDone = callSettled || state.stale !== undefined || (isTerminal(state.status) && recordingSettled(state));
+    const settled = settleIfDue(clock, state, now, patience);
+    if (settled.why) log.info(settled.why, { status: state.status });
+    clock = settled.clock;
+    const deadline = callDeadline(clock, patience);
+    const callDone = isCallDone(clock, state);
     if (callDone && isSettled(followUp, now) && pending.length === 0 && commands.length === 0) break;
 
     // Wait for the next event or signal, the recording, the follow-up's time, or the end of patience.
-    const wakeAts = [callDone ? undefined : callDeadline, callDone ? undefined : pollAt, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
-    const askAt = pollAt !== undefined && pollAt < callDeadline ? new Date(pollAt).toISOString() : undefined;
-    waitingFor = describeWait({ callDone, callEnded: terminalAt !== undefined, followUp, now: Date.now(), askAt });
+    const wakeAts = [callDone ? undefined : deadline, callDone ? undefined : pollAt, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
+    const askAt = pollAt !== undefined && pollAt < deadline ? new Date(pollAt).toISOString() : undefined;
+    waitingFor = describeWait({ callDone, callEnded: clock.terminalAt !== undefined, followUp, now: Date.now(), askAt });
     publish();
     const got = () => pending.length > 0 || commands.length > 0;
     if (wakeAts.length === 0) await condition(got);
@@ -252,11 +240,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   await condition(allHandlersFinished);
   waitingFor = 'nothing (closed)';
   publish();
-  return view(state);
-
-  function recordingSettled(s: CallState): boolean {
-    return s.recordingReady || s.recordingUrl !== undefined || s.status === 'failed';
-  }
+  return publicState(state);
 
   /** Asks the platform how the call stands; an end becomes events, an unsettled last answer marks the call stale. */
   async function askPlatform(): Promise<void> {
@@ -304,7 +288,7 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
           contactId: s.contactId,
           taskQueue: workflowInfo().taskQueue,
           settings: { activityTimeoutMs: settings.activityTimeoutMs, idleCloseMs: settings.contactIdleMs, maxHistoryEvents: settings.maxHistoryEvents },
-          call: { callId, date: s.endedAt ?? s.answeredAt ?? s.startedAt ?? s.timeline[s.timeline.length - 1]?.receivedAt ?? new Date().toISOString(), durationSec: s.durationSec },
+          call: countedCallOf(s, Date.now()),
         });
         return;
       case 'sendThankYou':
@@ -416,19 +400,15 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
   /** A follow-up call tells the call it follows up how it ended, so that one can stop or go on. */
   async function reportToOriginal(): Promise<void> {
-    const link = followUpLinkOf(state);
-    if (!link || !isTerminal(state.status)) return;
-    const key = `${state.status}|${state.outcome ?? ''}`;
-    if (reportedResult === key) return;
-    reportedResult = key;
+    const report = resultReport(state, reportedResult);
+    if (!report) return;
+    reportedResult = report.key;
     try {
-      await getExternalWorkflowHandle(workflowIdFor(orgId, link.originalCallId)).signal(followUpResult, {
-        attempt: link.attempt, callId, status: state.status, outcome: state.outcome, answered: isAnswered(state),
-      });
-      log.info('reported to the original call', { original: link.originalCallId, attempt: link.attempt, answered: isAnswered(state) });
+      await getExternalWorkflowHandle(workflowIdFor(orgId, report.originalCallId)).signal(followUpResult, report.result);
+      log.info('reported to the original call', { original: report.originalCallId, attempt: report.result.attempt, answered: report.result.answered });
     } catch (err) {
       // The original's workflow closed (canceled, exhausted, or waited out): its record keeps the plan.
-      log.warn('could not report to the original call', { original: link.originalCallId, error: String(err) });
+      log.warn('could not report to the original call', { original: report.originalCallId, error: String(err) });
     }
   }
 
@@ -460,21 +440,4 @@ function activityError(err: unknown): { type?: string; message: string } {
     type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined,
     message: cause instanceof Error ? cause.message : String(cause),
   };
-}
-
-/** The follow-up command an Update asks for; a delay (`in: "2h"`) counts from the workflow's now. */
-function commandOf(input: ControlFollowUpInput, now: number): FollowUpCommand {
-  switch (input.type) {
-    case 'retryNow':
-      return { type: 'retryNow', by: input.by, reason: input.reason, overrideWindow: input.overrideWindow };
-    case 'cancel':
-      return { type: 'cancel', reason: input.reason, by: input.by };
-    case 'schedule':
-      return { type: 'schedule', at: resolveScheduleTime(input, now), by: input.by, reason: input.reason, overrideWindow: input.overrideWindow };
-  }
-}
-
-function view(s: CallState): Omit<CallState, 'owners'> {
-  const { owners, ...rest } = s;
-  return rest;
 }

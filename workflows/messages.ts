@@ -112,8 +112,6 @@ export function workflowIdFor(orgId: string, callId: string): string {
   return `call:${orgId}:${callId}`;
 }
 
-export type { WorkflowSettings as CallWorkflowSettings } from '../src/config';
-
 export interface CallWorkflowInput {
   orgId: string;
   callId: string;
