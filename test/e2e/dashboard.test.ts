@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startRollupLoop } from '../../src/store/analytics';
 import { addApiKey, revokeApiKey } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
@@ -17,6 +18,7 @@ if (!haveChromium) console.warn(`dashboard browser test skipped: no chromium at 
 const suite = haveChromium ? describe : describe.skip;
 
 let stack: Stack;
+let rollups: { stop(): Promise<void> } | undefined;
 let browser: Browser;
 let readKey: string;
 let webhookKey: string;
@@ -66,6 +68,8 @@ suite('dashboard in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startStack('dashboard');
+    // The worker process runs the analytics rollups (src/worker.ts); the test stack's worker does not.
+    rollups = startRollupLoop(stack.store.col, { intervalMs: 1_000 });
     readKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'read' })).key;
     webhookKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'webhook' })).key;
     // Calling rules: any hour in the US, but a one-hour window for UK numbers that the follow-up
@@ -103,6 +107,7 @@ suite('dashboard in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await rollups?.stop();
     await stack?.stop();
   });
 
