@@ -317,7 +317,7 @@ type Parts = { y: number; m: number; d: number; h: number; mi: number; s: number
 const hourParts = new Map<string, Parts>();
 
 /** Local wall-clock fields of an instant in a time zone. */
-export function localParts(ms: number, tz: string): Parts {
+function localParts(ms: number, tz: string): Parts {
   const key = ms % HOUR_MS === 0 ? `${tz}|${ms}` : undefined;
   const known = key === undefined ? undefined : hourParts.get(key);
   if (known) return known;

@@ -68,7 +68,7 @@ export interface LocalDayRollup extends HourRollup {
  * 100,000 calls in 90 days, and FerretDB took 37 ms to read one such document (measured); packed
  * it is a tenth of that. Base64 text needs no escaping in FerretDB's JSONB and is the same on MongoDB.
  */
-export const pack = (value: unknown): string => `z:${deflateRawSync(JSON.stringify(value)).toString('base64')}`;
+const pack = (value: unknown): string => `z:${deflateRawSync(JSON.stringify(value)).toString('base64')}`;
 const parse = <T>(text: string | undefined): T | undefined => {
   if (typeof text !== 'string') return undefined;
   return JSON.parse(text.startsWith('z:') ? inflateRawSync(Buffer.from(text.slice(2), 'base64')).toString('utf8') : text) as T;
@@ -146,9 +146,9 @@ export interface Lease {
   until: number;
 }
 
-export const LEASE_SLOT_MS = 15_000;
+const LEASE_SLOT_MS = 15_000;
 /** Work stops this long before the slot ends, so a slow last recompute cannot overlap the next holder's. */
-export const LEASE_MARGIN_MS = 5_000;
+const LEASE_MARGIN_MS = 5_000;
 
 async function claimSlot(col: Pick<Collections, 'rollupState'>, slot: number, owner: string, now: number): Promise<boolean> {
   const id = `lease:${slot}`;
@@ -185,7 +185,7 @@ export async function acquireLease(col: Pick<Collections, 'rollupState'>, owner:
  * Marks taken per pass. Their deletion is one `$in` on _id, which FerretDB checks document by
  * document against the list: bounded, so a backlog drains in passes of seconds, not one of minutes.
  */
-export const ROLLUP_BATCH = 5_000;
+const ROLLUP_BATCH = 5_000;
 
 export interface TickResult {
   marks: number;
@@ -200,7 +200,7 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 }
 
 /** An hour's cells, from its calls (an equality on rollupKey: the index the local database uses). */
-export async function computeHour(col: Collections, key: string): Promise<{ cells: Cells; calls: number }> {
+async function computeHour(col: Collections, key: string): Promise<{ cells: Cells; calls: number }> {
   const cells: Cells = {};
   let calls = 0;
   for await (const c of col.calls.find({ rollupKey: key }, { projection: FACT_PROJECTION })) {
@@ -215,7 +215,7 @@ export async function computeHour(col: Collections, key: string): Promise<{ cell
  * summed from their hours. Each document is read, changed and written back whole: safe because
  * the loop holding the lease is the one writer of every rollup document.
  */
-export async function recomputeHours(col: Collections, orgId: string, hours: string[]): Promise<void> {
+async function recomputeHours(col: Collections, orgId: string, hours: string[]): Promise<void> {
   const byDay = new Map<string, string[]>();
   for (const h of hours) byDay.set(h.slice(0, 10), [...(byDay.get(h.slice(0, 10)) ?? []), h]);
   const utcDays = new Map<string, Record<string, string>>();
@@ -301,9 +301,9 @@ export async function rollupTick(col: Collections, batch = ROLLUP_BATCH): Promis
 
 // ---- backfill of records from before rollups ------------------------------------------------------
 
-export const BACKFILL_ID = 'backfill:v1';
+const BACKFILL_ID = 'backfill:v1';
 /** A record from before rollups gets its key only when nothing has written it for this long (see backfill). */
-export const LEGACY_IDLE_MS = 10 * 60_000;
+const LEGACY_IDLE_MS = 10 * 60_000;
 
 /**
  * Calls stored before rollups existed: marks every hour that has calls, once, and gives each
@@ -510,7 +510,7 @@ export async function visitCells(
 }
 
 /** Index of the bucket holding t, or -1. */
-export function bucketOf(buckets: TimeBucket[], t: number): number {
+function bucketOf(buckets: TimeBucket[], t: number): number {
   let lo = 0;
   let hi = buckets.length - 1;
   while (lo <= hi) {
