@@ -373,7 +373,7 @@ function findStartOfLocalDay(day: number, tz: string): number {
   let hi = Math.floor((guess + 3 * HOUR_MS) / 60_000);
   if (localDayNumber(lo * 60_000, tz) >= day) return guess;
   while (lo + 1 < hi) {
-    const mid = (lo + hi) >> 1;
+    const mid = Math.floor((lo + hi) / 2); // not `>> 1`: minutes since 1970 pass 2^31 in year 6053
     if (localDayNumber(mid * 60_000, tz) >= day) hi = mid;
     else lo = mid;
   }
