@@ -74,10 +74,24 @@ const parse = <T>(text: string | undefined): T | undefined => {
   return JSON.parse(text.startsWith('z:') ? inflateRawSync(Buffer.from(text.slice(2), 'base64')).toString('utf8') : text) as T;
 };
 
-/** The organization's time zone for analytics: its calling rules' default zone, UTC if unknown. */
+/** Zones read in the last ZONE_TTL_MS, per database: one read fewer per request. */
+const zones = new WeakMap<object, Map<string, { zone: string; until: number }>>();
+const ZONE_TTL_MS = 5_000;
+
+/**
+ * The organization's time zone for analytics: its calling rules' default zone, UTC if unknown.
+ * Remembered for 5 s, so a changed zone applies to analytics within seconds.
+ */
 export async function orgTimeZone(col: Collections, orgId: string): Promise<string> {
-  const zone = (await getComplianceSettings(col, orgId)).defaultTimeZone;
-  return isKnownTimeZone(zone) ? zone : 'UTC';
+  const known = zones.get(col.organizations)?.get(orgId);
+  if (known && known.until > Date.now()) return known.zone;
+  const stored = (await getComplianceSettings(col, orgId)).defaultTimeZone;
+  const zone = isKnownTimeZone(stored) ? stored : 'UTC';
+  const map = zones.get(col.organizations) ?? new Map<string, { zone: string; until: number }>();
+  if (map.size > 10_000) map.clear();
+  map.set(orgId, { zone, until: Date.now() + ZONE_TTL_MS });
+  zones.set(col.organizations, map);
+  return zone;
 }
 
 /** Local day → [start, end) when both ends fall on UTC hours (not in half-hour zones); else undefined. */
@@ -454,28 +468,20 @@ export async function visitCells(
     if (aligned && start >= from && b >= 0 && fits(b, end)) candidates.push({ day, bucket: b, start, end });
     start = end;
   }
-  const months = new Map<string, Record<string, string>>();
-  await inParallel([...new Set(candidates.map((c) => monthDocId(orgId, c.day)))], 8, async (id) => {
-    months.set(id, (await col.rollups.findOne({ _id: id, orgId }))?.days ?? {});
-  });
-  // Hours (their start, ms) of the days read whole: aligned days begin and end on UTC hours.
-  const served = new Set<number>();
-  for (const c of candidates) {
-    const rollup = parse<LocalDayRollup>(months.get(monthDocId(orgId, c.day))?.[isoDay(c.day).slice(8, 10)]);
-    if (rollup?.zone !== zone) continue;
-    for (let t = c.start; t < c.end; t += HOUR_MS) served.add(t);
-    visitCellsOf(c.bucket, rollup.cells);
-  }
-  const servedHour = (t: number) => served.has(Math.floor(t / HOUR_MS) * HOUR_MS);
+  const candidateHours = new Set<number>();
+  for (const c of candidates) for (let t = c.start; t < c.end; t += HOUR_MS) candidateHours.add(t);
+  const inCandidateDay = (t: number) => candidateHours.has(Math.floor(t / HOUR_MS) * HOUR_MS);
 
-  // Every other hour: whole ones from the UTC day documents, cut ones from their calls.
+  // Every other hour, read at the same time as the month documents: whole ones from the UTC day
+  // documents, cut ones from their calls. A cut hour never lies in a candidate day (those start at
+  // or after `from` and end within their bucket, on hour boundaries).
   const whole = new Map<string, { hour: string; bucket: number }[]>();
   const cut: string[] = [];
   let b = 0;
   for (let t = Math.floor(from / HOUR_MS) * HOUR_MS; t < to; t += HOUR_MS) {
     while (b < buckets.length && buckets[b].end <= t) b++;
     const inside = b < buckets.length && buckets[b].start <= t && fits(b, t + HOUR_MS);
-    if (inside && servedHour(t)) continue;
+    if (inside && candidateHours.has(t)) continue;
     const hour = hourOf(t);
     if (inside) {
       const id = hourDocId(orgId, hour);
@@ -484,22 +490,45 @@ export async function visitCells(
       cut.push(hour);
     }
   }
+  const readHours = (docs: Map<string, { hour: string; bucket: number }[]>) => inParallel([...docs.entries()], 8, async ([id, hours]) => {
+    const doc = await col.rollups.findOne({ _id: id, orgId });
+    for (const { hour, bucket } of hours) {
+      const h = parse<HourRollup>(doc?.hours?.[hour.slice(11, 13)]);
+      if (h) visitCellsOf(bucket, h.cells);
+    }
+  });
+
   await Promise.all([
-    inParallel([...whole.entries()], 8, async ([id, hours]) => {
-      const doc = await col.rollups.findOne({ _id: id, orgId });
-      for (const { hour, bucket } of hours) {
-        const h = parse<HourRollup>(doc?.hours?.[hour.slice(11, 13)]);
-        if (h) visitCellsOf(bucket, h.cells);
+    (async () => {
+      const months = new Map<string, Record<string, string>>();
+      await inParallel([...new Set(candidates.map((c) => monthDocId(orgId, c.day)))], 8, async (id) => {
+        months.set(id, (await col.rollups.findOne({ _id: id, orgId }))?.days ?? {});
+      });
+      // A candidate day without a rollup cut in this zone is read from its hours instead.
+      const fallback = new Map<string, { hour: string; bucket: number }[]>();
+      for (const c of candidates) {
+        const rollup = parse<LocalDayRollup>(months.get(monthDocId(orgId, c.day))?.[isoDay(c.day).slice(8, 10)]);
+        if (rollup?.zone === zone) {
+          visitCellsOf(c.bucket, rollup.cells);
+          continue;
+        }
+        for (let t = c.start; t < c.end; t += HOUR_MS) {
+          const hour = hourOf(t);
+          const id = hourDocId(orgId, hour);
+          fallback.set(id, [...(fallback.get(id) ?? []), { hour, bucket: c.bucket }]);
+        }
       }
-    }),
+      await readHours(fallback);
+    })(),
+    readHours(whole),
     inParallel(cut, 8, async (hour) => {
       const start = hourStart(hour);
       const perBucket = new Map<number, Cells>();
       for await (const c of col.calls.find({ rollupKey: `${orgId}:${hour}` }, { projection: FACT_PROJECTION })) {
         const t = new Date((c as { createdAt?: Date }).createdAt ?? start).getTime();
         const i = bucketOf(buckets, t);
-        // A call of a day read whole from its month document is counted there.
-        if (i < 0 || servedHour(t)) continue;
+        // Safety: a call in a candidate day is counted with that day.
+        if (i < 0 || inCandidateDay(t)) continue;
         const cells = perBucket.get(i) ?? {};
         addCall(cells, c as unknown as CallFacts);
         perBucket.set(i, cells);

@@ -159,7 +159,9 @@ describe('reports against brute force', () => {
     expect(reads.filter((id) => id.includes(':h:')).length).toBeLessThanOrEqual(4);
     reads.length = 0;
     await timeseriesReport(col, ORG, { ...base({ timeZone: 'Europe/Berlin' }), interval: 'day', groupBy: 'outcome' });
-    expect(reads.filter((id) => id.includes(':h:')).length).toBe(10);
+    // every UTC day's hours (an edge day's document may be read twice: once for its hours outside
+    // the local days, once for a day without a rollup in this zone)
+    expect(new Set(reads.filter((id) => id.includes(':h:'))).size).toBe(10);
   });
 
   test('the New York day of the DST change holds 25 hours of calls', async () => {
