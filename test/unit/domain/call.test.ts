@@ -85,7 +85,7 @@ test('a late completion cancels a scheduled follow-up, and only then', () => {
 
 describe('resultReport', () => {
   const followUpCall = (type: CallEvent['type'], outcome: CallEvent['outcome']) =>
-    applyEvents(fresh(), [ev(type, { outcome, metadata: followUpMetadata({ originalCallId: 'call_0', attempt: 2 }) })]).state;
+    applyEvents(fresh(), [ev(type, { outcome, metadata: followUpMetadata('call_0', 2) })]).state;
 
   test('a follow-up call reports its end to the original once per end', () => {
     const s = followUpCall('call.failed', 'no-answer');
