@@ -69,8 +69,10 @@ test('temporal CLI: find a call by contact and status, read its follow-up, resch
   const callId = await unansweredCall();
   const wid = workflowIdFor(stack.orgId, callId);
 
-  const byContact = await temporal(['workflow', 'list', '--query', `ContactId="contact_${callId}"`]);
-  expect(byContact.stdout).toContain(wid);
+  // The contact's own workflow carries the same ContactId; the call's appears once visibility has its upsert.
+  const listed = async (q: string) => (await temporal(['workflow', 'list', '--query', q])).stdout;
+  await eventually('the call listed by its contact', async () => (await listed(`ContactId="contact_${callId}"`)).includes(wid));
+  expect(await listed(`ContactId="contact_${callId}"`)).toContain(`contact:${stack.orgId}:contact_${callId}`);
   const byStatus = await temporal(['workflow', 'list', '--query', `CallStatus="failed" AND CallOutcome="busy" AND ExecutionStatus="Running"`]);
   expect(byStatus.stdout).toContain(wid);
   for (const q of [`OrgId="${stack.orgId}" AND NextFollowUpAt IS NOT NULL`, `OrgId="${stack.orgId}" AND FollowUpAttempt >= 1`, `OrgId="${stack.orgId}" AND NextFollowUpAt < "2999-01-01T00:00:00Z"`]) {

@@ -76,7 +76,8 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   // Temporal's SQLite file runs in WAL mode (--sqlite-pragma journal_mode=wal).
   expect(fs.existsSync(path.join(dataDir, 'temporal.db-wal'))).toBe(true);
   const key = fs.readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim();
-  expect(output.find((l) => l.includes('dev API key'))).toContain(key);
+  expect(output.find((l) => /dev API key\s+ck_/.test(l))).toContain(key);
+  expect(seen(/dashboard\s+http:\/\/localhost:\d+\/dashboard/)).toBe(true);
 
   const receivers = [`http://127.0.0.1:${receiverPort}`, `http://127.0.0.1:${receiverPort + 1}`];
   const postCall = async (base: string, callId: string) =>
