@@ -3,14 +3,15 @@
 // call record's view of the plan current.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { type FollowUpPlan, type Placement, describePlan, followUpKey, followUpMetadata } from '../src/domain/followUp';
+import { type FollowUpPlan, type Placement, describePlan } from '../src/domain/followUp';
+import { followUpMetadata } from '../src/domain/followUpLink';
+import { withoutBlanks } from '../src/domain/compact';
 import { allowedCallingCodes, dialRefusal } from '../src/domain/spending';
 import type { Collections } from '../src/store/db';
-import { docId } from '../src/store/db';
-import { markCallDirty } from '../src/store/analytics';
+import { recordFollowUpPlan } from '../src/store/calls';
 import { placementGate } from './compliance';
 import {
-  type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, getOutboundDialer, markAttempt, markJoined, markMoved, markPlaced, releaseClaim,
+  type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, followUpKey, getOutboundDialer, markAttempt, markJoined, markMoved, markPlaced, releaseClaim,
 } from '../src/store/followUps';
 
 export interface FollowUpActivityDeps {
@@ -83,14 +84,14 @@ export function outboundRequest(d: OutboundDialerDoc, input: PlaceFollowUpInput 
       return {
         url: `${base}/v2/create-phone-call`,
         headers: { ...common, authorization: `Bearer ${d.apiKey}` },
-        body: strip({ from_number: d.fromNumber ?? input.from, to_number: input.to, override_agent_id: d.agentId ?? input.agentId, metadata }),
+        body: withoutBlanks({ from_number: d.fromNumber ?? input.from, to_number: input.to, override_agent_id: d.agentId ?? input.agentId, metadata }),
         callIdOf: (j) => field(j, 'call_id'),
       };
     case 'vapi':
       return {
         url: `${base}/call`,
         headers: { ...common, authorization: `Bearer ${d.apiKey}` },
-        body: strip({
+        body: withoutBlanks({
           assistantId: d.agentId ?? input.agentId,
           phoneNumberId: d.phoneNumberId,
           customer: { number: input.to },
@@ -103,7 +104,7 @@ export function outboundRequest(d: OutboundDialerDoc, input: PlaceFollowUpInput 
       return {
         url: `${base}/v1/calls`,
         headers: { ...common, authorization: d.apiKey },
-        body: strip({
+        body: withoutBlanks({
           phone_number: input.to,
           from: d.fromNumber,
           pathway_id: d.agentId,
@@ -113,12 +114,6 @@ export function outboundRequest(d: OutboundDialerDoc, input: PlaceFollowUpInput 
         callIdOf: (j) => (field(j, 'status') === 'error' ? undefined : field(j, 'call_id')),
       };
   }
-}
-
-function strip<T extends Record<string, unknown>>(o: T): T {
-  const out = {} as Record<string, unknown>;
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null && v !== '') out[k] = v;
-  return out as T;
 }
 
 export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTimeoutMs = 15_000 }: FollowUpActivityDeps) => ({
@@ -223,15 +218,7 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
    */
   async recordFollowUp(input: { orgId: string; callId: string; plan: FollowUpPlan; contactId?: string; to?: string }): Promise<'saved' | 'stale'> {
     const { orgId, callId, plan } = input;
-    const view = { ...plan, summary: describePlan(plan) };
-    const nextFollowUpAt = plan.status === 'scheduled' && plan.nextFollowUpAt ? new Date(plan.nextFollowUpAt) : null;
-    const r = await col.calls.updateOne(
-      { _id: docId(orgId, callId), orgId, $or: [{ 'followUp.rev': { $lt: plan.rev } }, { followUp: { $exists: false } }] },
-      { $set: { followUp: view, nextFollowUpAt, updatedAt: new Date() } },
-    );
-    // Follow-up figures are part of the call's analytics: its hour is recomputed (also on a retry
-    // that finds the plan written, in case the try that wrote it died before its mark).
-    await markCallDirty(col, orgId, callId);
+    const saved = await recordFollowUpPlan(col, orgId, callId, { ...plan, summary: describePlan(plan) });
     const cur = plan.attempts.find((a) => a.attempt === plan.attempt);
     const ref0: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };
     // One plan per contact: a joined call is listed with the call whose plan it joined, and how that plan ended.
@@ -244,7 +231,7 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       const ref: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };
       await markAttempt(col, followUpKey(orgId, callId, plan.attempt), ref, cur.status === 'canceled' ? 'canceled' : 'due', cur.reason ?? plan.reason ?? cur.status);
     }
-    return r.modifiedCount === 1 ? 'saved' : 'stale';
+    return saved;
   },
 });
 

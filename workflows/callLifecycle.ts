@@ -30,9 +30,10 @@ import { type Effect, type EffectsDone, NO_EFFECTS_DONE, analysisChanged, effect
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
   type CommandResult, type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
-  applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, followUpLinkOf, isPlacementDue, isSettled,
-  joinPlan, nextWakeAt, startPlan, withFollowUpLink,
+  applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, isPlacementDue, isSettled,
+  joinPlan, nextWakeAt, startPlan,
 } from '../src/domain/followUp';
+import { followUpLinkOf, withFollowUpLink } from '../src/domain/followUpLink';
 import { contactGate } from './followUpGate';
 import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
 import { DEFAULT_STALE_AFTER_MS, NO_POLLS, POLL_TRIES, type PollAnswer, type StaleWatch, decideAfterPoll, markStale, nextPollAt } from '../src/domain/stale';

@@ -6,7 +6,8 @@
 import type { CountedCall } from './contactFigures';
 import { type EffectsDone, effectsDoneOf } from './effects';
 import type { CallEvent } from './events';
-import { type FollowUpCommand, type FollowUpPlan, followUpLinkOf, isAnswered, resolveScheduleTime } from './followUp';
+import { type FollowUpCommand, type FollowUpPlan, isAnswered, resolveScheduleTime } from './followUp';
+import { followUpLinkOf } from './followUpLink';
 import { type CallState, isTerminal, reduce } from './lifecycle';
 
 /** Applies events that arrived together, in order; duplicates change nothing and are named. */

@@ -376,15 +376,8 @@ export function describePlan(plan: FollowUpPlan): string {
   }
 }
 
-// Re-exported for workflows/callLifecycle.ts and activities/followUps.ts, which import them from here
-// (their editors are at work in them); new code imports src/domain/followUpLink.ts.
-export { followUpLinkOf, followUpMetadata, withFollowUpLink } from './followUpLink';
-
 /** A follow-up call counts as answered when it completed with someone on the line. */
 export const isAnswered = (s: { status: string; outcome?: Outcome }): boolean => s.status === 'completed' && s.outcome === 'completed';
-
-/** Stable key of one attempt: claims, idempotency keys and records use it. */
-export const followUpKey = (orgId: string, originalCallId: string, attempt: number) => `followup:${orgId}:${originalCallId}:${attempt}`;
 
 /**
  * The time a schedule request names: `{at: ISO}`, `{in: "30m"}`, or a bare string of either kind.

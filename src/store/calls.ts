@@ -111,3 +111,24 @@ export async function recordCallMetrics(col: Collections, s: CallState): Promise
 export async function countStaleCalls(col: Collections): Promise<number> {
   return col.calls.countDocuments({ 'stale.since': { $gt: '' } });
 }
+
+/**
+ * Writes a call's follow-up plan (with its summary) to the call record, never replacing a newer
+ * plan (higher rev) with an older one, and marks the call for the analytics rollup, whose
+ * follow-up figures read it (also when the plan was already written: the try that wrote it may
+ * have died before its mark).
+ */
+export async function recordFollowUpPlan(
+  col: Collections,
+  orgId: string,
+  callId: string,
+  plan: { rev: number; status: string; nextFollowUpAt?: string; summary: string },
+): Promise<'saved' | 'stale'> {
+  const nextFollowUpAt = plan.status === 'scheduled' && plan.nextFollowUpAt ? new Date(plan.nextFollowUpAt) : null;
+  const r = await col.calls.updateOne(
+    { _id: docId(orgId, callId), orgId, $or: [{ 'followUp.rev': { $lt: plan.rev } }, { followUp: { $exists: false } }] },
+    { $set: { followUp: plan, nextFollowUpAt, updatedAt: new Date() } },
+  );
+  await markCallDirty(col, orgId, callId);
+  return r.modifiedCount === 1 ? 'saved' : 'stale';
+}

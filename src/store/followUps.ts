@@ -24,6 +24,9 @@ export interface AttemptRef {
 
 const CLAIMABLE: FollowUpCallStatus[] = ['claimable', 'due', 'canceled'];
 
+/** Stable key of one attempt: claims, idempotency keys and records use it. */
+export const followUpKey = (orgId: string, originalCallId: string, attempt: number) => `followup:${orgId}:${originalCallId}:${attempt}`;
+
 export async function getFollowUpCall(col: Collections, orgId: string, id: string): Promise<FollowUpCallDoc | null> {
   return col.followUps.findOne({ _id: id, orgId });
 }

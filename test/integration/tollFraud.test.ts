@@ -1,7 +1,7 @@
 // The toll-fraud guard in front of the dialer, on the real database: a follow-up to a country the
 // organization does not call from is never sent; it waits for a person as `due`.
 import { createFollowUpActivities } from '../../activities/followUps';
-import { followUpKey } from '../../src/domain/followUp';
+import { followUpKey } from '../../src/store/followUps';
 import type { Store } from '../../src/store/db';
 import { setOutboundDialer } from '../../src/store/followUps';
 import { testStore } from '../support/harness';

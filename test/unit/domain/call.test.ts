@@ -6,7 +6,8 @@ import {
 } from '../../../src/domain/call';
 import { NO_EFFECTS_DONE, effectsDoneOf } from '../../../src/domain/effects';
 import type { CallEvent } from '../../../src/domain/events';
-import { followUpMetadata, startPlan } from '../../../src/domain/followUp';
+import { startPlan } from '../../../src/domain/followUp';
+import { followUpMetadata } from '../../../src/domain/followUpLink';
 import { type CallState, initialState } from '../../../src/domain/lifecycle';
 
 const T0 = Date.parse('2025-01-15T10:30:00.000Z');
