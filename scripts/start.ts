@@ -68,6 +68,8 @@ const ports = {
   postgres: port('POSTGRES_PORT', 5433),
   smtp: port('MAILPIT_SMTP_PORT', 1025),
   mailUi: port('MAILPIT_UI_PORT', 8025),
+  /** Worker i serves its /metrics on workerMetrics + i - 1 (0: none). */
+  workerMetrics: process.env.WORKER_METRICS_PORT === '0' ? 0 : port('WORKER_METRICS_PORT', 9464),
 };
 ports.temporalUi = port('TEMPORAL_UI_PORT', ports.temporal + 1000);
 const workers = count('WORKERS');
@@ -329,8 +331,11 @@ async function main(): Promise<void> {
   if (apiKey) env.DEV_API_KEY = apiKey;
 
   // ---- app: workers, then receivers on consecutive ports ----
-  const apps: { name: string; script: string; port?: number }[] = [];
-  for (let i = 1; i <= workers; i++) apps.push({ name: workers > 1 ? `worker-${i}` : 'worker', script: 'src/worker.ts' });
+  const apps: { name: string; script: string; port?: number; env?: NodeJS.ProcessEnv }[] = [];
+  for (let i = 1; i <= workers; i++) {
+    const metricsPort = ports.workerMetrics === 0 ? 0 : ports.workerMetrics + i - 1;
+    apps.push({ name: workers > 1 ? `worker-${i}` : 'worker', script: 'src/worker.ts', env: { WORKER_METRICS_PORT: String(metricsPort) } });
+  }
   for (let i = 1; i <= receivers; i++) {
     apps.push({ name: receivers > 1 ? `receiver-${i}` : 'receiver', script: 'src/server.ts', port: ports.receiver + i - 1 });
   }
@@ -339,7 +344,7 @@ async function main(): Promise<void> {
       await shutdown(`${app.script} not found`, 1);
       return;
     }
-    running.push(supervise(app.name, app.script, app.port === undefined ? env : { ...env, PORT: String(app.port) }));
+    running.push(supervise(app.name, app.script, { ...env, ...app.env, ...(app.port === undefined ? {} : { PORT: String(app.port) }) }));
   }
   const receiverPorts = apps.flatMap((a) => (a.port === undefined ? [] : [a.port]));
   const deadline = Date.now() + 90_000;
@@ -356,7 +361,7 @@ async function main(): Promise<void> {
   const lines = [
     `receiver      ${receiverUrls}   (POST /api/calls/webhook)`,
     `dashboard     http://localhost:${receiverPorts[0]}/dashboard   (sign in with the dev API key)`,
-    `workers       ${workers} (restarted with backoff if one dies)`,
+    `workers       ${workers} (restarted with backoff if one dies)${ports.workerMetrics ? `; metrics http://localhost:${ports.workerMetrics}/metrics${workers > 1 ? ` to :${ports.workerMetrics + workers - 1}` : ''}` : ''}`,
     `Temporal UI   ${temporal.uiUrl}`,
     `Temporal      ${temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
     `database      ${dbLine}, db ${DB_NAME}`,

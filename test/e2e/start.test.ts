@@ -56,6 +56,7 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
     POSTGRES_PORT: String(await freePort()),
     MAILPIT_SMTP_PORT: String(await freePort()),
     MAILPIT_UI_PORT: String(await freePort()),
+    WORKER_METRICS_PORT: String(await freePort()),
   });
 
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,6 +98,10 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   const first = uniqueId('call_start');
   expect((await postCall(receivers[0], first)).status).toBe(200);
   await completed(receivers[1], first);
+  // make start's worker serves its metrics (activities by type and outcome) on WORKER_METRICS_PORT.
+  const workerMetrics = await (await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).text();
+  expect(workerMetrics).toMatch(/calls_api_activities_total\{activity="saveCall",outcome="completed"\} [1-9]/);
+  expect(seen(new RegExp(`metrics http://localhost:${env.WORKER_METRICS_PORT}/metrics`))).toBe(true);
 
   const pidFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as PidFileContent;
   expect(pidFile.processes.map((p) => p.name).sort()).toEqual(
