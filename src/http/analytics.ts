@@ -1,13 +1,12 @@
 // Analytics API: summary, time series in the organization's time zone, per-agent figures. Read
 // from the hourly rollups of src/store/analytics.ts; `read` or `admin` keys (GET routes).
-import type { Router } from '@koa/router';
 import { z } from 'zod';
 import { PROVIDERS } from '../domain/events';
 import { DAY_MS, HOUR_MS } from '../domain/analytics';
 import { STALE_CALL_AFTER_MS } from '../metrics';
 import { agentsReport, orgTimeZone, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
-import type { AppDeps } from './app';
-import type { AuthState } from './auth';
+import type { ApiRouter } from './auth';
+import type { Collections } from '../store/db';
 import { HttpError } from './errors';
 import { isIdentifier, parseWith } from './validate';
 
@@ -48,28 +47,35 @@ export function resolveRange(q: { from?: Date; to?: Date }, maxDays: number, int
   return { from, to };
 }
 
-async function baseQuery(deps: AppDeps, orgId: string, q: z.output<typeof summaryQuery>, maxDays: number, interval?: string): Promise<RangeQuery> {
+/** What the analytics routes need of the app. */
+export interface AnalyticsRouteDeps {
+  col: Collections;
+  /** The clock (tests pin it). */
+  now?: () => number;
+}
+
+async function baseQuery(deps: AnalyticsRouteDeps, orgId: string, q: z.output<typeof summaryQuery>, maxDays: number, interval?: string): Promise<RangeQuery> {
   const now = deps.now?.() ?? Date.now();
   const range = resolveRange(q, maxDays, interval, now);
   return { ...range, provider: q.provider, agentId: q.agentId, timeZone: await orgTimeZone(deps.col, orgId), staleBefore: now - STALE_CALL_AFTER_MS, now };
 }
 
-export function analyticsRoutes(api: Router, deps: AppDeps): void {
+export function analyticsRoutes(api: ApiRouter, deps: AnalyticsRouteDeps): void {
   api.get('/analytics/summary', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const q = parseWith(summaryQuery, ctx.query, 'Bad Request');
     ctx.body = await summaryReport(deps.col, orgId, await baseQuery(deps, orgId, q, MAX_RANGE_DAYS.day));
   });
 
   api.get('/analytics/timeseries', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const q = parseWith(timeseriesQuery, ctx.query, 'Bad Request');
     const base = await baseQuery(deps, orgId, q, MAX_RANGE_DAYS[q.interval], q.interval);
     ctx.body = await timeseriesReport(deps.col, orgId, { ...base, interval: q.interval, groupBy: q.groupBy });
   });
 
   api.get('/analytics/agents', async (ctx) => {
-    const { orgId } = ctx.state as AuthState;
+    const { orgId } = ctx.state;
     const q = parseWith(agentsQuery, ctx.query, 'Bad Request');
     ctx.body = await agentsReport(deps.col, orgId, await baseQuery(deps, orgId, q, MAX_RANGE_DAYS.day));
   });

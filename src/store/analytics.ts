@@ -6,52 +6,12 @@
 // range or a local day boundary cuts from the calls themselves, so the figures are exact.
 import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Collection } from 'mongodb';
 import {
   CELL_OUTCOMES, type CallFacts, type Cell, type Cells, type CellOutcome, HOUR_MS, type Interval, Tally, type TimeBucket, addCall, hourDocId, hourOf,
   hourStart, isKnownTimeZone, isoDay, localBuckets, localDayNumber, mergeCell, monthDocId, parseCellKey, rollupKeyOf, splitRollupKey, startOfLocalDay,
 } from '../domain/analytics';
 import { getComplianceSettings } from './compliance';
 import { type CallDoc, type Collections, docId, isDuplicateKey } from './db';
-
-/** "This call changed": insert-only, one per change, so concurrent writers never share a document. */
-export interface RollupMarkDoc {
-  _id: string;
-  orgId: string;
-  callId: string;
-  /** The call's bucket when the writer knows it (it created the record); else the loop looks it up. */
-  key?: string;
-  at: Date;
-}
-
-/**
- * Rollup documents, two kinds, each written by the rollup loop alone:
- * - `${orgId}:h:${yyyy-mm-dd}` (hourDocId): a UTC day, `hours` → each hour's cells;
- * - `${orgId}:d:${yyyy-mm}` (monthDocId): a month of the organization's local days, `days` → each
- *   local day's cells (the sum of its hours), with the time zone they were cut in.
- * A 90-day daily series or summary reads 4 month documents plus the hours of the two partial days
- * at its ends. Values are JSON text, not nested documents: FerretDB converts every nested field of
- * a document it reads (9 ms for a 5 KB day of nested cells, measured), one string next to nothing.
- */
-export interface RollupDayDoc {
-  _id: string;
-  orgId: string;
-  /** Hour documents: `"13"` → JSON of HourRollup. */
-  hours?: Record<string, string>;
-  /** Month documents: `"27"` → JSON of LocalDayRollup. */
-  days?: Record<string, string>;
-  updatedAt: Date;
-}
-
-/** Leases (`lease:<slot>`) and the backfill's progress (`backfill:v1`). */
-export interface RollupStateDoc {
-  _id: string;
-  owner?: string;
-  at: Date;
-  keysMarked?: boolean;
-  done?: boolean;
-  legacyLeft?: number;
-}
 
 export interface HourRollup {
   cells: Cells;
@@ -101,11 +61,6 @@ function alignedDay(day: number, zone: string): { start: number; end: number } |
   return start % HOUR_MS === 0 && end % HOUR_MS === 0 ? { start, end } : undefined;
 }
 
-export interface AnalyticsCollections {
-  rollupMarks: Collection<RollupMarkDoc>;
-  rollups: Collection<RollupDayDoc>;
-  rollupState: Collection<RollupStateDoc>;
-}
 
 /** What the rollup reads of a call: the fields of CallFacts, not the timeline or transcript. */
 const FACT_PROJECTION = {

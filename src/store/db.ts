@@ -5,7 +5,7 @@ import type {
   ApiKeyDoc, CallDoc, CallMetricDoc, ContactCallDoc, ContactDoc, ContactGateDoc, ContactPhoneDoc, ContactStatsDoc, DoNotCallDoc, EmailDoc,
   FollowUpCallDoc, InboxDoc, OrganizationDoc, OutboundDialerDoc, PlatformApiDoc, ProviderSecretDoc,
 } from './types';
-import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './analytics';
+import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './types';
 
 // The document types are defined in types.ts; modules that take Collections find them here too.
 export type * from './types';

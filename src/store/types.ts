@@ -1,6 +1,7 @@
 // The documents of the store's collections, in one place: the modules that read and write them
 // (and db.ts, which names the collections) import these, so no store module imports another's
 // types back.
+import type { Collection } from 'mongodb';
 import type { CallingPolicy } from '../domain/callingWindow';
 import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
@@ -267,4 +268,51 @@ export interface PlatformApiDoc {
   /** Twilio: the account SID calls are looked up under. */
   accountSid?: string;
   updatedAt: Date;
+}
+
+// ---- analytics rollups (src/store/analytics.ts) ----
+
+/** "This call changed": insert-only, one per change, so concurrent writers never share a document. */
+export interface RollupMarkDoc {
+  _id: string;
+  orgId: string;
+  callId: string;
+  /** The call's bucket when the writer knows it (it created the record); else the loop looks it up. */
+  key?: string;
+  at: Date;
+}
+
+/**
+ * Rollup documents, two kinds, each written by the rollup loop alone:
+ * - `${orgId}:h:${yyyy-mm-dd}` (hourDocId): a UTC day, `hours` → each hour's cells;
+ * - `${orgId}:d:${yyyy-mm}` (monthDocId): a month of the organization's local days, `days` → each
+ *   local day's cells (the sum of its hours), with the time zone they were cut in.
+ * A 90-day daily series or summary reads 4 month documents plus the hours of the two partial days
+ * at its ends. Values are JSON text, not nested documents: FerretDB converts every nested field of
+ * a document it reads (9 ms for a 5 KB day of nested cells, measured), one string next to nothing.
+ */
+export interface RollupDayDoc {
+  _id: string;
+  orgId: string;
+  /** Hour documents: `"13"` → JSON of HourRollup. */
+  hours?: Record<string, string>;
+  /** Month documents: `"27"` → JSON of LocalDayRollup. */
+  days?: Record<string, string>;
+  updatedAt: Date;
+}
+
+/** Leases (`lease:<slot>`) and the backfill's progress (`backfill:v1`). */
+export interface RollupStateDoc {
+  _id: string;
+  owner?: string;
+  at: Date;
+  keysMarked?: boolean;
+  done?: boolean;
+  legacyLeft?: number;
+}
+
+export interface AnalyticsCollections {
+  rollupMarks: Collection<RollupMarkDoc>;
+  rollups: Collection<RollupDayDoc>;
+  rollupState: Collection<RollupStateDoc>;
 }
