@@ -17,8 +17,14 @@ module.exports = {
   reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
   // The fault tests (Temporal, the database and a receiver stopped mid-burst: five minutes of
   // real outages) run with `make test-faults`; they are flaky under the full run's load on 2 cores.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/', '<rootDir>/\\.tools/', '<rootDir>/\\.data/', '<rootDir>/\\.test-data/',
-    ...(process.env.FAULT_TESTS === '1' ? [] : ['<rootDir>/test/e2e/faults\\.test\\.ts'])],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/dist/',
+    '<rootDir>/\\.tools/',
+    '<rootDir>/\\.data/',
+    '<rootDir>/\\.test-data/',
+    ...(process.env.FAULT_TESTS === '1' ? [] : ['<rootDir>/test/e2e/faults\\.test\\.ts']),
+  ],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/\\.tools/', '<rootDir>/\\.data/', '<rootDir>/\\.test-data/'],
   // On CI a handle left open by a test must not hang the run until the CI time limit; locally
   // jest's "did not exit" warning points at the leak instead.

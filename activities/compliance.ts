@@ -9,7 +9,13 @@ import { phoneZones } from '../src/phoneZones';
 import type { Collections } from '../src/store/db';
 import { getContactRecord } from '../src/store/contacts';
 import { getFollowUpCall } from '../src/store/followUps';
-import { doNotCallFor, getComplianceSettings, markContactDoNotCall, addDoNotCallNumbers, pendingFollowUpWorkflows } from '../src/store/compliance';
+import {
+  doNotCallFor,
+  getComplianceSettings,
+  markContactDoNotCall,
+  addDoNotCallNumbers,
+  pendingFollowUpWorkflows,
+} from '../src/store/compliance';
 import { cancelFollowUp } from '../workflows/messages';
 
 export interface ComplianceActivityDeps {
@@ -38,8 +44,11 @@ export async function loadFollowUpContext(col: Collections, input: FollowUpConte
  * The contact's time zones as the rules take them: the contact's own, else the number's, else the
  * organization's default; and the number's regions. The dashboard shows follow-up times with it.
  */
-export async function contactZones(col: Collections, input: FollowUpContextInput, settings: Promise<{ defaultTimeZone: string }>):
-  Promise<Pick<FollowUpContext, 'zones' | 'zoneSource' | 'regions'>> {
+export async function contactZones(
+  col: Collections,
+  input: FollowUpContextInput,
+  settings: Promise<{ defaultTimeZone: string }>,
+): Promise<Pick<FollowUpContext, 'zones' | 'zoneSource' | 'regions'>> {
   const { orgId, contactId, phone } = input;
   const [contact, fromPhone] = await Promise.all([contactId ? getContactRecord(col, orgId, contactId) : null, phoneZones(phone)]);
   const regions = fromPhone?.regions ?? [];
@@ -62,7 +71,8 @@ export function isTruthy(v: unknown): boolean {
  * Bland's analysis), in Vapi's `structuredData`, or in Bland's `variables`; a dotted name is a path.
  */
 export function optOutValue(data: Record<string, unknown>, field: string): unknown {
-  const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
+  const path = (o: unknown, p: string): unknown =>
+    p.split('.').reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
   for (const where of [data, data.structuredData, data.variables]) {
     const v = path(where, field);
     if (v !== undefined) return v;
@@ -80,7 +90,13 @@ export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => (
    * field of the post-call analysis is truthy, and cancels the follow-ups pending for that person
    * in other calls. Returns the reason when it marked, else null. Idempotent.
    */
-  async applyOptOut(input: { orgId: string; callId: string; contactId?: string; phone?: string; data: Record<string, unknown> }): Promise<string | null> {
+  async applyOptOut(input: {
+    orgId: string;
+    callId: string;
+    contactId?: string;
+    phone?: string;
+    data: Record<string, unknown>;
+  }): Promise<string | null> {
     const { orgId, callId, contactId, phone } = input;
     const { optOutField } = await getComplianceSettings(col, orgId);
     const value = optOutValue(input.data, optOutField);
@@ -91,7 +107,9 @@ export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => (
     else return null;
     for (const workflowId of await pendingFollowUpWorkflows(col, orgId, { contactId, phone })) {
       // A closed workflow has nothing pending; its placement check would refuse anyway.
-      await getClient().workflow.getHandle(workflowId).signal(cancelFollowUp, { reason: `the contact is on the do-not-call list (${reason})`, by: 'do-not-call' })
+      await getClient()
+        .workflow.getHandle(workflowId)
+        .signal(cancelFollowUp, { reason: `the contact is on the do-not-call list (${reason})`, by: 'do-not-call' })
         .catch(() => undefined);
     }
     return reason;
@@ -104,14 +122,23 @@ export const createComplianceActivities = ({ col }: ComplianceActivityDeps) => (
  * opening. Undefined when the call may go out now, or when an earlier try may already have sent
  * it (the claim decides that case, as for any retry).
  */
-export async function placementGate(col: Collections, input: { orgId: string; contactId?: string; to: string; windowOverride?: WindowOverride }, attemptId: string, now = Date.now()):
-  Promise<Placement | undefined> {
+export async function placementGate(
+  col: Collections,
+  input: { orgId: string; contactId?: string; to: string; windowOverride?: WindowOverride },
+  attemptId: string,
+  now = Date.now(),
+): Promise<Placement | undefined> {
   const doc = await getFollowUpCall(col, input.orgId, attemptId);
   if (doc && ['placing', 'placed', 'uncertain', 'rejected'].includes(doc.status)) return undefined;
   const ctx = await loadFollowUpContext(col, { orgId: input.orgId, contactId: input.contactId, phone: input.to });
   const d = decideFollowUpTime(now, ctx, input.windowOverride);
   if (d.kind === 'blocked') return { kind: 'blocked', reason: d.reason };
   if (d.kind === 'noWindow') return { kind: 'due', reason: d.reason };
-  if (d.at > now) return { kind: 'deferred', at: new Date(d.at).toISOString(), text: d.movedText ?? `moved to ${new Date(d.at).toISOString()} (calling window)` };
+  if (d.at > now)
+    return {
+      kind: 'deferred',
+      at: new Date(d.at).toISOString(),
+      text: d.movedText ?? `moved to ${new Date(d.at).toISOString()} (calling window)`,
+    };
   return undefined;
 }

@@ -9,7 +9,14 @@ import { countContactCalls, loadContactFigures, resolveContact } from '../src/st
 import { getComplianceSettings } from '../src/store/compliance';
 import { loadContactGate, saveContactGate } from '../src/store/contactGate';
 import { SA } from '../src/temporal/searchAttributes';
-import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor, followUpGate, workflowIdFor } from '../workflows/messages';
+import {
+  CONTACT_WORKFLOW_TYPE,
+  type ContactWorkflowInput,
+  callEnded,
+  contactWorkflowIdFor,
+  followUpGate,
+  workflowIdFor,
+} from '../workflows/messages';
 
 export interface ContactActivityDeps {
   col: Collections;
@@ -77,31 +84,36 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
    */
   async askContactGate(input: AskContactGateInput): Promise<GateAnswer> {
     const { orgId, contactId, request } = input;
-    const req: GateRequest = request.type === 'reserve' ? { ...request, cap: (await getComplianceSettings(col, orgId)).contactCapPer24h } : request;
+    const req: GateRequest =
+      request.type === 'reserve' ? { ...request, cap: (await getComplianceSettings(col, orgId)).contactCapPer24h } : request;
     const info = Context.current().info;
     const client = getClient();
-    const send = (r: GateRequest, suffix: string) => client.workflow.executeUpdateWithStart(followUpGate, {
-      args: [r],
-      updateId: `gate:${info.workflowExecution?.runId ?? info.activityId}:${info.activityId}${suffix}`,
-      // One operation per request: the SDK uses each once.
-      startWorkflowOperation: new WithStartWorkflowOperation(CONTACT_WORKFLOW_TYPE, {
-        workflowId: contactWorkflowIdFor(orgId, contactId),
-        taskQueue: input.taskQueue,
-        args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [
-          { key: SA.orgId, value: orgId },
-          { key: SA.contactId, value: contactId },
-        ],
-        staticSummary: `contact ${contactId}`,
-        staticDetails: `Organization ${orgId}. The one writer of this contact's call figures and follow-up caps.`,
-      }),
-    });
+    const send = (r: GateRequest, suffix: string) =>
+      client.workflow.executeUpdateWithStart(followUpGate, {
+        args: [r],
+        updateId: `gate:${info.workflowExecution?.runId ?? info.activityId}:${info.activityId}${suffix}`,
+        // One operation per request: the SDK uses each once.
+        startWorkflowOperation: new WithStartWorkflowOperation(CONTACT_WORKFLOW_TYPE, {
+          workflowId: contactWorkflowIdFor(orgId, contactId),
+          taskQueue: input.taskQueue,
+          args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: SA.orgId, value: orgId },
+            { key: SA.contactId, value: contactId },
+          ],
+          staticSummary: `contact ${contactId}`,
+          staticDetails: `Organization ${orgId}. The one writer of this contact's call figures and follow-up caps.`,
+        }),
+      });
     const answer = await send(req, '');
     if (req.type !== 'startPlan' || answer.kind !== 'joined' || (await ownerRunning(orgId, answer.ownerCallId))) return answer;
     // The owner's workflow closed without reporting its plan's end (terminated, timed out): end the plan for it, then ask again.
     const owner = answer.ownerCallId;
-    await send({ type: 'endPlan', callId: owner, status: 'closed', reason: `call ${owner}'s workflow closed without saying how its plan ended` }, ':end');
+    await send(
+      { type: 'endPlan', callId: owner, status: 'closed', reason: `call ${owner}'s workflow closed without saying how its plan ended` },
+      ':end',
+    );
     return send(req, ':again');
   },
 

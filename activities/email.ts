@@ -151,7 +151,14 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
 };
 
 /** A nodemailer SMTP transport from the `smtp` config. Timeouts stay below one activity try. */
-export function createSmtpMailer(smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; timeoutMs?: number }): Mailer {
+export function createSmtpMailer(smtp: {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  password?: string;
+  timeoutMs?: number;
+}): Mailer {
   const timeout = smtp.timeoutMs ?? 10_000;
   return nodemailer.createTransport({
     host: smtp.host,

@@ -11,7 +11,18 @@ import type { Collections } from '../src/store/db';
 import { recordFollowUpPlan } from '../src/store/calls';
 import { placementGate } from './compliance';
 import {
-  type AttemptRef, type OutboundDialerDoc, claimAttempt, endClaim, ensureAttempt, followUpKey, getOutboundDialer, markAttempt, markJoined, markMoved, markPlaced, releaseClaim,
+  type AttemptRef,
+  type OutboundDialerDoc,
+  claimAttempt,
+  endClaim,
+  ensureAttempt,
+  followUpKey,
+  getOutboundDialer,
+  markAttempt,
+  markJoined,
+  markMoved,
+  markPlaced,
+  releaseClaim,
 } from '../src/store/followUps';
 
 export interface FollowUpActivityDeps {
@@ -41,7 +52,15 @@ export interface PlaceFollowUpInput {
 export type PlaceResult = Placement & { uncertain?: boolean };
 
 /** Network errors raised before a request left this machine: the platform never saw it. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_INVALID_URL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function errorCode(err: unknown): string | undefined {
   let e: unknown = err;
@@ -84,7 +103,12 @@ export function outboundRequest(d: OutboundDialerDoc, input: PlaceFollowUpInput 
       return {
         url: `${base}/v2/create-phone-call`,
         headers: { ...common, authorization: `Bearer ${d.apiKey}` },
-        body: withoutBlanks({ from_number: d.fromNumber ?? input.from, to_number: input.to, override_agent_id: d.agentId ?? input.agentId, metadata }),
+        body: withoutBlanks({
+          from_number: d.fromNumber ?? input.from,
+          to_number: input.to,
+          override_agent_id: d.agentId ?? input.agentId,
+          metadata,
+        }),
         callIdOf: (j) => field(j, 'call_id'),
       };
     case 'vapi':
@@ -108,7 +132,7 @@ export function outboundRequest(d: OutboundDialerDoc, input: PlaceFollowUpInput 
           phone_number: input.to,
           from: d.fromNumber,
           pathway_id: d.agentId,
-          task: d.agentId ? undefined : d.task ?? 'Follow up on the earlier call that was not answered.',
+          task: d.agentId ? undefined : (d.task ?? 'Follow up on the earlier call that was not answered.'),
           metadata,
         }),
         callIdOf: (j) => (field(j, 'status') === 'error' ? undefined : field(j, 'call_id')),
@@ -125,7 +149,13 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
    */
   async placeFollowUpCall(input: PlaceFollowUpInput): Promise<PlaceResult> {
     const id = followUpKey(input.orgId, input.originalCallId, input.attempt);
-    const ref: AttemptRef = { orgId: input.orgId, originalCallId: input.originalCallId, attempt: input.attempt, contactId: input.contactId, to: input.to };
+    const ref: AttemptRef = {
+      orgId: input.orgId,
+      originalCallId: input.originalCallId,
+      attempt: input.attempt,
+      contactId: input.contactId,
+      to: input.to,
+    };
     if (!input.to) {
       const reason = 'the contact has no phone number to call';
       await markAttempt(col, id, ref, 'due', reason);
@@ -149,7 +179,7 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
 
     const doc = await ensureAttempt(col, id, ref);
     const info = Context.current().info;
-    const token = `${info.workflowExecution?.runId ?? "standalone"}:${info.activityId}:${info.attempt}`;
+    const token = `${info.workflowExecution?.runId ?? 'standalone'}:${info.activityId}:${info.attempt}`;
     const settled = settledResult(doc);
     if (settled) return settled;
     if (!(await claimAttempt(col, input.orgId, id, token, dialer.provider))) {
@@ -216,30 +246,62 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
    * attempt's own document in step when it is due for a person or canceled. Never replaces a newer
    * plan with an older one.
    */
-  async recordFollowUp(input: { orgId: string; callId: string; plan: FollowUpPlan; contactId?: string; to?: string }): Promise<'saved' | 'stale'> {
+  async recordFollowUp(input: {
+    orgId: string;
+    callId: string;
+    plan: FollowUpPlan;
+    contactId?: string;
+    to?: string;
+  }): Promise<'saved' | 'stale'> {
     const { orgId, callId, plan } = input;
     const saved = await recordFollowUpPlan(col, orgId, callId, { ...plan, summary: describePlan(plan) });
     const cur = plan.attempts.find((a) => a.attempt === plan.attempt);
     const ref0: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };
     // One plan per contact: a joined call is listed with the call whose plan it joined, and how that plan ended.
     if (plan.joinedPlanOf && plan.attempt === 0) {
-      await markJoined(col, followUpKey(orgId, callId, 0), ref0, plan.joinedPlanOf.callId, plan.reason ?? 'joined', plan.status === 'joined' ? undefined : plan.status);
+      await markJoined(
+        col,
+        followUpKey(orgId, callId, 0),
+        ref0,
+        plan.joinedPlanOf.callId,
+        plan.reason ?? 'joined',
+        plan.status === 'joined' ? undefined : plan.status,
+      );
     }
     const moved = plan.status === 'scheduled' && plan.nextFollowUpAt ? [plan.cap, plan.window].filter(Boolean).join('; ') : '';
     if (moved) await markMoved(col, followUpKey(orgId, callId, plan.attempt), ref0, new Date(plan.nextFollowUpAt!), moved);
     if (cur && (cur.status === 'due' || cur.status === 'no-result' || cur.status === 'canceled') && !cur.uncertain) {
       const ref: AttemptRef = { orgId, originalCallId: callId, attempt: plan.attempt, contactId: input.contactId, to: input.to };
-      await markAttempt(col, followUpKey(orgId, callId, plan.attempt), ref, cur.status === 'canceled' ? 'canceled' : 'due', cur.reason ?? plan.reason ?? cur.status);
+      await markAttempt(
+        col,
+        followUpKey(orgId, callId, plan.attempt),
+        ref,
+        cur.status === 'canceled' ? 'canceled' : 'due',
+        cur.reason ?? plan.reason ?? cur.status,
+      );
     }
     return saved;
   },
 });
 
-function settledResult(doc: { status: string; providerCallId?: string; provider?: string; placedAt?: Date; reason?: string; attempt: number }): PlaceResult | undefined {
+function settledResult(doc: {
+  status: string;
+  providerCallId?: string;
+  provider?: string;
+  placedAt?: Date;
+  reason?: string;
+  attempt: number;
+}): PlaceResult | undefined {
   if (doc.status === 'placed' && doc.providerCallId) {
-    return { kind: 'placed', callId: doc.providerCallId, provider: doc.provider ?? 'unknown', placedAt: (doc.placedAt ?? new Date()).toISOString() };
+    return {
+      kind: 'placed',
+      callId: doc.providerCallId,
+      provider: doc.provider ?? 'unknown',
+      placedAt: (doc.placedAt ?? new Date()).toISOString(),
+    };
   }
-  if (doc.status === 'uncertain') return { kind: 'due', reason: doc.reason ?? `attempt ${doc.attempt} may have been placed; check before dialing`, uncertain: true };
+  if (doc.status === 'uncertain')
+    return { kind: 'due', reason: doc.reason ?? `attempt ${doc.attempt} may have been placed; check before dialing`, uncertain: true };
   if (doc.status === 'rejected') return { kind: 'due', reason: doc.reason ?? 'the platform refused the call' };
   return undefined;
 }

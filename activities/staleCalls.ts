@@ -55,7 +55,11 @@ export const createStaleCallActivities = ({ col, fetch: fetchImpl = fetch, dialT
     }
     if (res.status === 404) return { kind: 'unknown', reason: `${provider} does not know the call (HTTP 404)`, final: true };
     if (res.status === 401 || res.status === 403) {
-      return { kind: 'unknown', reason: `${provider} refused the stored credentials (HTTP ${res.status}): check them with platform set`, final: true };
+      return {
+        kind: 'unknown',
+        reason: `${provider} refused the stored credentials (HTTP ${res.status}): check them with platform set`,
+        final: true,
+      };
     }
     if (!res.ok) return { kind: 'unknown', reason: `${provider} answered HTTP ${res.status}: ${excerpt}`, final: true };
     let json: unknown;

@@ -28,7 +28,11 @@ const { values: args } = parseArgs({
   },
 });
 const O = {
-  calls: Number(args.calls), days: Number(args.days), requests: Number(args.requests), concurrency: Number(args.concurrency), timeZone: args['time-zone'],
+  calls: Number(args.calls),
+  days: Number(args.days),
+  requests: Number(args.requests),
+  concurrency: Number(args.concurrency),
+  timeZone: args['time-zone'],
 };
 const DAY_MS = 86_400_000;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -50,7 +54,16 @@ interface Latency {
 function latency(name: string, ms: number[], errors: number): Latency {
   const v = [...ms].sort((a, b) => a - b);
   const pct = (p: number) => r1(v[Math.min(v.length - 1, Math.ceil(p * v.length) - 1)] ?? NaN);
-  return { name, requests: v.length, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: r1(v[v.length - 1] ?? NaN), mean: r1(v.reduce((a, b) => a + b, 0) / (v.length || 1)), errors };
+  return {
+    name,
+    requests: v.length,
+    p50: pct(0.5),
+    p95: pct(0.95),
+    p99: pct(0.99),
+    max: r1(v[v.length - 1] ?? NaN),
+    mean: r1(v.reduce((a, b) => a + b, 0) / (v.length || 1)),
+    errors,
+  };
 }
 
 /**
@@ -63,20 +76,22 @@ async function measure(name: string, one: (lane: number) => Promise<void>): Prom
   let next = 0;
   // Warm-up: the first requests pay for connections and JIT.
   for (let i = 0; i < 5; i++) await one(0).catch(() => undefined);
-  await Promise.all(Array.from({ length: O.concurrency }, async (_, lane) => {
-    while (next++ < O.requests) {
-      const t = performance.now();
-      try {
-        await one(lane);
-        ms.push(performance.now() - t);
-      } catch (err) {
-        errors++;
-        if (errors === 1) say(`${name}: ${String(err)}`);
+  await Promise.all(
+    Array.from({ length: O.concurrency }, async (_, lane) => {
+      while (next++ < O.requests) {
+        const t = performance.now();
+        try {
+          await one(lane);
+          ms.push(performance.now() - t);
+        } catch (err) {
+          errors++;
+          if (errors === 1) say(`${name}: ${String(err)}`);
+        }
+        const spent = performance.now() - t;
+        if (spent < 12.5) await sleep(12.5 - spent);
       }
-      const spent = performance.now() - t;
-      if (spent < 12.5) await sleep(12.5 - spent);
-    }
-  }));
+    }),
+  );
   const l = latency(name, ms, errors);
   say(`${name.padEnd(44)} p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms`);
   return l;
@@ -85,8 +100,12 @@ async function measure(name: string, one: (lane: number) => Promise<void>): Prom
 function machine() {
   const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, ramGb: Math.round(os.totalmem() / 2 ** 30), node: process.version,
-    os: `${os.type()} ${os.release()}`, loadAvgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    ramGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    loadAvgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -138,26 +157,51 @@ async function run(s: BenchStack) {
   const f90exact = new Date(now - 90 * DAY_MS).toISOString();
   const results: Latency[] = [];
   results.push(await measure('GET /healthz (baseline)', () => get(0, '/healthz')));
-  results.push(await measure('findOne call by _id (driver, baseline)', async () => {
-    await col.calls.findOne({ _id: sample!._id });
-  }));
+  results.push(
+    await measure('findOne call by _id (driver, baseline)', async () => {
+      await col.calls.findOne({ _id: sample!._id });
+    }),
+  );
   results.push(await measure('GET /api/calls/:callId (baseline)', (l) => get(l, `/api/calls/${encodeURIComponent(sample!.callId)}`)));
   results.push(await measure('summary (default: last 30 days)', (l) => get(l, '/api/analytics/summary')));
   results.push(await measure('summary, 90 days', (l) => get(l, `/api/analytics/summary?from=${f90}`)));
-  results.push(await measure('summary, 90 days to the millisecond (cut hours)', (l) => get(l, `/api/analytics/summary?from=${f90exact}&to=${new Date().toISOString()}`)));
+  results.push(
+    await measure('summary, 90 days to the millisecond (cut hours)', (l) =>
+      get(l, `/api/analytics/summary?from=${f90exact}&to=${new Date().toISOString()}`),
+    ),
+  );
   results.push(await measure('summary, 90 days, provider=vapi', (l) => get(l, `/api/analytics/summary?from=${f90}&provider=vapi`)));
   for (const g of ['outcome', 'provider', 'agent']) {
-    results.push(await measure(`timeseries, 90 days daily, groupBy=${g}`, (l) => get(l, `/api/analytics/timeseries?from=${f90}&interval=day&groupBy=${g}`)));
+    results.push(
+      await measure(`timeseries, 90 days daily, groupBy=${g}`, (l) =>
+        get(l, `/api/analytics/timeseries?from=${f90}&interval=day&groupBy=${g}`),
+      ),
+    );
   }
-  results.push(await measure('timeseries, 90 days weekly, groupBy=outcome', (l) => get(l, `/api/analytics/timeseries?from=${f90}&interval=week`)));
-  results.push(await measure('timeseries, 30 days hourly, groupBy=outcome', (l) => get(l, `/api/analytics/timeseries?from=${new Date(now - 29 * DAY_MS).toISOString().slice(0, 10)}&interval=hour`)));
+  results.push(
+    await measure('timeseries, 90 days weekly, groupBy=outcome', (l) => get(l, `/api/analytics/timeseries?from=${f90}&interval=week`)),
+  );
+  results.push(
+    await measure('timeseries, 30 days hourly, groupBy=outcome', (l) =>
+      get(l, `/api/analytics/timeseries?from=${new Date(now - 29 * DAY_MS).toISOString().slice(0, 10)}&interval=hour`),
+    ),
+  );
   results.push(await measure('agents, 90 days', (l) => get(l, `/api/analytics/agents?from=${f90}`)));
-  const summary = await (await fetch(`${base}/api/analytics/summary?from=${f90exact}`, { headers: { 'x-api-key': keys[0] } })).json() as { calls: { total: number } };
-  return { seed: { calls: O.calls, days: O.days, seconds: r1(seedSec) }, rollup: { ...backfill, hours, seconds: r1(rollupSec) }, summaryTotal: summary.calls.total, latencies: results };
+  const summary = (await (await fetch(`${base}/api/analytics/summary?from=${f90exact}`, { headers: { 'x-api-key': keys[0] } })).json()) as {
+    calls: { total: number };
+  };
+  return {
+    seed: { calls: O.calls, days: O.days, seconds: r1(seedSec) },
+    rollup: { ...backfill, hours, seconds: r1(rollupSec) },
+    summaryTotal: summary.calls.total,
+    latencies: results,
+  };
 }
 
 function table(r: Awaited<ReturnType<typeof run>>): string {
-  const rows = r.latencies.map((l) => `| ${l.name} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.max} | ${l.requests}${l.errors ? ` (${l.errors} errors)` : ''} |`);
+  const rows = r.latencies.map(
+    (l) => `| ${l.name} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.max} | ${l.requests}${l.errors ? ` (${l.errors} errors)` : ''} |`,
+  );
   return ['| request | p50 ms | p95 ms | p99 ms | max ms | n |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
@@ -170,7 +214,13 @@ async function main() {
   const s = await startBenchStack(RUN_DIR, 'analytics', { workers: 0, receivers: 1 }, say);
   try {
     const r = await run(s);
-    const report = { startedAt: stamp, machine: { ...m, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) }, database: s.db.kind, options: O, ...r };
+    const report = {
+      startedAt: stamp,
+      machine: { ...m, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+      database: s.db.kind,
+      options: O,
+      ...r,
+    };
     const file = path.join(RUN_DIR, `analytics-${stamp}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2));
     process.stdout.write(`\n${JSON.stringify(report)}\n\n${table(r)}\n\n`);
@@ -190,7 +240,10 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-main().then(() => process.exit(0), (err) => {
-  process.stderr.write(`[analytics] ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  void stopEverything().finally(() => process.exit(1));
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`[analytics] ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void stopEverything().finally(() => process.exit(1));
+  },
+);

@@ -26,7 +26,16 @@ import { loadConfig } from '../src/config';
 import { parseDuration } from '../src/domain/duration';
 import { connectTemporal, createSignaler } from '../src/temporal/client';
 import { CpuSampler, type CpuSegment } from './campaign/cpu';
-import { EVENTS, eventBody, historyContactId, readContactCount, readContactCounts, seedHistory, seededCount, type SeedState } from './campaign/seed';
+import {
+  EVENTS,
+  eventBody,
+  historyContactId,
+  readContactCount,
+  readContactCounts,
+  seedHistory,
+  seededCount,
+  type SeedState,
+} from './campaign/seed';
 import { type BenchStack, DB_NAME, killEarlierLeftovers, running, startBenchStack, stopEverything, stopStack } from './campaign/stack';
 import { type Dist, dist, lanes, r1, r2, sleep, timedLoop } from './campaign/stats';
 
@@ -34,10 +43,19 @@ import { type Dist, dist, lanes, r1, r2, sleep, timedLoop } from './campaign/sta
 
 const { values: flags } = parseArgs({
   options: {
-    calls: { type: 'string' }, concurrency: { type: 'string' }, 'calls-per-contact': { type: 'string' },
-    timeout: { type: 'string' }, history: { type: 'string' }, 'history-calls': { type: 'string' },
-    'history-concurrency': { type: 'string' }, 'baseline-ops': { type: 'string' }, phases: { type: 'string' },
-    'cpu-interval': { type: 'string' }, keep: { type: 'boolean' }, workers: { type: 'string' }, receivers: { type: 'string' },
+    calls: { type: 'string' },
+    concurrency: { type: 'string' },
+    'calls-per-contact': { type: 'string' },
+    timeout: { type: 'string' },
+    history: { type: 'string' },
+    'history-calls': { type: 'string' },
+    'history-concurrency': { type: 'string' },
+    'baseline-ops': { type: 'string' },
+    phases: { type: 'string' },
+    'cpu-interval': { type: 'string' },
+    keep: { type: 'boolean' },
+    workers: { type: 'string' },
+    receivers: { type: 'string' },
   },
 });
 
@@ -74,7 +92,11 @@ const O = {
   historyCalls: int('history-calls', 'CAMPAIGN_HISTORY_CALLS', 200, 1, 100_000),
   historyConcurrency: int('history-concurrency', 'CAMPAIGN_HISTORY_CONCURRENCY', 10, 1, 100),
   baselineOps: int('baseline-ops', 'CAMPAIGN_BASELINE_OPS', 2000, 0, 100_000),
-  phases: new Set(opt('phases', 'CAMPAIGN_PHASES', 'baseline,campaign,history').split(',').map((s) => s.trim())),
+  phases: new Set(
+    opt('phases', 'CAMPAIGN_PHASES', 'baseline,campaign,history')
+      .split(',')
+      .map((s) => s.trim()),
+  ),
   cpuIntervalMs: ms('cpu-interval', 'CAMPAIGN_CPU_INTERVAL', '2s'),
   keep: flags.keep ?? ['1', 'true', 'yes'].includes(process.env.CAMPAIGN_KEEP ?? ''),
   // As many app processes as `make start` would run (its WORKERS / RECEIVERS), unless told otherwise.
@@ -82,12 +104,20 @@ const O = {
   receivers: int('receivers', 'CAMPAIGN_RECEIVERS', Number(process.env.RECEIVERS || 1), 1, 16),
 };
 const APPS = { workers: O.workers, receivers: O.receivers };
-const HISTORY_LEVELS = O.history === 'none' ? [] : [...new Set(O.history.split(',').map((s) => {
-  const n = Number(s.trim().replace(/k$/i, '000'));
-  if (!Number.isInteger(n) || n < 0 || n > 10_000_000) fail(`--history / CAMPAIGN_HISTORY: "${s}" is not a number of calls`);
-  return n;
-}))].sort((a, b) => a - b);
-for (const p of O.phases) if (!['baseline', 'campaign', 'history'].includes(p)) fail(`--phases: unknown phase "${p}" (baseline, campaign, history)`);
+const HISTORY_LEVELS =
+  O.history === 'none'
+    ? []
+    : [
+        ...new Set(
+          O.history.split(',').map((s) => {
+            const n = Number(s.trim().replace(/k$/i, '000'));
+            if (!Number.isInteger(n) || n < 0 || n > 10_000_000) fail(`--history / CAMPAIGN_HISTORY: "${s}" is not a number of calls`);
+            return n;
+          }),
+        ),
+      ].sort((a, b) => a - b);
+for (const p of O.phases)
+  if (!['baseline', 'campaign', 'history'].includes(p)) fail(`--phases: unknown phase "${p}" (baseline, campaign, history)`);
 /** Requests in flight when the benchmark reads every contact over the API for the loss check. */
 const CHECK_CONCURRENCY = 8;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -106,7 +136,10 @@ async function postWebhook(baseUrl: string, apiKey: string, body: Record<string,
   const t = performance.now();
   try {
     const r = await fetch(`${baseUrl}/api/calls/webhook`, {
-      method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     await r.arrayBuffer();
     return { status: r.status, ms: performance.now() - t };
@@ -118,7 +151,10 @@ async function postWebhook(baseUrl: string, apiKey: string, body: Record<string,
 /** The contact's callCount as the read API shows it (0 while it does not exist). */
 async function contactCount(baseUrl: string, apiKey: string, contactId: string): Promise<number> {
   for (;;) {
-    const r = await fetch(`${baseUrl}/api/contacts/${encodeURIComponent(contactId)}`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const r = await fetch(`${baseUrl}/api/contacts/${encodeURIComponent(contactId)}`, {
+      headers: { 'x-api-key': apiKey },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     const body = (await r.json()) as { callCount?: number };
     // The read API's rate limit (100/s a key by default) paces the check; it is not a miscount.
     if (r.status === 429) {
@@ -156,17 +192,30 @@ async function baselines(s: BenchStack): Promise<Baselines> {
   const client = await connectTemporal({ address: s.temporal.address, namespace: 'default' });
   const signaler = createSignaler(client, 'bench-bare', loadConfig(s.env).workflow);
   const signalWithStart = await timedLoop(n, c, async (i) => {
-    await signaler.deliver('org_bench_bare', 'generic', { eventId: `bare:${i}`, provider: 'generic', providerEvent: 'call.completed', callId: `bare_${i}`, type: 'call.completed', receivedAt: new Date().toISOString() });
+    await signaler.deliver('org_bench_bare', 'generic', {
+      eventId: `bare:${i}`,
+      provider: 'generic',
+      providerEvent: 'call.completed',
+      callId: `bare_${i}`,
+      type: 'call.completed',
+      receivedAt: new Date().toISOString(),
+    });
   });
   await client.connection.close();
   // One durable insert of an event-sized document: the floor of an acknowledgement that waits on the database.
   const floor = s.store.client.db('bench_floor').collection('events');
   const insertOne = await timedLoop(n, c, async (i) => {
-    await floor.insertOne({ _id: `e${i}` as never, body: eventBody(`floor_${i}`, 'c', i, 'call.completed', new Date()), receivedAt: new Date() });
+    await floor.insertOne({
+      _id: `e${i}` as never,
+      body: eventBody(`floor_${i}`, 'c', i, 'call.completed', new Date()),
+      receivedAt: new Date(),
+    });
   });
   await s.store.client.db('bench_floor').dropDatabase();
   for (const [name, r] of Object.entries({ healthz, signalWithStart, insertOne })) {
-    say(`  ${name.padEnd(16)} ${String(r.perSec).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`);
+    say(
+      `  ${name.padEnd(16)} ${String(r.perSec).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+    );
   }
   return { concurrency: c, ops: n, healthz, signalWithStart, insertOne };
 }
@@ -249,7 +298,11 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
 
   const loadSeconds = await lanes(N, O.concurrency, async (i, lane) => {
     for (let k = 0; k < EVENTS.length; k++) {
-      const r = await postWebhook(s.baseUrls[lane % s.baseUrls.length], apiKey, eventBody(callId(i), contactId(contactOf(i)), contactOf(i), EVENTS[k], new Date()));
+      const r = await postWebhook(
+        s.baseUrls[lane % s.baseUrls.length],
+        apiKey,
+        eventBody(callId(i), contactId(contactOf(i)), contactOf(i), EVENTS[k], new Date()),
+      );
       latencies.push(r.ms);
       if (is2xx(r.status)) {
         acked[i] |= 1 << k;
@@ -263,13 +316,16 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
   expectedCompleted = acked.reduce((n, _, i) => n + (completedAcked(i) ? 1 : 0), 0);
   loadDone = true;
   const ack = { acknowledged, perSec: r1(acknowledged / loadSeconds), seconds: r1(loadSeconds), latencyMs: dist(latencies), non2xx };
-  say(`  burst sent in ${ack.seconds} s: ${acknowledged}/${N * 3} acknowledged, ${ack.perSec}/s, p50 ${ack.latencyMs.p50} ms, p99 ${ack.latencyMs.p99} ms, max ${ack.latencyMs.max} ms${Object.keys(non2xx).length ? `, non-2xx ${JSON.stringify(non2xx)}` : ''}`);
+  say(
+    `  burst sent in ${ack.seconds} s: ${acknowledged}/${N * 3} acknowledged, ${ack.perSec}/s, p50 ${ack.latencyMs.p50} ms, p99 ${ack.latencyMs.p99} ms, max ${ack.latencyMs.max} ms${Object.keys(non2xx).length ? `, non-2xx ${JSON.stringify(non2xx)}` : ''}`,
+  );
   cpu.start('drain');
   await poller;
 
   // Contacts: each must show one count per call whose completion was acknowledged.
   const expected = new Map<string, number>();
-  for (let i = 0; i < N; i++) if (completedAcked(i)) expected.set(contactId(contactOf(i)), (expected.get(contactId(contactOf(i))) ?? 0) + 1);
+  for (let i = 0; i < N; i++)
+    if (completedAcked(i)) expected.set(contactId(contactOf(i)), (expected.get(contactId(contactOf(i))) ?? 0) + 1);
   let pending = [...expected.keys()];
   let drainedAt: number | null = null;
   if (callsCompletedAt !== null) {
@@ -288,7 +344,10 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
     }
   }
   cpu.end();
-  if (drainedAt === null) say(`  gave up after ${r1(since())} s (timeout ${O.timeoutMs / 1000} s): ${completedCalls}/${expectedCompleted} calls completed, ${expected.size - pending.length}/${expected.size} contacts counted`);
+  if (drainedAt === null)
+    say(
+      `  gave up after ${r1(since())} s (timeout ${O.timeoutMs / 1000} s): ${completedCalls}/${expectedCompleted} calls completed, ${expected.size - pending.length}/${expected.size} contacts counted`,
+    );
   else say(`  drained after ${r1(drainedAt)} s: ${r1(expectedCompleted / drainedAt)} calls/s end to end`);
 
   // Loss check over every call record and, once more, every contact.
@@ -321,10 +380,25 @@ async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult>
     else if (n < want) underCounted++;
     if (n !== want && examples.length < 10) examples.push(`contact ${ids[i]}: callCount ${n}, ${want} calls`);
   });
-  const loss = { lostEvents, callsNotCompleted, extraEventsApplied, doubleCountedContacts: doubleCounted, underCountedContacts: underCounted, unreadableContacts: unreadable, examples };
-  say(`  loss check${drainedAt === null ? ' (drain unfinished: "lost" means not applied yet)' : ''}: ${lostEvents} lost events, ${callsNotCompleted} calls not completed, ${doubleCounted} double-counted and ${underCounted} under-counted contacts${unreadable ? `, ${unreadable} contacts the API did not answer for` : ''}`);
+  const loss = {
+    lostEvents,
+    callsNotCompleted,
+    extraEventsApplied,
+    doubleCountedContacts: doubleCounted,
+    underCountedContacts: underCounted,
+    unreadableContacts: unreadable,
+    examples,
+  };
+  say(
+    `  loss check${drainedAt === null ? ' (drain unfinished: "lost" means not applied yet)' : ''}: ${lostEvents} lost events, ${callsNotCompleted} calls not completed, ${doubleCounted} double-counted and ${underCounted} under-counted contacts${unreadable ? `, ${unreadable} contacts the API did not answer for` : ''}`,
+  );
   return {
-    calls: N, eventsSent: N * 3, concurrency: O.concurrency, contacts, callsPerContact: O.callsPerContact, ack,
+    calls: N,
+    eventsSent: N * 3,
+    concurrency: O.concurrency,
+    contacts,
+    callsPerContact: O.callsPerContact,
+    ack,
     drain: {
       finished: drainedAt !== null,
       seconds: drainedAt === null ? null : r1(drainedAt),
@@ -365,15 +439,32 @@ interface HistoryLevel {
 
 /** Waits for calls to read completed (one query for all of them) and their contacts to show the count. */
 class CallWatcher {
-  private waiting = new Map<string, { contactId: string; expected: number; completedAt?: number; done: (r: { completedAt: number; countedAt: number } | null) => void; deadline: number }>();
+  private waiting = new Map<
+    string,
+    {
+      contactId: string;
+      expected: number;
+      completedAt?: number;
+      done: (r: { completedAt: number; countedAt: number } | null) => void;
+      deadline: number;
+    }
+  >();
   private timer: NodeJS.Timeout;
   private busy = false;
 
-  constructor(private readonly s: BenchStack, private readonly orgId: string) {
+  constructor(
+    private readonly s: BenchStack,
+    private readonly orgId: string,
+  ) {
     this.timer = setInterval(() => void this.tick(), 100);
   }
 
-  watch(callId: string, contactId: string, expected: number, timeoutMs: number): Promise<{ completedAt: number; countedAt: number } | null> {
+  watch(
+    callId: string,
+    contactId: string,
+    expected: number,
+    timeoutMs: number,
+  ): Promise<{ completedAt: number; countedAt: number } | null> {
     return new Promise((done) => this.waiting.set(callId, { contactId, expected, done, deadline: performance.now() + timeoutMs }));
   }
 
@@ -388,16 +479,24 @@ class CallWatcher {
       const now = performance.now();
       // One read by _id per call: the primary key, which every backend uses. A `$in` would cost
       // a scan on FerretDB and make the measurement itself grow with the history.
-      await Promise.all([...this.waiting].filter(([, w]) => w.completedAt === undefined).map(async ([id, w]) => {
-        const d = await this.s.store.col.calls.findOne({ _id: `${this.orgId}:${id}` }, { projection: { status: 1, eventCount: 1 } });
-        if (d && d.status === 'completed' && d.eventCount >= EVENTS.length) w.completedAt = now;
-      }));
-      await Promise.all([...this.waiting].filter(([, w]) => w.completedAt !== undefined).map(async ([id, w]) => {
-        if ((await readContactCount(this.s.store.col, this.orgId, w.contactId)) >= w.expected) {
-          this.waiting.delete(id);
-          w.done({ completedAt: w.completedAt!, countedAt: performance.now() });
-        }
-      }));
+      await Promise.all(
+        [...this.waiting]
+          .filter(([, w]) => w.completedAt === undefined)
+          .map(async ([id, w]) => {
+            const d = await this.s.store.col.calls.findOne({ _id: `${this.orgId}:${id}` }, { projection: { status: 1, eventCount: 1 } });
+            if (d && d.status === 'completed' && d.eventCount >= EVENTS.length) w.completedAt = now;
+          }),
+      );
+      await Promise.all(
+        [...this.waiting]
+          .filter(([, w]) => w.completedAt !== undefined)
+          .map(async ([id, w]) => {
+            if ((await readContactCount(this.s.store.col, this.orgId, w.contactId)) >= w.expected) {
+              this.waiting.delete(id);
+              w.done({ completedAt: w.completedAt!, countedAt: performance.now() });
+            }
+          }),
+      );
       for (const [id, w] of this.waiting) {
         if (performance.now() > w.deadline) {
           this.waiting.delete(id);
@@ -439,7 +538,9 @@ async function history(s: BenchStack, cpu: CpuSampler): Promise<HistoryLevel[]> 
       const contactOf = (i: number) => (withHistory ? historyContactId(full - 1 - (i % perLevel)) : `lvl${level}_c${i % perLevel}`);
       prevFull = full;
       const expected = new Map<string, number>();
-      say(`history ${level}: ${M} calls × 3 events at ${C} in flight on ${perLevel} contacts${withHistory ? ` with ${K} past calls each` : ''} ...`);
+      say(
+        `history ${level}: ${M} calls × 3 events at ${C} in flight on ${perLevel} contacts${withHistory ? ` with ${K} past calls each` : ''} ...`,
+      );
       const e2e: number[] = [];
       const completed: number[] = [];
       const acks: number[] = [];
@@ -449,43 +550,61 @@ async function history(s: BenchStack, cpu: CpuSampler): Promise<HistoryLevel[]> 
       const levelDeadline = performance.now() + O.timeoutMs;
       cpu.start(`history ${level}`);
       // Lane l runs calls l, l+C, l+2C, ... one after the other; their contacts are its own.
-      await Promise.all(Array.from({ length: Math.min(C, M) }, async (_, lane) => {
-        for (let i = lane; i < M; i += C) {
-          if (performance.now() > levelDeadline) {
-            failures++;
-            continue;
+      await Promise.all(
+        Array.from({ length: Math.min(C, M) }, async (_, lane) => {
+          for (let i = lane; i < M; i += C) {
+            if (performance.now() > levelDeadline) {
+              failures++;
+              continue;
+            }
+            const contactId = contactOf(i);
+            const want = (expected.get(contactId) ?? seededCount(seed, contactId)) + 1;
+            expected.set(contactId, want);
+            const callId = `m${level}_${i}`;
+            const start = performance.now();
+            let ok = true;
+            for (const ev of EVENTS)
+              ok =
+                is2xx(
+                  (await postWebhook(s.baseUrls[lane % s.baseUrls.length], apiKey, eventBody(callId, contactId, i, ev, new Date()))).status,
+                ) && ok;
+            const acked = performance.now();
+            const r = ok ? await watcher.watch(callId, contactId, want, levelDeadline - performance.now()) : null;
+            if (!r) {
+              failures++;
+              continue;
+            }
+            acks.push(acked - start);
+            completed.push(r.completedAt - start);
+            e2e.push(r.countedAt - start);
           }
-          const contactId = contactOf(i);
-          const want = (expected.get(contactId) ?? seededCount(seed, contactId)) + 1;
-          expected.set(contactId, want);
-          const callId = `m${level}_${i}`;
-          const start = performance.now();
-          let ok = true;
-          for (const ev of EVENTS) ok = is2xx((await postWebhook(s.baseUrls[lane % s.baseUrls.length], apiKey, eventBody(callId, contactId, i, ev, new Date()))).status) && ok;
-          const acked = performance.now();
-          const r = ok ? await watcher.watch(callId, contactId, want, levelDeadline - performance.now()) : null;
-          if (!r) {
-            failures++;
-            continue;
-          }
-          acks.push(acked - start);
-          completed.push(r.completedAt - start);
-          e2e.push(r.countedAt - start);
-        }
-      }));
+        }),
+      );
       const seg = cpu.end();
       let miscounted = 0;
       for (const [id, want] of expected) if ((await contactCount(s.baseUrls[0], apiKey, id).catch(() => -1)) !== want) miscounted++;
       const d = dist(e2e);
       const first = levels[0]?.endToEndMs ?? d;
       const lv: HistoryLevel = {
-        historyCalls: level, seedSeconds: r1(seedSeconds), seededCallsPerSec: level > 0 && seedSeconds > 0.5 ? r1((level - (levels.at(-1)?.historyCalls ?? 0)) / seedSeconds) : null,
-        measuredCalls: M, concurrency: C, contactsHadHistory: withHistory,
-        endToEndMs: d, completedMs: dist(completed), acksMs: dist(acks),
-        ratioP50VsFirst: r2(d.p50 / first.p50), ratioMeanVsFirst: r2(d.mean / first.mean), failures, miscountedContacts: miscounted, cpu: seg,
+        historyCalls: level,
+        seedSeconds: r1(seedSeconds),
+        seededCallsPerSec: level > 0 && seedSeconds > 0.5 ? r1((level - (levels.at(-1)?.historyCalls ?? 0)) / seedSeconds) : null,
+        measuredCalls: M,
+        concurrency: C,
+        contactsHadHistory: withHistory,
+        endToEndMs: d,
+        completedMs: dist(completed),
+        acksMs: dist(acks),
+        ratioP50VsFirst: r2(d.p50 / first.p50),
+        ratioMeanVsFirst: r2(d.mean / first.mean),
+        failures,
+        miscountedContacts: miscounted,
+        cpu: seg,
       };
       levels.push(lv);
-      say(`  per call: p50 ${d.p50} ms, mean ${d.mean} ms, p99 ${d.p99} ms (${lv.ratioP50VsFirst}× the first level); ${failures} failed, ${miscounted} contacts miscounted`);
+      say(
+        `  per call: p50 ${d.p50} ms, mean ${d.mean} ms, p99 ${d.p99} ms (${lv.ratioP50VsFirst}× the first level); ${failures} failed, ${miscounted} contacts miscounted`,
+      );
     }
   } finally {
     watcher.stop();
@@ -498,61 +617,108 @@ async function history(s: BenchStack, cpu: CpuSampler): Promise<HistoryLevel[]> 
 function machine() {
   const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, ramGb: r1(os.totalmem() / 1024 ** 3), node: process.version,
-    os: `${os.type()} ${os.release()}`, loadAvgAtStart: os.loadavg().map(r2),
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    ramGb: r1(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    loadAvgAtStart: os.loadavg().map(r2),
   };
 }
 
-const fmt = (n: number | null | undefined, digits = 0) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | null | undefined, digits = 0) =>
+  n === null || n === undefined || Number.isNaN(n)
+    ? '—'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function markdown(r: Report): string {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}; database: ${r.database}; ${r.startedAt.slice(0, 10)}; load average at start ${m.loadAvgAtStart.join(' ')}`);
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}; database: ${r.database}; ${r.startedAt.slice(0, 10)}; load average at start ${m.loadAvgAtStart.join(' ')}`,
+  );
   const segs = [...(r.campaign?.cpu ?? []), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
   // Segments of a few seconds say little about the machine; the long ones do.
   const busiest = Math.max(0, ...segs.filter((x) => x.seconds >= 10).map((x) => x.avgPercent['other processes on the machine'] ?? 0));
   if (busiest > 25) {
-    out.push('', `Warning: processes outside this benchmark used up to ${fmt(busiest)} % CPU on average during a phase (see the CPU table): these figures are not those of a quiet machine.`);
+    out.push(
+      '',
+      `Warning: processes outside this benchmark used up to ${fmt(busiest)} % CPU on average during a phase (see the CPU table): these figures are not those of a quiet machine.`,
+    );
   }
   const c = r.campaign;
   if (c) {
     const apps = `${r.options.workers} worker${r.options.workers > 1 ? 's' : ''} and ${r.options.receivers} receiver${r.options.receivers > 1 ? 's' : ''}`;
-    out.push('', `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each), ${apps}.`, '');
+    out.push(
+      '',
+      `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each), ${apps}.`,
+      '',
+    );
     out.push('| | measured | target |', '|---|---:|---:|');
     out.push(`| acknowledged webhooks/s | ${fmt(c.ack.perSec)} | ≥ 1,000 |`);
-    out.push(`| ack latency p50 / p99 / max | ${fmt(c.ack.latencyMs.p50, 1)} / ${fmt(c.ack.latencyMs.p99, 1)} / ${fmt(c.ack.latencyMs.max, 1)} ms | p99 ≤ 50 ms |`);
-    const bad = Object.entries(c.ack.non2xx).map(([k, v]) => `${v} × ${k}`).join(', ');
+    out.push(
+      `| ack latency p50 / p99 / max | ${fmt(c.ack.latencyMs.p50, 1)} / ${fmt(c.ack.latencyMs.p99, 1)} / ${fmt(c.ack.latencyMs.max, 1)} ms | p99 ≤ 50 ms |`,
+    );
+    const bad = Object.entries(c.ack.non2xx)
+      .map(([k, v]) => `${v} × ${k}`)
+      .join(', ');
     out.push(`| non-2xx answers | ${bad || '0'} | 0 |`);
-    out.push(c.drain.finished
-      ? `| end-to-end drain (first webhook → every call completed and counted) | ${fmt(c.drain.seconds, 1)} s = ${fmt(c.drain.callsPerSec, 2)} calls/s | ≥ 25 calls/s |`
-      : `| end-to-end drain | not finished in ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} calls completed, ${fmt(c.drain.exactContacts)} contacts exact | ≥ 25 calls/s |`);
-    out.push(c.drain.finished
-      ? `| lost events (acknowledged, never applied) | ${c.loss.lostEvents} | 0 |`
-      : `| events acknowledged but not applied when the drain gave up | ${c.loss.lostEvents} | 0 |`);
+    out.push(
+      c.drain.finished
+        ? `| end-to-end drain (first webhook → every call completed and counted) | ${fmt(c.drain.seconds, 1)} s = ${fmt(c.drain.callsPerSec, 2)} calls/s | ≥ 25 calls/s |`
+        : `| end-to-end drain | not finished in ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} calls completed, ${fmt(c.drain.exactContacts)} contacts exact | ≥ 25 calls/s |`,
+    );
+    out.push(
+      c.drain.finished
+        ? `| lost events (acknowledged, never applied) | ${c.loss.lostEvents} | 0 |`
+        : `| events acknowledged but not applied when the drain gave up | ${c.loss.lostEvents} | 0 |`,
+    );
     out.push(`| double-counted / under-counted contacts | ${c.loss.doubleCountedContacts} / ${c.loss.underCountedContacts} | 0 / 0 |`);
   }
   const b = r.baselines;
   if (b) {
-    out.push('', `Floors on the same servers, ${fmt(b.ops)} operations at ${b.concurrency} in flight:`, '', '| | per second | p50 | p99 | campaign ack rate vs this |', '|---|---:|---:|---:|---:|');
+    out.push(
+      '',
+      `Floors on the same servers, ${fmt(b.ops)} operations at ${b.concurrency} in flight:`,
+      '',
+      '| | per second | p50 | p99 | campaign ack rate vs this |',
+      '|---|---:|---:|---:|---:|',
+    );
     const row = (name: string, d?: Dist & { perSec: number }) => {
-      if (d) out.push(`| ${name} | ${fmt(d.perSec)} | ${fmt(d.p50, 1)} ms | ${fmt(d.p99, 1)} ms | ${c ? `${fmt(c.ack.perSec / d.perSec, 2)}×` : '—'} |`);
+      if (d)
+        out.push(
+          `| ${name} | ${fmt(d.perSec)} | ${fmt(d.p50, 1)} ms | ${fmt(d.p99, 1)} ms | ${c ? `${fmt(c.ack.perSec / d.perSec, 2)}×` : '—'} |`,
+        );
     };
     row('GET /healthz (HTTP floor)', b.healthz);
     row('bare signalWithStart (Temporal floor)', b.signalWithStart);
     row('bare insertOne (database floor)', b.insertOne);
   }
   if (r.history.length) {
-    out.push('', `Per-call time with history: ${r.history[0].measuredCalls} calls × 3 events at ${r.history[0].concurrency} in flight, first webhook → contact counted:`, '');
-    out.push('| calls already stored | seeding | per call p50 | mean | p99 | p50 vs first level | call completed p50 | failed / miscounted |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push(
+      '',
+      `Per-call time with history: ${r.history[0].measuredCalls} calls × 3 events at ${r.history[0].concurrency} in flight, first webhook → contact counted:`,
+      '',
+    );
+    out.push(
+      '| calls already stored | seeding | per call p50 | mean | p99 | p50 vs first level | call completed p50 | failed / miscounted |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const h of r.history) {
-      out.push(`| ${fmt(h.historyCalls)} | ${h.historyCalls ? `${fmt(h.seedSeconds, 1)} s` : '—'} | ${fmt(h.endToEndMs.p50)} ms | ${fmt(h.endToEndMs.mean)} ms | ${fmt(h.endToEndMs.p99)} ms | ${fmt(h.ratioP50VsFirst, 2)}× | ${fmt(h.completedMs.p50)} ms | ${h.failures} / ${h.miscountedContacts} |`);
+      out.push(
+        `| ${fmt(h.historyCalls)} | ${h.historyCalls ? `${fmt(h.seedSeconds, 1)} s` : '—'} | ${fmt(h.endToEndMs.p50)} ms | ${fmt(h.endToEndMs.mean)} ms | ${fmt(h.endToEndMs.p99)} ms | ${fmt(h.ratioP50VsFirst, 2)}× | ${fmt(h.completedMs.p50)} ms | ${h.failures} / ${h.miscountedContacts} |`,
+      );
     }
   }
   if (segs.length) {
-    const labels = [...new Set(segs.flatMap((s) => Object.keys(s.avgPercent)))].sort((a, b) => (segs[0].avgPercent[b] ?? 0) - (segs[0].avgPercent[a] ?? 0));
+    const labels = [...new Set(segs.flatMap((s) => Object.keys(s.avgPercent)))].sort(
+      (a, b) => (segs[0].avgPercent[b] ?? 0) - (segs[0].avgPercent[a] ?? 0),
+    );
     out.push('', `Average CPU % per process (100 % = one core of ${m.cores}):`, '');
-    out.push(`| process | ${segs.map((s) => `${s.name} (${fmt(s.seconds)} s)`).join(' | ')} |`, `|---|${segs.map(() => '---:').join('|')}|`);
+    out.push(
+      `| process | ${segs.map((s) => `${s.name} (${fmt(s.seconds)} s)`).join(' | ')} |`,
+      `|---|${segs.map(() => '---:').join('|')}|`,
+    );
     for (const l of labels) out.push(`| ${l} | ${segs.map((s) => fmt(s.avgPercent[l], 0)).join(' | ')} |`);
   }
   return out.join('\n');
@@ -632,9 +798,16 @@ async function main(): Promise<void> {
   if (leftovers.length) say(`stopped servers left by an earlier benchmark: ${leftovers.join(', ')}`);
   fs.mkdirSync(RUN_DIR, { recursive: true });
   const report: Report = {
-    startedAt: new Date().toISOString(), machine: machine(), options: { ...O, phases: [...O.phases], historyLevels: HISTORY_LEVELS }, database: 'not started', history: [], errors: [],
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    options: { ...O, phases: [...O.phases], historyLevels: HISTORY_LEVELS },
+    database: 'not started',
+    history: [],
+    errors: [],
   };
-  say(`${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.ramGb} GB, Node ${process.version}; run folder ${path.relative(ROOT, RUN_DIR)}`);
+  say(
+    `${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.ramGb} GB, Node ${process.version}; run folder ${path.relative(ROOT, RUN_DIR)}`,
+  );
   const reportFile = path.join(RUN_DIR, `campaign-${stamp}.json`);
   try {
     if (O.phases.has('baseline') || O.phases.has('campaign')) {
@@ -664,8 +837,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  if (interrupted) return; // the interrupt handler stops everything and exits
-  process.stderr.write(`[campaign] ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    if (interrupted) return; // the interrupt handler stops everything and exits
+    process.stderr.write(`[campaign] ERROR: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

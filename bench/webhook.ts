@@ -24,20 +24,27 @@ const { values } = parseArgs({ options: { requests: { type: 'string', default: '
 const REQUESTS = Math.min(5000, Number(values.requests));
 const CONCURRENCY = Math.min(64, Number(values.concurrency));
 
-interface Result { name: string; perSec: number; p50: number; p95: number }
+interface Result {
+  name: string;
+  perSec: number;
+  p50: number;
+  p95: number;
+}
 
 async function measure(name: string, n: number, concurrency: number, one: (i: number) => Promise<void>): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const i = next++;
-      const t = performance.now();
-      await one(i);
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await one(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
@@ -65,9 +72,23 @@ async function main() {
     // Imported late: the test harness reads the addresses above.
     const { startStack } = await import('../test/support/stack');
     const stack = await startStack('bench', { worker: false });
-    const payload = (i: number) => JSON.stringify({ callId: `bench_${i}`, provider: 'generic', event: 'call.completed', from: '+14155551234', to: '+14155555678', duration: 180, status: 'completed', metadata: { contactId: `contact_${i % 50}` } });
+    const payload = (i: number) =>
+      JSON.stringify({
+        callId: `bench_${i}`,
+        provider: 'generic',
+        event: 'call.completed',
+        from: '+14155551234',
+        to: '+14155555678',
+        duration: 180,
+        status: 'completed',
+        metadata: { contactId: `contact_${i % 50}` },
+      });
     const post = async (body: string, headers: Record<string, string> = {}) => {
-      const r = await fetch(`${stack.baseUrl}/api/calls/webhook`, { method: 'POST', headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json', ...headers }, body });
+      const r = await fetch(`${stack.baseUrl}/api/calls/webhook`, {
+        method: 'POST',
+        headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json', ...headers },
+        body,
+      });
       await r.arrayBuffer();
       if (r.status !== 200) throw new Error(`webhook answered ${r.status}`);
     };
@@ -79,24 +100,46 @@ async function main() {
     const signaler = createSignaler(stack.client, stack.taskQueue, (await import('../test/support/harness')).testSettings());
     let seq = 0;
     const rowsSpec: [string, (i: number) => Promise<void>][] = [
-      ['GET /healthz (HTTP floor)', async () => {
-        const r = await fetch(`${stack.baseUrl}/healthz`);
-        await r.arrayBuffer();
-      }],
-      ['GET /api/calls/:id (auth + one read)', async (i) => {
-        const r = await fetch(`${stack.baseUrl}/api/calls/none_${i}`, { headers: { 'x-api-key': stack.apiKey } });
-        await r.arrayBuffer();
-        if (r.status !== 404) throw new Error(`read answered ${r.status}`);
-      }],
-      ['signalWithStart alone (Temporal floor)', async () => {
-        const n = seq++;
-        await signaler.deliver(stack.orgId, 'generic', { eventId: `bare:${n}`, provider: 'generic', providerEvent: 'bench', callId: `bare_${n}`, type: 'call.completed', receivedAt: new Date().toISOString() });
-      }],
+      [
+        'GET /healthz (HTTP floor)',
+        async () => {
+          const r = await fetch(`${stack.baseUrl}/healthz`);
+          await r.arrayBuffer();
+        },
+      ],
+      [
+        'GET /api/calls/:id (auth + one read)',
+        async (i) => {
+          const r = await fetch(`${stack.baseUrl}/api/calls/none_${i}`, { headers: { 'x-api-key': stack.apiKey } });
+          await r.arrayBuffer();
+          if (r.status !== 404) throw new Error(`read answered ${r.status}`);
+        },
+      ],
+      [
+        'signalWithStart alone (Temporal floor)',
+        async () => {
+          const n = seq++;
+          await signaler.deliver(stack.orgId, 'generic', {
+            eventId: `bare:${n}`,
+            provider: 'generic',
+            providerEvent: 'bench',
+            callId: `bare_${n}`,
+            type: 'call.completed',
+            receivedAt: new Date().toISOString(),
+          });
+        },
+      ],
       ['POST /api/calls/webhook (generic)', () => post(payload(seq++))],
-      ['POST /api/calls/webhook (generic, HMAC-signed)', () => {
-        const body = payload(seq++);
-        return post(body, { 'x-api-key': signedOrg.apiKey, 'x-webhook-signature': createHmac('sha256', secret).update(body).digest('hex') });
-      }],
+      [
+        'POST /api/calls/webhook (generic, HMAC-signed)',
+        () => {
+          const body = payload(seq++);
+          return post(body, {
+            'x-api-key': signedOrg.apiKey,
+            'x-webhook-signature': createHmac('sha256', secret).update(body).digest('hex'),
+          });
+        },
+      ],
     ];
     // Two interleaved rounds; each row keeps its faster round, so neither order nor a passing
     // hiccup decides a ratio.
@@ -114,7 +157,9 @@ async function main() {
     console.log('\n| path | req/s | p50 ms | p95 ms | time per request vs HTTP floor | vs Temporal floor |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of rows) {
-      console.log(`| ${r.name} | ${r.perSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(healthz.perSec / r.perSec).toFixed(2)}× | ${(bare.perSec / r.perSec).toFixed(2)}× |`);
+      console.log(
+        `| ${r.name} | ${r.perSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(healthz.perSec / r.perSec).toFixed(2)}× | ${(bare.perSec / r.perSec).toFixed(2)}× |`,
+      );
     }
 
     // CPU cost of a large real body: what the adapter adds on top of parsing the JSON at all.
@@ -122,8 +167,16 @@ async function main() {
     const now = Date.now();
     const v = String(now);
     const req: WebhookRequest = {
-      rawBody: raw, contentType: 'application/json', publicUrl: 'http://127.0.0.1/api/calls/webhook/retell', receivedAt: new Date(now).toISOString(), now,
-      headers: { 'x-retell-signature': `v=${v},d=${createHmac('sha256', 'k').update(Buffer.concat([raw, Buffer.from(v)])).digest('hex')}` },
+      rawBody: raw,
+      contentType: 'application/json',
+      publicUrl: 'http://127.0.0.1/api/calls/webhook/retell',
+      receivedAt: new Date(now).toISOString(),
+      now,
+      headers: {
+        'x-retell-signature': `v=${v},d=${createHmac('sha256', 'k')
+          .update(Buffer.concat([raw, Buffer.from(v)]))
+          .digest('hex')}`,
+      },
     };
     const base = cpu('JSON.parse of the 3 MB body', 20, () => {
       JSON.parse(raw.toString('utf8'));
@@ -141,7 +194,10 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -249,32 +249,38 @@ async function main(): Promise<void> {
   const smtpExternal = Boolean(process.env.SMTP_HOST);
   const mailpitBin = smtpExternal ? null : toolPath('mailpit');
   const results = await Promise.allSettled([
-    starting(startTemporal({
-      port: ports.temporal,
-      uiPort: ports.temporalUi,
-      dbFile: path.join(DATA, 'temporal.db'),
-      logFile: path.join(LOGS, 'temporal.log'),
-      processGroup: true,
-      readyTimeoutMs: 120_000,
-    }).then(track)),
-    starting(startDatabase({
-      port: ports.mongo,
-      dir: path.join(DATA, 'mongod'),
-      logFile: path.join(LOGS, 'database.log'),
-      postgresPort: ports.postgres,
-      postgresDir: path.join(DATA, 'postgres'),
-      postgresLogFile: path.join(LOGS, 'postgres.log'),
-      processGroup: true,
-      readyTimeoutMs: 60_000,
-    }).then(track)),
+    starting(
+      startTemporal({
+        port: ports.temporal,
+        uiPort: ports.temporalUi,
+        dbFile: path.join(DATA, 'temporal.db'),
+        logFile: path.join(LOGS, 'temporal.log'),
+        processGroup: true,
+        readyTimeoutMs: 120_000,
+      }).then(track),
+    ),
+    starting(
+      startDatabase({
+        port: ports.mongo,
+        dir: path.join(DATA, 'mongod'),
+        logFile: path.join(LOGS, 'database.log'),
+        postgresPort: ports.postgres,
+        postgresDir: path.join(DATA, 'postgres'),
+        postgresLogFile: path.join(LOGS, 'postgres.log'),
+        processGroup: true,
+        readyTimeoutMs: 60_000,
+      }).then(track),
+    ),
     mailpitBin
-      ? starting(startMailpit({
-          smtpPort: ports.smtp,
-          uiPort: ports.mailUi,
-          dbFile: path.join(DATA, 'mailpit.db'),
-          logFile: path.join(LOGS, 'mailpit.log'),
-          processGroup: true,
-        }).then(track))
+      ? starting(
+          startMailpit({
+            smtpPort: ports.smtp,
+            uiPort: ports.mailUi,
+            dbFile: path.join(DATA, 'mailpit.db'),
+            logFile: path.join(LOGS, 'mailpit.log'),
+            processGroup: true,
+          }).then(track),
+        )
       : Promise.resolve(null),
   ]);
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -365,7 +371,9 @@ async function main(): Promise<void> {
     `Temporal UI   ${temporal.uiUrl}`,
     `Temporal      ${temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
     `database      ${dbLine}, db ${DB_NAME}`,
-    mailpit ? `mail UI       ${mailpit.uiUrl}   (SMTP ${mailpit.smtpHost}:${mailpit.smtpPort})` : `mail          ${smtpExternal ? `SMTP_HOST=${process.env.SMTP_HOST}` : 'no mail sink (mailpit not built)'}`,
+    mailpit
+      ? `mail UI       ${mailpit.uiUrl}   (SMTP ${mailpit.smtpHost}:${mailpit.smtpPort})`
+      : `mail          ${smtpExternal ? `SMTP_HOST=${process.env.SMTP_HOST}` : 'no mail sink (mailpit not built)'}`,
     `dev API key   ${apiKey ?? `(none: ${path.relative(ROOT, DEV_KEY_FILE)} was not written)`}`,
     `data & logs   ${path.relative(ROOT, DATA)}/  (Ctrl-C stops everything)`,
   ];
@@ -376,7 +384,8 @@ async function main(): Promise<void> {
 
 function describeDatabase(db: DatabaseHandle): string {
   if (db.kind === 'external') return 'MONGODB_URI (external)';
-  if (db.postgres) return `${db.uri} (ferretdb on PostgreSQL ${db.postgres.version} at 127.0.0.1:${db.postgres.port}, data ${path.relative(ROOT, db.postgres.dataDir)})`;
+  if (db.postgres)
+    return `${db.uri} (ferretdb on PostgreSQL ${db.postgres.version} at 127.0.0.1:${db.postgres.port}, data ${path.relative(ROOT, db.postgres.dataDir)})`;
   return `${db.uri} (${db.kind})`;
 }
 

@@ -11,10 +11,27 @@ import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } fro
 import { connectStore, type Store } from './store/db';
 import { type PollableProvider, DEFAULT_API_BASE_URLS } from './providers/getCall';
 import { getPlatformApi, platformCredentials, removePlatformApi, setPlatformApi } from './store/platformApis';
-import { DEFAULT_BASE_URLS, OUTBOUND_PROVIDERS, type OutboundProvider, getOutboundDialer, removeOutboundDialer, setOutboundDialer } from './store/followUps';
 import {
-  addApiKey, createOrganization, generateApiKey, isWellFormedApiKey, listApiKeys, removeProviderSecret, revokeApiKey, setProviderSecret,
-  setUnsignedAllowed, KEY_SCOPES, isKeyScope, OrganizationError,
+  DEFAULT_BASE_URLS,
+  OUTBOUND_PROVIDERS,
+  type OutboundProvider,
+  getOutboundDialer,
+  removeOutboundDialer,
+  setOutboundDialer,
+} from './store/followUps';
+import {
+  addApiKey,
+  createOrganization,
+  generateApiKey,
+  isWellFormedApiKey,
+  listApiKeys,
+  removeProviderSecret,
+  revokeApiKey,
+  setProviderSecret,
+  setUnsignedAllowed,
+  KEY_SCOPES,
+  isKeyScope,
+  OrganizationError,
 } from './store/organizations';
 
 const HELP = `Usage: tsx src/cli.ts <command> [options]
@@ -83,7 +100,9 @@ function need(v: string | undefined, name: string): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** A secret from exactly one of --NAME-stdin, --NAME-env VAR, or --NAME (argv, visible in `ps`). */
@@ -106,12 +125,31 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     args: argv,
     allowPositionals: true,
     options: {
-      name: { type: 'string' }, id: { type: 'string' }, org: { type: 'string' }, label: { type: 'string' }, scope: { type: 'string' },
-      provider: { type: 'string' }, secret: { type: 'string' }, mode: { type: 'string' }, header: { type: 'string' },
-      'timestamp-header': { type: 'string' }, 'payload-format': { type: 'string' }, algorithm: { type: 'string' }, encoding: { type: 'string' },
-      'api-key': { type: 'string' }, 'base-url': { type: 'string' }, 'from-number': { type: 'string' }, 'agent-id': { type: 'string' },
-      'phone-number-id': { type: 'string' }, task: { type: 'string' }, 'allowed-countries': { type: 'string' }, 'account-sid': { type: 'string' },
-      'secret-stdin': { type: 'boolean' }, 'secret-env': { type: 'string' }, 'api-key-stdin': { type: 'boolean' }, 'api-key-env': { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+      org: { type: 'string' },
+      label: { type: 'string' },
+      scope: { type: 'string' },
+      provider: { type: 'string' },
+      secret: { type: 'string' },
+      mode: { type: 'string' },
+      header: { type: 'string' },
+      'timestamp-header': { type: 'string' },
+      'payload-format': { type: 'string' },
+      algorithm: { type: 'string' },
+      encoding: { type: 'string' },
+      'api-key': { type: 'string' },
+      'base-url': { type: 'string' },
+      'from-number': { type: 'string' },
+      'agent-id': { type: 'string' },
+      'phone-number-id': { type: 'string' },
+      task: { type: 'string' },
+      'allowed-countries': { type: 'string' },
+      'account-sid': { type: 'string' },
+      'secret-stdin': { type: 'boolean' },
+      'secret-env': { type: 'string' },
+      'api-key-stdin': { type: 'boolean' },
+      'api-key-env': { type: 'string' },
       ...COMPLIANCE_OPTIONS,
     },
   });
@@ -141,7 +179,10 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     }
     case 'key list': {
       const keys = await listApiKeys(col, values.org);
-      for (const k of keys) console.log(`${k.keyId}\t${k.orgId}\t${k.scope}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}\t${k.label ?? ''}`);
+      for (const k of keys)
+        console.log(
+          `${k.keyId}\t${k.orgId}\t${k.scope}\t${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}\t${k.label ?? ''}`,
+        );
       if (keys.length === 0) console.log('no keys');
       return;
     }
@@ -156,7 +197,14 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
       requireSecretsKey();
       const cfg: Record<string, string> = { secret: await secretFrom(values, 'secret') };
-      const opt = { mode: values.mode, header: values.header, timestampHeader: values['timestamp-header'], payloadFormat: values['payload-format'], algorithm: values.algorithm, encoding: values.encoding };
+      const opt = {
+        mode: values.mode,
+        header: values.header,
+        timestampHeader: values['timestamp-header'],
+        payloadFormat: values['payload-format'],
+        algorithm: values.algorithm,
+        encoding: values.encoding,
+      };
       for (const [k, v] of Object.entries(opt)) if (v) cfg[k] = v;
       await setProviderSecret(col, orgId, provider, cfg);
       console.log(`stored the ${provider} webhook secret for ${orgId} (not shown)`);
@@ -169,9 +217,11 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
       const allow = verb === 'allow-unsigned';
       if (!(await setUnsignedAllowed(col, orgId, provider, allow))) throw new UsageError(`no organization ${orgId}`);
-      console.log(allow
-        ? `unsigned ${provider} webhooks are accepted for ${orgId}, although it stores signing secrets`
-        : `unsigned ${provider} webhooks are refused for ${orgId} while it stores any signing secret`);
+      console.log(
+        allow
+          ? `unsigned ${provider} webhooks are accepted for ${orgId}, although it stores signing secrets`
+          : `unsigned ${provider} webhooks are refused for ${orgId} while it stores any signing secret`,
+      );
       return;
     }
     case 'secret remove': {
@@ -186,16 +236,24 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       requireSecretsKey();
       const baseUrl = values['base-url'] ?? DEFAULT_BASE_URLS[provider];
       if (!/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
-      if (provider === 'vapi' && (!values['phone-number-id'] || !values['agent-id'])) throw new UsageError('Vapi needs --phone-number-id and --agent-id (the assistant)');
+      if (provider === 'vapi' && (!values['phone-number-id'] || !values['agent-id']))
+        throw new UsageError('Vapi needs --phone-number-id and --agent-id (the assistant)');
       let allowedCountryCodes: string[] | undefined;
       if (values['allowed-countries'] !== undefined) {
         const codes = values['allowed-countries'].split(',').map(parseCallingCode);
-        if (codes.length === 0 || codes.some((c) => c === undefined)) throw new UsageError('--allowed-countries takes country calling codes like 1,44,49');
+        if (codes.length === 0 || codes.some((c) => c === undefined))
+          throw new UsageError('--allowed-countries takes country calling codes like 1,44,49');
         allowedCountryCodes = codes as string[];
       }
       await setOutboundDialer(col, {
-        orgId, provider, baseUrl: baseUrl.replace(/\/+$/, ''), apiKey: await secretFrom(values, 'api-key'),
-        fromNumber: values['from-number'], agentId: values['agent-id'], phoneNumberId: values['phone-number-id'], task: values.task,
+        orgId,
+        provider,
+        baseUrl: baseUrl.replace(/\/+$/, ''),
+        apiKey: await secretFrom(values, 'api-key'),
+        fromNumber: values['from-number'],
+        agentId: values['agent-id'],
+        phoneNumberId: values['phone-number-id'],
+        task: values.task,
         allowedCountryCodes,
       });
       console.log(`follow-up calls of ${orgId} will be placed with ${provider} at ${baseUrl} (API key stored, not shown)`);
@@ -222,30 +280,47 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     case 'platform remove': {
       const orgId = need(values.org, 'org');
       const provider = need(values.provider, 'provider');
-      if (!(POLLABLE_PROVIDERS as readonly string[]).includes(provider)) throw new UsageError(`--provider must be one of ${POLLABLE_PROVIDERS.join(', ')}`);
+      if (!(POLLABLE_PROVIDERS as readonly string[]).includes(provider))
+        throw new UsageError(`--provider must be one of ${POLLABLE_PROVIDERS.join(', ')}`);
       const p = provider as PollableProvider;
       if (verb === 'remove') {
-        console.log((await removePlatformApi(col, orgId, p)) ? `removed the ${p} API record of ${orgId}` : `${orgId} had no ${p} API record`);
+        console.log(
+          (await removePlatformApi(col, orgId, p)) ? `removed the ${p} API record of ${orgId}` : `${orgId} had no ${p} API record`,
+        );
         return;
       }
       if (verb === 'show') {
         const d = await getPlatformApi(col, orgId, p);
         const found = await platformCredentials(col, orgId, p);
-        console.log(JSON.stringify({
-          stored: d ? { baseUrl: d.baseUrl, accountSid: d.accountSid, apiKey: d.apiKey ? '(set)' : '(not set)' } : null,
-          inUse: 'missing' in found ? found.missing : { baseUrl: found.credentials.baseUrl, accountSid: found.credentials.accountSid, apiKey: '(set)' },
-        }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              stored: d ? { baseUrl: d.baseUrl, accountSid: d.accountSid, apiKey: d.apiKey ? '(set)' : '(not set)' } : null,
+              inUse:
+                'missing' in found
+                  ? found.missing
+                  : { baseUrl: found.credentials.baseUrl, accountSid: found.credentials.accountSid, apiKey: '(set)' },
+            },
+            null,
+            2,
+          ),
+        );
         return;
       }
       const baseUrl = values['base-url'];
-      if (baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
+      if (baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(baseUrl))
+        throw new UsageError(`--base-url must be an http(s) URL (got ${baseUrl})`);
       const sid = values['account-sid'];
-      if (sid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(sid)) throw new UsageError('--account-sid must look like AC followed by 32 hex digits');
-      if (p === 'twilio' && sid === undefined) throw new UsageError('Twilio needs --account-sid (the key defaults to the stored webhook auth token)');
+      if (sid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(sid))
+        throw new UsageError('--account-sid must look like AC followed by 32 hex digits');
+      if (p === 'twilio' && sid === undefined)
+        throw new UsageError('Twilio needs --account-sid (the key defaults to the stored webhook auth token)');
       const keyGiven = values['api-key-stdin'] || values['api-key-env'] !== undefined || values['api-key'] !== undefined;
       if (keyGiven) requireSecretsKey();
       await setPlatformApi(col, orgId, p, { baseUrl, accountSid: sid, apiKey: keyGiven ? await secretFrom(values, 'api-key') : undefined });
-      console.log(`calls of ${orgId} with no reported end are looked up at ${p}${baseUrl ? ` (${baseUrl})` : ''}${keyGiven ? ' (API key stored, not shown)' : ''}`);
+      console.log(
+        `calls of ${orgId} with no reported end are looked up at ${p}${baseUrl ? ` (${baseUrl})` : ''}${keyGiven ? ' (API key stored, not shown)' : ''}`,
+      );
       return;
     }
     case 'dev-provision': {
@@ -256,7 +331,8 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, key + '\n', { mode: 0o600 });
       }
-      if (!isWellFormedApiKey(key)) throw new UsageError('DEV_API_KEY must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
+      if (!isWellFormedApiKey(key))
+        throw new UsageError('DEV_API_KEY must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
       const orgId = await createOrganization(col, 'Development', 'org_dev', { reuse: true });
       await addApiKey(col, orgId, { key, label: 'development' });
       console.log(`DEV_ORG_ID=${orgId}\nDEV_API_KEY=${key}`);
@@ -296,6 +372,10 @@ main().catch((err) => {
     console.error(HELP);
     process.exit(2);
   }
-  console.error(err instanceof ConfigError || err instanceof SecretsKeyError ? err.message : `error: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(
+    err instanceof ConfigError || err instanceof SecretsKeyError
+      ? err.message
+      : `error: ${err instanceof Error ? err.message : String(err)}`,
+  );
   process.exit(1);
 });

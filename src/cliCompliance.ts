@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { type RegionRule, WEEKDAYS, type Weekday } from './domain/callingWindow';
 import { normalizePhone } from './domain/phone';
 import {
-  type ComplianceSettings, addDoNotCallNumbers, getComplianceSettings, listDoNotCallNumbers, removeDoNotCallNumber, setComplianceSettings, settingsProblems,
+  type ComplianceSettings,
+  addDoNotCallNumbers,
+  getComplianceSettings,
+  listDoNotCallNumbers,
+  removeDoNotCallNumber,
+  setComplianceSettings,
+  settingsProblems,
 } from './store/compliance';
 import type { Collections } from './store/db';
 
@@ -27,14 +33,30 @@ export const COMPLIANCE_HELP = `
                                           their time comes; the API also cancels them at once)`;
 
 export const COMPLIANCE_OPTIONS = {
-  phone: { type: 'string' }, reason: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' }, days: { type: 'string' },
-  regions: { type: 'string' }, 'no-regions': { type: 'boolean' }, 'default-timezone': { type: 'string' }, cap: { type: 'string' },
+  phone: { type: 'string' },
+  reason: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  days: { type: 'string' },
+  regions: { type: 'string' },
+  'no-regions': { type: 'boolean' },
+  'default-timezone': { type: 'string' },
+  cap: { type: 'string' },
   'opt-out-field': { type: 'string' },
 } as const;
 
 export interface ComplianceValues {
-  org?: string; phone?: string; reason?: string; start?: string; end?: string; days?: string; regions?: string; 'no-regions'?: boolean;
-  'default-timezone'?: string; cap?: string; 'opt-out-field'?: string;
+  org?: string;
+  phone?: string;
+  reason?: string;
+  start?: string;
+  end?: string;
+  days?: string;
+  regions?: string;
+  'no-regions'?: boolean;
+  'default-timezone'?: string;
+  cap?: string;
+  'opt-out-field'?: string;
 }
 
 export class ComplianceUsageError extends Error {}
@@ -44,8 +66,12 @@ const fail = (m: string): never => {
 };
 
 function parseDays(s: string, what: string): Weekday[] {
-  const d = s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
-  if (d.length === 0 || !d.every((x) => (WEEKDAYS as readonly string[]).includes(x))) fail(`${what}: expected days like mon,tue,wed (got ${s})`);
+  const d = s
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  if (d.length === 0 || !d.every((x) => (WEEKDAYS as readonly string[]).includes(x)))
+    fail(`${what}: expected days like mon,tue,wed (got ${s})`);
   return d as Weekday[];
 }
 
@@ -67,15 +93,13 @@ function csvFields(line: string): string[] {
       if (c === '"' && line[i + 1] === '"') {
         cur += '"';
         i++;
-      }
-      else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = false;
       else cur += c;
     } else if (c === '"') quoted = true;
     else if (c === ',' || c === ';' || c === '\t') {
       out.push(cur);
       cur = '';
-    }
-    else cur += c;
+    } else cur += c;
   }
   out.push(cur);
   return out.map((f) => f.trim());
@@ -85,25 +109,34 @@ function csvFields(line: string): string[] {
 export function parseDncCsv(text: string, defaultReason?: string): { entries: { phone: string; reason?: string }[]; bad: string[] } {
   const entries: { phone: string; reason?: string }[] = [];
   const bad: string[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '' || line.trim().startsWith('#')) return;
-    const [first, second] = csvFields(line);
-    const phone = normalizePhone(first);
-    if (!phone) {
-      // A header line names the column instead of holding a number.
-      if (i === 0 && /^[A-Za-z_ ]+$/.test(first)) return;
-      bad.push(`line ${i + 1}: ${JSON.stringify(first.slice(0, 40))} is not an E.164 number`);
-      return;
-    }
-    entries.push({ phone, reason: second || defaultReason });
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (line.trim() === '' || line.trim().startsWith('#')) return;
+      const [first, second] = csvFields(line);
+      const phone = normalizePhone(first);
+      if (!phone) {
+        // A header line names the column instead of holding a number.
+        if (i === 0 && /^[A-Za-z_ ]+$/.test(first)) return;
+        bad.push(`line ${i + 1}: ${JSON.stringify(first.slice(0, 40))} is not an E.164 number`);
+        return;
+      }
+      entries.push({ phone, reason: second || defaultReason });
+    });
   return { entries, bad };
 }
 
 /** Runs a `rules` or `dnc` command; false when the command is not one of them. */
-export async function runComplianceCommand(cmd: string, arg: string | undefined, values: ComplianceValues, col: Collections): Promise<boolean> {
+export async function runComplianceCommand(
+  cmd: string,
+  arg: string | undefined,
+  values: ComplianceValues,
+  col: Collections,
+): Promise<boolean> {
   const org = () => values.org ?? fail('missing --org');
-  const phone = () => normalizePhone(values.phone ?? fail('missing --phone')) ?? fail(`--phone: expected E.164 like +14155551234 (got ${values.phone})`);
+  const phone = () =>
+    normalizePhone(values.phone ?? fail('missing --phone')) ?? fail(`--phone: expected E.164 like +14155551234 (got ${values.phone})`);
   switch (cmd) {
     case 'rules show':
       console.log(JSON.stringify(await getComplianceSettings(col, org()), null, 2));
@@ -116,11 +149,20 @@ export async function runComplianceCommand(cmd: string, arg: string | undefined,
       if (values.end) w.end = values.end;
       if (values.days) w.days = parseDays(values.days, '--days');
       if (values['no-regions']) w.regions = [];
-      if (values.regions) w.regions = values.regions.split(/[;\s]+/).filter(Boolean).map(parseRegion);
+      if (values.regions)
+        w.regions = values.regions
+          .split(/[;\s]+/)
+          .filter(Boolean)
+          .map(parseRegion);
       const next: ComplianceSettings = {
         callingWindow: w,
         defaultTimeZone: values['default-timezone'] ?? cur.defaultTimeZone,
-        contactCapPer24h: values.cap !== undefined ? (/^\d+$/.test(values.cap) ? Number(values.cap) : fail(`--cap: expected a whole number (got ${values.cap})`)) : cur.contactCapPer24h,
+        contactCapPer24h:
+          values.cap !== undefined
+            ? /^\d+$/.test(values.cap)
+              ? Number(values.cap)
+              : fail(`--cap: expected a whole number (got ${values.cap})`)
+            : cur.contactCapPer24h,
         optOutField: values['opt-out-field'] ?? cur.optOutField,
       };
       const problems = settingsProblems(next);
@@ -156,9 +198,12 @@ export async function runComplianceCommand(cmd: string, arg: string | undefined,
         return fail(`cannot read ${file}: ${(err as Error).message}`);
       }
       const { entries, bad } = parseDncCsv(text, values.reason);
-      if (bad.length > 0) fail(`nothing imported; ${bad.length} bad line${bad.length === 1 ? '' : 's'}:\n  ${bad.slice(0, 20).join('\n  ')}`);
+      if (bad.length > 0)
+        fail(`nothing imported; ${bad.length} bad line${bad.length === 1 ? '' : 's'}:\n  ${bad.slice(0, 20).join('\n  ')}`);
       const added = await addDoNotCallNumbers(col, orgId, entries, 'list');
-      console.log(`imported ${entries.length} number${entries.length === 1 ? '' : 's'}: ${added} new, ${entries.length - added} already listed`);
+      console.log(
+        `imported ${entries.length} number${entries.length === 1 ? '' : 's'}: ${added} new, ${entries.length - added} already listed`,
+      );
       return true;
     }
     default:

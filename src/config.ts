@@ -44,7 +44,10 @@ const schema = z.object({
   WEBHOOK_BODY_LIMIT: z.string().default('10mb'),
 
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('calls_api'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('calls_api'),
 
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -163,7 +166,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     http: {
-      port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY, bodyLimitBytes,
+      port: e.PORT,
+      host: e.HOST,
+      publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      trustProxy: e.TRUST_PROXY,
+      bodyLimitBytes,
       rateLimits: {
         webhook: { perSecond: e.RATE_LIMIT_WEBHOOK, burst: e.RATE_LIMIT_WEBHOOK_BURST },
         read: { perSecond: e.RATE_LIMIT_READ, burst: e.RATE_LIMIT_READ_BURST },
@@ -171,7 +178,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    },
     inbox: { relayIntervalMs: e.INBOX_RELAY_INTERVAL, dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY },
     workflow: {
       recordingWaitMs: e.RECORDING_WAIT,
@@ -188,7 +200,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       emailMaxTries: e.EMAIL_MAX_TRIES,
       maxHistoryEvents: 5_000,
     },
-    smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD, from: e.SMTP_FROM, timeoutMs: e.SMTP_TIMEOUT },
+    smtp: {
+      host: e.SMTP_HOST,
+      port: e.SMTP_PORT,
+      secure: e.SMTP_SECURE,
+      user: e.SMTP_USER,
+      password: e.SMTP_PASSWORD,
+      from: e.SMTP_FROM,
+      timeoutMs: e.SMTP_TIMEOUT,
+    },
     dialer: { timeoutMs: e.FOLLOW_UP_DIAL_TIMEOUT },
     dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
     secrets: { key: e.SECRETS_KEY, keyFile: e.SECRETS_KEY_FILE },

@@ -16,8 +16,17 @@ import { isPermanentRejection, type DispatcherStatus } from './temporal/dispatch
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export const WEBHOOK_RESULTS = [
-  'accepted', 'duplicate', 'invalid', 'unauthorized', 'forbidden', 'unknown_provider', 'too_large',
-  'unsupported_media_type', 'rate_limited', 'unavailable', 'error',
+  'accepted',
+  'duplicate',
+  'invalid',
+  'unauthorized',
+  'forbidden',
+  'unknown_provider',
+  'too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'unavailable',
+  'error',
 ] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
@@ -48,7 +57,9 @@ export function createReceiverMetrics(opts: { processMetrics?: boolean } = {}) {
   /** A gauge read from the inbox on scrape; no sample while the database cannot answer (absent() alerts see it). */
   const inboxGauge = (name: string, help: string, pick: (s: InboxStats) => number) =>
     new Gauge({
-      name, help, registers,
+      name,
+      help,
+      registers,
       async collect() {
         const s = await inbox();
         if (s) this.set(pick(s));
@@ -90,8 +101,16 @@ export function createReceiverMetrics(opts: { processMetrics?: boolean } = {}) {
       registers,
     }),
     inboxDepth: inboxGauge('calls_api_inbox_depth', 'Events received but not yet in Temporal (dead letters apart)', (s) => s.depth),
-    inboxOldestAge: inboxGauge('calls_api_inbox_oldest_age_seconds', 'Age of the oldest event not yet in Temporal; 0 when none waits', (s) => s.oldestAgeSec),
-    inboxDeadLetters: inboxGauge('calls_api_inbox_dead_letters', 'Events Temporal refused for good; each needs a person', (s) => s.deadLetters),
+    inboxOldestAge: inboxGauge(
+      'calls_api_inbox_oldest_age_seconds',
+      'Age of the oldest event not yet in Temporal; 0 when none waits',
+      (s) => s.oldestAgeSec,
+    ),
+    inboxDeadLetters: inboxGauge(
+      'calls_api_inbox_dead_letters',
+      'Events Temporal refused for good; each needs a person',
+      (s) => s.deadLetters,
+    ),
     staleCalls: new Gauge({
       name: 'calls_api_calls_stale',
       help: 'Calls marked stale: no event for CALL_STALE_AFTER, and their platform could not say how they ended (GET /api/calls?stale=true)',
@@ -236,7 +255,9 @@ export function activityMetrics(m: WorkerMetrics): ActivityInterceptorsFactory {
 export function serveMetrics(registry: Registry, port: number, host: string, logger: Logger): Promise<http.Server | null> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Not Found', message: 'Only GET /metrics is served here' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'Not Found', message: 'Only GET /metrics is served here' }));
       return;
     }
     registry.metrics().then(

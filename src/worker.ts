@@ -22,9 +22,10 @@ async function main() {
   // fast and is retried, rather than holding its workflow task.
   const store = await connectStore(config.mongo.uri, config.mongo.db, { serverSelectionTimeoutMS: 3_000 });
   const metrics = createWorkerMetrics();
-  const metricsServer = config.workerMetrics.port > 0
-    ? await serveMetrics(metrics.registry, config.workerMetrics.port, config.workerMetrics.host, logger)
-    : null;
+  const metricsServer =
+    config.workerMetrics.port > 0
+      ? await serveMetrics(metrics.registry, config.workerMetrics.port, config.workerMetrics.host, logger)
+      : null;
   const { worker, connection } = await createWorker({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
@@ -37,7 +38,11 @@ async function main() {
     },
     activityInterceptors: [activityMetrics(metrics)],
   });
-  logger.info('worker running', { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, smtp: `${config.smtp.host}:${config.smtp.port}` });
+  logger.info('worker running', {
+    taskQueue: config.temporal.taskQueue,
+    temporal: config.temporal.address,
+    smtp: `${config.smtp.host}:${config.smtp.port}`,
+  });
   // Analytics rollups live beside the activities that mark calls dirty: the receiver stays light,
   // and with several workers the lease keeps one loop at work.
   const rollups = startRollupLoop(store.col, {

@@ -22,27 +22,72 @@ import type { Activities } from '../activities';
 import type { CallEvent } from '../src/domain/events';
 import { type CallState, initialState, isTerminal } from '../src/domain/lifecycle';
 import {
-  type CallClock, applyEvents, callDeadline, cancelCommand, cancelOnLateCompletion, clockAfterChange, commandOf, countedCallOf, effectsOwed, isCallDone,
-  publicState, resultReport, retryNowCommand, scheduleCommand, settleIfDue, startClock,
+  type CallClock,
+  applyEvents,
+  callDeadline,
+  cancelCommand,
+  cancelOnLateCompletion,
+  clockAfterChange,
+  commandOf,
+  countedCallOf,
+  effectsOwed,
+  isCallDone,
+  publicState,
+  resultReport,
+  retryNowCommand,
+  scheduleCommand,
+  settleIfDue,
+  startClock,
 } from '../src/domain/call';
 import { callDetails, describeWait } from '../src/domain/callDetails';
 import { type Effect, type EffectsDone, NO_EFFECTS_DONE, analysisChanged, effectsDoneOf, effectsFor } from '../src/domain/effects';
 import { withResolvedContact, contactPhone } from '../src/domain/contact';
 import {
-  type CommandResult, type FollowUpCommand, type FollowUpPlan, type PlanOptions, type Placement,
-  applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, isPlacementDue, isSettled,
-  joinPlan, nextWakeAt, startPlan,
+  type CommandResult,
+  type FollowUpCommand,
+  type FollowUpPlan,
+  type PlanOptions,
+  type Placement,
+  applyCommand,
+  applyPlacement,
+  beginPlacing,
+  describePlan,
+  expireWait,
+  isPlacementDue,
+  isSettled,
+  joinPlan,
+  nextWakeAt,
+  startPlan,
 } from '../src/domain/followUp';
 import { followUpLinkOf, withFollowUpLink } from '../src/domain/followUpLink';
 import { contactGate } from './followUpGate';
 import { applyFollowUpRules, windowOverrideOf } from '../src/domain/followUpCompliance';
-import { DEFAULT_STALE_AFTER_MS, NO_POLLS, POLL_TRIES, type PollAnswer, type StaleWatch, decideAfterPoll, markStale, nextPollAt } from '../src/domain/stale';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  NO_POLLS,
+  POLL_TRIES,
+  type PollAnswer,
+  type StaleWatch,
+  decideAfterPoll,
+  markStale,
+  nextPollAt,
+} from '../src/domain/stale';
 import { SA } from '../src/temporal/searchAttributes';
 import {
-  type CallView, type CallWorkflowInput, type ControlFollowUpInput, type EmailView, callEvent, cancelFollowUp, controlFollowUp, followUpResult, getState, joinedPlanEnded, retryNow, scheduleFollowUp,
+  type CallView,
+  type CallWorkflowInput,
+  type ControlFollowUpInput,
+  type EmailView,
+  callEvent,
+  cancelFollowUp,
+  controlFollowUp,
+  followUpResult,
+  getState,
+  joinedPlanEnded,
+  retryNow,
+  scheduleFollowUp,
   workflowIdFor,
 } from './messages';
-
 
 export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<CallState, 'owners'>> {
   const { orgId, callId, provider, settings } = input;
@@ -54,7 +99,13 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   });
   const mail = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: settings.emailMaxTries, nonRetryableErrorTypes: ['NoEmailAddress', 'NoMailer'] },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '1m',
+      maximumAttempts: settings.emailMaxTries,
+      nonRetryableErrorTypes: ['NoEmailAddress', 'NoMailer'],
+    },
   });
   const dialer = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
@@ -216,7 +267,17 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       await condition(allHandlersFinished); // an Update's caller gets its answer before the run ends
       await continueAsNew<typeof callLifecycle>({
         ...input,
-        carried: { state, pending: [...pending], followUp, commands: [...commands], email, reportedResult, effectsDone, staleWatch, gateRole: gate.role },
+        carried: {
+          state,
+          pending: [...pending],
+          followUp,
+          commands: [...commands],
+          email,
+          reportedResult,
+          effectsDone,
+          staleWatch,
+          gateRole: gate.role,
+        },
       });
     }
 
@@ -229,7 +290,9 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     if (callDone && isSettled(followUp, now) && pending.length === 0 && commands.length === 0) break;
 
     // Wait for the next event or signal, the recording, the follow-up's time, or the end of patience.
-    const wakeAts = [callDone ? undefined : deadline, callDone ? undefined : pollAt, nextWakeAt(followUp)].filter((t): t is number => t !== undefined && t > now);
+    const wakeAts = [callDone ? undefined : deadline, callDone ? undefined : pollAt, nextWakeAt(followUp)].filter(
+      (t): t is number => t !== undefined && t > now,
+    );
     const askAt = pollAt !== undefined && pollAt < deadline ? new Date(pollAt).toISOString() : undefined;
     waitingFor = describeWait({ callDone, callEnded: clock.terminalAt !== undefined, followUp, now: Date.now(), askAt });
     publish();
@@ -288,7 +351,11 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
           orgId,
           contactId: s.contactId,
           taskQueue: workflowInfo().taskQueue,
-          settings: { activityTimeoutMs: settings.activityTimeoutMs, idleCloseMs: settings.contactIdleMs, maxHistoryEvents: settings.maxHistoryEvents },
+          settings: {
+            activityTimeoutMs: settings.activityTimeoutMs,
+            idleCloseMs: settings.contactIdleMs,
+            maxHistoryEvents: settings.maxHistoryEvents,
+          },
           call: countedCallOf(s, Date.now()),
         });
         return;
@@ -306,7 +373,10 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
         const link = followUpLinkOf(s);
         if (link) {
           // A follow-up call does not plan follow-ups of its own: it reports to the call it follows up.
-          log.info('unanswered follow-up call; the original call decides on the next attempt', { original: link.originalCallId, attempt: link.attempt });
+          log.info('unanswered follow-up call; the original call decides on the next attempt', {
+            original: link.originalCallId,
+            attempt: link.attempt,
+          });
           return;
         }
         if (followUp) return;
@@ -330,8 +400,13 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     }
     try {
       const r = await mail.sendThankYouEmail({
-        orgId, callId, contactId: s.contactId, agentId: s.agentId, agentName,
-        callDate: s.startedAt ?? s.answeredAt ?? s.endedAt, durationSec: s.durationSec,
+        orgId,
+        callId,
+        contactId: s.contactId,
+        agentId: s.agentId,
+        agentName,
+        callDate: s.startedAt ?? s.answeredAt ?? s.endedAt,
+        durationSec: s.durationSec,
       });
       email = { status: 'sent', messageId: r.messageId };
     } catch (err) {
@@ -372,12 +447,22 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     let placement: Placement;
     try {
       placement = await dialer.placeFollowUpCall({
-        orgId, originalCallId: callId, attempt: plan.attempt, contactId: state.contactId,
-        to: contactPhone(state), from: inbound ? state.to : state.from, agentId: state.agentId, windowOverride: windowOverrideOf(plan), placingAt: Date.now(),
+        orgId,
+        originalCallId: callId,
+        attempt: plan.attempt,
+        contactId: state.contactId,
+        to: contactPhone(state),
+        from: inbound ? state.to : state.from,
+        agentId: state.agentId,
+        windowOverride: windowOverrideOf(plan),
+        placingAt: Date.now(),
       });
     } catch (err) {
       const { message } = activityError(err);
-      placement = { kind: 'due', reason: `the dialer failed after ${settings.followUpDialMaxTries} tries (${message}); call by hand or send retryNow` };
+      placement = {
+        kind: 'due',
+        reason: `the dialer failed after ${settings.followUpDialMaxTries} tries (${message}); call by hand or send retryNow`,
+      };
     }
     await savePlan(applyPlacement(followUp!, placement, Date.now(), planOpts));
     await gate.afterPlacement(plan, placement, state);
@@ -388,7 +473,8 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
   async function withRules(plan: FollowUpPlan, cmd?: FollowUpCommand): Promise<FollowUpPlan> {
     if (plan.status !== 'scheduled') return plan;
     const rules = await db.followUpContext({ orgId, contactId: state.contactId, phone: contactPhone(state) });
-    const override = (cmd?.type === 'retryNow' || cmd?.type === 'schedule') && cmd.overrideWindow ? { by: cmd.by, reason: cmd.reason } : undefined;
+    const override =
+      (cmd?.type === 'retryNow' || cmd?.type === 'schedule') && cmd.overrideWindow ? { by: cmd.by, reason: cmd.reason } : undefined;
     return applyFollowUpRules(plan, rules, Date.now(), override);
   }
 
@@ -406,7 +492,11 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     reportedResult = report.key;
     try {
       await getExternalWorkflowHandle(workflowIdFor(orgId, report.originalCallId)).signal(followUpResult, report.result);
-      log.info('reported to the original call', { original: report.originalCallId, attempt: report.result.attempt, answered: report.result.answered });
+      log.info('reported to the original call', {
+        original: report.originalCallId,
+        attempt: report.result.attempt,
+        answered: report.result.answered,
+      });
     } catch (err) {
       // The original's workflow closed (canceled, exhausted, or waited out): its record keeps the plan.
       log.warn('could not report to the original call', { original: report.originalCallId, error: String(err) });
@@ -423,7 +513,10 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
       { key: SA.callStale, value: s.stale ? true : null },
     ];
     const next = followUp?.status === 'scheduled' && followUp.nextFollowUpAt ? new Date(followUp.nextFollowUpAt) : null;
-    updates.push({ key: SA.nextFollowUpAt, value: next }, { key: SA.followUpAttempt, value: followUp && followUp.attempt > 0 ? followUp.attempt : null });
+    updates.push(
+      { key: SA.nextFollowUpAt, value: next },
+      { key: SA.followUpAttempt, value: followUp && followUp.attempt > 0 ? followUp.attempt : null },
+    );
     const text = callDetails({ state, followUp, lastCommand, email, waitingFor, staleWatch });
     const key = JSON.stringify(updates) + text;
     if (key === lastPublished) return; // every upsert is a history event: skip repeats
@@ -431,14 +524,13 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     upsertSearchAttributes(updates);
     setCurrentDetails(text);
   }
-
 }
 
 /** What an activity's failure says: its ApplicationFailure type, if any, and its own message. */
 function activityError(err: unknown): { type?: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return {
-    type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined,
+    type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
     message: cause instanceof Error ? cause.message : String(cause),
   };
 }

@@ -7,7 +7,16 @@
 // whatever arrived together into one database round. Closes when idle; the next call starts a
 // new run that continues from the stored figures and follow-up state.
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, proxyLocalActivities, setCurrentDetails, setHandler, workflowInfo,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type ContactFigures, type CountedCall } from '../src/domain/contactFigures';
@@ -66,9 +75,11 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
     }
     // Only once the end of the plan is stored: a joined call then settles with the plan it joined.
     for (const n of notify.splice(0, notify.length)) {
-      await getExternalWorkflowHandle(workflowIdFor(orgId, n.callId)).signal(joinedPlanEnded, n).catch((err: unknown) => {
-        log.warn('joined call not told that the plan ended (its workflow closed)', { callId: n.callId, error: String(err) });
-      });
+      await getExternalWorkflowHandle(workflowIdFor(orgId, n.callId))
+        .signal(joinedPlanEnded, n)
+        .catch((err: unknown) => {
+          log.warn('joined call not told that the plan ended (its workflow closed)', { callId: n.callId, error: String(err) });
+        });
     }
     if (pending.length > 0) {
       const batch = pending.splice(0, pending.length);
@@ -77,17 +88,25 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
     }
     setCurrentDetails(details(figures, gate));
     if ((workflowInfo().historyLength > settings.maxHistoryEvents || workflowInfo().continueAsNewSuggested) && (await quiet())) {
-      await continueAsNew<typeof contactLifecycle>({ ...input, carried: { figures, pending: [...pending], gate: gate, notify: [...notify] } });
+      await continueAsNew<typeof contactLifecycle>({
+        ...input,
+        carried: { figures, pending: [...pending], gate: gate, notify: [...notify] },
+      });
     }
   }
   return figures;
 }
 
 function details(f: ContactFigures, g: ContactGateState): string {
-  const last = f.lastCallId ? `last call ${f.lastCallId} at ${f.lastCallDate}${f.lastCallDuration !== undefined ? ` (${f.lastCallDuration}s)` : ''}` : 'no call yet';
+  const last = f.lastCallId
+    ? `last call ${f.lastCallId} at ${f.lastCallDate}${f.lastCallDuration !== undefined ? ` (${f.lastCallDuration}s)` : ''}`
+    : 'no call yet';
   const lines = [`**${f.callCount} call${f.callCount === 1 ? '' : 's'}**`, last];
   const used = inWindow(g.reservations, Date.now()).length;
   lines.push(`follow-up attempts in the last 24 hours: ${used}`);
-  if (g.plan) lines.push(`follow-up plan of call ${g.plan.ownerCallId} running${g.plan.joined.length ? `; joined by ${g.plan.joined.map((j) => j.callId).join(', ')}` : ''}`);
+  if (g.plan)
+    lines.push(
+      `follow-up plan of call ${g.plan.ownerCallId} running${g.plan.joined.length ? `; joined by ${g.plan.joined.map((j) => j.callId).join(', ')}` : ''}`,
+    );
   return lines.join('\n\n');
 }

@@ -4,12 +4,28 @@
 // when it frees up), and it reports the end of a plan it owns so joined calls settle. Asked
 // through an activity with a bounded number of tries, so a slow contact workflow never holds the
 // call: a plan then starts on its own, and an attempt whose cap cannot be checked goes to a person.
-import { ActivityFailure, ApplicationFailure, log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CallState } from '../src/domain/lifecycle';
 import { contactPhone } from '../src/domain/contact';
 import { type CallGateRole, type GateAnswer, type GateAsk, capMovedText, capRule } from '../src/domain/contactCaps';
-import { type FollowUpPlan, type Placement, type PlanOptions, applyCapMove, applyCommand, applyPlacement, isSettled } from '../src/domain/followUp';
+import {
+  type FollowUpPlan,
+  type Placement,
+  type PlanOptions,
+  applyCapMove,
+  applyCommand,
+  applyPlacement,
+  isSettled,
+} from '../src/domain/followUp';
 import { applyFollowUpRules } from '../src/domain/followUpCompliance';
 import type { WorkflowSettings } from '../src/config';
 
@@ -30,7 +46,13 @@ export interface ContactGate {
   reportEnd(plan: FollowUpPlan | undefined, s: CallState): Promise<void>;
 }
 
-export function contactGate(orgId: string, callId: string, settings: WorkflowSettings, planOpts: PlanOptions, carried?: CallGateRole): ContactGate {
+export function contactGate(
+  orgId: string,
+  callId: string,
+  settings: WorkflowSettings,
+  planOpts: PlanOptions,
+  carried?: CallGateRole,
+): ContactGate {
   const remote = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: GATE_TRIES },
@@ -44,8 +66,15 @@ export function contactGate(orgId: string, callId: string, settings: WorkflowSet
   async function ask(contactId: string, request: GateAsk): Promise<GateAnswer | { kind: 'failed'; message: string }> {
     try {
       return await remote.askContactGate({
-        orgId, contactId, taskQueue: workflowInfo().taskQueue, request,
-        settings: { activityTimeoutMs: settings.activityTimeoutMs, idleCloseMs: settings.contactIdleMs, maxHistoryEvents: settings.maxHistoryEvents },
+        orgId,
+        contactId,
+        taskQueue: workflowInfo().taskQueue,
+        request,
+        settings: {
+          activityTimeoutMs: settings.activityTimeoutMs,
+          idleCloseMs: settings.contactIdleMs,
+          maxHistoryEvents: settings.maxHistoryEvents,
+        },
       });
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -78,9 +78,7 @@ export const scheduleFollowUp = defineSignal<[input: ScheduleFollowUpInput | str
 
 /** One follow-up command for the HTTP routes (and any client that wants the workflow's answer). */
 export type ControlFollowUpInput =
-  | ({ type: 'retryNow' } & RetryNowInput)
-  | ({ type: 'cancel' } & CancelFollowUpInput)
-  | ({ type: 'schedule' } & ScheduleFollowUpInput);
+  ({ type: 'retryNow' } & RetryNowInput) | ({ type: 'cancel' } & CancelFollowUpInput) | ({ type: 'schedule' } & ScheduleFollowUpInput);
 
 export interface ControlFollowUpResult {
   /** What the workflow did, in words: "attempt 2 of 3 will be placed now". */

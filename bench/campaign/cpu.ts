@@ -87,7 +87,10 @@ export class CpuSampler {
   readonly available: boolean;
 
   /** intervalMs 0 turns sampling off. */
-  constructor(private readonly intervalMs: number, private readonly dirMarker: string) {
+  constructor(
+    private readonly intervalMs: number,
+    private readonly dirMarker: string,
+  ) {
     this.available = intervalMs > 0 && fs.existsSync('/proc/self/stat');
   }
 

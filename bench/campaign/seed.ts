@@ -8,8 +8,15 @@ import { type ContactFigures, countCall, noFigures } from '../../src/domain/cont
 import { type CallState, initialState, reduce } from '../../src/domain/lifecycle';
 import { adapters } from '../../src/providers';
 import {
-  type CallDoc, type CallMetricDoc, type Collections, type ContactCallDoc, type ContactDoc, type ContactPhoneDoc, type ContactStatsDoc,
-  docId, storableKeys,
+  type CallDoc,
+  type CallMetricDoc,
+  type Collections,
+  type ContactCallDoc,
+  type ContactDoc,
+  type ContactPhoneDoc,
+  type ContactStatsDoc,
+  docId,
+  storableKeys,
 } from '../../src/store/db';
 import { workflowIdFor } from '../../workflows/messages';
 
@@ -25,8 +32,14 @@ const BUSINESS_NUMBER = '+14155550100';
 /** One webhook body, as a generic platform posts it to POST /api/calls/webhook. */
 export function eventBody(callId: string, contactId: string, contact: number, event: BenchEvent, at: Date): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    callId, provider: 'generic', event, from: BUSINESS_NUMBER, to: phoneOf(contact), direction: 'outbound',
-    timestamp: at.toISOString(), metadata: { contactId, campaign: 'benchmark' },
+    callId,
+    provider: 'generic',
+    event,
+    from: BUSINESS_NUMBER,
+    to: phoneOf(contact),
+    direction: 'outbound',
+    timestamp: at.toISOString(),
+    metadata: { contactId, campaign: 'benchmark' },
   };
   if (event === 'call.completed') {
     body.duration = CALL_SECONDS;
@@ -41,8 +54,16 @@ function reducedCall(orgId: string, callId: string, contactId: string, contact: 
   EVENTS.forEach((event, k) => {
     const at = new Date(startedAt.getTime() + [0, 8_000, 8_000 + CALL_SECONDS * 1000][k]);
     const raw = Buffer.from(JSON.stringify(eventBody(callId, contactId, contact, event, at)));
-    const req = { rawBody: raw, headers: {}, contentType: 'application/json', publicUrl: 'http://127.0.0.1/api/calls/webhook', receivedAt: new Date(at.getTime() + 300).toISOString(), now: at.getTime() };
-    for (const e of adapters.generic.parse(req, JSON.parse(raw.toString('utf8')) as Record<string, unknown>)) state = reduce(state, e).state;
+    const req = {
+      rawBody: raw,
+      headers: {},
+      contentType: 'application/json',
+      publicUrl: 'http://127.0.0.1/api/calls/webhook',
+      receivedAt: new Date(at.getTime() + 300).toISOString(),
+      now: at.getTime(),
+    };
+    for (const e of adapters.generic.parse(req, JSON.parse(raw.toString('utf8')) as Record<string, unknown>))
+      state = reduce(state, e).state;
   });
   return state;
 }
@@ -90,10 +111,24 @@ export async function seedHistory(col: Collections, plan: HistoryPlan, state: Se
       const s = reducedCall(orgId, callId, contactId, k, startedAt);
       const savedAt = new Date(startedAt.getTime() + (CALL_SECONDS + 10) * 1000);
       calls.push({
-        ...storableKeys(s), _id: docId(orgId, callId), workflowId: workflowIdFor(orgId, callId), createdAt: startedAt, updatedAt: savedAt,
+        ...storableKeys(s),
+        _id: docId(orgId, callId),
+        workflowId: workflowIdFor(orgId, callId),
+        createdAt: startedAt,
+        updatedAt: savedAt,
         email: { status: 'skipped', reason: 'the contact has no email address', at: savedAt },
       });
-      metrics.push({ _id: docId(orgId, callId), orgId, callId, provider: 'generic', contactId, outcome: s.outcome, durationSec: s.durationSec, endedAt: s.endedAt, recordedAt: savedAt });
+      metrics.push({
+        _id: docId(orgId, callId),
+        orgId,
+        callId,
+        provider: 'generic',
+        contactId,
+        outcome: s.outcome,
+        durationSec: s.durationSec,
+        endedAt: s.endedAt,
+        recordedAt: savedAt,
+      });
       const before = state.figures.get(contactId);
       if (before === undefined) {
         contacts.push({ _id: docId(orgId, contactId), orgId, contactId, phone: phoneOf(k), createdAt: startedAt, updatedAt: startedAt });
@@ -118,7 +153,13 @@ export async function seedHistory(col: Collections, plan: HistoryPlan, state: Se
   }
   // Figures last: one document per contact, written once per call of this function.
   const now = new Date();
-  const stats = (id: string): ContactStatsDoc => ({ _id: docId(orgId, id), orgId, contactId: id, ...state.figures.get(id)!, updatedAt: now });
+  const stats = (id: string): ContactStatsDoc => ({
+    _id: docId(orgId, id),
+    orgId,
+    contactId: id,
+    ...state.figures.get(id)!,
+    updatedAt: now,
+  });
   const fresh = [...touched].filter((id) => !existed.has(id)).map(stats);
   for (let i = 0; i < fresh.length; i += batch) await col.contactStats.insertMany(fresh.slice(i, i + batch), { ordered: false });
   const replace: AnyBulkWriteOperation<ContactStatsDoc>[] = [...existed].map((id) => {

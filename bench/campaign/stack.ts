@@ -72,7 +72,12 @@ function tracker(own: ServerHandle[]) {
   };
 }
 
-export async function startBenchStack(runDir: string, label: string, apps: { workers: number; receivers: number }, log: (m: string) => void): Promise<BenchStack> {
+export async function startBenchStack(
+  runDir: string,
+  label: string,
+  apps: { workers: number; receivers: number },
+  log: (m: string) => void,
+): Promise<BenchStack> {
   const dir = path.join(runDir, label);
   const logs = path.join(dir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
@@ -88,9 +93,26 @@ export async function startBenchStack(runDir: string, label: string, apps: { wor
   log(`${label}: starting Temporal (file) and the database in ${path.relative(ROOT, dir)} ...`);
   // The options scripts/start.ts passes, on this run's ports and folder. The database ignores
   // MONGODB_URI: the benchmark measures the local stack, never someone's real database.
-  const temporalStart = startTemporal({ port: tPort, uiPort, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(logs, 'temporal.log'), processGroup: true, readyTimeoutMs: 120_000 }).then(track);
-  const dbStart = startDatabase({ port: dPort, dir: path.join(dir, 'db'), logFile: path.join(logs, 'database.log'), processGroup: true, readyTimeoutMs: 60_000, externalUri: null }).then(track);
-  pendingStarts.push(temporalStart.catch(() => undefined), dbStart.catch(() => undefined));
+  const temporalStart = startTemporal({
+    port: tPort,
+    uiPort,
+    dbFile: path.join(dir, 'temporal.db'),
+    logFile: path.join(logs, 'temporal.log'),
+    processGroup: true,
+    readyTimeoutMs: 120_000,
+  }).then(track);
+  const dbStart = startDatabase({
+    port: dPort,
+    dir: path.join(dir, 'db'),
+    logFile: path.join(logs, 'database.log'),
+    processGroup: true,
+    readyTimeoutMs: 60_000,
+    externalUri: null,
+  }).then(track);
+  pendingStarts.push(
+    temporalStart.catch(() => undefined),
+    dbStart.catch(() => undefined),
+  );
   const [temporal, db] = await Promise.all([temporalStart, dbStart]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -109,8 +131,23 @@ export async function startBenchStack(runDir: string, label: string, apps: { wor
   const store = await connectStore(db.uri, DB_NAME);
   const app = (name: string, script: string, port?: number) => {
     const procEnv = port === undefined ? env : { ...env, PORT: String(port) };
-    const proc = spawnLogged({ name, command: process.execPath, args: ['--import', 'tsx', script], logFile: path.join(logs, `${name}.log`), env: procEnv, processGroup: true });
-    track({ name, pid: proc.pid, command: proc.command, processGroup: true, exited: proc.exited, logFile: proc.logFile, stop: (t) => proc.stop(t) });
+    const proc = spawnLogged({
+      name,
+      command: process.execPath,
+      args: ['--import', 'tsx', script],
+      logFile: path.join(logs, `${name}.log`),
+      env: procEnv,
+      processGroup: true,
+    });
+    track({
+      name,
+      pid: proc.pid,
+      command: proc.command,
+      processGroup: true,
+      exited: proc.exited,
+      logFile: proc.logFile,
+      stop: (t) => proc.stop(t),
+    });
     return proc;
   };
   log(`${label}: starting ${apps.workers} worker(s) (src/worker.ts) and ${apps.receivers} receiver(s) (src/server.ts) ...`);
@@ -121,15 +158,33 @@ export async function startBenchStack(runDir: string, label: string, apps: { wor
   const baseUrls = httpPorts.map((port) => `http://127.0.0.1:${port}`);
   await Promise.all([
     waitForPollers(temporal.address, loadConfig(env).temporal.taskQueue, workers, 180_000),
-    ...receivers.map((r, i) => waitUntil(r, 'GET /readyz to answer 200', async () => (await fetch(`${baseUrls[i]}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200, 120_000, r.name, r.logFile)),
+    ...receivers.map((r, i) =>
+      waitUntil(
+        r,
+        'GET /readyz to answer 200',
+        async () => (await fetch(`${baseUrls[i]}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200,
+        120_000,
+        r.name,
+        r.logFile,
+      ),
+    ),
   ]);
   for (const p of [...workers, ...receivers]) {
     void p.exited.then(({ code, signal }) => {
-      if (!stopping && !stoppedOnPurpose.has(p.pid)) log(`WARNING: ${p.name} exited during the benchmark (code ${code}, signal ${signal}); log: ${p.logFile}`);
+      if (!stopping && !stoppedOnPurpose.has(p.pid))
+        log(`WARNING: ${p.name} exited during the benchmark (code ${code}, signal ${signal}); log: ${p.logFile}`);
     });
   }
   return {
-    dir, temporal, db, workers, receivers, baseUrls, env, store, handles,
+    dir,
+    temporal,
+    db,
+    workers,
+    receivers,
+    baseUrls,
+    env,
+    store,
+    handles,
     async newOrg(name) {
       const orgId = await createOrganization(store.col, name);
       const { key } = await addApiKey(store.col, orgId, { label: 'benchmark' });
@@ -147,11 +202,16 @@ async function waitForPollers(address: string, taskQueue: string, workers: Manag
       const dead = workers.find((w) => w.hasExited());
       if (dead) throw new Error(`${dead.name} exited before it polled Temporal; log: ${dead.logFile}`);
       const res = await connection.workflowService.describeTaskQueue({
-        namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        namespace: 'default',
+        taskQueue: { name: taskQueue },
+        taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
       // This Temporal is the run's own: every poller of the queue is one of these workers.
       if (new Set((res.pollers ?? []).map((p) => p.identity)).size >= workers.length) return;
-      if (Date.now() > deadline) throw new Error(`the workers did not poll task queue ${taskQueue} within ${timeoutMs / 1000}s; logs: ${workers.map((w) => w.logFile).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the workers did not poll task queue ${taskQueue} within ${timeoutMs / 1000}s; logs: ${workers.map((w) => w.logFile).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   } finally {

@@ -168,7 +168,8 @@ export async function startFerretDbOnPostgres(opts: DatabaseOptions): Promise<Da
         pg = await startPostgres({ ...pgOpts, port: await freePort() });
         break;
       } catch (err) {
-        if (!(err instanceof ServerStartError && /already in use|could not bind|Address already in use/i.test(err.message)) || attempt >= 3) throw err;
+        if (!(err instanceof ServerStartError && /already in use|could not bind|Address already in use/i.test(err.message)) || attempt >= 3)
+          throw err;
       }
     }
   }
@@ -289,7 +290,10 @@ export function postgresBinDir(): string | null {
   }
   const debian = '/usr/lib/postgresql';
   try {
-    const versions = fs.readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = fs
+      .readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) if (has(path.join(debian, v, 'bin'))) return path.join(debian, v, 'bin');
   } catch {
     // not Debian, or no server package
@@ -324,10 +328,15 @@ function postgresUser(): { name: string; uid?: number; gid?: number } {
   }
   const existing = lookup('postgres') ?? lookup('calls-api-pg');
   if (existing) return existing;
-  const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'calls-api-pg'], { encoding: 'utf8' });
+  const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'calls-api-pg'], {
+    encoding: 'utf8',
+  });
   const created = lookup('calls-api-pg');
   if (!created) {
-    throw new ServerStartError('postgres', `running as root, and could not create a user to run PostgreSQL as (useradd: ${made.stderr?.trim() || made.error?.message}); set POSTGRES_RUN_AS`);
+    throw new ServerStartError(
+      'postgres',
+      `running as root, and could not create a user to run PostgreSQL as (useradd: ${made.stderr?.trim() || made.error?.message}); set POSTGRES_RUN_AS`,
+    );
   }
   return created;
 }
@@ -348,15 +357,26 @@ function ensureTraversable(dir: string, uid: number, gid: number): string[] {
 }
 
 /** Runs a PostgreSQL client or tool and resolves with its output; rejects with it on failure. */
-function runPgTool(command: string, args: string[], opts: { uid?: number; gid?: number; logFile?: string; env?: NodeJS.ProcessEnv }): Promise<string> {
+function runPgTool(
+  command: string,
+  args: string[],
+  opts: { uid?: number; gid?: number; logFile?: string; env?: NodeJS.ProcessEnv },
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], uid: opts.uid, gid: opts.gid, env: { ...process.env, ...opts.env }, cwd: '/' });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      uid: opts.uid,
+      gid: opts.gid,
+      env: { ...process.env, ...opts.env },
+      cwd: '/',
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (opts.logFile) fs.appendFileSync(opts.logFile, `\n=== ${new Date().toISOString()} ${command} ${args.join(' ')} (exit ${code})\n${out}`);
+      if (opts.logFile)
+        fs.appendFileSync(opts.logFile, `\n=== ${new Date().toISOString()} ${command} ${args.join(' ')} (exit ${code})\n${out}`);
       if (code === 0) resolve(out);
       else reject(new Error(`${path.basename(command)} exited with ${code}: ${out.trim().split('\n').slice(-3).join(' / ')}`));
     });
@@ -368,7 +388,10 @@ function runPgTool(command: string, args: string[], opts: { uid?: number; gid?: 
 export async function startPostgres(opts: PostgresOptions): Promise<PostgresHandle> {
   const binDir = postgresBinDir();
   if (!binDir) {
-    throw new ServerStartError('postgres', 'no PostgreSQL found (postgres on PATH, /usr/lib/postgresql/*/bin, POSTGRES_BIN_DIR or .tools/postgres); run scripts/ensure-tools.sh postgres');
+    throw new ServerStartError(
+      'postgres',
+      'no PostgreSQL found (postgres on PATH, /usr/lib/postgresql/*/bin, POSTGRES_BIN_DIR or .tools/postgres); run scripts/ensure-tools.sh postgres',
+    );
   }
   await assertPortsFree('postgres', [opts.port]);
   const bin = (b: string) => path.join(binDir, b);
@@ -384,7 +407,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   if (user.uid !== undefined && user.gid !== undefined) {
     const changed = [...ensureTraversable(dataDir, user.uid, user.gid), ...ensureTraversable(bin('postgres'), user.uid, user.gid)];
     if (changed.length) {
-      process.stderr.write(`postgres: added o+x (search only) to ${changed.join(', ')} so user ${user.name} can reach its data and binaries\n`);
+      process.stderr.write(
+        `postgres: added o+x (search only) to ${changed.join(', ')} so user ${user.name} can reach its data and binaries\n`,
+      );
     }
     const st = fs.statSync(dataDir);
     if (st.uid !== user.uid) fs.chownSync(dataDir, user.uid, user.gid);
@@ -395,41 +420,68 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   if (fs.existsSync(versionFile)) {
     const made = fs.readFileSync(versionFile, 'utf8').trim();
     if (made !== version) {
-      throw new ServerStartError('postgres', `${dataDir} holds a PostgreSQL ${made} cluster, but ${binDir} is PostgreSQL ${version}; delete the folder (its data is lost) or set POSTGRES_BIN_DIR to a PostgreSQL ${made}`);
+      throw new ServerStartError(
+        'postgres',
+        `${dataDir} holds a PostgreSQL ${made} cluster, but ${binDir} is PostgreSQL ${version}; delete the folder (its data is lost) or set POSTGRES_BIN_DIR to a PostgreSQL ${made}`,
+      );
     }
   } else {
     // C locale and UTF8: the only encoding and the locales FerretDB accepts. --no-sync: a new empty
     // cluster is cheap to make again should the machine crash in the next seconds.
     try {
-      await runPgTool(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], { ...asUser, logFile: opts.logFile });
+      await runPgTool(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], {
+        ...asUser,
+        logFile: opts.logFile,
+      });
     } catch (err) {
       throw new ServerStartError('postgres', `initdb failed: ${(err as Error).message}`, opts.logFile);
     }
   }
 
   const args = [
-    '-D', dataDir,
-    '-p', String(opts.port),
-    '-c', `listen_addresses=${LOCALHOST}`,
+    '-D',
+    dataDir,
+    '-p',
+    String(opts.port),
+    '-c',
+    `listen_addresses=${LOCALHOST}`,
     // TCP only: no socket file to place somewhere the server's user may write.
-    '-c', 'unix_socket_directories=',
+    '-c',
+    'unix_socket_directories=',
     // Commits return before their WAL reaches the disk: a crash of PostgreSQL or of the machine
     // (not of the app) can lose the last ~0.6 s of acknowledged writes; fsync stays on, so the
     // data is never corrupted. A dev/test trade-off, documented in the README.
-    '-c', 'synchronous_commit=off',
-    '-c', 'shared_buffers=128MB',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'shared_buffers=128MB',
     // FerretDB's pool opens up to 50 connections per user; leave room for psql and a second pool.
-    '-c', 'max_connections=120',
+    '-c',
+    'max_connections=120',
     // Planning-time JIT only slows the short queries FerretDB sends.
-    '-c', 'jit=off',
+    '-c',
+    'jit=off',
     // FerretDB sends `_jsonb->$1 @> $2` with the field name as a parameter; only a plan made with
     // the values in place can use the _id index below (a generic plan scans the whole table).
-    '-c', 'plan_cache_mode=force_custom_plan',
+    '-c',
+    'plan_cache_mode=force_custom_plan',
   ];
-  const proc = spawnLogged({ name: 'postgres', command: bin('postgres'), args, logFile: opts.logFile, processGroup: opts.processGroup, ...asUser, stopSignal: 'SIGINT' });
+  const proc = spawnLogged({
+    name: 'postgres',
+    command: bin('postgres'),
+    args,
+    logFile: opts.logFile,
+    processGroup: opts.processGroup,
+    ...asUser,
+    stopSignal: 'SIGINT',
+  });
   const url = `postgres://postgres@${LOCALHOST}:${opts.port}/${database}`;
   const psql = (sql: string, db = 'postgres') =>
-    runPgTool(bin('psql'), ['-X', '-h', LOCALHOST, '-p', String(opts.port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { env: { PGCONNECT_TIMEOUT: '2' } });
+    runPgTool(
+      bin('psql'),
+      ['-X', '-h', LOCALHOST, '-p', String(opts.port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql],
+      { env: { PGCONNECT_TIMEOUT: '2' } },
+    );
   const timeout = opts.readyTimeoutMs ?? 30_000;
   return startChecked<PostgresHandle>(
     proc,
@@ -498,9 +550,16 @@ export interface MailpitOptions {
 export async function startMailpit(opts: MailpitOptions): Promise<MailpitHandle> {
   const binary = requireTool('mailpit');
   await assertPortsFree('mailpit', [opts.smtpPort, opts.uiPort]);
-  const args = ['--smtp', `${LOCALHOST}:${opts.smtpPort}`, '--listen', `${LOCALHOST}:${opts.uiPort}`, '--smtp-auth-accept-any', '--smtp-auth-allow-insecure',
+  const args = [
+    '--smtp',
+    `${LOCALHOST}:${opts.smtpPort}`,
+    '--listen',
+    `${LOCALHOST}:${opts.uiPort}`,
+    '--smtp-auth-accept-any',
+    '--smtp-auth-allow-insecure',
     // no calls to the release API: only package registries are reachable on dev machines and CI
-    '--disable-version-check'];
+    '--disable-version-check',
+  ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--database', opts.dbFile);
@@ -516,4 +575,3 @@ export async function startMailpit(opts: MailpitOptions): Promise<MailpitHandle>
     { smtpHost: LOCALHOST, smtpPort: opts.smtpPort, uiUrl: `http://localhost:${opts.uiPort}` },
   );
 }
-

@@ -17,7 +17,12 @@ async function request(method, path, body) {
     headers[session.csrfHeader] = session.csrfToken;
     if (body !== undefined) headers['content-type'] = 'application/json';
   }
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const type = res.headers.get('content-type') || '';
   const data = type.startsWith('application/json') ? await res.json() : await res.text();
   if (res.status === 401 && path !== '/dashboard/session') {

@@ -49,7 +49,9 @@ async function refresh() {
   again = false;
   $('refresh').disabled = true;
   const problems = [];
-  const keep = (what) => (err) => { problems.push(`${what}: ${err.message}`); };
+  const keep = (what) => (err) => {
+    problems.push(`${what}: ${err.message}`);
+  };
   try {
     await Promise.all([
       renderAnalytics(f).catch(keep('analytics')),
@@ -70,68 +72,115 @@ async function loadCalls(f) {
   const page = await get('/api/calls', { ...f, limit: 50 });
   $('n-calls').textContent = `(${count(page.items.length)} of ${count(page.total)})`;
   $('n-calls').dataset.total = String(page.total);
-  fillTable($('calls'), [
-    ['Created', (c) => timeCell(c.createdAt)],
-    ['Call', (c) => c.callId],
-    ['Status', (c) => badge(c.status)],
-    ['Outcome', (c) => (c.outcome ? badge(c.outcome) : dash)],
-    ['Duration', (c) => duration(c.duration)],
-    ['Cost', (c) => (c.cost ? money(c.cost.amountCents, c.cost.currency) : dash)],
-    ['Contact', (c) => c.contactId ?? dash],
-    ['Provider', (c) => c.provider],
-    ['Agent', (c) => c.agentId ?? dash],
-    ['Follow-up', (c) => (c.followUp ? badge(c.followUp.status) : dash)],
-  ], page.items, { onRow: (c) => openDetail(c.callId), rowId: (c) => c.callId, empty: 'No calls in this range.' });
+  fillTable(
+    $('calls'),
+    [
+      ['Created', (c) => timeCell(c.createdAt)],
+      ['Call', (c) => c.callId],
+      ['Status', (c) => badge(c.status)],
+      ['Outcome', (c) => (c.outcome ? badge(c.outcome) : dash)],
+      ['Duration', (c) => duration(c.duration)],
+      ['Cost', (c) => (c.cost ? money(c.cost.amountCents, c.cost.currency) : dash)],
+      ['Contact', (c) => c.contactId ?? dash],
+      ['Provider', (c) => c.provider],
+      ['Agent', (c) => c.agentId ?? dash],
+      ['Follow-up', (c) => (c.followUp ? badge(c.followUp.status) : dash)],
+    ],
+    page.items,
+    { onRow: (c) => openDetail(c.callId), rowId: (c) => c.callId, empty: 'No calls in this range.' },
+  );
 }
 
-const callLink = (id) => el('a', { href: '#', onclick: (e) => { e.preventDefault(); void openDetail(id); } }, id);
+const callLink = (id) =>
+  el(
+    'a',
+    {
+      href: '#',
+      onclick: (e) => {
+        e.preventDefault();
+        void openDetail(id);
+      },
+    },
+    id,
+  );
 
 async function loadQueues() {
   const q = await get('/api/dashboard/queues');
-  const setCount = (id, n) => { $(id).textContent = `(${n})`; $(id).dataset.count = String(n); };
+  const setCount = (id, n) => {
+    $(id).textContent = `(${n})`;
+    $(id).dataset.count = String(n);
+  };
   setCount('n-scheduled', q.scheduled.length);
   setCount('n-due', q.due.length);
   setCount('n-moved', q.moved.length);
   setCount('n-blocked', q.blocked.length);
   setCount('n-stale', q.stale.length);
-  fillTable($('q-scheduled'), [
-    ['Call', (s) => callLink(s.callId)],
-    ['Contact', (s) => s.contactId ?? s.to],
-    ['Attempt', (s) => (s.attempt ? `${s.attempt} of ${s.maxAttempts}` : dash)],
-    ['Contact\'s time', (s) => `${s.localTime} ${s.zone}`],
-    ['Your time', (s) => timeCell(s.nextFollowUpAt)],
-  ], q.scheduled, { empty: 'No follow-up call is scheduled.' });
-  fillTable($('q-due'), [
-    ['Call', (d) => callLink(d.callId)],
-    ['Attempt', (d) => d.attempt],
-    ['Number', (d) => d.to ?? d.contactId],
-    ['Why', (d) => d.reason],
-    ['Since', (d) => timeCell(d.dueAt)],
-  ], q.due, { empty: 'Nothing waits for a person.' });
-  fillTable($('q-moved'), [
-    ['Call', (s) => callLink(s.callId)],
-    ['Contact\'s time', (s) => `${s.localTime} ${s.zone}`],
-    ['Why', (s) => s.window],
-  ], q.moved, { empty: 'No follow-up was moved by the calling window.' });
-  fillTable($('q-blocked'), [
-    ['Call', (b) => callLink(b.callId)],
-    ['Contact', (b) => b.contactId],
-    ['Why', (b) => b.reason],
-    ['When', (b) => timeCell(b.at)],
-  ], q.blocked, { empty: 'No follow-up was blocked.' });
-  fillTable($('q-stale'), [
-    ['Call', (s) => callLink(s.callId)],
-    ['Status', (s) => badge(s.status)],
-    ['Provider', (s) => s.provider],
-    ['Why', (s) => s.reason],
-    ['Last change', (s) => timeCell(s.updatedAt)],
-  ], q.stale, { empty: 'No stale call.' });
+  fillTable(
+    $('q-scheduled'),
+    [
+      ['Call', (s) => callLink(s.callId)],
+      ['Contact', (s) => s.contactId ?? s.to],
+      ['Attempt', (s) => (s.attempt ? `${s.attempt} of ${s.maxAttempts}` : dash)],
+      ["Contact's time", (s) => `${s.localTime} ${s.zone}`],
+      ['Your time', (s) => timeCell(s.nextFollowUpAt)],
+    ],
+    q.scheduled,
+    { empty: 'No follow-up call is scheduled.' },
+  );
+  fillTable(
+    $('q-due'),
+    [
+      ['Call', (d) => callLink(d.callId)],
+      ['Attempt', (d) => d.attempt],
+      ['Number', (d) => d.to ?? d.contactId],
+      ['Why', (d) => d.reason],
+      ['Since', (d) => timeCell(d.dueAt)],
+    ],
+    q.due,
+    { empty: 'Nothing waits for a person.' },
+  );
+  fillTable(
+    $('q-moved'),
+    [
+      ['Call', (s) => callLink(s.callId)],
+      ["Contact's time", (s) => `${s.localTime} ${s.zone}`],
+      ['Why', (s) => s.window],
+    ],
+    q.moved,
+    { empty: 'No follow-up was moved by the calling window.' },
+  );
+  fillTable(
+    $('q-blocked'),
+    [
+      ['Call', (b) => callLink(b.callId)],
+      ['Contact', (b) => b.contactId],
+      ['Why', (b) => b.reason],
+      ['When', (b) => timeCell(b.at)],
+    ],
+    q.blocked,
+    { empty: 'No follow-up was blocked.' },
+  );
+  fillTable(
+    $('q-stale'),
+    [
+      ['Call', (s) => callLink(s.callId)],
+      ['Status', (s) => badge(s.status)],
+      ['Provider', (s) => s.provider],
+      ['Why', (s) => s.reason],
+      ['Last change', (s) => timeCell(s.updatedAt)],
+    ],
+    q.stale,
+    { empty: 'No stale call.' },
+  );
 }
 
 function schedule() {
   clearInterval(timer);
   const every = Number($('f-poll').value);
-  if (every > 0) timer = setInterval(() => { if (!document.hidden) void refresh(); }, every * 1000);
+  if (every > 0)
+    timer = setInterval(() => {
+      if (!document.hidden) void refresh();
+    }, every * 1000);
 }
 
 async function main() {
@@ -149,7 +198,10 @@ async function main() {
   $('f-from').value = isoDay(start);
   $('f-to').value = isoDay(today);
   initDetail({ scope: session.scope, who: `dashboard (key ${session.keyId})`, onChange: () => void refresh() });
-  $('filters').addEventListener('submit', (e) => { e.preventDefault(); void refresh(); });
+  $('filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void refresh();
+  });
   for (const id of ['f-from', 'f-to', 'f-provider']) $(id).addEventListener('change', () => void refresh());
   $('f-poll').addEventListener('change', schedule);
   $('sign-out').addEventListener('click', async () => {

@@ -7,11 +7,18 @@ import { badge, dash, duration, el, fillTable, money, time, timeCell } from './f
 let current;
 
 const section = (title, ...children) => el('section', { class: 'd-section' }, [el('h3', {}, title), ...children]);
-const facts = (pairs) => el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+const facts = (pairs) =>
+  el(
+    'dl',
+    { class: 'facts' },
+    pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
+  );
 
 export function initDetail(opts) {
   document.getElementById('d-close').addEventListener('click', closeDetail);
-  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDetail(); });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeDetail();
+  });
   current = { ...opts, callId: undefined };
 }
 
@@ -27,7 +34,13 @@ export function closeDetail() {
  */
 export async function refreshDetail() {
   const panel = document.getElementById('detail');
-  if (!current.callId || panel.hidden || current.busy || panel.contains(document.activeElement) && document.activeElement.matches('input')) return;
+  if (
+    !current.callId ||
+    panel.hidden ||
+    current.busy ||
+    (panel.contains(document.activeElement) && document.activeElement.matches('input'))
+  )
+    return;
   const typed = [...panel.querySelectorAll('input[id]')].map((i) => [i.id, i.value]);
   await openDetail(current.callId, current.note);
   for (const [id, value] of typed) {
@@ -60,39 +73,91 @@ export async function openDetail(callId, note) {
 
 function render(call, attempts, contact, note) {
   const out = [];
-  out.push(el('div', { class: 'd-status' }, [badge(call.status), call.outcome && call.outcome !== call.status ? badge(call.outcome) : null,
-    call.stale ? badge('stale') : null]));
-  out.push(facts([
-    ['Provider', call.provider], ['Agent', call.agentId], ['From', call.from], ['To', call.to], ['Direction', call.direction],
-    ['Started', call.startedAt && time(call.startedAt)], ['Ended', call.endedAt && time(call.endedAt)],
-    ['Duration', duration(call.duration)], ['Cost', call.cost ? money(call.cost.amountCents, call.cost.currency) : dash],
-    ['Contact', contact ? `${contact.name ?? call.contactId}${contact.email ? ` <${contact.email}>` : ''}${contact.phone ? ` ${contact.phone}` : ''}` : call.contactId],
-    ['Ended because', call.endedReason],
-  ]));
-  out.push(el('p', { class: 'links' }, [
-    el('a', { href: call.temporalUi, target: '_blank', rel: 'noopener noreferrer', id: 'd-temporal' }, 'Workflow in the Temporal UI'),
-    call.recordingUrl ? el('a', { href: call.recordingUrl, target: '_blank', rel: 'noopener noreferrer', id: 'd-recording' }, 'Recording') : el('span', { class: 'muted' }, call.recordingReady ? 'Recording ready' : 'No recording yet'),
-  ]));
+  out.push(
+    el('div', { class: 'd-status' }, [
+      badge(call.status),
+      call.outcome && call.outcome !== call.status ? badge(call.outcome) : null,
+      call.stale ? badge('stale') : null,
+    ]),
+  );
+  out.push(
+    facts([
+      ['Provider', call.provider],
+      ['Agent', call.agentId],
+      ['From', call.from],
+      ['To', call.to],
+      ['Direction', call.direction],
+      ['Started', call.startedAt && time(call.startedAt)],
+      ['Ended', call.endedAt && time(call.endedAt)],
+      ['Duration', duration(call.duration)],
+      ['Cost', call.cost ? money(call.cost.amountCents, call.cost.currency) : dash],
+      [
+        'Contact',
+        contact
+          ? `${contact.name ?? call.contactId}${contact.email ? ` <${contact.email}>` : ''}${contact.phone ? ` ${contact.phone}` : ''}`
+          : call.contactId,
+      ],
+      ['Ended because', call.endedReason],
+    ]),
+  );
+  out.push(
+    el('p', { class: 'links' }, [
+      el('a', { href: call.temporalUi, target: '_blank', rel: 'noopener noreferrer', id: 'd-temporal' }, 'Workflow in the Temporal UI'),
+      call.recordingUrl
+        ? el('a', { href: call.recordingUrl, target: '_blank', rel: 'noopener noreferrer', id: 'd-recording' }, 'Recording')
+        : el('span', { class: 'muted' }, call.recordingReady ? 'Recording ready' : 'No recording yet'),
+    ]),
+  );
 
   out.push(followUpSection(call, attempts));
   out.push(controls(call, note));
-  out.push(section('Email', call.email
-    ? facts([['Status', badge(call.email.status)], ['To', call.email.to], ['Why', call.email.reason], ['At', time(call.email.at)]])
-    : el('p', { class: 'muted' }, 'No thank-you email for this call.')));
+  out.push(
+    section(
+      'Email',
+      call.email
+        ? facts([
+            ['Status', badge(call.email.status)],
+            ['To', call.email.to],
+            ['Why', call.email.reason],
+            ['At', time(call.email.at)],
+          ])
+        : el('p', { class: 'muted' }, 'No thank-you email for this call.'),
+    ),
+  );
   if (call.analysis && Object.keys(call.analysis).length) {
     const a = call.analysis;
-    out.push(section('Analysis', facts([['Summary', a.summary], ['Sentiment', a.sentiment], ['Successful', a.successful === undefined ? undefined : String(a.successful)]])));
+    out.push(
+      section(
+        'Analysis',
+        facts([
+          ['Summary', a.summary],
+          ['Sentiment', a.sentiment],
+          ['Successful', a.successful === undefined ? undefined : String(a.successful)],
+        ]),
+      ),
+    );
   }
   const timeline = el('table', { class: 'grid compact', id: 'd-timeline' });
-  fillTable(timeline, [
-    ['Time', (e) => timeCell(e.occurredAt ?? e.receivedAt)],
-    ['Event', (e) => e.type],
-    ['Platform event', (e) => e.providerEvent],
-    ['Outcome', (e) => e.outcome],
-    ['Note', (e) => e.ignored ? `ignored: ${e.ignored}` : ''],
-  ], call.timeline ?? []);
+  fillTable(
+    timeline,
+    [
+      ['Time', (e) => timeCell(e.occurredAt ?? e.receivedAt)],
+      ['Event', (e) => e.type],
+      ['Platform event', (e) => e.providerEvent],
+      ['Outcome', (e) => e.outcome],
+      ['Note', (e) => (e.ignored ? `ignored: ${e.ignored}` : '')],
+    ],
+    call.timeline ?? [],
+  );
   out.push(section('Timeline', timeline));
-  out.push(section('Transcript', call.transcript ? el('pre', { class: 'transcript', id: 'd-transcript' }, call.transcript) : el('p', { class: 'muted' }, 'No transcript.')));
+  out.push(
+    section(
+      'Transcript',
+      call.transcript
+        ? el('pre', { class: 'transcript', id: 'd-transcript' }, call.transcript)
+        : el('p', { class: 'muted' }, 'No transcript.'),
+    ),
+  );
   return out;
 }
 
@@ -100,35 +165,88 @@ function followUpSection(call, attempts) {
   const f = call.followUp;
   if (!f) return section('Follow-up', el('p', { class: 'muted' }, 'No follow-up for this call.'));
   const parts = [el('p', { id: 'd-followup-summary' }, [badge(f.status), ' ', f.summary ?? ''])];
-  parts.push(facts([
-    ['Attempt', f.attempt && f.maxAttempts ? `${f.attempt} of ${f.maxAttempts}` : undefined],
-    ['Next call', f.nextFollowUpAt ? time(f.nextFollowUpAt) : undefined],
-    ['Calling window', f.window], ['Why', f.reason],
-  ]));
+  parts.push(
+    facts([
+      ['Attempt', f.attempt && f.maxAttempts ? `${f.attempt} of ${f.maxAttempts}` : undefined],
+      ['Next call', f.nextFollowUpAt ? time(f.nextFollowUpAt) : undefined],
+      ['Calling window', f.window],
+      ['Why', f.reason],
+    ]),
+  );
   const chain = el('table', { class: 'grid compact' });
-  fillTable(chain, [
-    ['#', (a) => a.attempt],
-    ['For', (a) => timeCell(a.scheduledFor)],
-    ['Status', (a) => badge(a.status)],
-    ['Follow-up call', (a) => a.callId ? el('a', { href: '#', onclick: (e) => { e.preventDefault(); void openDetail(a.callId); } }, a.callId) : dash],
-    ['Outcome', (a) => a.outcome],
-    ['Note', (a) => a.reason ?? (a.windowOverride ? `window overridden by ${a.windowOverride.by}: ${a.windowOverride.reason}` : '')],
-  ], f.attempts ?? [], { empty: 'No attempt yet.' });
+  fillTable(
+    chain,
+    [
+      ['#', (a) => a.attempt],
+      ['For', (a) => timeCell(a.scheduledFor)],
+      ['Status', (a) => badge(a.status)],
+      [
+        'Follow-up call',
+        (a) =>
+          a.callId
+            ? el(
+                'a',
+                {
+                  href: '#',
+                  onclick: (e) => {
+                    e.preventDefault();
+                    void openDetail(a.callId);
+                  },
+                },
+                a.callId,
+              )
+            : dash,
+      ],
+      ['Outcome', (a) => a.outcome],
+      ['Note', (a) => a.reason ?? (a.windowOverride ? `window overridden by ${a.windowOverride.by}: ${a.windowOverride.reason}` : '')],
+    ],
+    f.attempts ?? [],
+    { empty: 'No attempt yet.' },
+  );
   parts.push(el('h4', {}, 'Attempts'), chain);
   if (attempts.length) {
     const placed = el('table', { class: 'grid compact' });
-    fillTable(placed, [['#', (a) => a.attempt], ['State', (a) => badge(a.status)], ['To', (a) => a.to], ['Platform call', (a) => a.providerCallId], ['Note', (a) => a.reason ?? a.lastError]], attempts);
+    fillTable(
+      placed,
+      [
+        ['#', (a) => a.attempt],
+        ['State', (a) => badge(a.status)],
+        ['To', (a) => a.to],
+        ['Platform call', (a) => a.providerCallId],
+        ['Note', (a) => a.reason ?? a.lastError],
+      ],
+      attempts,
+    );
     parts.push(el('h4', {}, 'Placed or handed to a person'), placed);
   }
-  const history = el('ol', { class: 'history' }, (f.history ?? []).slice(-20).map((h) => el('li', {}, `${time(h.at)} · ${h.event}${h.attempt ? ` #${h.attempt}` : ''}${h.detail ? ` · ${h.detail}` : ''}${h.by ? ` (by ${h.by})` : ''}`)));
+  const history = el(
+    'ol',
+    { class: 'history' },
+    (f.history ?? [])
+      .slice(-20)
+      .map((h) =>
+        el(
+          'li',
+          {},
+          `${time(h.at)} · ${h.event}${h.attempt ? ` #${h.attempt}` : ''}${h.detail ? ` · ${h.detail}` : ''}${h.by ? ` (by ${h.by})` : ''}`,
+        ),
+      ),
+  );
   parts.push(el('h4', {}, 'History'), history);
   return section('Follow-up', ...parts);
 }
 
 function controls(call, note) {
-  const result = el('p', { id: 'd-answer', class: note ? `answer ${note.ok ? 'ok' : 'refused'}` : 'answer', role: 'status', 'aria-live': 'polite' }, note ? note.text : '');
+  const result = el(
+    'p',
+    { id: 'd-answer', class: note ? `answer ${note.ok ? 'ok' : 'refused'}` : 'answer', role: 'status', 'aria-live': 'polite' },
+    note ? note.text : '',
+  );
   if (current.scope !== 'admin') {
-    return section('Follow-up controls', el('p', { class: 'muted' }, 'Signed in with a read key: retry, cancel and schedule need an admin key.'));
+    return section(
+      'Follow-up controls',
+      el('p', { class: 'muted' }, 'Signed in with a read key: retry, cancel and schedule need an admin key.'),
+    );
   }
   const enc = encodeURIComponent(call.callId);
   const act = async (button, path, body) => {
@@ -153,11 +271,13 @@ function controls(call, note) {
   retry.addEventListener('click', () => act(retry, 'retry', { by: current.who, reason: 'retry from the dashboard' }));
   cancel.addEventListener('click', () => act(cancel, 'follow-up/cancel', { reason: reason.value, by: current.who }));
   schedule.addEventListener('click', () => act(schedule, 'follow-up/schedule', { in: delay.value.trim(), by: current.who }));
-  return section('Follow-up controls',
+  return section(
+    'Follow-up controls',
     el('div', { class: 'controls' }, [
       el('div', {}, [retry]),
       el('div', {}, [reason, cancel]),
       el('div', {}, [el('label', {}, ['in ', delay]), schedule]),
     ]),
-    result);
+    result,
+  );
 }

@@ -30,7 +30,11 @@ export function duration(sec) {
 export function money(cents, currency = 'USD') {
   if (cents === undefined || cents === null || Number.isNaN(cents)) return dash;
   try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: cents !== 0 && Math.abs(cents) < 100 ? 3 : 2 }).format(cents / 100);
+    return new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency,
+      maximumFractionDigits: cents !== 0 && Math.abs(cents) < 100 ? 3 : 2,
+    }).format(cents / 100);
   } catch {
     return `${(cents / 100).toFixed(2)} ${currency}`;
   }
@@ -62,14 +66,30 @@ export const timeCell = (iso) => el('span', { class: 'nowrap' }, time(iso));
  */
 export function fillTable(table, columns, rows, opts = {}) {
   table.replaceChildren();
-  table.append(el('thead', {}, el('tr', {}, columns.map(([h]) => el('th', { scope: 'col' }, h)))));
+  table.append(
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        columns.map(([h]) => el('th', { scope: 'col' }, h)),
+      ),
+    ),
+  );
   const body = el('tbody');
   if (rows.length === 0) body.append(el('tr', {}, el('td', { colspan: columns.length, class: 'empty' }, opts.empty ?? 'Nothing here.')));
   for (const row of rows) {
-    const tr = el('tr', opts.onRow ? { tabindex: 0, 'data-id': opts.rowId?.(row) } : {}, columns.map(([, cell]) => el('td', {}, cell(row) ?? dash)));
+    const tr = el(
+      'tr',
+      opts.onRow ? { tabindex: 0, 'data-id': opts.rowId?.(row) } : {},
+      columns.map(([, cell]) => el('td', {}, cell(row) ?? dash)),
+    );
     if (opts.onRow) {
       tr.addEventListener('click', () => opts.onRow(row));
-      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') opts.onRow(row); });
+      tr.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') opts.onRow(row);
+      });
     }
     body.append(tr);
   }

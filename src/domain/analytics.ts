@@ -14,7 +14,8 @@ export const hourOf = (ms: number): string => new Date(Math.floor(ms / HOUR_MS) 
 /** Start of a `yyyy-mm-ddThh` hour, epoch ms. */
 export const hourStart = (hour: string): number => Date.parse(`${hour}:00:00.000Z`);
 /** The rollup bucket a call belongs to, from its record's creation time; stored on the call as `rollupKey`. */
-export const rollupKeyOf = (orgId: string, createdAt: Date | number): string => `${orgId}:${hourOf(typeof createdAt === 'number' ? createdAt : createdAt.getTime())}`;
+export const rollupKeyOf = (orgId: string, createdAt: Date | number): string =>
+  `${orgId}:${hourOf(typeof createdAt === 'number' ? createdAt : createdAt.getTime())}`;
 /** `${orgId}:${hour}` → its parts (the org id may itself hold `:`; the hour never does past its 13 characters). */
 export function splitRollupKey(key: string): { orgId: string; hour: string } {
   return { orgId: key.slice(0, key.length - 14), hour: key.slice(key.length - 13) };
@@ -26,7 +27,8 @@ export const monthDocId = (orgId: string, day: number): string => `${orgId}:d:${
 
 /** Duration histogram edges in seconds: bucket i is [EDGES[i], EDGES[i+1]), the last one open-ended. */
 export const DURATION_EDGES = [
-  0, 5, 10, 15, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 210, 240, 300, 360, 420, 480, 600, 720, 900, 1200, 1500, 1800, 2400, 3600, 5400, 7200,
+  0, 5, 10, 15, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 210, 240, 300, 360, 420, 480, 600, 720, 900, 1200, 1500, 1800, 2400, 3600, 5400,
+  7200,
 ] as const;
 
 export function durationBucket(sec: number): number {
@@ -76,7 +78,10 @@ export interface CallFacts {
   cost?: { amountCents?: unknown; currency?: unknown };
   analysis?: { successful?: unknown };
   email?: { status?: string };
-  followUp?: { attempts?: { attempt?: number; status?: string; placedAt?: string; callId?: string }[]; history?: { event?: string; attempt?: number; by?: string }[] };
+  followUp?: {
+    attempts?: { attempt?: number; status?: string; placedAt?: string; callId?: string }[];
+    history?: { event?: string; attempt?: number; by?: string }[];
+  };
   /** Set when the platform never settled the call (src/domain/stale.ts). */
   stale?: unknown;
   updatedAt?: Date | string;
@@ -124,7 +129,8 @@ export type Cells = Record<string, Cell>;
 
 /** Cell keys cannot hold `.` or start with `$` (MongoDB field names); ids may hold anything else. */
 const enc = (s: string) => encodeURIComponent(s).replace(/\./g, '%2E');
-export const cellKey = (provider: string, agentId: string | undefined, outcome: CellOutcome): string => `${enc(provider)}|${enc(agentId ?? '')}|${outcome}`;
+export const cellKey = (provider: string, agentId: string | undefined, outcome: CellOutcome): string =>
+  `${enc(provider)}|${enc(agentId ?? '')}|${outcome}`;
 export function parseCellKey(key: string): { provider: string; agentId: string | undefined; outcome: CellOutcome } {
   const [p, a, o] = key.split('|');
   const agentId = decodeURIComponent(a ?? '');
@@ -143,7 +149,9 @@ export function followUpFigures(plan: CallFacts['followUp']): number[] {
   if (!plan || typeof plan !== 'object') return [0, 0, 0, 0, 0];
   const attempts = Array.isArray(plan.attempts) ? plan.attempts : [];
   const history = Array.isArray(plan.history) ? plan.history : [];
-  const placed = attempts.filter((a) => a.placedAt !== undefined || a.status === 'placed' || a.status === 'answered' || a.status === 'unanswered').length;
+  const placed = attempts.filter(
+    (a) => a.placedAt !== undefined || a.status === 'placed' || a.status === 'answered' || a.status === 'unanswered',
+  ).length;
   const connected = attempts.filter((a) => a.status === 'answered').length;
   const moved = new Set(history.filter((h) => h.event === 'moved').map((h) => h.attempt ?? 0)).size;
   const blocked = history.some((h) => h.by === 'do-not-call') ? 1 : 0;
@@ -175,7 +183,11 @@ export function addCall(cells: Cells, call: CallFacts): void {
   const f = followUpFigures(call.followUp);
   if (nonZero(f)) cell.f = addVec(cell.f, f);
   const ei = call.email?.status === undefined ? undefined : EMAIL_INDEX[call.email.status];
-  if (ei !== undefined) cell.e = addVec(cell.e, [0, 0, 0].map((_, i) => (i === ei ? 1 : 0)));
+  if (ei !== undefined)
+    cell.e = addVec(
+      cell.e,
+      [0, 0, 0].map((_, i) => (i === ei ? 1 : 0)),
+    );
   if (outcome === 'open' && call.updatedAt !== undefined) {
     const t = Math.floor(new Date(call.updatedAt).getTime() / 1000);
     if (Number.isFinite(t)) (cell.u ??= []).push(t);
@@ -227,7 +239,13 @@ export interface CurrencyTotal {
 export interface Figures {
   calls: { total: number; finished: number; answered: number; answerRate: number | null; open: number; stale: number };
   outcomes: Record<Outcome, number>;
-  duration: { calls: number; totalSec: number; averageSec: number | null; medianSec: number | null; histogram: { fromSec: number; toSec: number | null; calls: number }[] };
+  duration: {
+    calls: number;
+    totalSec: number;
+    averageSec: number | null;
+    medianSec: number | null;
+    histogram: { fromSec: number; toSec: number | null; calls: number }[];
+  };
   cost: { calls: number; byCurrency: CurrencyTotal[] };
   success: { evaluated: number; successful: number; rate: number | null };
   followUps: { scheduled: number; placed: number; connected: number; movedByWindow: number; blockedByDoNotCall: number };
@@ -277,14 +295,25 @@ export class Tally {
       .map(([currency, [sum, calls]]) => ({ currency, totalCents: round(sum), calls, averageCents: round(sum / calls) }))
       .sort((a, b) => b.calls - a.calls || a.currency.localeCompare(b.currency));
     return {
-      calls: { total: this.n, finished, answered, answerRate: ratio(answered, finished), open, stale: (this.byOutcome.stale ?? 0) + this.staleOpen },
+      calls: {
+        total: this.n,
+        finished,
+        answered,
+        answerRate: ratio(answered, finished),
+        open,
+        stale: (this.byOutcome.stale ?? 0) + this.staleOpen,
+      },
       outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, this.byOutcome[o] ?? 0])) as Record<Outcome, number>,
       duration: {
         calls: this.d,
         totalSec: round(this.ds),
         averageSec: this.d > 0 ? round(this.ds / this.d) : null,
         medianSec: medianFromHistogram(this.h),
-        histogram: DURATION_EDGES.map((from, i) => ({ fromSec: from, toSec: DURATION_EDGES[i + 1] ?? null, calls: this.h[String(i)] ?? 0 })),
+        histogram: DURATION_EDGES.map((from, i) => ({
+          fromSec: from,
+          toSec: DURATION_EDGES[i + 1] ?? null,
+          calls: this.h[String(i)] ?? 0,
+        })),
       },
       cost: { calls: byCurrency.reduce((a, x) => a + x.calls, 0), byCurrency },
       success: { evaluated: this.s[0], successful: this.s[1], rate: ratio(this.s[1], this.s[0]) },
@@ -303,7 +332,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(tz, f);
   }
   return f;

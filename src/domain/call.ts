@@ -46,7 +46,11 @@ export interface CallPatience {
   idleTimeoutMs: number;
 }
 
-export const startClock = (s: CallState, now: number): CallClock => ({ terminalAt: isTerminal(s.status) ? now : undefined, lastEventAt: now, settled: false });
+export const startClock = (s: CallState, now: number): CallClock => ({
+  terminalAt: isTerminal(s.status) ? now : undefined,
+  lastEventAt: now,
+  settled: false,
+});
 
 /** The clock after the call changed at `now`: the end is remembered the first time it is seen. */
 export const clockAfterChange = (c: CallClock, s: CallState, now: number): CallClock => ({
@@ -66,23 +70,36 @@ export function settleIfDue(c: CallClock, s: CallState, now: number, p: CallPati
 }
 
 /** The call itself needs nothing more. A stale call is not waited for: a later webhook starts a run again. */
-export const isCallDone = (c: CallClock, s: CallState): boolean => c.settled || s.stale !== undefined || (isTerminal(s.status) && recordingSettled(s));
+export const isCallDone = (c: CallClock, s: CallState): boolean =>
+  c.settled || s.stale !== undefined || (isTerminal(s.status) && recordingSettled(s));
 
 /** A late `completed` for a call taken as unanswered: nobody needs calling back. */
 export function cancelOnLateCompletion(s: CallState, plan: FollowUpPlan | undefined): FollowUpCommand | undefined {
-  return s.status === 'completed' && plan?.status === 'scheduled' ? { type: 'cancel', reason: 'the call completed after all', by: 'workflow' } : undefined;
+  return s.status === 'completed' && plan?.status === 'scheduled'
+    ? { type: 'cancel', reason: 'the call completed after all', by: 'workflow' }
+    : undefined;
 }
 
 /** What a follow-up call tells the call it follows up, once per end it reaches; undefined when nothing (new) is to be told. */
 export function resultReport(
   s: CallState,
   reported: string | undefined,
-): { key: string; originalCallId: string; result: { attempt: number; callId: string; status: string; outcome?: CallState['outcome']; answered: boolean } } | undefined {
+):
+  | {
+      key: string;
+      originalCallId: string;
+      result: { attempt: number; callId: string; status: string; outcome?: CallState['outcome']; answered: boolean };
+    }
+  | undefined {
   const link = followUpLinkOf(s);
   if (!link || !isTerminal(s.status)) return undefined;
   const key = `${s.status}|${s.outcome ?? ''}`;
   if (reported === key) return undefined;
-  return { key, originalCallId: link.originalCallId, result: { attempt: link.attempt, callId: s.callId, status: s.status, outcome: s.outcome, answered: isAnswered(s) } };
+  return {
+    key,
+    originalCallId: link.originalCallId,
+    result: { attempt: link.attempt, callId: s.callId, status: s.status, outcome: s.outcome, answered: isAnswered(s) },
+  };
 }
 
 /** The call as the contact's figures count it: its end, else its start, else when we learnt of it. */
@@ -103,7 +120,10 @@ export function publicState(s: CallState): Omit<CallState, 'owners'> {
 type Who = { by?: string; reason?: string };
 
 export const retryNowCommand = (i: (Who & { overrideWindow?: boolean }) | null | undefined): FollowUpCommand => ({
-  type: 'retryNow', by: i?.by, reason: i?.reason, overrideWindow: i?.overrideWindow,
+  type: 'retryNow',
+  by: i?.by,
+  reason: i?.reason,
+  overrideWindow: i?.overrideWindow,
 });
 
 /** A bare string is the reason. */
@@ -111,7 +131,10 @@ export const cancelCommand = (i: { reason?: string; by?: string } | string | nul
   typeof i === 'string' ? { type: 'cancel', reason: i } : { type: 'cancel', reason: i?.reason ?? '', by: i?.by };
 
 /** A bare string is a time or a delay; a delay (`in: "2h"`) counts from `now`, the workflow's clock. */
-export function scheduleCommand(i: (Who & { at?: string; in?: string; overrideWindow?: boolean }) | string | null | undefined, now: number): FollowUpCommand {
+export function scheduleCommand(
+  i: (Who & { at?: string; in?: string; overrideWindow?: boolean }) | string | null | undefined,
+  now: number,
+): FollowUpCommand {
   const o = typeof i === 'object' && i !== null ? i : undefined;
   return { type: 'schedule', at: resolveScheduleTime(i, now), by: o?.by, reason: o?.reason, overrideWindow: o?.overrideWindow };
 }

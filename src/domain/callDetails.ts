@@ -26,7 +26,8 @@ export function describeWait(w: { callDone: boolean; callEnded: boolean; followU
     if (f.status === 'scheduled') parts.push(`follow-up attempt ${f.attempt} of ${f.maxAttempts} at ${f.nextFollowUpAt}`);
     else if (f.status === 'placed') parts.push(`the result of follow-up attempt ${f.attempt} (until ${f.awaitingUntil})`);
     else if (f.status === 'due') parts.push(`a person to place follow-up attempt ${f.attempt}, or retryNow (until ${f.awaitingUntil})`);
-    else if (f.status === 'joined') parts.push(`the end of the follow-up plan of call ${f.joinedPlanOf?.callId ?? '?'} it joined (until ${f.awaitingUntil})`);
+    else if (f.status === 'joined')
+      parts.push(`the end of the follow-up plan of call ${f.joinedPlanOf?.callId ?? '?'} it joined (until ${f.awaitingUntil})`);
   }
   return parts.join('; ') || 'nothing';
 }

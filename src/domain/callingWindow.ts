@@ -51,7 +51,8 @@ export function policyProblems(p: CallingPolicy): string[] {
     const e = h.end === undefined ? 24 * 60 : parseHhmm(h.end);
     if (s === undefined) out.push(`${at}start: expected HH:MM (got ${JSON.stringify(h.start)})`);
     if (e === undefined) out.push(`${at}end: expected HH:MM or 24:00 (got ${JSON.stringify(h.end)})`);
-    if (s !== undefined && e !== undefined && s >= e) out.push(`${at}end: must be after start (${h.start}–${h.end}); overnight windows are not supported`);
+    if (s !== undefined && e !== undefined && s >= e)
+      out.push(`${at}end: must be after start (${h.start}–${h.end}); overnight windows are not supported`);
   };
   const days = (d: unknown, at: string) => {
     if (!Array.isArray(d) || d.length === 0 || !d.every((x) => (WEEKDAYS as readonly unknown[]).includes(x))) {
@@ -61,7 +62,8 @@ export function policyProblems(p: CallingPolicy): string[] {
   hours(p, '');
   days(p.days, '');
   (p.regions ?? []).forEach((r, i) => {
-    if (!/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(r.region ?? '')) out.push(`regions[${i}].region: expected a country (US) or a subdivision (US-FL)`);
+    if (!/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(r.region ?? ''))
+      out.push(`regions[${i}].region: expected a country (US) or a subdivision (US-FL)`);
     hours(r, `regions[${i}].`);
     if (r.days !== undefined) days(r.days, `regions[${i}].`);
   });
@@ -102,7 +104,15 @@ function formatter(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone: zone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     formatters.set(zone, f);
   }
@@ -133,8 +143,12 @@ export function localTime(ms: number, zone: string): LocalTime {
   const parts: Record<string, string> = {};
   for (const p of formatter(zone).formatToParts(new Date(ms))) parts[p.type] = p.value;
   return {
-    year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
-    hour: Number(parts.hour) % 24, minute: Number(parts.minute), second: Number(parts.second),
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour) % 24,
+    minute: Number(parts.minute),
+    second: Number(parts.second),
     weekday: parts.weekday.slice(0, 3).toLowerCase() as Weekday,
   };
 }
@@ -143,7 +157,7 @@ export function localTime(ms: number, zone: string): LocalTime {
 function offsetAt(ms: number, zone: string): number {
   const t = localTime(ms, zone);
   const asUtc = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
-  return asUtc - (ms - (ms % 1000 + 1000) % 1000);
+  return asUtc - (ms - (((ms % 1000) + 1000) % 1000));
 }
 
 /**
@@ -221,7 +235,12 @@ const SEARCH_DAYS = 14;
  * that maps to several zones must fit them all). Undefined when no such instant exists within
  * two weeks (zones too far apart for the window, or a window with no hours).
  */
-export function nextOpening(at: number, zones: readonly string[], policy: CallingPolicy, regions: readonly string[] = []): Opening | undefined {
+export function nextOpening(
+  at: number,
+  zones: readonly string[],
+  policy: CallingPolicy,
+  regions: readonly string[] = [],
+): Opening | undefined {
   const w = effectiveWindow(policy, regions);
   const list = zones.length > 0 ? [...new Set(zones)] : ['UTC'];
   let t = at;

@@ -91,7 +91,9 @@ export function inWindow(reservations: readonly Reservation[], now: number): Res
  */
 export function nextFreeAt(reservations: readonly Reservation[], cap: number, now: number): number | undefined {
   if (cap <= 0) return undefined;
-  const times = inWindow(reservations, now).map((r) => r.at).sort((a, b) => a - b);
+  const times = inWindow(reservations, now)
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
   if (times.length < cap) return undefined;
   return times[times.length - cap] + CAP_WINDOW_MS;
 }
@@ -106,7 +108,8 @@ export function decideGate(s: ContactGateState, req: GateRequest, now: number): 
   switch (req.type) {
     case 'startPlan': {
       const p = s.plan;
-      if (!p) return { state: changed(s, { plan: { ownerCallId: req.callId, since: now, joined: [] } }), answer: { kind: 'owner' }, notify: [] };
+      if (!p)
+        return { state: changed(s, { plan: { ownerCallId: req.callId, since: now, joined: [] } }), answer: { kind: 'owner' }, notify: [] };
       if (p.ownerCallId === req.callId) return same({ kind: 'owner' });
       const answer: GateAnswer = { kind: 'joined', ownerCallId: p.ownerCallId, since: iso(p.since) };
       if (p.joined.some((j) => j.callId === req.callId) || p.joined.length >= MAX_JOINED) return same(answer);
@@ -133,7 +136,12 @@ export function decideGate(s: ContactGateState, req: GateRequest, now: number): 
     case 'endPlan': {
       const p = s.plan;
       if (!p || p.ownerCallId !== req.callId) return same({ kind: 'ended', settled: [] });
-      const notify = p.joined.map((j) => ({ callId: j.callId, ownerCallId: p.ownerCallId, status: req.status, ...(req.reason ? { reason: req.reason } : {}) }));
+      const notify = p.joined.map((j) => ({
+        callId: j.callId,
+        ownerCallId: p.ownerCallId,
+        status: req.status,
+        ...(req.reason ? { reason: req.reason } : {}),
+      }));
       const next = changed(s, {});
       delete next.plan;
       return { state: next, answer: { kind: 'ended', settled: notify.map((n) => n.callId) }, notify };

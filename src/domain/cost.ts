@@ -34,7 +34,11 @@ function parts(b: unknown, scale: number): Record<string, number> | undefined {
 }
 
 /** A cost given in whole currency units (Vapi `cost` and `costBreakdown`, Bland `price`, Twilio `Price`). */
-export function costFromUnits(value: unknown, source: string, opts: { currency?: unknown; breakdown?: unknown } = {}): CallCost | undefined {
+export function costFromUnits(
+  value: unknown,
+  source: string,
+  opts: { currency?: unknown; breakdown?: unknown } = {},
+): CallCost | undefined {
   const a = amount(value);
   if (a === undefined) return undefined;
   const breakdown = parts(opts.breakdown, 100);
@@ -55,7 +59,12 @@ export function costFromRetell(callCost: unknown): CallCost | undefined {
       if (typeof name === 'string' && /^[\w .-]{1,64}$/.test(name) && cost !== undefined) products[name] = round(cost);
     }
   }
-  return { amountCents: round(a), currency: 'USD', ...(Object.keys(products).length > 0 && { breakdown: products }), source: 'retell.call_cost.combined_cost' };
+  return {
+    amountCents: round(a),
+    currency: 'USD',
+    ...(Object.keys(products).length > 0 && { breakdown: products }),
+    source: 'retell.call_cost.combined_cost',
+  };
 }
 
 /** A cost from an untrusted event (a CLI signal): kept only when its shape is right. */
@@ -63,5 +72,10 @@ export function saneCost(c: unknown): CallCost | undefined {
   if (!c || typeof c !== 'object') return undefined;
   const x = c as Partial<CallCost>;
   if (typeof x.amountCents !== 'number' || !Number.isFinite(x.amountCents) || x.amountCents < 0) return undefined;
-  return { amountCents: x.amountCents, currency: currencyOf(x.currency), ...(x.breakdown && { breakdown: parts(x.breakdown, 1) }), source: typeof x.source === 'string' ? x.source.slice(0, 100) : 'unknown' };
+  return {
+    amountCents: x.amountCents,
+    currency: currencyOf(x.currency),
+    ...(x.breakdown && { breakdown: parts(x.breakdown, 1) }),
+    source: typeof x.source === 'string' ? x.source.slice(0, 100) : 'unknown',
+  };
 }

@@ -42,7 +42,8 @@ export function effectsDoneOf(s: Pick<CallState, 'status' | 'outcome' | 'analysi
 }
 
 /** Whether the platform's analysis data changed since the opt-out check last ran. */
-export const analysisChanged = (done: EffectsDone, s: Pick<CallState, 'analysis'>): boolean => fingerprint(s.analysis?.data) !== done.analysis;
+export const analysisChanged = (done: EffectsDone, s: Pick<CallState, 'analysis'>): boolean =>
+  fingerprint(s.analysis?.data) !== done.analysis;
 
 /** A short, stable digest of some JSON (FNV-1a over its text): pure, so the workflow can use it. */
 function fingerprint(data: unknown): string | undefined {

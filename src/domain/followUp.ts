@@ -121,23 +121,52 @@ export function startPlan(outcome: Outcome | undefined, opts: PlanOptions, now: 
   const maxAttempts = Math.min(opts.maxAttempts, hardCapOf(opts.hardCap));
   const base: FollowUpPlan = { rev: 0, status: 'scheduled', attempt: 0, maxAttempts, delayMs: opts.delayMs, attempts: [], history: [] };
   if (maxAttempts <= 0) {
-    return withChange(base, now, { event: 'not planned', detail: `call ended ${outcome ?? 'unanswered'}; follow-ups are off (maximum 0 attempts)` }, {
-      status: 'exhausted', reason: 'follow-up calls are turned off (FOLLOW_UP_MAX_ATTEMPTS=0)',
-    });
+    return withChange(
+      base,
+      now,
+      { event: 'not planned', detail: `call ended ${outcome ?? 'unanswered'}; follow-ups are off (maximum 0 attempts)` },
+      {
+        status: 'exhausted',
+        reason: 'follow-up calls are turned off (FOLLOW_UP_MAX_ATTEMPTS=0)',
+      },
+    );
   }
   return schedule(base, 1, now + opts.delayMs, now, { event: 'scheduled', detail: `call ended ${outcome ?? 'unanswered'}` });
 }
 
-function schedule(plan: FollowUpPlan, attempt: number, atMs: number, now: number, entry: Omit<FollowUpHistoryEntry, 'at' | 'attempt'>): FollowUpPlan {
+function schedule(
+  plan: FollowUpPlan,
+  attempt: number,
+  atMs: number,
+  now: number,
+  entry: Omit<FollowUpHistoryEntry, 'at' | 'attempt'>,
+): FollowUpPlan {
   const at = iso(Math.max(atMs, now));
   const exists = plan.attempts.some((a) => a.attempt === attempt);
   const attempts = exists
     ? plan.attempts.map((a) => (a.attempt === attempt ? { attempt, scheduledFor: at, status: 'scheduled' as const } : a))
     : [...plan.attempts, { attempt, scheduledFor: at, status: 'scheduled' as const }];
-  return withChange(plan, now, { ...entry, attempt, detail: [entry.detail, `attempt ${attempt} of ${Math.max(plan.maxAttempts, attempt)} at ${at}`].filter(Boolean).join('; ') }, {
-    status: 'scheduled', attempt, maxAttempts: Math.max(plan.maxAttempts, attempt), nextFollowUpAt: at, awaitingUntil: undefined, reason: undefined, window: undefined, cap: undefined,
-    joinedPlanOf: undefined, attempts,
-  });
+  return withChange(
+    plan,
+    now,
+    {
+      ...entry,
+      attempt,
+      detail: [entry.detail, `attempt ${attempt} of ${Math.max(plan.maxAttempts, attempt)} at ${at}`].filter(Boolean).join('; '),
+    },
+    {
+      status: 'scheduled',
+      attempt,
+      maxAttempts: Math.max(plan.maxAttempts, attempt),
+      nextFollowUpAt: at,
+      awaitingUntil: undefined,
+      reason: undefined,
+      window: undefined,
+      cap: undefined,
+      joinedPlanOf: undefined,
+      attempts,
+    },
+  );
 }
 
 /** The attempt number a new schedule uses: the current one while it was never placed, else the next. */
@@ -145,7 +174,8 @@ export function nextAttemptNumber(plan: FollowUpPlan | undefined): number {
   if (!plan || plan.attempt === 0) return 1;
   const cur = currentAttempt(plan);
   // An attempt that may have reached the platform keeps its number: a new try gets the next one.
-  const unplaced = !cur || (!cur.uncertain && (cur.status === 'scheduled' || cur.status === 'due' || (cur.status === 'canceled' && !cur.callId)));
+  const unplaced =
+    !cur || (!cur.uncertain && (cur.status === 'scheduled' || cur.status === 'due' || (cur.status === 'canceled' && !cur.callId)));
   return unplaced ? plan.attempt : plan.attempt + 1;
 }
 
@@ -168,7 +198,8 @@ export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpComman
 
   switch (cmd.type) {
     case 'retryNow': {
-      if (status === 'placing' || status === 'placed') return reject(`attempt ${plan!.attempt} is in progress${callOf(plan!)}; nothing to retry yet`);
+      if (status === 'placing' || status === 'placed')
+        return reject(`attempt ${plan!.attempt} is in progress${callOf(plan!)}; nothing to retry yet`);
       if (status === 'answered') return reject('the follow-up call was answered; no retry needed');
       if (!plan && !ctx.callEnded) return reject('the call has not ended yet');
       const base = plan ?? emptyPlan(ctx.opts);
@@ -184,16 +215,29 @@ export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpComman
       }
       const reason = cmd.reason?.trim() || 'canceled without a reason';
       const cur = currentAttempt(plan);
-      const attempts = cur && (cur.status === 'scheduled' || cur.status === 'due') ? updateAttempt(plan, plan.attempt, { status: 'canceled', reason }) : plan.attempts;
-      const p = withChange(plan, now, { event: 'canceled', attempt: plan.attempt, by: cmd.by, detail: reason }, {
-        status: 'canceled', reason, nextFollowUpAt: undefined, awaitingUntil: undefined, attempts,
-      });
+      const attempts =
+        cur && (cur.status === 'scheduled' || cur.status === 'due')
+          ? updateAttempt(plan, plan.attempt, { status: 'canceled', reason })
+          : plan.attempts;
+      const p = withChange(
+        plan,
+        now,
+        { event: 'canceled', attempt: plan.attempt, by: cmd.by, detail: reason },
+        {
+          status: 'canceled',
+          reason,
+          nextFollowUpAt: undefined,
+          awaitingUntil: undefined,
+          attempts,
+        },
+      );
       return { plan: p, applied: true, note: `follow-up canceled: ${reason}` };
     }
     case 'schedule': {
       const at = Date.parse(cmd.at);
       if (!Number.isFinite(at)) return reject(`"${cmd.at}" is not a date and time (expected ISO-8601, e.g. 2025-01-15T14:00:00Z)`);
-      if (status === 'placing' || status === 'placed') return reject(`attempt ${plan!.attempt} is in progress${callOf(plan!)}; schedule again once it ended`);
+      if (status === 'placing' || status === 'placed')
+        return reject(`attempt ${plan!.attempt} is in progress${callOf(plan!)}; schedule again once it ended`);
       if (status === 'answered') return reject('the follow-up call was answered; nothing to schedule');
       if (!plan && !ctx.callEnded) return reject('the call has not ended yet');
       const base = plan ?? emptyPlan(ctx.opts);
@@ -213,25 +257,47 @@ export function applyCommand(plan: FollowUpPlan | undefined, cmd: FollowUpComman
 // ---- one plan per contact: a call that joined another call's plan ---------------------------
 
 /** How long a joined call waits for the plan it joined to end before a person is asked: every attempt with its wait, plus a day of cap moves. */
-export const joinWaitMs = (opts: PlanOptions): number => Math.max(opts.maxAttempts, 1) * (opts.delayMs + opts.resultWaitMs) + 24 * 3_600_000;
+export const joinWaitMs = (opts: PlanOptions): number =>
+  Math.max(opts.maxAttempts, 1) * (opts.delayMs + opts.resultWaitMs) + 24 * 3_600_000;
 
 /** A call that ended unanswered while the contact already had a plan running: it joins that plan. */
 export function joinPlan(outcome: Outcome | undefined, ownerCallId: string, opts: PlanOptions, now: number): FollowUpPlan {
   const base = emptyPlan(opts);
   const reason = `joined the follow-up plan of call ${ownerCallId} (one plan per contact)`;
-  return withChange(base, now, { event: 'joined', detail: `call ended ${outcome ?? 'unanswered'}; ${reason}` }, {
-    status: 'joined', reason, joinedPlanOf: { callId: ownerCallId, at: iso(now) }, awaitingUntil: iso(now + joinWaitMs(opts)),
-  });
+  return withChange(
+    base,
+    now,
+    { event: 'joined', detail: `call ended ${outcome ?? 'unanswered'}; ${reason}` },
+    {
+      status: 'joined',
+      reason,
+      joinedPlanOf: { callId: ownerCallId, at: iso(now) },
+      awaitingUntil: iso(now + joinWaitMs(opts)),
+    },
+  );
 }
 
-function applyJoinedEnd(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpCommand, { type: 'joinedEnded' }>, now: number): CommandResult {
+function applyJoinedEnd(
+  plan: FollowUpPlan | undefined,
+  cmd: Extract<FollowUpCommand, { type: 'joinedEnded' }>,
+  now: number,
+): CommandResult {
   if (plan?.status !== 'joined' || plan.joinedPlanOf?.callId !== cmd.ownerCallId) {
-    return { plan, applied: false, note: `the end of call ${cmd.ownerCallId}'s plan changes nothing here (status ${plan?.status ?? 'none'})` };
+    return {
+      plan,
+      applied: false,
+      note: `the end of call ${cmd.ownerCallId}'s plan changes nothing here (status ${plan?.status ?? 'none'})`,
+    };
   }
   const reason = `the follow-up plan of call ${cmd.ownerCallId} it joined ended ${cmd.status}${cmd.reason ? `: ${cmd.reason}` : ''}`;
   // Answered, exhausted and canceled carry over; any other end (due for a person) is settled as due, now.
   const status: FollowUpStatus = cmd.status === 'answered' || cmd.status === 'exhausted' || cmd.status === 'canceled' ? cmd.status : 'due';
-  const p = withChange(plan, now, { event: 'joined plan ended', detail: reason }, { status, reason, awaitingUntil: status === 'due' ? iso(now) : undefined });
+  const p = withChange(
+    plan,
+    now,
+    { event: 'joined plan ended', detail: reason },
+    { status, reason, awaitingUntil: status === 'due' ? iso(now) : undefined },
+  );
   return { plan: p, applied: true, note: reason };
 }
 
@@ -240,10 +306,24 @@ function applyJoinedEnd(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpCom
 /** The contact's cap refused the attempt until `freeAt`: it waits for then (the calling window may move it further). */
 export function applyCapMove(plan: FollowUpPlan, freeAt: number, text: string, now: number): FollowUpPlan {
   const at = iso(Math.max(freeAt, now + 1000));
-  return withChange(plan, now, { event: 'moved', attempt: plan.attempt, by: '24-hour cap', detail: `${text}; was ${plan.nextFollowUpAt ?? plan.attempts.find((a) => a.attempt === plan.attempt)?.scheduledFor ?? 'now'}` }, {
-    status: 'scheduled', nextFollowUpAt: at, cap: text, window: undefined, awaitingUntil: undefined,
-    attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: at }),
-  });
+  return withChange(
+    plan,
+    now,
+    {
+      event: 'moved',
+      attempt: plan.attempt,
+      by: '24-hour cap',
+      detail: `${text}; was ${plan.nextFollowUpAt ?? plan.attempts.find((a) => a.attempt === plan.attempt)?.scheduledFor ?? 'now'}`,
+    },
+    {
+      status: 'scheduled',
+      nextFollowUpAt: at,
+      cap: text,
+      window: undefined,
+      awaitingUntil: undefined,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: at }),
+    },
+  );
 }
 
 function callOf(plan: FollowUpPlan): string {
@@ -251,7 +331,11 @@ function callOf(plan: FollowUpPlan): string {
   return id ? ` (call ${id})` : '';
 }
 
-function applyResult(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpCommand, { type: 'result' }>, ctx: CommandContext): CommandResult {
+function applyResult(
+  plan: FollowUpPlan | undefined,
+  cmd: Extract<FollowUpCommand, { type: 'result' }>,
+  ctx: CommandContext,
+): CommandResult {
   const { now, opts } = ctx;
   if (!plan) return { plan, applied: false, note: `result of attempt ${cmd.attempt} ignored: this call has no follow-up plan` };
   const rec = plan.attempts.find((a) => a.attempt === cmd.attempt);
@@ -260,8 +344,16 @@ function applyResult(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpComman
     return { plan, applied: false, note: `result of attempt ${cmd.attempt} already recorded` };
   }
   const ended = cmd.answered ? 'answered' : `not answered (${cmd.outcome ?? cmd.status})`;
-  const recChange: Partial<FollowUpAttempt> = { status: cmd.answered ? 'answered' : 'unanswered', callId: rec.callId ?? cmd.callId, outcome: cmd.outcome };
-  const entry = { event: cmd.answered ? 'answered' : 'not answered', attempt: cmd.attempt, detail: `follow-up call ${cmd.callId} ${ended}` };
+  const recChange: Partial<FollowUpAttempt> = {
+    status: cmd.answered ? 'answered' : 'unanswered',
+    callId: rec.callId ?? cmd.callId,
+    outcome: cmd.outcome,
+  };
+  const entry = {
+    event: cmd.answered ? 'answered' : 'not answered',
+    attempt: cmd.attempt,
+    detail: `follow-up call ${cmd.callId} ${ended}`,
+  };
   const attempts = updateAttempt(plan, cmd.attempt, recChange);
 
   // A result for an older attempt, or after a person canceled: recorded, the plan stays as it is.
@@ -269,7 +361,13 @@ function applyResult(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpComman
     return { plan: withChange(plan, now, entry, { attempts }), applied: true, note: `recorded: ${entry.detail}` };
   }
   if (cmd.answered) {
-    const p = withChange(plan, now, entry, { status: 'answered', attempts, nextFollowUpAt: undefined, awaitingUntil: undefined, reason: `follow-up call ${cmd.callId} was answered` });
+    const p = withChange(plan, now, entry, {
+      status: 'answered',
+      attempts,
+      nextFollowUpAt: undefined,
+      awaitingUntil: undefined,
+      reason: `follow-up call ${cmd.callId} was answered`,
+    });
     return { plan: p, applied: true, note: p.reason! };
   }
   const next = { ...plan, attempts };
@@ -278,44 +376,95 @@ function applyResult(plan: FollowUpPlan | undefined, cmd: Extract<FollowUpComman
     return { plan: p, applied: true, note: `attempt ${p.attempt} of ${p.maxAttempts} scheduled for ${p.nextFollowUpAt}` };
   }
   const reason = `all ${plan.maxAttempts} follow-up attempts went unanswered`;
-  const p = withChange(next, now, { ...entry, detail: `${entry.detail}; ${reason}` }, { status: 'exhausted', reason, nextFollowUpAt: undefined, awaitingUntil: undefined });
+  const p = withChange(
+    next,
+    now,
+    { ...entry, detail: `${entry.detail}; ${reason}` },
+    { status: 'exhausted', reason, nextFollowUpAt: undefined, awaitingUntil: undefined },
+  );
   return { plan: p, applied: true, note: reason };
 }
 
 /** The scheduled attempt's time has come: it is being placed. */
 export function beginPlacing(plan: FollowUpPlan, now: number): FollowUpPlan {
-  return withChange(plan, now, { event: 'placing', attempt: plan.attempt }, {
-    status: 'placing', nextFollowUpAt: undefined, attempts: updateAttempt(plan, plan.attempt, { status: 'placing' }),
-  });
+  return withChange(
+    plan,
+    now,
+    { event: 'placing', attempt: plan.attempt },
+    {
+      status: 'placing',
+      nextFollowUpAt: undefined,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'placing' }),
+    },
+  );
 }
 
 /** What placing the attempt gave: a call the platform accepted, or an attempt due for a person. */
-export function applyPlacement(plan: FollowUpPlan, placement: Placement, now: number, opts: Pick<PlanOptions, 'resultWaitMs'>): FollowUpPlan {
+export function applyPlacement(
+  plan: FollowUpPlan,
+  placement: Placement,
+  now: number,
+  opts: Pick<PlanOptions, 'resultWaitMs'>,
+): FollowUpPlan {
   if (placement.kind === 'deferred') {
     // Never earlier than a minute from now: a clock behind the workflow's must not make it place again at once.
     const at = iso(Math.max(Date.parse(placement.at), now + 60_000));
-    return withChange(plan, now, { event: 'moved', attempt: plan.attempt, detail: placement.text }, {
-      status: 'scheduled', nextFollowUpAt: at, window: placement.text,
-      attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: at }),
-    });
+    return withChange(
+      plan,
+      now,
+      { event: 'moved', attempt: plan.attempt, detail: placement.text },
+      {
+        status: 'scheduled',
+        nextFollowUpAt: at,
+        window: placement.text,
+        attempts: updateAttempt(plan, plan.attempt, { status: 'scheduled', scheduledFor: at }),
+      },
+    );
   }
   if (placement.kind === 'blocked') {
-    return withChange(plan, now, { event: 'canceled', attempt: plan.attempt, by: 'do-not-call', detail: placement.reason }, {
-      status: 'canceled', reason: placement.reason, nextFollowUpAt: undefined, awaitingUntil: undefined,
-      attempts: updateAttempt(plan, plan.attempt, { status: 'canceled', reason: placement.reason }),
-    });
+    return withChange(
+      plan,
+      now,
+      { event: 'canceled', attempt: plan.attempt, by: 'do-not-call', detail: placement.reason },
+      {
+        status: 'canceled',
+        reason: placement.reason,
+        nextFollowUpAt: undefined,
+        awaitingUntil: undefined,
+        attempts: updateAttempt(plan, plan.attempt, { status: 'canceled', reason: placement.reason }),
+      },
+    );
   }
   const awaitingUntil = iso(now + opts.resultWaitMs);
   if (placement.kind === 'placed') {
-    return withChange(plan, now, { event: 'placed', attempt: plan.attempt, detail: `${placement.provider} call ${placement.callId}` }, {
-      status: 'placed', awaitingUntil, reason: undefined,
-      attempts: updateAttempt(plan, plan.attempt, { status: 'placed', callId: placement.callId, provider: placement.provider, placedAt: placement.placedAt }),
-    });
+    return withChange(
+      plan,
+      now,
+      { event: 'placed', attempt: plan.attempt, detail: `${placement.provider} call ${placement.callId}` },
+      {
+        status: 'placed',
+        awaitingUntil,
+        reason: undefined,
+        attempts: updateAttempt(plan, plan.attempt, {
+          status: 'placed',
+          callId: placement.callId,
+          provider: placement.provider,
+          placedAt: placement.placedAt,
+        }),
+      },
+    );
   }
-  return withChange(plan, now, { event: 'due', attempt: plan.attempt, detail: placement.reason }, {
-    status: 'due', awaitingUntil, reason: placement.reason,
-    attempts: updateAttempt(plan, plan.attempt, { status: 'due', reason: placement.reason, uncertain: placement.uncertain || undefined }),
-  });
+  return withChange(
+    plan,
+    now,
+    { event: 'due', attempt: plan.attempt, detail: placement.reason },
+    {
+      status: 'due',
+      awaitingUntil,
+      reason: placement.reason,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'due', reason: placement.reason, uncertain: placement.uncertain || undefined }),
+    },
+  );
 }
 
 /** The wait for a placed call's result ran out: a person has to look at it. */
@@ -327,9 +476,16 @@ export function expireWait(plan: FollowUpPlan, now: number): FollowUpPlan {
   if (plan.status !== 'placed' || !plan.awaitingUntil || Date.parse(plan.awaitingUntil) > now) return plan;
   const callId = currentAttempt(plan)?.callId;
   const reason = `no result arrived for follow-up call ${callId ?? '?'} (attempt ${plan.attempt}) by ${plan.awaitingUntil}; check it before calling again`;
-  return withChange(plan, now, { event: 'no result', attempt: plan.attempt, detail: reason }, {
-    status: 'due', reason, attempts: updateAttempt(plan, plan.attempt, { status: 'no-result', reason }),
-  });
+  return withChange(
+    plan,
+    now,
+    { event: 'no result', attempt: plan.attempt, detail: reason },
+    {
+      status: 'due',
+      reason,
+      attempts: updateAttempt(plan, plan.attempt, { status: 'no-result', reason }),
+    },
+  );
 }
 
 /** Nothing more will happen on its own: the workflow may close. */
@@ -344,7 +500,8 @@ export function isSettled(plan: FollowUpPlan | undefined, now: number): boolean 
 export function nextWakeAt(plan: FollowUpPlan | undefined): number | undefined {
   if (!plan) return undefined;
   if (plan.status === 'scheduled' && plan.nextFollowUpAt) return Date.parse(plan.nextFollowUpAt);
-  if ((plan.status === 'placed' || plan.status === 'due' || plan.status === 'joined') && plan.awaitingUntil) return Date.parse(plan.awaitingUntil);
+  if ((plan.status === 'placed' || plan.status === 'due' || plan.status === 'joined') && plan.awaitingUntil)
+    return Date.parse(plan.awaitingUntil);
   return undefined;
 }
 
@@ -353,12 +510,16 @@ export const isPlacementDue = (plan: FollowUpPlan | undefined, now: number): boo
 
 /** "attempt 2 of 3 scheduled for ..." — for people: UI details, logs, the call record. */
 export function describePlan(plan: FollowUpPlan): string {
-  if (plan.joinedPlanOf && plan.attempt === 0 && plan.status !== 'joined') return `follow-up ${plan.status} with the plan of call ${plan.joinedPlanOf.callId} it joined: ${plan.reason}`;
+  if (plan.joinedPlanOf && plan.attempt === 0 && plan.status !== 'joined')
+    return `follow-up ${plan.status} with the plan of call ${plan.joinedPlanOf.callId} it joined: ${plan.reason}`;
   const n = `attempt ${plan.attempt} of ${plan.maxAttempts}`;
   const call = callOf(plan);
   switch (plan.status) {
     case 'scheduled':
-      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}${[plan.cap, plan.window].filter(Boolean).map((t) => ` (${t})`).join('')}`;
+      return `follow-up ${n} scheduled for ${plan.nextFollowUpAt}${[plan.cap, plan.window]
+        .filter(Boolean)
+        .map((t) => ` (${t})`)
+        .join('')}`;
     case 'placing':
       return `follow-up ${n} is being placed`;
     case 'placed':

@@ -31,9 +31,7 @@ export interface WindowOverride {
 }
 
 export type FollowUpDecision =
-  | { kind: 'at'; at: number; movedText?: string }
-  | { kind: 'blocked'; reason: string }
-  | { kind: 'noWindow'; reason: string };
+  { kind: 'at'; at: number; movedText?: string } | { kind: 'blocked'; reason: string } | { kind: 'noWindow'; reason: string };
 
 export const dncReason = (d: DoNotCall): string => `the contact is on the do-not-call list (${d.source}: ${d.reason})`;
 
@@ -72,30 +70,58 @@ export function applyFollowUpRules(plan: FollowUpPlan, ctx: FollowUpContext, now
   const d = decideFollowUpTime(planned, ctx, override);
   switch (d.kind) {
     case 'blocked': {
-      const r = applyCommand(plan, { type: 'cancel', reason: d.reason, by: 'do-not-call' }, {
-        now, opts: { delayMs: plan.delayMs, maxAttempts: plan.maxAttempts, resultWaitMs: 0 }, callEnded: true,
-      });
+      const r = applyCommand(
+        plan,
+        { type: 'cancel', reason: d.reason, by: 'do-not-call' },
+        {
+          now,
+          opts: { delayMs: plan.delayMs, maxAttempts: plan.maxAttempts, resultWaitMs: 0 },
+          callEnded: true,
+        },
+      );
       return r.plan ?? plan;
     }
     case 'noWindow': {
       const attempts = plan.attempts.map((a) => (a.attempt === plan.attempt ? { ...a, status: 'due' as const, reason: d.reason } : a));
-      return withEntry(plan, now, { event: 'due', attempt: plan.attempt, detail: d.reason }, {
-        status: 'due', reason: d.reason, nextFollowUpAt: undefined, awaitingUntil: undefined, attempts, window: undefined,
-      });
+      return withEntry(
+        plan,
+        now,
+        { event: 'due', attempt: plan.attempt, detail: d.reason },
+        {
+          status: 'due',
+          reason: d.reason,
+          nextFollowUpAt: undefined,
+          awaitingUntil: undefined,
+          attempts,
+          window: undefined,
+        },
+      );
     }
     case 'at': {
       if (override) {
         if (decideFollowUpTime(planned, ctx).kind === 'at' && !nextOpeningMoves(planned, ctx)) return plan;
         const note = `calling window overridden${override.by ? ` by ${override.by}` : ''}${override.reason ? `: ${override.reason}` : ''}`;
         const attempts = plan.attempts.map((a) => (a.attempt === plan.attempt ? { ...a, windowOverride: { ...override } } : a));
-        return withEntry(plan, now, { event: 'window overridden', attempt: plan.attempt, by: override.by, detail: override.reason }, { attempts, window: note });
+        return withEntry(
+          plan,
+          now,
+          { event: 'window overridden', attempt: plan.attempt, by: override.by, detail: override.reason },
+          { attempts, window: note },
+        );
       }
       if (!d.movedText) return plan;
       const at = iso(d.at);
       const attempts = plan.attempts.map((a) => (a.attempt === plan.attempt ? { ...a, scheduledFor: at } : a));
-      return withEntry(plan, now, { event: 'moved', attempt: plan.attempt, detail: `${d.movedText}; was ${plan.nextFollowUpAt}` }, {
-        nextFollowUpAt: at, attempts, window: d.movedText,
-      });
+      return withEntry(
+        plan,
+        now,
+        { event: 'moved', attempt: plan.attempt, detail: `${d.movedText}; was ${plan.nextFollowUpAt}` },
+        {
+          nextFollowUpAt: at,
+          attempts,
+          window: d.movedText,
+        },
+      );
     }
   }
 }

@@ -30,8 +30,22 @@ export interface CallData extends CallFields {
 }
 type DataField = keyof CallData;
 const DATA_FIELDS: readonly DataField[] = [
-  'from', 'to', 'direction', 'durationSec', 'startedAt', 'answeredAt', 'endedAt', 'recordingUrl',
-  'transcript', 'transcriptSegments', 'agentId', 'contactId', 'metadata', 'analysis', 'followUpOf', 'cost',
+  'from',
+  'to',
+  'direction',
+  'durationSec',
+  'startedAt',
+  'answeredAt',
+  'endedAt',
+  'recordingUrl',
+  'transcript',
+  'transcriptSegments',
+  'agentId',
+  'contactId',
+  'metadata',
+  'analysis',
+  'followUpOf',
+  'cost',
 ];
 
 /** A call that never reported its end and the platform could not say how it ended (src/domain/stale.ts); shown on the call record, in the workflow's details and in `getState`. */
@@ -70,7 +84,18 @@ export interface CallState extends CallData {
 export const TIMELINE_CAP = 200;
 
 const STATE_KEYS: readonly (keyof CallState)[] = [
-  'orgId', 'callId', 'provider', 'status', 'outcome', 'endedReason', 'recordingReady', 'eventCount', 'timeline', 'owners', 'stale', ...DATA_FIELDS,
+  'orgId',
+  'callId',
+  'provider',
+  'status',
+  'outcome',
+  'endedReason',
+  'recordingReady',
+  'eventCount',
+  'timeline',
+  'owners',
+  'stale',
+  ...DATA_FIELDS,
 ];
 
 /** The reducer's state out of a stored record that also holds other things (effects, dates, ids). */
@@ -110,7 +135,12 @@ const STATUS_OF: Partial<Record<CallEventType, CallStatus>> = {
   'call.completed': 'completed',
 };
 const STATUS_RANK: Record<CallStatus, number> = {
-  pending: 0, initiated: 1, ringing: 2, answered: 3, failed: 4, completed: 5,
+  pending: 0,
+  initiated: 1,
+  ringing: 2,
+  answered: 3,
+  failed: 4,
+  completed: 5,
 };
 
 const pad = (n: number, width: number) => String(Math.max(0, Math.floor(n))).padStart(width, '0');
@@ -125,17 +155,28 @@ const defaultOutcome = (type: CallEventType): Outcome | undefined =>
 
 function eventData(e: CallEvent): CallData {
   const d: CallData = {
-    from: e.from, to: e.to, direction: e.direction, durationSec: e.durationSec, startedAt: e.startedAt,
-    endedAt: e.endedAt, recordingUrl: e.recordingUrl, transcript: e.transcript, transcriptSegments: e.transcriptSegments, agentId: e.agentId,
-    contactId: e.contactId, metadata: e.metadata, analysis: e.analysis, followUpOf: e.followUpOf, cost: e.cost,
+    from: e.from,
+    to: e.to,
+    direction: e.direction,
+    durationSec: e.durationSec,
+    startedAt: e.startedAt,
+    endedAt: e.endedAt,
+    recordingUrl: e.recordingUrl,
+    transcript: e.transcript,
+    transcriptSegments: e.transcriptSegments,
+    agentId: e.agentId,
+    contactId: e.contactId,
+    metadata: e.metadata,
+    analysis: e.analysis,
+    followUpOf: e.followUpOf,
+    cost: e.cost,
   };
   if (e.type === 'call.answered') d.answeredAt = e.occurredAt ?? e.receivedAt;
   return d;
 }
 
 const isEmpty = (v: unknown) =>
-  v === undefined || v === null || v === '' ||
-  (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
+  v === undefined || v === null || v === '' || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
 
 const byTime = (a: TimelineEntry, b: TimelineEntry) => {
   const ta = a.occurredAt ?? a.receivedAt;
@@ -179,11 +220,18 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
   if (state.timeline.some((t) => t.eventId === input.eventId)) return { state, duplicate: true };
   const event = sane(input);
   if (event.provider !== state.provider) {
-    const timeline = [...state.timeline, {
-      eventId: event.eventId, type: event.type, providerEvent: event.providerEvent, occurredAt: event.occurredAt,
-      receivedAt: event.receivedAt, ignored: `reported by ${event.provider}, but this call is a ${state.provider} call`,
-      ...(event.requestId && { requestId: event.requestId }),
-    }].sort(byTime);
+    const timeline = [
+      ...state.timeline,
+      {
+        eventId: event.eventId,
+        type: event.type,
+        providerEvent: event.providerEvent,
+        occurredAt: event.occurredAt,
+        receivedAt: event.receivedAt,
+        ignored: `reported by ${event.provider}, but this call is a ${state.provider} call`,
+        ...(event.requestId && { requestId: event.requestId }),
+      },
+    ].sort(byTime);
     if (timeline.length > TIMELINE_CAP) timeline.splice(TIMELINE_CAP / 2, timeline.length - TIMELINE_CAP);
     return { state: { ...state, timeline }, duplicate: false };
   }
@@ -227,8 +275,12 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
 
   next.eventCount = state.eventCount + 1;
   next.timeline.push({
-    eventId: event.eventId, type: event.type, providerEvent: event.providerEvent,
-    occurredAt: event.occurredAt, receivedAt: event.receivedAt, outcome: event.outcome,
+    eventId: event.eventId,
+    type: event.type,
+    providerEvent: event.providerEvent,
+    occurredAt: event.occurredAt,
+    receivedAt: event.receivedAt,
+    outcome: event.outcome,
     ...(event.requestId && { requestId: event.requestId }),
   });
   next.timeline.sort(byTime);

@@ -64,7 +64,11 @@ export function boundJson(value: unknown, bounds: JsonBounds = METADATA_BOUNDS):
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       if (++keys > bounds.maxKeys) break;
-      const key = k.replace(/^\$/, '_').replace(/\./g, '_').replace(/\u0000/g, '').slice(0, MAX_ID_LENGTH);
+      const key = k
+        .replace(/^\$/, '_')
+        .replace(/\./g, '_')
+        .replace(/\u0000/g, '')
+        .slice(0, MAX_ID_LENGTH);
       if (key === '__proto__' || key === '') continue;
       const c = copy(x, depth + 1);
       if (c === undefined) continue;

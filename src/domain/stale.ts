@@ -48,7 +48,12 @@ export const pollEventId = (provider: Provider, callId: string, platformStatus: 
  * When to ask the platform next, or undefined when nothing is to be asked: the call ended, it is
  * already marked stale, or every poll was made.
  */
-export function nextPollAt(s: Pick<CallState, 'status' | 'stale'>, watch: StaleWatch, lastEventAt: number, staleAfterMs: number): number | undefined {
+export function nextPollAt(
+  s: Pick<CallState, 'status' | 'stale'>,
+  watch: StaleWatch,
+  lastEventAt: number,
+  staleAfterMs: number,
+): number | undefined {
   if (isTerminal(s.status) || s.stale !== undefined) return undefined;
   const factor = STALE_POLL_FACTORS[watch.polls];
   return factor === undefined ? undefined : lastEventAt + staleAfterMs * factor;
@@ -63,8 +68,10 @@ export interface PollDecision {
 }
 
 const describeAnswer = (a: PollAnswer, provider: Provider): string =>
-  a.kind === 'ended' ? `${provider} says the call ended (${a.platformStatus})`
-    : a.kind === 'ongoing' ? `${provider} says the call is still ${a.platformStatus}`
+  a.kind === 'ended'
+    ? `${provider} says the call ended (${a.platformStatus})`
+    : a.kind === 'ongoing'
+      ? `${provider} says the call is still ${a.platformStatus}`
       : a.reason;
 
 /**

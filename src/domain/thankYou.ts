@@ -42,7 +42,15 @@ function spokenDate(isoDate: string | undefined, timezone: string | undefined): 
   const d = new Date(isoDate);
   if (Number.isNaN(d.getTime())) return undefined;
   const fmt = (tz: string) =>
-    new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: tz, timeZoneName: 'short' }).format(d);
+    new Intl.DateTimeFormat('en-US', {
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      timeZone: tz,
+      timeZoneName: 'short',
+    }).format(d);
   try {
     return fmt(timezone ?? 'UTC');
   } catch {

@@ -10,7 +10,10 @@ import type { Collections } from '../store/db';
 import { HttpError } from './errors';
 import { isIdentifier, parseWith } from './validate';
 
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((s) => new Date(s));
 
 /** Range defaults: the last DEFAULT_RANGE_DAYS up to now. */
 export const DEFAULT_RANGE_DAYS = 30;
@@ -27,18 +30,29 @@ export const summaryQuery = z.object(rangeFields);
 export const agentsQuery = z.object(rangeFields);
 export const timeseriesQuery = z.object({
   ...rangeFields,
-  interval: z.enum(['hour', 'day', 'week']).default('day').describe(`Bucket size in the organization's time zone; at most ${MAX_RANGE_DAYS.hour} days of hours, ${MAX_RANGE_DAYS.day} of days, ${MAX_RANGE_DAYS.week} of weeks`),
+  interval: z
+    .enum(['hour', 'day', 'week'])
+    .default('day')
+    .describe(
+      `Bucket size in the organization's time zone; at most ${MAX_RANGE_DAYS.hour} days of hours, ${MAX_RANGE_DAYS.day} of days, ${MAX_RANGE_DAYS.week} of weeks`,
+    ),
   groupBy: z.enum(['outcome', 'provider', 'agent']).default('outcome'),
 });
 
 const badRequest = (message: string) => new HttpError(400, 'Bad Request', message);
 
 /** from/to with defaults, checked: a 400 naming the parameter. */
-export function resolveRange(q: { from?: Date; to?: Date }, maxDays: number, interval: string | undefined, now: number): { from: number; to: number } {
+export function resolveRange(
+  q: { from?: Date; to?: Date },
+  maxDays: number,
+  interval: string | undefined,
+  now: number,
+): { from: number; to: number } {
   const to = q.to?.getTime() ?? now;
   // From the start of an hour: the rollups then serve the whole range (see visitCells).
   const from = q.from?.getTime() ?? Math.floor((to - DEFAULT_RANGE_DAYS * DAY_MS) / HOUR_MS) * HOUR_MS;
-  if (!(from < to)) throw badRequest(`Invalid field: from (must be before to; got from=${new Date(from).toISOString()}, to=${new Date(to).toISOString()})`);
+  if (!(from < to))
+    throw badRequest(`Invalid field: from (must be before to; got from=${new Date(from).toISOString()}, to=${new Date(to).toISOString()})`);
   const days = (to - from) / DAY_MS;
   if (days > maxDays) {
     const what = interval ? `interval=${interval} allows` : 'this route allows';
@@ -54,10 +68,23 @@ export interface AnalyticsRouteDeps {
   now?: () => number;
 }
 
-async function baseQuery(deps: AnalyticsRouteDeps, orgId: string, q: z.output<typeof summaryQuery>, maxDays: number, interval?: string): Promise<RangeQuery> {
+async function baseQuery(
+  deps: AnalyticsRouteDeps,
+  orgId: string,
+  q: z.output<typeof summaryQuery>,
+  maxDays: number,
+  interval?: string,
+): Promise<RangeQuery> {
   const now = deps.now?.() ?? Date.now();
   const range = resolveRange(q, maxDays, interval, now);
-  return { ...range, provider: q.provider, agentId: q.agentId, timeZone: await orgTimeZone(deps.col, orgId), staleBefore: now - STALE_CALL_AFTER_MS, now };
+  return {
+    ...range,
+    provider: q.provider,
+    agentId: q.agentId,
+    timeZone: await orgTimeZone(deps.col, orgId),
+    staleBefore: now - STALE_CALL_AFTER_MS,
+    now,
+  };
 }
 
 export function analyticsRoutes(api: ApiRouter, deps: AnalyticsRouteDeps): void {
@@ -86,46 +113,96 @@ const rate = z.number().min(0).max(1).nullable().describe('A fraction from 0 to 
 const CurrencyTotal = z.strictObject({ currency: z.string(), totalCents: z.number(), calls: z.number().int(), averageCents: z.number() });
 const filtersBody = z.strictObject({ provider: z.string().nullable(), agentId: z.string().nullable() });
 export const AnalyticsSummary = z.strictObject({
-  from: z.string(), to: z.string(), timeZone: z.string(), filters: filtersBody,
+  from: z.string(),
+  to: z.string(),
+  timeZone: z.string(),
+  filters: filtersBody,
   calls: z.strictObject({
-    total: z.number().int(), finished: z.number().int(),
+    total: z.number().int(),
+    finished: z.number().int(),
     answered: z.number().int().describe('Finished calls that connected: outcome completed or voicemail'),
     answerRate: rate.describe('answered / finished'),
     open: z.number().int().describe('Not finished yet'),
-    stale: z.number().int().describe('Marked stale (the platform never settled them), plus open calls whose record has not changed for an hour'),
+    stale: z
+      .number()
+      .int()
+      .describe('Marked stale (the platform never settled them), plus open calls whose record has not changed for an hour'),
   }),
-  outcomes: z.strictObject({ completed: z.number().int(), voicemail: z.number().int(), 'no-answer': z.number().int(), busy: z.number().int(), failed: z.number().int(), canceled: z.number().int() }),
+  outcomes: z.strictObject({
+    completed: z.number().int(),
+    voicemail: z.number().int(),
+    'no-answer': z.number().int(),
+    busy: z.number().int(),
+    failed: z.number().int(),
+    canceled: z.number().int(),
+  }),
   duration: z.strictObject({
-    calls: z.number().int().describe('Calls with a duration'), totalSec: z.number(), averageSec: z.number().nullable(),
+    calls: z.number().int().describe('Calls with a duration'),
+    totalSec: z.number(),
+    averageSec: z.number().nullable(),
     medianSec: z.number().nullable().describe('From the histogram: within the width of the bucket holding the median'),
     histogram: z.array(z.strictObject({ fromSec: z.number(), toSec: z.number().nullable(), calls: z.number().int() })),
   }),
-  cost: z.strictObject({ calls: z.number().int().describe('Calls with a cost'), byCurrency: z.array(CurrencyTotal).describe('Totals per currency, most calls first; amounts in hundredths (US cents)') }),
-  success: z.strictObject({ evaluated: z.number().int().describe("Calls whose platform analysis says successful or not"), successful: z.number().int(), rate }),
+  cost: z.strictObject({
+    calls: z.number().int().describe('Calls with a cost'),
+    byCurrency: z.array(CurrencyTotal).describe('Totals per currency, most calls first; amounts in hundredths (US cents)'),
+  }),
+  success: z.strictObject({
+    evaluated: z.number().int().describe('Calls whose platform analysis says successful or not'),
+    successful: z.number().int(),
+    rate,
+  }),
   followUps: z.strictObject({
-    scheduled: z.number().int().describe('Follow-up attempts planned'), placed: z.number().int(), connected: z.number().int().describe('Placed attempts that were answered'),
-    movedByWindow: z.number().int().describe('Attempts the calling window moved'), blockedByDoNotCall: z.number().int().describe('Plans stopped because the contact is do-not-call'),
+    scheduled: z.number().int().describe('Follow-up attempts planned'),
+    placed: z.number().int(),
+    connected: z.number().int().describe('Placed attempts that were answered'),
+    movedByWindow: z.number().int().describe('Attempts the calling window moved'),
+    blockedByDoNotCall: z.number().int().describe('Plans stopped because the contact is do-not-call'),
   }),
   emails: z.strictObject({ sent: z.number().int(), skipped: z.number().int(), failed: z.number().int() }),
 });
 export const AnalyticsTimeseries = z.strictObject({
-  from: z.string(), to: z.string(), timeZone: z.string(), interval: z.enum(['hour', 'day', 'week']), groupBy: z.enum(['outcome', 'provider', 'agent']), filters: filtersBody,
-  groups: z.array(z.string()).describe('Group keys present, in order (outcomes also `open` and `stale`; agent "" = calls without an agent)'),
-  buckets: z.array(z.strictObject({
-    start: z.string().describe('First instant (UTC); the first and last bucket are clipped to from/to'), end: z.string(),
-    label: z.string().describe('Local date (day; the Monday for a week) or local time (hour)'),
-    calls: z.number().int(), finished: z.number().int(), answered: z.number().int(), answerRate: rate, averageDurationSec: z.number().nullable(),
-    cost: z.array(z.strictObject({ currency: z.string(), totalCents: z.number(), calls: z.number().int() })),
-    groups: z.record(z.string(), z.number().int()),
-  })),
+  from: z.string(),
+  to: z.string(),
+  timeZone: z.string(),
+  interval: z.enum(['hour', 'day', 'week']),
+  groupBy: z.enum(['outcome', 'provider', 'agent']),
+  filters: filtersBody,
+  groups: z
+    .array(z.string())
+    .describe('Group keys present, in order (outcomes also `open` and `stale`; agent "" = calls without an agent)'),
+  buckets: z.array(
+    z.strictObject({
+      start: z.string().describe('First instant (UTC); the first and last bucket are clipped to from/to'),
+      end: z.string(),
+      label: z.string().describe('Local date (day; the Monday for a week) or local time (hour)'),
+      calls: z.number().int(),
+      finished: z.number().int(),
+      answered: z.number().int(),
+      answerRate: rate,
+      averageDurationSec: z.number().nullable(),
+      cost: z.array(z.strictObject({ currency: z.string(), totalCents: z.number(), calls: z.number().int() })),
+      groups: z.record(z.string(), z.number().int()),
+    }),
+  ),
 });
 export const AnalyticsAgents = z.strictObject({
-  from: z.string(), to: z.string(), timeZone: z.string(), filters: filtersBody,
-  items: z.array(z.strictObject({
-    agentId: z.string().nullable().describe('null: calls without an agent'), providers: z.array(z.string()),
-    calls: z.number().int(), finished: z.number().int(), answered: z.number().int(), answerRate: rate,
-    averageDurationSec: z.number().nullable(), medianDurationSec: z.number().nullable(),
-    success: z.strictObject({ evaluated: z.number().int(), successful: z.number().int(), rate }),
-    cost: z.array(CurrencyTotal),
-  })),
+  from: z.string(),
+  to: z.string(),
+  timeZone: z.string(),
+  filters: filtersBody,
+  items: z.array(
+    z.strictObject({
+      agentId: z.string().nullable().describe('null: calls without an agent'),
+      providers: z.array(z.string()),
+      calls: z.number().int(),
+      finished: z.number().int(),
+      answered: z.number().int(),
+      answerRate: rate,
+      averageDurationSec: z.number().nullable(),
+      medianDurationSec: z.number().nullable(),
+      success: z.strictObject({ evaluated: z.number().int(), successful: z.number().int(), rate }),
+      cost: z.array(CurrencyTotal),
+    }),
+  ),
 });

@@ -74,16 +74,23 @@ export function createApp(deps: AppDeps): Koa {
   // Ready means webhooks are acknowledged, which needs the database only: while Temporal is down
   // events wait in the inbox, so that is "degraded", not "not ready".
   router.get('/readyz', async (ctx) => {
-    const check = async (f: () => Promise<void>) => f().then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
+    const check = async (f: () => Promise<void>) =>
+      f().then(
+        () => 'ok',
+        (err: Error) => `unavailable: ${err.message}`,
+      );
     const [mongodb, temporalPing, inbox] = await Promise.all([
       check(() => deps.pingDb()),
       check(() => deps.signaler.ping()),
       inboxStats(deps.col.inbox, new Date()).catch(() => null),
     ]);
     const down = deps.dispatcher.status().temporalDown;
-    const temporal = temporalPing !== 'ok'
-      ? `${temporalPing}; events wait in the inbox`
-      : down ? `unavailable since ${down.since}: ${down.error}; events wait in the inbox` : 'ok';
+    const temporal =
+      temporalPing !== 'ok'
+        ? `${temporalPing}; events wait in the inbox`
+        : down
+          ? `unavailable since ${down.since}: ${down.error}; events wait in the inbox`
+          : 'ok';
     const status = mongodb !== 'ok' ? 'not ready' : temporal !== 'ok' || (inbox?.deadLetters ?? 0) > 0 ? 'degraded' : 'ready';
     ctx.status = mongodb === 'ok' ? 200 : 503;
     ctx.body = { status, checks: { mongodb, temporal }, inbox };
@@ -119,7 +126,8 @@ function errorMiddleware(fallback: Logger): Koa.Middleware {
         ctx.status = err.status;
         ctx.set(err.headers);
         ctx.body = { error: err.error, message: err.message };
-        if (err.status >= 500) logger.warn('request failed', { method: ctx.method, path: ctx.path, status: err.status, message: err.message });
+        if (err.status >= 500)
+          logger.warn('request failed', { method: ctx.method, path: ctx.path, status: err.status, message: err.message });
       } else if (isDatabaseUnavailable(err)) {
         // Nothing was recorded; the caller may retry once the database is back.
         logger.warn('database unavailable', { method: ctx.method, path: ctx.path, err: e });

@@ -38,7 +38,11 @@ export const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
 const forbidden = (message: string) => new HttpError(403, 'Forbidden', message);
 
 /** With `sessions`, a dashboard session cookie stands for its key when no key is sent (not on webhook routes). */
-export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE_LIMITS, sessions?: DashboardSessions): RouterMiddleware<ApiState> {
+export function authenticate(
+  col: Collections,
+  limits: RateLimits = DEFAULT_RATE_LIMITS,
+  sessions?: DashboardSessions,
+): RouterMiddleware<ApiState> {
   const limiter = new RateLimiter(limits);
   return async (ctx, next) => {
     const cls = routeClassOf(ctx.method, ctx.path);
@@ -49,11 +53,13 @@ export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE
     }
     const fromQuery = typeof query === 'string' ? query : undefined;
     const session = !header && !fromQuery && cls !== 'webhook' && sessions ? await sessions.current(ctx) : undefined;
-    const who = session ?? await identifyApiKey(col, header || fromQuery);
+    const who = session ?? (await identifyApiKey(col, header || fromQuery));
     if (!who) throw unauthorized();
     if (!ALLOWED[who.scope].includes(cls)) {
-      throw forbidden(`This API key's scope (${who.scope}) does not allow ${cls === 'webhook' ? 'webhook' : cls} routes` +
-        (who.scope === 'webhook' ? '; it may only post to /api/calls/webhook' : ''));
+      throw forbidden(
+        `This API key's scope (${who.scope}) does not allow ${cls === 'webhook' ? 'webhook' : cls} routes` +
+          (who.scope === 'webhook' ? '; it may only post to /api/calls/webhook' : ''),
+      );
     }
     if (session && cls !== 'read') {
       checkSameOrigin(ctx);
@@ -61,9 +67,12 @@ export function authenticate(col: Collections, limits: RateLimits = DEFAULT_RATE
     }
     const verdict = limiter.take(who.keyId, cls);
     if (!verdict.ok) {
-      throw new HttpError(429, 'Too Many Requests',
+      throw new HttpError(
+        429,
+        'Too Many Requests',
         `Rate limit for ${cls} routes exceeded for this API key (${verdict.limit.perSecond}/s, burst ${verdict.limit.burst}); retry after ${verdict.retryAfterSec} s`,
-        { 'Retry-After': String(verdict.retryAfterSec) });
+        { 'Retry-After': String(verdict.retryAfterSec) },
+      );
     }
     Object.assign(ctx.state, { orgId: who.orgId, keyId: who.keyId, scope: who.scope });
     await next();

@@ -9,12 +9,18 @@ import { notFound } from './errors';
 import { isIdentifier, parseWith, pathId } from './validate';
 import { callView } from './views';
 
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((s) => new Date(s));
 
 export const listQuery = z.object({
   /** `stale` is short for `stale=true`: the stale mark is not a status (src/domain/stale.ts). */
   status: z.enum([...CALL_STATUSES, 'stale']).optional(),
-  stale: z.enum(['true', 'false']).transform((v) => v === 'true').optional()
+  stale: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
     .describe('true: only calls marked stale (no end reported, and the platform could not say); false: the others'),
   outcome: z.enum(OUTCOMES).optional(),
   provider: z.enum(PROVIDERS).optional(),

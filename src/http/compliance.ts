@@ -5,8 +5,14 @@ import { z } from 'zod';
 import { WEEKDAYS } from '../domain/callingWindow';
 import { normalizePhone } from '../domain/phone';
 import {
-  type ComplianceSettings, addDoNotCallNumbers, getComplianceSettings, listDoNotCallNumbers, pendingFollowUpWorkflows, removeDoNotCallNumber,
-  setComplianceSettings, settingsProblems,
+  type ComplianceSettings,
+  addDoNotCallNumbers,
+  getComplianceSettings,
+  listDoNotCallNumbers,
+  pendingFollowUpWorkflows,
+  removeDoNotCallNumber,
+  setComplianceSettings,
+  settingsProblems,
 } from '../store/compliance';
 import type { Collections } from '../store/db';
 import type { CallControl } from '../temporal/control';
@@ -21,14 +27,26 @@ const callingWindow = z.strictObject({
   start: hhmm,
   end: hhmm,
   days,
-  regions: z.array(z.strictObject({ region: z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'a country (US) or a subdivision (US-FL)'), start: hhmm.optional(), end: hhmm.optional(), days: days.optional() })).max(200),
+  regions: z
+    .array(
+      z.strictObject({
+        region: z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'a country (US) or a subdivision (US-FL)'),
+        start: hhmm.optional(),
+        end: hhmm.optional(),
+        days: days.optional(),
+      }),
+    )
+    .max(200),
 });
 /** Each field replaces the stored one; fields left out keep their value. */
 export const callingRulesBody = z.strictObject({
   callingWindow: callingWindow.optional(),
   defaultTimeZone: z.string().min(1).max(64).optional(),
   contactCapPer24h: z.number().int().min(0).max(100).optional(),
-  optOutField: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1 to 64 letters, digits, _ . or -').optional(),
+  optOutField: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1 to 64 letters, digits, _ . or -')
+    .optional(),
 });
 
 export const phoneField = z.string().transform((s, ctx) => {
@@ -42,8 +60,19 @@ export const phoneField = z.string().transform((s, ctx) => {
 const reason = z.string().trim().min(1).max(500);
 /** One number (`phone`, `reason`) or many (`numbers: [{phone, reason}]`). */
 export const doNotCallBody = z
-  .strictObject({ phone: phoneField.optional(), reason: reason.optional(), numbers: z.array(z.strictObject({ phone: phoneField, reason: reason.optional() })).min(1).max(10_000).optional() })
-  .refine((b) => (b.phone === undefined) !== (b.numbers === undefined), { message: 'give exactly one of phone or numbers', path: ['phone'] });
+  .strictObject({
+    phone: phoneField.optional(),
+    reason: reason.optional(),
+    numbers: z
+      .array(z.strictObject({ phone: phoneField, reason: reason.optional() }))
+      .min(1)
+      .max(10_000)
+      .optional(),
+  })
+  .refine((b) => (b.phone === undefined) !== (b.numbers === undefined), {
+    message: 'give exactly one of phone or numbers',
+    path: ['phone'],
+  });
 export const doNotCallListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -54,11 +83,19 @@ export const doNotCallListQuery = z.strictObject({
  * Returns the workflows that canceled; one that refuses (nothing pending any more) or has closed
  * is skipped: the check at placing time stops it anyway.
  */
-export async function cancelPendingFor(col: Collections, control: CallControl | undefined, orgId: string, ref: { contactId?: string; phone?: string }, why: string): Promise<string[]> {
+export async function cancelPendingFor(
+  col: Collections,
+  control: CallControl | undefined,
+  orgId: string,
+  ref: { contactId?: string; phone?: string },
+  why: string,
+): Promise<string[]> {
   if (!control) return [];
   const done: string[] = [];
   for (const wid of await pendingFollowUpWorkflows(col, orgId, ref)) {
-    const r = await control.control(wid, { type: 'cancel', reason: `the contact is on the do-not-call list (${why})`, by: 'do-not-call' }).catch(() => undefined);
+    const r = await control
+      .control(wid, { type: 'cancel', reason: `the contact is on the do-not-call list (${why})`, by: 'do-not-call' })
+      .catch(() => undefined);
     if (r?.kind === 'done') done.push(wid);
   }
   return done;
@@ -101,7 +138,10 @@ export function complianceRoutes(api: ApiRouter, deps: ComplianceRouteDeps): voi
     const entries = b.numbers ?? [{ phone: b.phone!, reason: b.reason }];
     const added = await addDoNotCallNumbers(deps.col, orgId, entries, 'list');
     const canceled: string[] = [];
-    for (const e of entries) canceled.push(...(await cancelPendingFor(deps.col, deps.control, orgId, { phone: e.phone }, `list: ${e.reason ?? 'on the do-not-call list'}`)));
+    for (const e of entries)
+      canceled.push(
+        ...(await cancelPendingFor(deps.col, deps.control, orgId, { phone: e.phone }, `list: ${e.reason ?? 'on the do-not-call list'}`)),
+      );
     ctx.status = 201;
     ctx.body = { added, received: entries.length, canceledFollowUps: canceled };
   });

@@ -31,14 +31,29 @@ const timezone = z.string().refine((tz) => {
 }, 'expected an IANA time zone like America/New_York');
 
 const fields = {
-  name: z.string().trim().min(1).max(200).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters'),
   email: z.email(),
   phone,
   timezone,
 };
-export const createBody = z.strictObject({ contactId: z.string().regex(/^[^\s:]{1,200}$/, 'no spaces or colons').optional(), ...fields }).partial({ name: true, email: true, phone: true, timezone: true });
+export const createBody = z
+  .strictObject({
+    contactId: z
+      .string()
+      .regex(/^[^\s:]{1,200}$/, 'no spaces or colons')
+      .optional(),
+    ...fields,
+  })
+  .partial({ name: true, email: true, phone: true, timezone: true });
 /** `doNotCall: {reason}` marks the contact do-not-call (its pending follow-ups are canceled); `null` clears the mark. */
-export const patchBody = z.strictObject({ ...fields, doNotCall: z.strictObject({ reason: z.string().trim().min(1).max(500) }).nullable() }).partial();
+export const patchBody = z
+  .strictObject({ ...fields, doNotCall: z.strictObject({ reason: z.string().trim().min(1).max(500) }).nullable() })
+  .partial();
 
 export function contactRoutes(api: ApiRouter, deps: ComplianceRouteDeps): void {
   api.get('/contacts/:contactId', async (ctx) => {
@@ -46,7 +61,9 @@ export function contactRoutes(api: ApiRouter, deps: ComplianceRouteDeps): void {
     const doc = await getContact(deps.col, orgId, pathId(ctx.params.contactId, 'contactId'));
     if (!doc) throw notFound(`Contact not found: ${ctx.params.contactId}`);
     const [dnc, gate, rules] = await Promise.all([
-      contactDoNotCall(deps.col, orgId, doc.contactId), loadContactGate(deps.col, orgId, doc.contactId), getComplianceSettings(deps.col, orgId),
+      contactDoNotCall(deps.col, orgId, doc.contactId),
+      loadContactGate(deps.col, orgId, doc.contactId),
+      getComplianceSettings(deps.col, orgId),
     ]);
     // The per-person follow-up rules as the contact's workflow last stored them (none until a follow-up was planned).
     const followUps = gate.rev > 0 ? gateSummary(gate, rules.contactCapPer24h, Date.now()) : undefined;
@@ -71,7 +88,13 @@ export function contactRoutes(api: ApiRouter, deps: ComplianceRouteDeps): void {
     let canceledFollowUps: string[] | undefined;
     if (doNotCall) {
       await markContactDoNotCall(deps.col, orgId, contactId, { reason: doNotCall.reason, source: 'contact' });
-      canceledFollowUps = await cancelPendingFor(deps.col, deps.control, orgId, { contactId, phone: doc.phone }, `contact: ${doNotCall.reason}`);
+      canceledFollowUps = await cancelPendingFor(
+        deps.col,
+        deps.control,
+        orgId,
+        { contactId, phone: doc.phone },
+        `contact: ${doNotCall.reason}`,
+      );
     } else if (doNotCall === null) {
       await clearContactDoNotCall(deps.col, orgId, contactId);
     }

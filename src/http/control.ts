@@ -17,13 +17,25 @@ import { isIdentifier, parseWith, pathId } from './validate';
 const by = z.string().trim().min(1).max(200).optional();
 /** Call even outside the contact's calling window: a person's decision, so it needs `by` and `reason` (recorded). */
 const overrideWindow = z.boolean().optional();
-const overrideNeedsWho: [(b: { overrideWindow?: boolean; by?: string; reason?: string }) => boolean, { message: string; path: string[] }] = [
-  (b) => !b.overrideWindow || (!!b.by && !!b.reason?.trim()), { message: 'overriding the calling window needs by and reason', path: ['overrideWindow'] }];
+const overrideNeedsWho: [(b: { overrideWindow?: boolean; by?: string; reason?: string }) => boolean, { message: string; path: string[] }] =
+  [
+    (b) => !b.overrideWindow || (!!b.by && !!b.reason?.trim()),
+    { message: 'overriding the calling window needs by and reason', path: ['overrideWindow'] },
+  ];
 export const retryBody = z.strictObject({ reason: z.string().max(1000).optional(), by, overrideWindow }).refine(...overrideNeedsWho);
 export const cancelBody = z.strictObject({ reason: z.string().trim().min(1, 'give a reason').max(1000), by });
 export const scheduleBody = z
-  .strictObject({ at: z.iso.datetime({ offset: true }).optional(), in: z.string().regex(DELAY_PATTERN, 'a delay like 30m, 2h or 1d').optional(), reason: z.string().max(1000).optional(), by, overrideWindow })
-  .refine((b) => (b.at === undefined) !== (b.in === undefined), { message: 'give exactly one of at (ISO-8601) or in (a delay like 2h)', path: ['at'] })
+  .strictObject({
+    at: z.iso.datetime({ offset: true }).optional(),
+    in: z.string().regex(DELAY_PATTERN, 'a delay like 30m, 2h or 1d').optional(),
+    reason: z.string().max(1000).optional(),
+    by,
+    overrideWindow,
+  })
+  .refine((b) => (b.at === undefined) !== (b.in === undefined), {
+    message: 'give exactly one of at (ISO-8601) or in (a delay like 2h)',
+    path: ['at'],
+  })
   .refine(...overrideNeedsWho);
 
 const FOLLOW_UP_CALL_STATUSES = ['claimable', 'placing', 'placed', 'due', 'uncertain', 'rejected', 'canceled', 'joined'] as const;
@@ -60,7 +72,14 @@ export function controlRoutes(api: ApiRouter, deps: ControlRouteDeps): void {
         throw unavailable("The call's workflow did not answer in time (is a worker running?); nothing was changed, try again");
       case 'done':
         ctx.status = 202;
-        ctx.body = { success: true, callId, workflowId: doc.workflowId, command: input.type, message: outcome.result.note, followUp: outcome.result.summary };
+        ctx.body = {
+          success: true,
+          callId,
+          workflowId: doc.workflowId,
+          command: input.type,
+          message: outcome.result.note,
+          followUp: outcome.result.summary,
+        };
     }
   }
 
@@ -87,4 +106,3 @@ export function controlRoutes(api: ApiRouter, deps: ControlRouteDeps): void {
     ctx.body = { items: docs.map(({ _id, orgId: _o, ...rest }) => rest), total: docs.length };
   });
 }
-

@@ -25,7 +25,8 @@ import { readRawBody } from './rawBody';
 import { DEFAULT_RATE_LIMITS, RateLimiter } from './rateLimit';
 import { CSRF_HEADER, type DashboardSessions, checkSameOrigin } from './session';
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const ASSET_DIR = join(__dirname, '..', 'dashboard');
@@ -45,7 +46,10 @@ export const ASSETS: Record<string, string> = {
   'dashboard.css': 'text/css; charset=utf-8',
 };
 
-interface File { body: Buffer; etag: string }
+interface File {
+  body: Buffer;
+  etag: string;
+}
 const files = new Map<string, File>();
 /** Read once per process: the files ship with the code. */
 function file(path: string): File {
@@ -110,13 +114,18 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
     checkSameOrigin(ctx);
     const verdict = attempts.take(`sign-in:${ctx.ip}`, 'control');
     if (!verdict.ok) {
-      throw new HttpError(429, 'Too Many Requests', `Too many sign-in attempts from this address; retry after ${verdict.retryAfterSec} s`,
-        { 'Retry-After': String(verdict.retryAfterSec) });
+      throw new HttpError(429, 'Too Many Requests', `Too many sign-in attempts from this address; retry after ${verdict.retryAfterSec} s`, {
+        'Retry-After': String(verdict.retryAfterSec),
+      });
     }
     const type = mediaType(ctx);
     const wantsJson = type === 'application/json';
     if (!wantsJson && type !== 'application/x-www-form-urlencoded') {
-      throw new HttpError(415, 'Unsupported Media Type', `Content-Type must be application/x-www-form-urlencoded or application/json (got ${type || 'none'})`);
+      throw new HttpError(
+        415,
+        'Unsupported Media Type',
+        `Content-Type must be application/x-www-form-urlencoded or application/json (got ${type || 'none'})`,
+      );
     }
     const raw = (await readRawBody(ctx.req, 16 * 1024)).toString('utf8');
     let input: unknown;
@@ -163,8 +172,13 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
     if (!session) throw unauthorized('Not signed in to the dashboard (no session cookie, or it expired, or its key was revoked)');
     const org = await deps.col.organizations.findOne({ _id: session.orgId }, { projection: { name: 1 } });
     ctx.body = {
-      orgId: session.orgId, orgName: org?.name ?? session.orgId, keyId: session.keyId, scope: session.scope,
-      expiresAt: new Date(session.expiresAt).toISOString(), csrfToken: sessions.csrfToken(session), csrfHeader: CSRF_HEADER,
+      orgId: session.orgId,
+      orgName: org?.name ?? session.orgId,
+      keyId: session.keyId,
+      scope: session.scope,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      csrfToken: sessions.csrfToken(session),
+      csrfHeader: CSRF_HEADER,
     };
   });
 
@@ -182,7 +196,20 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
 const LIST_LIMIT = 50;
 const pad = (n: number) => String(n).padStart(2, '0');
 const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
-const brief = { callId: 1, contactId: 1, to: 1, from: 1, direction: 1, provider: 1, status: 1, outcome: 1, followUp: 1, nextFollowUpAt: 1, updatedAt: 1, stale: 1 } as const;
+const brief = {
+  callId: 1,
+  contactId: 1,
+  to: 1,
+  from: 1,
+  direction: 1,
+  provider: 1,
+  status: 1,
+  outcome: 1,
+  followUp: 1,
+  nextFollowUpAt: 1,
+  updatedAt: 1,
+  stale: 1,
+} as const;
 
 /** The lists the dashboard shows beside the analytics: follow-up queue and stale calls. */
 export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): void {
@@ -192,43 +219,79 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
     // Each list is an equality on a small set or a short index range: on FerretDB a filter it cannot
     // push down (a range on another field, $exists, $regex) reads every call of the organization.
     const [scheduledDocs, due, canceled, open] = await Promise.all([
-      deps.col.calls.find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: brief }).sort({ nextFollowUpAt: 1 }).limit(LIST_LIMIT).toArray(),
+      deps.col.calls
+        .find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: brief })
+        .sort({ nextFollowUpAt: 1 })
+        .limit(LIST_LIMIT)
+        .toArray(),
       listFollowUpCalls(deps.col, orgId, { status: 'due' }, LIST_LIMIT),
       listFollowUpCalls(deps.col, orgId, { status: 'canceled' }, 4 * LIST_LIMIT),
       // Calls marked stale keep their open status, so both kinds of stale calls are among the open ones.
-      Promise.all(OPEN_STATUSES.map((status) => deps.col.calls.find({ orgId, status }, { projection: brief }).sort({ updatedAt: 1 }).limit(4 * LIST_LIMIT).toArray())),
+      Promise.all(
+        OPEN_STATUSES.map((status) =>
+          deps.col.calls
+            .find({ orgId, status }, { projection: brief })
+            .sort({ updatedAt: 1 })
+            .limit(4 * LIST_LIMIT)
+            .toArray(),
+        ),
+      ),
     ]);
     // Read once for every contact whose zone falls back to the organization's.
     const settings = getComplianceSettings(deps.col, orgId);
     settings.catch(() => undefined); // awaited only when a zone falls back to it; a failure then fails that request
-    const scheduled = await Promise.all(scheduledDocs.map(async (d) => {
-      const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; summary?: string } | undefined;
-      const at = d.nextFollowUpAt ?? new Date(now);
-      // The zone the calling rules use for this person: the contact's own, else the number's, else the organization's.
-      const context = await contactZones(deps.col, { orgId, contactId: d.contactId, phone: contactPhone(d) }, settings);
-      const zone = context.zones[0];
-      const t = localTime(at.getTime(), zone);
-      return {
-        callId: d.callId, contactId: d.contactId, to: contactPhone(d), attempt: plan?.attempt, maxAttempts: plan?.maxAttempts,
-        nextFollowUpAt: at.toISOString(), zone, zoneSource: context.zoneSource,
-        localTime: `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
-        ...(plan?.window ? { window: plan.window } : {}),
-      };
-    }));
+    const scheduled = await Promise.all(
+      scheduledDocs.map(async (d) => {
+        const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; summary?: string } | undefined;
+        const at = d.nextFollowUpAt ?? new Date(now);
+        // The zone the calling rules use for this person: the contact's own, else the number's, else the organization's.
+        const context = await contactZones(deps.col, { orgId, contactId: d.contactId, phone: contactPhone(d) }, settings);
+        const zone = context.zones[0];
+        const t = localTime(at.getTime(), zone);
+        return {
+          callId: d.callId,
+          contactId: d.contactId,
+          to: contactPhone(d),
+          attempt: plan?.attempt,
+          maxAttempts: plan?.maxAttempts,
+          nextFollowUpAt: at.toISOString(),
+          zone,
+          zoneSource: context.zoneSource,
+          localTime: `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
+          ...(plan?.window ? { window: plan.window } : {}),
+        };
+      }),
+    );
     const silentSince = now - STALE_CALL_AFTER_MS;
-    const stale = open.flat()
+    const stale = open
+      .flat()
       .filter((d) => d.stale || d.updatedAt.getTime() < silentSince)
       .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
       .slice(0, LIST_LIMIT)
       .map((d) => ({
-        callId: d.callId, status: d.status, provider: d.provider, contactId: d.contactId, updatedAt: d.updatedAt.toISOString(),
-        reason: d.stale ? (d.stale as { reason?: string }).reason ?? 'marked stale' : `no event for ${Math.round((now - d.updatedAt.getTime()) / 60_000)} min`,
+        callId: d.callId,
+        status: d.status,
+        provider: d.provider,
+        contactId: d.contactId,
+        updatedAt: d.updatedAt.toISOString(),
+        reason: d.stale
+          ? ((d.stale as { reason?: string }).reason ?? 'marked stale')
+          : `no event for ${Math.round((now - d.updatedAt.getTime()) / 60_000)} min`,
       }));
     ctx.body = {
       scheduled,
       moved: scheduled.filter((s) => s.window),
-      due: due.map((f) => ({ callId: f.originalCallId, attempt: f.attempt, contactId: f.contactId, to: f.to, reason: f.reason, dueAt: (f.dueAt ?? f.updatedAt).toISOString() })),
-      blocked: canceled.filter((f) => f.reason?.includes('do-not-call')).slice(0, LIST_LIMIT)
+      due: due.map((f) => ({
+        callId: f.originalCallId,
+        attempt: f.attempt,
+        contactId: f.contactId,
+        to: f.to,
+        reason: f.reason,
+        dueAt: (f.dueAt ?? f.updatedAt).toISOString(),
+      })),
+      blocked: canceled
+        .filter((f) => f.reason?.includes('do-not-call'))
+        .slice(0, LIST_LIMIT)
         .map((f) => ({ callId: f.originalCallId, contactId: f.contactId, reason: f.reason ?? '', at: f.updatedAt.toISOString() })),
       stale,
     };
@@ -239,25 +302,62 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
 
 const isoTime = z.string().describe('ISO-8601 time');
 export const DashboardSession = z.strictObject({
-  orgId: z.string(), orgName: z.string(), keyId: z.string(), scope: z.enum(['read', 'admin']), expiresAt: isoTime,
+  orgId: z.string(),
+  orgName: z.string(),
+  keyId: z.string(),
+  scope: z.enum(['read', 'admin']),
+  expiresAt: isoTime,
   csrfToken: z.string().describe('Send it in csrfHeader on every request that changes something'),
   csrfHeader: z.literal(CSRF_HEADER),
 });
-export const DashboardSignedIn = z.strictObject({ orgId: z.string(), keyId: z.string(), scope: z.enum(['read', 'admin']), expiresAt: isoTime });
+export const DashboardSignedIn = z.strictObject({
+  orgId: z.string(),
+  keyId: z.string(),
+  scope: z.enum(['read', 'admin']),
+  expiresAt: isoTime,
+});
 export const DashboardSignedOut = z.strictObject({ signedOut: z.literal(true) });
 const scheduledItem = z.looseObject({
-  callId: z.string(), contactId: z.string().optional(), to: z.string().optional(), attempt: z.number().int().optional(), maxAttempts: z.number().int().optional(),
-  nextFollowUpAt: isoTime, zone: z.string().describe("The contact's time zone as the calling rules find it"), zoneSource: z.enum(['contact', 'phone', 'organization']),
+  callId: z.string(),
+  contactId: z.string().optional(),
+  to: z.string().optional(),
+  attempt: z.number().int().optional(),
+  maxAttempts: z.number().int().optional(),
+  nextFollowUpAt: isoTime,
+  zone: z.string().describe("The contact's time zone as the calling rules find it"),
+  zoneSource: z.enum(['contact', 'phone', 'organization']),
   localTime: z.string().describe("The follow-up's time on the contact's clock: `Sat 2026-11-28 08:00`"),
   window: z.string().optional().describe('How the calling window moved it'),
 });
 export const DashboardQueues = z.strictObject({
   scheduled: z.array(scheduledItem).describe('Follow-up calls scheduled, soonest first (at most 50)'),
   moved: z.array(scheduledItem).describe('Those of them the calling window moved'),
-  due: z.array(z.looseObject({ callId: z.string(), attempt: z.number().int(), contactId: z.string().optional(), to: z.string().optional(), reason: z.string().optional(), dueAt: isoTime }))
+  due: z
+    .array(
+      z.looseObject({
+        callId: z.string(),
+        attempt: z.number().int(),
+        contactId: z.string().optional(),
+        to: z.string().optional(),
+        reason: z.string().optional(),
+        dueAt: isoTime,
+      }),
+    )
     .describe('Follow-up attempts waiting for a person'),
-  blocked: z.array(z.looseObject({ callId: z.string(), contactId: z.string().optional(), reason: z.string(), at: isoTime })).describe('Follow-ups canceled by do-not-call'),
-  stale: z.array(z.looseObject({ callId: z.string(), status: z.string(), provider: z.string(), contactId: z.string().optional(), updatedAt: isoTime, reason: z.string() }))
+  blocked: z
+    .array(z.looseObject({ callId: z.string(), contactId: z.string().optional(), reason: z.string(), at: isoTime }))
+    .describe('Follow-ups canceled by do-not-call'),
+  stale: z
+    .array(
+      z.looseObject({
+        callId: z.string(),
+        status: z.string(),
+        provider: z.string(),
+        contactId: z.string().optional(),
+        updatedAt: isoTime,
+        reason: z.string(),
+      }),
+    )
     .describe('Calls marked stale, and unfinished calls without an event for an hour'),
 });
 
@@ -272,7 +372,9 @@ export function dashboardPaths(h: {
 }): Record<string, Json> {
   const page = (summary: string, extra: Json = {}) => ({
     get: {
-      summary, tags: ['dashboard'], security: [],
+      summary,
+      tags: ['dashboard'],
+      security: [],
       responses: {
         200: { description: `An HTML page (Content-Security-Policy: ${CSP})`, content: { 'text/html': { schema: { type: 'string' } } } },
         304: { description: 'Not modified (ETag)' },
@@ -282,12 +384,16 @@ export function dashboardPaths(h: {
   });
   const origin = 'Refused from another site: Sec-Fetch-Site other than same-origin, or an Origin other than this server, or neither header';
   return {
-    '/dashboard': page('The dashboard page; without a session a redirect to the sign-in page', { 302: { description: 'Not signed in: to /dashboard/sign-in' } }),
+    '/dashboard': page('The dashboard page; without a session a redirect to the sign-in page', {
+      302: { description: 'Not signed in: to /dashboard/sign-in' },
+    }),
     '/dashboard/sign-in': {
       ...page('The sign-in form (a read or admin API key)'),
       post: {
-        summary: 'Sign in: checks the key and sets the session cookie (HttpOnly, SameSite=Strict, Secure over https). A form post is answered with redirects, JSON with JSON',
-        tags: ['dashboard'], security: [],
+        summary:
+          'Sign in: checks the key and sets the session cookie (HttpOnly, SameSite=Strict, Secure over https). A form post is answered with redirects, JSON with JSON',
+        tags: ['dashboard'],
+        security: [],
         requestBody: {
           required: true,
           content: {
@@ -311,22 +417,39 @@ export function dashboardPaths(h: {
     },
     '/dashboard/sign-out': {
       post: {
-        summary: 'Sign out: clears the session cookie (the session\'s CSRF token in X-CSRF-Token)', tags: ['dashboard'], security: [],
-        responses: { 200: h.json('DashboardSignedOut', 'The cookie is cleared'), 403: h.error(`${origin}; or a session without its CSRF token`), 500: h.error('An unexpected error') },
+        summary: "Sign out: clears the session cookie (the session's CSRF token in X-CSRF-Token)",
+        tags: ['dashboard'],
+        security: [],
+        responses: {
+          200: h.json('DashboardSignedOut', 'The cookie is cleared'),
+          403: h.error(`${origin}; or a session without its CSRF token`),
+          500: h.error('An unexpected error'),
+        },
       },
     },
     '/dashboard/session': {
       get: {
-        summary: 'Who is signed in (from the session cookie), and the CSRF token of the session', tags: ['dashboard'], security: [],
-        responses: { 200: h.json('DashboardSession', 'The session'), 401: h.error('No session cookie, an expired one, or its key was revoked'), 503: h.error('The database cannot be reached') },
+        summary: 'Who is signed in (from the session cookie), and the CSRF token of the session',
+        tags: ['dashboard'],
+        security: [],
+        responses: {
+          200: h.json('DashboardSession', 'The session'),
+          401: h.error('No session cookie, an expired one, or its key was revoked'),
+          503: h.error('The database cannot be reached'),
+        },
       },
     },
     '/dashboard/assets/{file}': {
       get: {
-        summary: "The page's scripts and stylesheet", tags: ['dashboard'], security: [],
+        summary: "The page's scripts and stylesheet",
+        tags: ['dashboard'],
+        security: [],
         parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: Object.keys(ASSETS) } }],
         responses: {
-          200: { description: 'JavaScript or CSS (ETag, Cache-Control: no-cache)', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+          200: {
+            description: 'JavaScript or CSS (ETag, Cache-Control: no-cache)',
+            content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
+          },
           304: { description: 'Not modified (ETag)' },
           404: h.error('No such asset'),
         },
@@ -334,13 +457,19 @@ export function dashboardPaths(h: {
     },
     [CHART_JS_PATH]: {
       get: {
-        summary: `chart.js ${CHART_JS_VERSION} (UMD build) from node_modules; the version is in the path, so it is cached for good`, tags: ['dashboard'], security: [],
-        responses: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } }, 304: { description: 'Not modified (ETag)' } },
+        summary: `chart.js ${CHART_JS_VERSION} (UMD build) from node_modules; the version is in the path, so it is cached for good`,
+        tags: ['dashboard'],
+        security: [],
+        responses: {
+          200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified (ETag)' },
+        },
       },
     },
     '/api/dashboard/queues': {
       get: h.operation('read', {
-        summary: 'The follow-up queue (scheduled with the contact\'s local time, moved by the window, due for a person, blocked by do-not-call) and stale calls',
+        summary:
+          "The follow-up queue (scheduled with the contact's local time, moved by the window, due for a person, blocked by do-not-call) and stale calls",
         tags: ['dashboard'],
         responses: { 200: h.json('DashboardQueues', 'The lists, 50 at most each') },
       }),

@@ -13,8 +13,14 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 function webhookResult(status: number, state: WebhookState): WebhookResult {
   if (status < 300) return state.webhookResult ?? 'accepted';
   const known: Record<number, WebhookResult> = {
-    400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'unknown_provider', 413: 'too_large',
-    415: 'unsupported_media_type', 429: 'rate_limited', 503: 'unavailable',
+    400: 'invalid',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'unknown_provider',
+    413: 'too_large',
+    415: 'unsupported_media_type',
+    429: 'rate_limited',
+    503: 'unavailable',
   };
   return known[status] ?? (status >= 500 ? 'error' : 'invalid');
 }

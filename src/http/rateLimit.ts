@@ -32,7 +32,10 @@ const PRUNE_AT = 50_000;
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly limits: RateLimits = DEFAULT_RATE_LIMITS, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly limits: RateLimits = DEFAULT_RATE_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Takes one token from the bucket of `key` for `cls`. */
   take(key: string, cls: RouteClass): Verdict {

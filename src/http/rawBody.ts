@@ -5,7 +5,11 @@ import { HttpError } from './errors';
 
 export function tooLarge(limit: number): HttpError {
   const mb = limit / 1024 / 1024;
-  return new HttpError(413, 'Payload Too Large', `Request body exceeds the ${mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${limit} byte`} limit`);
+  return new HttpError(
+    413,
+    'Payload Too Large',
+    `Request body exceeds the ${mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${limit} byte`} limit`,
+  );
 }
 
 /**

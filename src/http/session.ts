@@ -36,7 +36,11 @@ export class DashboardSessions {
   private readonly csrfKey: Buffer;
   private readonly keyChecks = new Map<string, { at: number; doc: { orgId: string; scope: string | undefined } | null }>();
 
-  constructor(private readonly col: Collections, logger: Logger, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly col: Collections,
+    logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
     const base = deriveKey('dashboard-session');
     if (!base) {
       // Without SECRETS_KEY (library use, tests) sessions live as long as this process and this receiver only.
@@ -105,7 +109,14 @@ export class DashboardSessions {
 
   /** Sets the session cookie: HttpOnly, SameSite=Strict, Secure over https (or behind a proxy that says so). */
   setCookie(ctx: Context, value: string): void {
-    ctx.cookies.set(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: '/', maxAge: SESSION_TTL_MS, overwrite: true });
+    ctx.cookies.set(SESSION_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: ctx.secure,
+      path: '/',
+      maxAge: SESSION_TTL_MS,
+      overwrite: true,
+    });
   }
 
   clearCookie(ctx: Context): void {
@@ -117,7 +128,9 @@ export class DashboardSessions {
     const given = Buffer.from(ctx.get(CSRF_HEADER), 'utf8');
     const expected = Buffer.from(this.csrfToken(session), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw forbidden(`A dashboard session needs its CSRF token in the ${CSRF_HEADER} header for ${ctx.method} requests (GET /dashboard/session gives it)`);
+      throw forbidden(
+        `A dashboard session needs its CSRF token in the ${CSRF_HEADER} header for ${ctx.method} requests (GET /dashboard/session gives it)`,
+      );
     }
   }
 }
@@ -131,11 +144,15 @@ export class DashboardSessions {
 export function checkSameOrigin(ctx: Context): void {
   const site = ctx.get('sec-fetch-site');
   if (site) {
-    if (site !== 'same-origin') throw forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site}): dashboard actions must come from the dashboard's own pages`);
+    if (site !== 'same-origin')
+      throw forbidden(`Cross-site request refused (Sec-Fetch-Site: ${site}): dashboard actions must come from the dashboard's own pages`);
     return;
   }
   const origin = ctx.get('origin');
-  if (!origin) throw forbidden('Cross-site request refused: a dashboard session request that changes something needs an Origin or Sec-Fetch-Site header');
+  if (!origin)
+    throw forbidden(
+      'Cross-site request refused: a dashboard session request that changes something needs an Origin or Sec-Fetch-Site header',
+    );
   // Built from protocol and Host: Koa's own ctx.origin is the request's Origin header.
   const own = `${ctx.protocol}://${ctx.host}`;
   if (origin !== own) throw forbidden(`Cross-site request refused: Origin ${origin} is not this server (${own})`);

@@ -70,8 +70,10 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
         const verdict = adapters[provider].verify(req, signing.secret as unknown as ProviderSecret);
         if (!verdict.ok) throw unauthorized(verdict.message);
       } else if (!signing.unsignedAllowed) {
-        throw unauthorized(`Signature required: this organization stores webhook signing secrets, and none for ${provider} ` +
-          `(store one with "secret set --provider ${provider}", or allow unsigned ${provider} webhooks with "org allow-unsigned")`);
+        throw unauthorized(
+          `Signature required: this organization stores webhook signing secrets, and none for ${provider} ` +
+            `(store one with "secret set --provider ${provider}", or allow unsigned ${provider} webhooks with "org allow-unsigned")`,
+        );
       }
       events = adapters[provider].parse(req, body);
       ctx.state.provider = provider;
@@ -96,7 +98,14 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
     deps.dispatcher.offer(fresh);
     ctx.state.webhookResult = fresh.length > 0 ? 'accepted' : 'duplicate';
     // The workflow id leads from this line to the history, where each event carries the requestId.
-    log.info('webhook accepted', { orgId, provider, callId: events[0].callId, workflowId: workflowIdFor(orgId, events[0].callId), events: events.map((e) => e.providerEvent), duplicates: docs.length - fresh.length });
+    log.info('webhook accepted', {
+      orgId,
+      provider,
+      callId: events[0].callId,
+      workflowId: workflowIdFor(orgId, events[0].callId),
+      events: events.map((e) => e.providerEvent),
+      duplicates: docs.length - fresh.length,
+    });
     ctx.body = { success: true, message: 'Webhook processed successfully', callId: events[0].callId };
   };
 
@@ -116,9 +125,15 @@ function fitForTemporal(event: CallEvent, log: Logger): CallEvent {
   const size = Buffer.byteLength(JSON.stringify(event));
   if (size <= MAX_EVENT_BYTES) return event;
   // Segments repeat the transcript's text with times: the first thing to go.
-  const fitted: CallEvent = { ...event, metadata: undefined, transcriptSegments: undefined, analysis: event.analysis && { ...event.analysis, data: undefined } };
+  const fitted: CallEvent = {
+    ...event,
+    metadata: undefined,
+    transcriptSegments: undefined,
+    analysis: event.analysis && { ...event.analysis, data: undefined },
+  };
   const rest = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify({ ...fitted, transcript: '' })) - 64;
-  if (fitted.transcript) fitted.transcript = `${Buffer.from(fitted.transcript).subarray(0, Math.max(0, rest)).toString('utf8')} [transcript truncated]`;
+  if (fitted.transcript)
+    fitted.transcript = `${Buffer.from(fitted.transcript).subarray(0, Math.max(0, rest)).toString('utf8')} [transcript truncated]`;
   log.warn('event too large for Temporal, cut down', { callId: event.callId, eventId: event.eventId, bytes: size });
   return fitted;
 }

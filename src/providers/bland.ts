@@ -5,8 +5,18 @@ import { terminalTypeOf, type CallAnalysis, type CallEvent, type Outcome, type T
 import { normalizePhone } from '../domain/phone';
 import { costFromUnits } from '../domain/cost';
 import {
-  checkId, event, idsFromMetadata, isRecord, nonEmpty, num, parsePayload, secondsBetween, str, toIso,
-  verifyBodyHmacHex, wholeSeconds,
+  checkId,
+  event,
+  idsFromMetadata,
+  isRecord,
+  nonEmpty,
+  num,
+  parsePayload,
+  secondsBetween,
+  str,
+  toIso,
+  verifyBodyHmacHex,
+  wholeSeconds,
 } from './common';
 import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type WebhookRequest } from './types';
@@ -50,7 +60,9 @@ type BlandCall = z.infer<typeof BlandCall>;
  *     shape (recognised by `event_type`), whose `call_length: 180` is seconds.
  * The result is rounded to whole seconds like every other duration.
  */
-export function blandDurationSec(b: Pick<BlandCall, 'corrected_duration' | 'started_at' | 'end_at' | 'call_length' | 'event_type'>): number | undefined {
+export function blandDurationSec(
+  b: Pick<BlandCall, 'corrected_duration' | 'started_at' | 'end_at' | 'call_length' | 'event_type'>,
+): number | undefined {
   const corrected = num(b.corrected_duration);
   if (corrected !== undefined) return wholeSeconds(corrected);
   const between = secondsBetween(toIso(b.started_at), toIso(b.end_at));
@@ -85,12 +97,14 @@ function transcriptText(v: unknown): string | undefined {
   if (typeof v === 'string') return v.trim() === '' ? undefined : v;
   if (isRecord(v)) return Array.isArray(v.segments) ? transcriptText(v.segments) : undefined;
   if (!Array.isArray(v)) return undefined;
-  const lines = v.map((u) => {
-    if (typeof u === 'string') return u;
-    if (!isRecord(u) || typeof u.text !== 'string') return undefined;
-    const who = str(u.user) ?? str(u.role) ?? str(u.speaker);
-    return who ? `${who}: ${u.text}` : u.text;
-  }).filter((l): l is string => l !== undefined);
+  const lines = v
+    .map((u) => {
+      if (typeof u === 'string') return u;
+      if (!isRecord(u) || typeof u.text !== 'string') return undefined;
+      const who = str(u.user) ?? str(u.role) ?? str(u.speaker);
+      return who ? `${who}: ${u.text}` : u.text;
+    })
+    .filter((l): l is string => l !== undefined);
   return lines.length > 0 ? lines.join('\n') : undefined;
 }
 
@@ -107,13 +121,15 @@ function segmentsOf(v: unknown): TranscriptSegment[] | undefined {
     if (!isRecord(seg) || typeof seg.text !== 'string') continue;
     chars += seg.text.length;
     if (chars > MAX_SEGMENT_CHARS) break; // the text is whole in `transcript`; segments are extra detail
-    out.push(compactSegment({
-      speaker: str(seg.speaker)?.slice(0, 100),
-      text: seg.text,
-      confidence: num(seg.confidence),
-      startSec: num(seg.start_time),
-      endSec: num(seg.end_time),
-    }));
+    out.push(
+      compactSegment({
+        speaker: str(seg.speaker)?.slice(0, 100),
+        text: seg.text,
+        confidence: num(seg.confidence),
+        startSec: num(seg.start_time),
+        endSec: num(seg.end_time),
+      }),
+    );
   }
   return out.length > 0 ? out : undefined;
 }
@@ -127,9 +143,12 @@ function parseBland(req: WebhookRequest, body: Record<string, unknown>): CallEve
   const callId = checkId(str(body.call_id), 'call_id') ?? checkId(str(body.c_id), 'c_id');
   if (!callId) {
     const v = body.call_id ?? body.c_id;
-    throw new PayloadError('call_id', v === undefined || v === null || v === ''
-      ? 'Missing required field: call_id'
-      : `Invalid field: call_id (expected string, received ${Array.isArray(v) ? 'array' : typeof v})`);
+    throw new PayloadError(
+      'call_id',
+      v === undefined || v === null || v === ''
+        ? 'Missing required field: call_id'
+        : `Invalid field: call_id (expected string, received ${Array.isArray(v) ? 'array' : typeof v})`,
+    );
   }
   const b = parsePayload(BlandCall, body);
   const base = { provider: 'bland' as const, callId, receivedAt: req.receivedAt };
@@ -148,39 +167,53 @@ function parseBland(req: WebhookRequest, body: Record<string, unknown>): CallEve
     const answeredBy = lower(b.answered_by);
     const endedAt = toIso(b.end_at);
     // The analysis' answers at the top, the call's variables (extracted values among them) beside them.
-    const merged = { ...(isRecord(b.analysis) ? b.analysis : {}), ...(isRecord(b.variables) && Object.keys(b.variables).length > 0 ? { variables: b.variables } : {}) };
+    const merged = {
+      ...(isRecord(b.analysis) ? b.analysis : {}),
+      ...(isRecord(b.variables) && Object.keys(b.variables).length > 0 ? { variables: b.variables } : {}),
+    };
     const analysisData = Object.keys(merged).length > 0 ? merged : undefined;
-    events.push(event({
-      ...base,
-      eventId: `bland:${callId}:ended`,
-      providerEvent: b.event_type ?? 'post_call',
-      type: terminalTypeOf(outcome),
-      outcome,
-      endedReason: str(b.error_message) ?? (status && status !== 'completed' && status !== 'complete' ? b.status ?? undefined : undefined) ??
-        (isVoicemail(answeredBy) ? b.answered_by ?? undefined : undefined) ?? str(b.call_ended_by) ?? str(b.status),
-      occurredAt: endedAt,
-      from: normalizePhone(b.from),
-      to: normalizePhone(b.to),
-      direction: typeof b.inbound === 'boolean' ? (b.inbound ? 'inbound' : 'outbound') : undefined,
-      durationSec: blandDurationSec(b),
-      startedAt: toIso(b.started_at),
-      endedAt,
-      recordingUrl: str(b.recording_url),
-      transcript: str(b.concatenated_transcript) ?? transcriptText(b.transcript) ?? transcriptText(b.transcripts),
-      agentId: ids.agentId,
-      contactId: ids.contactId,
-      metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
-      analysis: nonEmpty<CallAnalysis>({ summary: str(b.summary), data: analysisData }),
-      cost: costFromUnits(b.price, 'bland.price'), // USD
-    }));
+    events.push(
+      event({
+        ...base,
+        eventId: `bland:${callId}:ended`,
+        providerEvent: b.event_type ?? 'post_call',
+        type: terminalTypeOf(outcome),
+        outcome,
+        endedReason:
+          str(b.error_message) ??
+          (status && status !== 'completed' && status !== 'complete' ? (b.status ?? undefined) : undefined) ??
+          (isVoicemail(answeredBy) ? (b.answered_by ?? undefined) : undefined) ??
+          str(b.call_ended_by) ??
+          str(b.status),
+        occurredAt: endedAt,
+        from: normalizePhone(b.from),
+        to: normalizePhone(b.to),
+        direction: typeof b.inbound === 'boolean' ? (b.inbound ? 'inbound' : 'outbound') : undefined,
+        durationSec: blandDurationSec(b),
+        startedAt: toIso(b.started_at),
+        endedAt,
+        recordingUrl: str(b.recording_url),
+        transcript: str(b.concatenated_transcript) ?? transcriptText(b.transcript) ?? transcriptText(b.transcripts),
+        agentId: ids.agentId,
+        contactId: ids.contactId,
+        metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
+        analysis: nonEmpty<CallAnalysis>({ summary: str(b.summary), data: analysisData }),
+        cost: costFromUnits(b.price, 'bland.price'), // USD
+      }),
+    );
   }
   if (corrected) {
     // Data only: it outranks the first POST's transcript and never re-triggers effects.
-    events.push(event({
-      ...base, eventId: `bland:${callId}:corrected`, providerEvent: 'corrected_transcript', type: 'call.updated',
-      transcript: corrected,
-      transcriptSegments: segmentsOf(b.corrected_transcript),
-    }));
+    events.push(
+      event({
+        ...base,
+        eventId: `bland:${callId}:corrected`,
+        providerEvent: 'corrected_transcript',
+        type: 'call.updated',
+        transcript: corrected,
+        transcriptSegments: segmentsOf(b.corrected_transcript),
+      }),
+    );
   }
   return events;
 }
@@ -191,9 +224,10 @@ export const bland: ProviderAdapter = {
   name: 'bland',
   // Bland shares `X-Webhook-Signature` with the generic format, so only the body shape tells them apart.
   detect: (_req, body) =>
-    (typeof body.call_id === 'string' || typeof body.c_id === 'string') &&
-    ['call_length', 'corrected_duration', 'concatenated_transcript', 'corrected_transcript', 'c_id']
-      .some((k) => body[k] !== undefined) ||
+    ((typeof body.call_id === 'string' || typeof body.c_id === 'string') &&
+      ['call_length', 'corrected_duration', 'concatenated_transcript', 'corrected_transcript', 'c_id'].some(
+        (k) => body[k] !== undefined,
+      )) ||
     (body.event_type === 'call_ended' && body.call_id !== undefined),
   /** `X-Webhook-Signature` = hex HMAC-SHA256(signing secret, raw body). No timestamp: no replay window. */
   verify: (req, secret) => verifyBodyHmacHex(req, secret.secret, BLAND_SIGNATURE_HEADER),

@@ -59,8 +59,11 @@ export function verifyBodyHmacHex(req: WebhookRequest, secret: string, header = 
  * Retell, Vapi and Twilio accept the seed's `X-Webhook-Signature` when their native header is
  * absent, so the seed's own examples verify whatever provider they name.
  */
-export function withSeedFallback<S>(nativeHeader: string, verify: (req: WebhookRequest, secret: S) => VerifyResult,
-  secretOf: (s: S) => string = (s) => s as unknown as string): (req: WebhookRequest, secret: S) => VerifyResult {
+export function withSeedFallback<S>(
+  nativeHeader: string,
+  verify: (req: WebhookRequest, secret: S) => VerifyResult,
+  secretOf: (s: S) => string = (s) => s as unknown as string,
+): (req: WebhookRequest, secret: S) => VerifyResult {
   return (req, secret) =>
     !getHeader(req, nativeHeader) && getHeader(req, SEED_SIGNATURE_HEADER) ? verifyBodyHmacHex(req, secretOf(secret)) : verify(req, secret);
 }
@@ -101,8 +104,7 @@ export function secondsBetween(startIso: string | undefined, endIso: string | un
   return Number.isFinite(d) && d >= 0 ? d : undefined;
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A non-empty string, or a number as a string (ids sometimes arrive as numbers). */
 export function str(v: unknown): string | undefined {

@@ -5,18 +5,47 @@ import { CALL_EVENT_TYPES, terminalTypeOf, type CallEvent, type CallEventType, t
 import { lookup } from '../domain/limits';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, REPLAY_WINDOW_MS, SEED_SIGNATURE_HEADER, checkId, event, fail, fromBase64, getHeader, hmac, idsFromMetadata,
-  isRecord, num, parsePayload, safeEqual, str, toIso, verifyBodyHmacHex, wholeSeconds,
+  OK,
+  REPLAY_WINDOW_MS,
+  SEED_SIGNATURE_HEADER,
+  checkId,
+  event,
+  fail,
+  fromBase64,
+  getHeader,
+  hmac,
+  idsFromMetadata,
+  isRecord,
+  num,
+  parsePayload,
+  safeEqual,
+  str,
+  toIso,
+  verifyBodyHmacHex,
+  wholeSeconds,
 } from './common';
 import type { ProviderAdapter, ProviderSecret, VerifyResult, WebhookRequest } from './types';
 
 const STATUS_OUTCOMES: Record<string, Outcome> = {
-  completed: 'completed', complete: 'completed', ended: 'completed', success: 'completed', successful: 'completed',
-  'no-answer': 'no-answer', no_answer: 'no-answer', noanswer: 'no-answer', 'not-answered': 'no-answer', unanswered: 'no-answer',
+  completed: 'completed',
+  complete: 'completed',
+  ended: 'completed',
+  success: 'completed',
+  successful: 'completed',
+  'no-answer': 'no-answer',
+  no_answer: 'no-answer',
+  noanswer: 'no-answer',
+  'not-answered': 'no-answer',
+  unanswered: 'no-answer',
   busy: 'busy',
-  failed: 'failed', failure: 'failed', error: 'failed',
-  canceled: 'canceled', cancelled: 'canceled',
-  voicemail: 'voicemail', machine: 'voicemail', answering_machine: 'voicemail',
+  failed: 'failed',
+  failure: 'failed',
+  error: 'failed',
+  canceled: 'canceled',
+  cancelled: 'canceled',
+  voicemail: 'voicemail',
+  machine: 'voicemail',
+  answering_machine: 'voicemail',
 };
 
 /** The outcome a spec-style `status` names, if it names one we know. */
@@ -50,8 +79,7 @@ export const isSpecShape = (body: Record<string, unknown>): boolean => body.call
  * no platform id field: it is read as the spec's shape, so a missing id is reported as `callId`.
  */
 export const isSeedFlatShape = (body: Record<string, unknown>, idFields: readonly string[]): boolean =>
-  isSpecShape(body) ||
-  (idFields.every((f) => body[f] === undefined) && typeof body.event === 'string' && body.event.startsWith('call.'));
+  isSpecShape(body) || (idFields.every((f) => body[f] === undefined) && typeof body.event === 'string' && body.event.startsWith('call.'));
 
 /**
  * Parses the spec's common structure. Other adapters call it when a body names their provider but
@@ -60,8 +88,10 @@ export const isSeedFlatShape = (body: Record<string, unknown>, idFields: readonl
 export function parseSpecShape(req: WebhookRequest, body: Record<string, unknown>, provider: Provider): CallEvent[] {
   const withAlias = { ...body };
   // `call_id` is accepted for `callId`; an empty id counts as missing.
-  const idField = (withAlias.callId === undefined || withAlias.callId === null || withAlias.callId === '') && withAlias.call_id !== undefined
-    ? 'call_id' : 'callId';
+  const idField =
+    (withAlias.callId === undefined || withAlias.callId === null || withAlias.callId === '') && withAlias.call_id !== undefined
+      ? 'call_id'
+      : 'callId';
   if (idField === 'call_id') withAlias.callId = withAlias.call_id;
   if (withAlias.callId === '' || withAlias.callId === null) delete withAlias.callId;
   const p = parsePayload(SpecPayload, withAlias);
@@ -84,27 +114,29 @@ export function parseSpecShape(req: WebhookRequest, body: Record<string, unknown
   const meta = p.metadata ?? undefined;
   const ids = idsFromMetadata(meta);
   const webhookId = getHeader(req, 'webhook-id');
-  return [event({
-    eventId: webhookId ? `${provider}:webhook-id:${webhookId}` : `${provider}:${callId}:${p.event}:${status ?? ''}`,
-    provider,
-    providerEvent: p.event,
-    callId,
-    type,
-    occurredAt,
-    receivedAt: req.receivedAt,
-    outcome,
-    endedReason: terminal ? status : undefined,
-    from: normalizePhone(p.from),
-    to: normalizePhone(p.to),
-    direction: p.direction ?? undefined,
-    durationSec: wholeSeconds(num(p.duration)),
-    endedAt: terminal ? occurredAt : undefined,
-    recordingUrl: p.recording_url ?? p.recordingUrl ?? undefined,
-    transcript: p.transcript ?? undefined,
-    agentId: ids.agentId ?? checkId(str(body.agentId) ?? str(body.agent_id), 'agentId'),
-    contactId: ids.contactId ?? checkId(str(body.contactId) ?? str(body.contact_id), 'contactId'),
-    metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
-  })];
+  return [
+    event({
+      eventId: webhookId ? `${provider}:webhook-id:${webhookId}` : `${provider}:${callId}:${p.event}:${status ?? ''}`,
+      provider,
+      providerEvent: p.event,
+      callId,
+      type,
+      occurredAt,
+      receivedAt: req.receivedAt,
+      outcome,
+      endedReason: terminal ? status : undefined,
+      from: normalizePhone(p.from),
+      to: normalizePhone(p.to),
+      direction: p.direction ?? undefined,
+      durationSec: wholeSeconds(num(p.duration)),
+      endedAt: terminal ? occurredAt : undefined,
+      recordingUrl: p.recording_url ?? p.recordingUrl ?? undefined,
+      transcript: p.transcript ?? undefined,
+      agentId: ids.agentId ?? checkId(str(body.agentId) ?? str(body.agent_id), 'agentId'),
+      contactId: ids.contactId ?? checkId(str(body.contactId) ?? str(body.contact_id), 'contactId'),
+      metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
+    }),
+  ];
 }
 
 /**
@@ -137,8 +169,10 @@ export const generic: ProviderAdapter = {
   name: 'generic',
   detect: (req, body) =>
     getHeader(req, 'webhook-signature') !== undefined ||
-    (isRecord(body) && (body.callId !== undefined || body.call_id !== undefined) &&
-      typeof body.event === 'string' && body.event.startsWith('call.')),
+    (isRecord(body) &&
+      (body.callId !== undefined || body.call_id !== undefined) &&
+      typeof body.event === 'string' &&
+      body.event.startsWith('call.')),
   verify(req: WebhookRequest, secret: ProviderSecret): VerifyResult {
     if (getHeader(req, 'webhook-signature')) return verifyStandardWebhook(req, secret.secret);
     return verifyBodyHmacHex(req, secret.secret, SEED_SIGNATURE_HEADER);

@@ -51,7 +51,10 @@ export function getCallRequest(c: PlatformCredentials, callId: string): { url: s
     case 'twilio': {
       const sid = c.accountSid ?? '';
       const basic = Buffer.from(`${sid}:${c.apiKey}`, 'utf8').toString('base64');
-      return { url: `${base}/2010-04-01/Accounts/${encodeURIComponent(sid)}/Calls/${id}.json`, headers: { ...accept, authorization: `Basic ${basic}` } };
+      return {
+        url: `${base}/2010-04-01/Accounts/${encodeURIComponent(sid)}/Calls/${id}.json`,
+        headers: { ...accept, authorization: `Basic ${basic}` },
+      };
     }
   }
 }
@@ -84,7 +87,9 @@ function statusOf(provider: PollableProvider, call: Record<string, unknown>): { 
       // `completed` is the most up-to-date flag (Bland's docs); queue_status may lag it.
       const flags = [str(call.status), str(call.queue_status)];
       const ended = call.completed === true || flags.some((f) => f !== undefined && BLAND_ENDED.test(f));
-      const status = ended ? flags.find((f) => f !== undefined && BLAND_ENDED.test(f)) ?? 'completed' : flags[1] ?? flags[0] ?? 'unknown';
+      const status = ended
+        ? (flags.find((f) => f !== undefined && BLAND_ENDED.test(f)) ?? 'completed')
+        : (flags[1] ?? flags[0] ?? 'unknown');
       return { status, ended };
     }
   }
@@ -100,9 +105,17 @@ function asWebhook(provider: PollableProvider, callId: string, call: Record<stri
     case 'vapi': {
       const body = {
         message: {
-          type: 'end-of-call-report', call: { ...call, id: callId }, endedReason: call.endedReason, startedAt: call.startedAt, endedAt: call.endedAt,
-          cost: call.cost, costBreakdown: call.costBreakdown, artifact: call.artifact, analysis: call.analysis,
-          transcript: call.transcript, recordingUrl: call.recordingUrl,
+          type: 'end-of-call-report',
+          call: { ...call, id: callId },
+          endedReason: call.endedReason,
+          startedAt: call.startedAt,
+          endedAt: call.endedAt,
+          cost: call.cost,
+          costBreakdown: call.costBreakdown,
+          artifact: call.artifact,
+          analysis: call.analysis,
+          transcript: call.transcript,
+          recordingUrl: call.recordingUrl,
         },
       };
       return vapi.parse(syntheticRequest(JSON.stringify(body), 'application/json', receivedAt), body);
@@ -128,7 +141,10 @@ function asWebhook(provider: PollableProvider, callId: string, call: Record<stri
       put('AnsweredBy', call.answered_by);
       put('Price', call.price);
       put('PriceUnit', call.price_unit);
-      return twilio.parse(syntheticRequest(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', receivedAt), fields);
+      return twilio.parse(
+        syntheticRequest(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', receivedAt),
+        fields,
+      );
     }
   }
 }

@@ -13,8 +13,7 @@ export type { FormFields } from './common';
 
 export const adapters: Record<Provider, ProviderAdapter> = { generic, retell, vapi, bland, twilio };
 
-export const isProvider = (v: unknown): v is Provider =>
-  typeof v === 'string' && (PROVIDERS as readonly string[]).includes(v);
+export const isProvider = (v: unknown): v is Provider => typeof v === 'string' && (PROVIDERS as readonly string[]).includes(v);
 
 /** Headers only one platform sends; they decide before any body shape is looked at. */
 const SIGNATURE_HEADERS: readonly (readonly [string, Provider])[] = [
@@ -53,8 +52,7 @@ export function mediaTypeOf(contentType: string | string[] | undefined): string 
 }
 
 /** JSON (all platforms) or form-encoded (Twilio). Anything else deserves a 415. */
-export const isSupportedContentType = (mediaType: string): boolean =>
-  isJsonType(mediaType) || mediaType === FORM_TYPE;
+export const isSupportedContentType = (mediaType: string): boolean => isJsonType(mediaType) || mediaType === FORM_TYPE;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -5,8 +5,25 @@ import { lookup } from '../domain/limits';
 import { costFromRetell } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, REPLAY_WINDOW_MS, checkId, epochToMs, event, fail, fromHex, getHeader, hmac, idsFromMetadata,
-  isRecord, nonEmpty, num, parsePayload, safeEqual, str, toIso, wholeSeconds, withSeedFallback,
+  OK,
+  REPLAY_WINDOW_MS,
+  checkId,
+  epochToMs,
+  event,
+  fail,
+  fromHex,
+  getHeader,
+  hmac,
+  idsFromMetadata,
+  isRecord,
+  nonEmpty,
+  num,
+  parsePayload,
+  safeEqual,
+  str,
+  toIso,
+  wholeSeconds,
+  withSeedFallback,
 } from './common';
 import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type VerifyResult, type WebhookRequest } from './types';
@@ -35,13 +52,16 @@ const RetellCall = z.looseObject({
   disconnection_reason: s,
   metadata: z.looseObject({}).nullish().catch(undefined),
   call_cost: z.unknown().optional(),
-  call_analysis: z.looseObject({
-    call_summary: s,
-    user_sentiment: s,
-    call_successful: z.boolean().nullish().catch(undefined),
-    in_voicemail: z.boolean().nullish().catch(undefined),
-    custom_analysis_data: z.looseObject({}).nullish().catch(undefined),
-  }).nullish().catch(undefined),
+  call_analysis: z
+    .looseObject({
+      call_summary: s,
+      user_sentiment: s,
+      call_successful: z.boolean().nullish().catch(undefined),
+      in_voicemail: z.boolean().nullish().catch(undefined),
+      custom_analysis_data: z.looseObject({}).nullish().catch(undefined),
+    })
+    .nullish()
+    .catch(undefined),
 });
 type RetellCall = z.infer<typeof RetellCall>;
 
@@ -51,24 +71,41 @@ type RetellCall = z.infer<typeof RetellCall>;
  * `ivr_reached` is `voicemail`: a machine answered, not the contact.
  */
 const REASON_OUTCOMES: Record<string, Outcome> = {
-  user_hangup: 'completed', agent_hangup: 'completed', call_transfer: 'completed', inactivity: 'completed',
-  max_duration_reached: 'completed', transfer_bridged: 'completed', transfer_cancelled: 'completed',
+  user_hangup: 'completed',
+  agent_hangup: 'completed',
+  call_transfer: 'completed',
+  inactivity: 'completed',
+  max_duration_reached: 'completed',
+  transfer_bridged: 'completed',
+  transfer_cancelled: 'completed',
   call_take_over: 'completed',
-  voicemail_reached: 'voicemail', ivr_reached: 'voicemail',
+  voicemail_reached: 'voicemail',
+  ivr_reached: 'voicemail',
   dial_no_answer: 'no-answer',
-  dial_busy: 'busy', user_declined: 'busy',
-  dial_failed: 'failed', invalid_destination: 'failed', marked_as_spam: 'failed', scam_detected: 'failed',
-  concurrency_limit_reached: 'failed', no_concurrency_fallback: 'failed', no_valid_payment: 'failed',
-  telephony_provider_permission_denied: 'failed', telephony_provider_unavailable: 'failed',
-  sip_routing_error: 'failed', registered_call_timeout: 'failed',
+  dial_busy: 'busy',
+  user_declined: 'busy',
+  dial_failed: 'failed',
+  invalid_destination: 'failed',
+  marked_as_spam: 'failed',
+  scam_detected: 'failed',
+  concurrency_limit_reached: 'failed',
+  no_concurrency_fallback: 'failed',
+  no_valid_payment: 'failed',
+  telephony_provider_permission_denied: 'failed',
+  telephony_provider_unavailable: 'failed',
+  sip_routing_error: 'failed',
+  registered_call_timeout: 'failed',
 };
 
 /** Outcome and event type of an ended Retell call. Unknown reasons fall back on whether it connected. */
-export function retellOutcome(call: Pick<RetellCall, 'disconnection_reason' | 'call_status' | 'start_timestamp' | 'duration_ms'>):
-  { type: 'call.completed' | 'call.failed'; outcome: Outcome } {
+export function retellOutcome(call: Pick<RetellCall, 'disconnection_reason' | 'call_status' | 'start_timestamp' | 'duration_ms'>): {
+  type: 'call.completed' | 'call.failed';
+  outcome: Outcome;
+} {
   const reason = call.disconnection_reason ?? undefined;
   const neverConnected = call.call_status === 'not_connected' || call.call_status === 'error';
-  const connected = !neverConnected &&
+  const connected =
+    !neverConnected &&
     (call.call_status === 'ended' || (call.start_timestamp ?? undefined) !== undefined || (num(call.duration_ms) ?? 0) > 0);
   let outcome: Outcome;
   const known = lookup(REASON_OUTCOMES, reason);
@@ -129,7 +166,8 @@ function parseRetell(req: WebhookRequest, body: Record<string, unknown>): CallEv
     metadata: meta && Object.keys(meta).length > 0 ? meta : undefined,
     cost: costFromRetell(call.call_cost),
   };
-  const durationMs = num(call.duration_ms) ??
+  const durationMs =
+    num(call.duration_ms) ??
     (call.start_timestamp != null && call.end_timestamp != null
       ? epochToMs(Number(call.end_timestamp)) - epochToMs(Number(call.start_timestamp))
       : undefined);
@@ -151,12 +189,17 @@ function parseRetell(req: WebhookRequest, body: Record<string, unknown>): CallEv
     case 'call_ended': {
       const { type, outcome } = retellOutcome(call);
       const forced: CallEventType = providerEvent === 'call.failed' ? 'call.failed' : type;
-      return [event({
-        ...base, ...postCall, eventId: id, type: forced,
-        outcome: forced === 'call.failed' && CONNECTED_OUTCOMES.has(outcome) ? 'failed' : outcome,
-        endedReason: call.disconnection_reason ?? undefined,
-        occurredAt: endedAt,
-      })];
+      return [
+        event({
+          ...base,
+          ...postCall,
+          eventId: id,
+          type: forced,
+          outcome: forced === 'call.failed' && CONNECTED_OUTCOMES.has(outcome) ? 'failed' : outcome,
+          endedReason: call.disconnection_reason ?? undefined,
+          occurredAt: endedAt,
+        }),
+      ];
     }
     case 'call_analyzed':
       // Post-call data: it outranks call_ended in the reducer, and carries the same final values.

@@ -5,8 +5,21 @@ import { lookup } from '../domain/limits';
 import { costFromUnits } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, bodyDigest, checkId, event, fail, formValue, getHeader, hmac, num, parseForm, safeEqual, toIso,
-  wholeSeconds, withSeedFallback, type FormFields,
+  OK,
+  bodyDigest,
+  checkId,
+  event,
+  fail,
+  formValue,
+  getHeader,
+  hmac,
+  num,
+  parseForm,
+  safeEqual,
+  toIso,
+  wholeSeconds,
+  withSeedFallback,
+  type FormFields,
 } from './common';
 import { PayloadError, type ProviderAdapter, type VerifyResult, type WebhookRequest } from './types';
 
@@ -24,7 +37,10 @@ const STATUS_TYPES: Record<string, CallEventType> = {
   canceled: 'call.failed',
 };
 const FAILED_OUTCOMES: Record<string, Outcome> = {
-  busy: 'busy', 'no-answer': 'no-answer', failed: 'failed', canceled: 'canceled',
+  busy: 'busy',
+  'no-answer': 'no-answer',
+  failed: 'failed',
+  canceled: 'canceled',
 };
 
 function parseTwilio(req: WebhookRequest, f: Record<string, unknown>): CallEvent[] {
@@ -59,23 +75,25 @@ function parseTwilio(req: WebhookRequest, f: Record<string, unknown>): CallEvent
   if (type === 'call.failed') outcome = lookup(FAILED_OUTCOMES, status) ?? 'failed';
   if (type === 'call.completed') outcome = machine ? 'voicemail' : 'completed';
   const duration = num(v('CallDuration'));
-  return [event({
-    ...base,
-    eventId,
-    providerEvent: status as string,
-    type,
-    occurredAt,
-    sequence,
-    outcome,
-    endedReason: type === 'call.failed' ? status : machine && type === 'call.completed' ? answeredBy : undefined,
-    from: normalizePhone(v('From')),
-    to: normalizePhone(v('To')),
-    direction: direction === 'inbound' ? 'inbound' : direction?.startsWith('outbound') ? 'outbound' : undefined,
-    durationSec: type === 'call.completed' || type === 'call.failed' ? wholeSeconds(duration) : undefined,
-    endedAt: type === 'call.completed' || type === 'call.failed' ? occurredAt : undefined,
-    recordingUrl: v('RecordingUrl'),
-    cost: costFromUnits(v('Price'), 'twilio.Price', { currency: v('PriceUnit') }),
-  })];
+  return [
+    event({
+      ...base,
+      eventId,
+      providerEvent: status as string,
+      type,
+      occurredAt,
+      sequence,
+      outcome,
+      endedReason: type === 'call.failed' ? status : machine && type === 'call.completed' ? answeredBy : undefined,
+      from: normalizePhone(v('From')),
+      to: normalizePhone(v('To')),
+      direction: direction === 'inbound' ? 'inbound' : direction?.startsWith('outbound') ? 'outbound' : undefined,
+      durationSec: type === 'call.completed' || type === 'call.failed' ? wholeSeconds(duration) : undefined,
+      endedAt: type === 'call.completed' || type === 'call.failed' ? occurredAt : undefined,
+      recordingUrl: v('RecordingUrl'),
+      cost: costFromUnits(v('Price'), 'twilio.Price', { currency: v('PriceUnit') }),
+    }),
+  ];
 }
 
 /** Twilio's signed string: the URL, then every key (sorted) followed by its value (repeats sorted, deduped). */
@@ -113,8 +131,7 @@ export const verifyTwilio = withSeedFallback(TWILIO_SIGNATURE_HEADER, (req, auth
   } catch {
     return fail(TWILIO_SIGNATURE_HEADER, 'The configured public URL is not a valid URL');
   }
-  const params: FormFields = bodyHash === null && req.contentType === 'application/x-www-form-urlencoded'
-    ? parseForm(req.rawBody) : {};
+  const params: FormFields = bodyHash === null && req.contentType === 'application/x-www-form-urlencoded' ? parseForm(req.rawBody) : {};
   const signed = urlVariants(req.publicUrl).some((url) => safeEqual(given, twilioSignature(authToken, url, params)));
   if (!signed) return fail(TWILIO_SIGNATURE_HEADER, `Invalid signature in ${TWILIO_SIGNATURE_HEADER}`);
   if (bodyHash !== null) {

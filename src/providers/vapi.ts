@@ -4,8 +4,27 @@ import { lookup } from '../domain/limits';
 import { costFromUnits } from '../domain/cost';
 import { normalizePhone } from '../domain/phone';
 import {
-  OK, REPLAY_WINDOW_MS, bodyDigest, checkId, epochToMs, event, fail, fromBase64, fromHex, getHeader, hmac,
-  idsFromMetadata, isRecord, nonEmpty, num, safeEqual, secondsBetween, str, toIso, wholeSeconds, withSeedFallback,
+  OK,
+  REPLAY_WINDOW_MS,
+  bodyDigest,
+  checkId,
+  epochToMs,
+  event,
+  fail,
+  fromBase64,
+  fromHex,
+  getHeader,
+  hmac,
+  idsFromMetadata,
+  isRecord,
+  nonEmpty,
+  num,
+  safeEqual,
+  secondsBetween,
+  str,
+  toIso,
+  wholeSeconds,
+  withSeedFallback,
 } from './common';
 import { isSeedFlatShape, parseSpecShape } from './generic';
 import { PayloadError, type ProviderAdapter, type ProviderSecret, type VerifyResult, type WebhookRequest } from './types';
@@ -72,7 +91,10 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
   const at = nested ? 'message.' : '';
 
   if (typeof msg.type !== 'string' || msg.type === '') {
-    throw new PayloadError(`${at}type`, msg.type === undefined ? `Missing required field: ${at}type` : `Invalid field: ${at}type (expected string)`);
+    throw new PayloadError(
+      `${at}type`,
+      msg.type === undefined ? `Missing required field: ${at}type` : `Invalid field: ${at}type (expected string)`,
+    );
   }
   const type = msg.type;
   // Only the call id is required; everything else is read defensively (the SDK types lag reality).
@@ -81,9 +103,12 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
   if (!callId) {
     const field = `${at}call.id`;
     const v = call.id;
-    throw new PayloadError(field, v === undefined || v === null || v === ''
-      ? `Missing required field: ${field}`
-      : `Invalid field: ${field} (expected string, received ${Array.isArray(v) ? 'array' : typeof v})`);
+    throw new PayloadError(
+      field,
+      v === undefined || v === null || v === ''
+        ? `Missing required field: ${field}`
+        : `Invalid field: ${field} (expected string, received ${Array.isArray(v) ? 'array' : typeof v})`,
+    );
   }
   const id = callId;
 
@@ -96,10 +121,14 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
   const assistant = rec(msg.assistant);
   const overrides = rec(call.assistantOverrides);
   const metaSources: [unknown, string][] = [
-    [overrides.metadata, `${at}call.assistantOverrides.metadata`], [assistant.metadata, `${at}assistant.metadata`], [call.metadata, `${at}call.metadata`],
+    [overrides.metadata, `${at}call.assistantOverrides.metadata`],
+    [assistant.metadata, `${at}assistant.metadata`],
+    [call.metadata, `${at}call.metadata`],
   ];
-  const [meta, metaField] = (metaSources.find(([m]) => isRecord(m) && Object.keys(m).length > 0) ?? [undefined, 'metadata']) as
-    [Record<string, unknown> | undefined, string];
+  const [meta, metaField] = (metaSources.find(([m]) => isRecord(m) && Object.keys(m).length > 0) ?? [undefined, 'metadata']) as [
+    Record<string, unknown> | undefined,
+    string,
+  ];
   const ids = idsFromMetadata(meta, metaField);
   const customer = str(rec(msg.customer).number) ?? str(rec(call.customer).number);
   const ours = str(rec(msg.phoneNumber).number) ?? str(rec(call.phoneNumber).number);
@@ -109,7 +138,8 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
   const who = {
     from: phoneCall ? normalizePhone(inbound ? customer : ours) : undefined,
     to: phoneCall ? normalizePhone(inbound ? ours : customer) : undefined,
-    direction: callType === 'inboundPhoneCall' ? 'inbound' as const : callType === 'outboundPhoneCall' ? 'outbound' as const : undefined,
+    direction:
+      callType === 'inboundPhoneCall' ? ('inbound' as const) : callType === 'outboundPhoneCall' ? ('outbound' as const) : undefined,
     agentId: ids.agentId ?? checkId(str(call.assistantId), `${at}call.assistantId`) ?? checkId(str(assistant.id), `${at}assistant.id`),
     contactId: ids.contactId,
     metadata: meta,
@@ -121,10 +151,23 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
   if (type === 'status-update' && status) {
     const eventId = `vapi:${id}:${type}:${status}`;
     const mapped = lookup(STATUS_TYPES, status);
-    if (mapped) return [event({ ...base, ...who, eventId, type: mapped, occurredAt, startedAt: mapped === 'call.answered' ? startedAt : undefined })];
+    if (mapped)
+      return [event({ ...base, ...who, eventId, type: mapped, occurredAt, startedAt: mapped === 'call.answered' ? startedAt : undefined })];
     if (status === 'ended') {
       const outcome = vapiOutcome(endedReason, startedAt !== undefined);
-      return [event({ ...base, ...who, eventId, type: terminalTypeOf(outcome), outcome, endedReason, occurredAt: occurredAt ?? endedAt, startedAt, endedAt })];
+      return [
+        event({
+          ...base,
+          ...who,
+          eventId,
+          type: terminalTypeOf(outcome),
+          outcome,
+          endedReason,
+          occurredAt: occurredAt ?? endedAt,
+          startedAt,
+          endedAt,
+        }),
+      ];
     }
     return [event({ ...base, eventId, type: 'call.updated', occurredAt })]; // forwarding and future statuses
   }
@@ -134,39 +177,43 @@ function parseVapi(req: WebhookRequest, body: Record<string, unknown>): CallEven
     const mono = rec(rec(artifact.recording).mono);
     const analysis = rec(msg.analysis);
     const outcome = vapiOutcome(endedReason, startedAt !== undefined);
-    const duration = num(msg.durationSeconds) ?? num(call.durationSeconds) ??
+    const duration =
+      num(msg.durationSeconds) ??
+      num(call.durationSeconds) ??
       (num(msg.durationMs) !== undefined ? (num(msg.durationMs) as number) / 1000 : undefined) ??
       secondsBetween(startedAt, endedAt);
     const data: Record<string, unknown> = {};
     if (analysis.structuredData !== undefined && analysis.structuredData !== null) data.structuredData = analysis.structuredData;
-    if (analysis.successEvaluation !== undefined && analysis.successEvaluation !== null) data.successEvaluation = analysis.successEvaluation;
-    return [event({
-      ...base, ...who,
-      eventId: `vapi:${id}:${type}:`,
-      type: terminalTypeOf(outcome),
-      outcome,
-      endedReason,
-      occurredAt: occurredAt ?? endedAt,
-      startedAt,
-      endedAt,
-      durationSec: wholeSeconds(duration),
-      transcript: str(artifact.transcript) ?? str(msg.transcript) ?? str(call.transcript),
-      recordingUrl: str(artifact.recordingUrl) ?? str(mono.combinedUrl) ?? str(msg.recordingUrl) ?? str(call.recordingUrl),
-      analysis: nonEmpty<CallAnalysis>({
-        summary: str(analysis.summary) ?? str(msg.summary),
-        successful: successOf(analysis.successEvaluation),
-        data: Object.keys(data).length > 0 ? data : undefined,
+    if (analysis.successEvaluation !== undefined && analysis.successEvaluation !== null)
+      data.successEvaluation = analysis.successEvaluation;
+    return [
+      event({
+        ...base,
+        ...who,
+        eventId: `vapi:${id}:${type}:`,
+        type: terminalTypeOf(outcome),
+        outcome,
+        endedReason,
+        occurredAt: occurredAt ?? endedAt,
+        startedAt,
+        endedAt,
+        durationSec: wholeSeconds(duration),
+        transcript: str(artifact.transcript) ?? str(msg.transcript) ?? str(call.transcript),
+        recordingUrl: str(artifact.recordingUrl) ?? str(mono.combinedUrl) ?? str(msg.recordingUrl) ?? str(call.recordingUrl),
+        analysis: nonEmpty<CallAnalysis>({
+          summary: str(analysis.summary) ?? str(msg.summary),
+          successful: successOf(analysis.successEvaluation),
+          data: Object.keys(data).length > 0 ? data : undefined,
+        }),
+        // Vapi reports USD.
+        cost: costFromUnits(msg.cost ?? call.cost, 'vapi.cost', { breakdown: msg.costBreakdown ?? call.costBreakdown }),
       }),
-      // Vapi reports USD.
-      cost: costFromUnits(msg.cost ?? call.cost, 'vapi.cost', { breakdown: msg.costBreakdown ?? call.costBreakdown }),
-    })];
+    ];
   }
 
   // Every other message (transcript, speech-update, tool-calls, hang, …): timeline only. Messages of
   // one type differ by their own timestamp; without one, by a digest of the bytes.
-  const distinct = typeof msg.timestamp === 'number' || typeof msg.timestamp === 'string'
-    ? String(msg.timestamp)
-    : bodyDigest(req.rawBody);
+  const distinct = typeof msg.timestamp === 'number' || typeof msg.timestamp === 'string' ? String(msg.timestamp) : bodyDigest(req.rawBody);
   return [event({ ...base, eventId: `vapi:${id}:${type}:${distinct}`, type: 'call.updated', occurredAt })];
 }
 
@@ -185,10 +232,14 @@ function verifyHmac(req: WebhookRequest, cfg: ProviderSecret): VerifyResult {
       return fail(tsHeader, `${tsHeader} is outside the 5-minute window`);
     }
   }
-  const msgId = cfg.messageIdHeader ? getHeader(req, cfg.messageIdHeader) ?? '' : '';
+  const msgId = cfg.messageIdHeader ? (getHeader(req, cfg.messageIdHeader) ?? '') : '';
   // Split around {body} so the raw bytes are signed as received, never re-encoded.
-  const fill = (s: string) => s.replace(/\{timestamp\}/g, ts ?? '').replace(/\{method\}/g, 'POST')
-    .replace(/\{url\}/g, req.publicUrl).replace(/\{svix-id\}/g, msgId);
+  const fill = (s: string) =>
+    s
+      .replace(/\{timestamp\}/g, ts ?? '')
+      .replace(/\{method\}/g, 'POST')
+      .replace(/\{url\}/g, req.publicUrl)
+      .replace(/\{svix-id\}/g, msgId);
   const parts: (string | Buffer)[] = [];
   format.split('{body}').forEach((piece, i) => {
     if (i > 0) parts.push(req.rawBody);
@@ -232,8 +283,7 @@ export function verifyVapi(req: WebhookRequest, cfg: ProviderSecret): VerifyResu
 export const vapi: ProviderAdapter = {
   name: 'vapi',
   detect: (req, body) =>
-    getHeader(req, VAPI_SECRET_HEADER) !== undefined ||
-    (isRecord(body.message) && typeof body.message.type === 'string'),
+    getHeader(req, VAPI_SECRET_HEADER) !== undefined || (isRecord(body.message) && typeof body.message.type === 'string'),
   verify: verifyVapi,
   parse: parseVapi,
 };

@@ -7,8 +7,29 @@
 import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
-  CELL_OUTCOMES, type CallFacts, type Cell, type Cells, type CellOutcome, HOUR_MS, type Interval, Tally, type TimeBucket, addCall, hourDocId, hourOf,
-  hourStart, isKnownTimeZone, isoDay, localBuckets, localDayNumber, mergeCell, monthDocId, parseCellKey, rollupKeyOf, splitRollupKey, startOfLocalDay,
+  CELL_OUTCOMES,
+  type CallFacts,
+  type Cell,
+  type Cells,
+  type CellOutcome,
+  HOUR_MS,
+  type Interval,
+  Tally,
+  type TimeBucket,
+  addCall,
+  hourDocId,
+  hourOf,
+  hourStart,
+  isKnownTimeZone,
+  isoDay,
+  localBuckets,
+  localDayNumber,
+  mergeCell,
+  monthDocId,
+  parseCellKey,
+  rollupKeyOf,
+  splitRollupKey,
+  startOfLocalDay,
 } from '../domain/analytics';
 import { getComplianceSettings } from './compliance';
 import { type CallDoc, type Collections, docId, isDuplicateKey } from './db';
@@ -61,10 +82,21 @@ function alignedDay(day: number, zone: string): { start: number; end: number } |
   return start % HOUR_MS === 0 && end % HOUR_MS === 0 ? { start, end } : undefined;
 }
 
-
 /** What the rollup reads of a call: the fields of CallFacts, not the timeline or transcript. */
 const FACT_PROJECTION = {
-  _id: 0, provider: 1, agentId: 1, status: 1, outcome: 1, durationSec: 1, cost: 1, analysis: 1, email: 1, followUp: 1, stale: 1, updatedAt: 1, createdAt: 1,
+  _id: 0,
+  provider: 1,
+  agentId: 1,
+  status: 1,
+  outcome: 1,
+  durationSec: 1,
+  cost: 1,
+  analysis: 1,
+  email: 1,
+  followUp: 1,
+  stale: 1,
+  updatedAt: 1,
+  createdAt: 1,
 } as const;
 
 // ---- marks (written by the store functions that change a call) -----------------------------------
@@ -75,7 +107,13 @@ const FACT_PROJECTION = {
  * plan's record). A failure throws, so the activity is retried and writes the mark then.
  */
 export async function markCallDirty(col: Pick<Collections, 'rollupMarks'>, orgId: string, callId: string, key?: string): Promise<void> {
-  await col.rollupMarks.insertOne({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId, callId, ...(key && { key }), at: new Date() });
+  await col.rollupMarks.insertOne({
+    _id: `${Date.now().toString(36)}:${randomUUID()}`,
+    orgId,
+    callId,
+    ...(key && { key }),
+    at: new Date(),
+  });
 }
 
 /**
@@ -94,13 +132,23 @@ export async function insertCallRecords(col: Collections, docs: CallDoc[], opts:
     if (!dupsOnly) throw err;
     inserted = e.insertedCount ?? 0;
   }
-  if (opts.mark !== false) await markHours(col, keyed.map((d) => d.rollupKey));
+  if (opts.mark !== false)
+    await markHours(
+      col,
+      keyed.map((d) => d.rollupKey),
+    );
   return inserted;
 }
 
 /** One mark per distinct hour: after a bulk import in batches (`mark: false` on each), once. */
 export async function markHours(col: Pick<Collections, 'rollupMarks'>, keys: Iterable<string>): Promise<number> {
-  const marks = [...new Set(keys)].map((key) => ({ _id: `${Date.now().toString(36)}:${randomUUID()}`, orgId: splitRollupKey(key).orgId, callId: '', key, at: new Date() }));
+  const marks = [...new Set(keys)].map((key) => ({
+    _id: `${Date.now().toString(36)}:${randomUUID()}`,
+    orgId: splitRollupKey(key).orgId,
+    callId: '',
+    key,
+    at: new Date(),
+  }));
   for (let i = 0; i < marks.length; i += 1_000) await col.rollupMarks.insertMany(marks.slice(i, i + 1_000), { ordered: false });
   return marks.length;
 }
@@ -163,9 +211,11 @@ export interface TickResult {
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** An hour's cells, from its calls (an equality on rollupKey: the index the local database uses). */
@@ -205,7 +255,11 @@ async function recomputeHours(col: Collections, orgId: string, hours: string[]):
       }
     }
     utcDays.set(day, stored);
-    await col.rollups.updateOne({ _id: id }, { $set: { ...set, orgId, updatedAt: new Date() }, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
+    await col.rollups.updateOne(
+      { _id: id },
+      { $set: { ...set, orgId, updatedAt: new Date() }, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+      { upsert: true },
+    );
   });
 
   const zone = await orgTimeZone(col, orgId);
@@ -280,7 +334,10 @@ const LEGACY_IDLE_MS = 10 * 60_000;
  * workflow on FerretDB (read-modify-write), so only records idle for LEGACY_IDLE_MS are touched;
  * busier ones are retried on a later pass. Returns whether everything is done.
  */
-export async function backfillStep(col: Collections, now = Date.now()): Promise<{ done: boolean; hoursMarked: number; legacyKeyed: number; legacyLeft: number }> {
+export async function backfillStep(
+  col: Collections,
+  now = Date.now(),
+): Promise<{ done: boolean; hoursMarked: number; legacyKeyed: number; legacyLeft: number }> {
   const state = await col.rollupState.findOne({ _id: BACKFILL_ID });
   if (state?.done) return { done: true, hoursMarked: 0, legacyKeyed: 0, legacyLeft: 0 };
   let hoursMarked = 0;
@@ -289,7 +346,9 @@ export async function backfillStep(col: Collections, now = Date.now()): Promise<
     hoursMarked = await markHours(col, keys);
     await col.rollupState.updateOne({ _id: BACKFILL_ID }, { $set: { keysMarked: true, at: new Date() } }, { upsert: true });
   }
-  const legacy = await col.calls.find({ rollupKey: { $exists: false } }, { projection: { _id: 1, orgId: 1, callId: 1, createdAt: 1, updatedAt: 1 } }).toArray();
+  const legacy = await col.calls
+    .find({ rollupKey: { $exists: false } }, { projection: { _id: 1, orgId: 1, callId: 1, createdAt: 1, updatedAt: 1 } })
+    .toArray();
   let legacyKeyed = 0;
   let legacyLeft = 0;
   await inParallel(legacy, 8, async (doc) => {
@@ -327,13 +386,14 @@ export function startRollupLoop(col: Collections, opts: RollupLoopOptions): { st
   let wake: (() => void) | undefined;
   let backfillDone = false;
   let nextBackfill = 0;
-  const sleep = (ms: number) => new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    wake = () => {
-      clearTimeout(t);
-      r();
-    };
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
   const run = async () => {
     while (!stopped) {
       let pause = opts.intervalMs;
@@ -384,7 +444,11 @@ export interface CellFilter {
 }
 
 /** Visits one call group's cell: which bucket, the cell's provider/agent/outcome, the cell. */
-export type CellVisitor = (bucket: number, key: { provider: string; agentId: string | undefined; outcome: CellOutcome }, cell: Cell) => void;
+export type CellVisitor = (
+  bucket: number,
+  key: { provider: string; agentId: string | undefined; outcome: CellOutcome },
+  cell: Cell,
+) => void;
 
 /**
  * Every cell of an organization's calls created in the given buckets (sorted, disjoint), whose
@@ -394,7 +458,13 @@ export type CellVisitor = (bucket: number, key: { provider: string; agentId: str
  * Documents are read by _id, in parallel.
  */
 export async function visitCells(
-  col: Collections, orgId: string, buckets: TimeBucket[], filter: CellFilter, visit: CellVisitor, zone = 'UTC', now = Date.now(),
+  col: Collections,
+  orgId: string,
+  buckets: TimeBucket[],
+  filter: CellFilter,
+  visit: CellVisitor,
+  zone = 'UTC',
+  now = Date.now(),
 ): Promise<void> {
   if (buckets.length === 0) return;
   const from = buckets[0].start;
@@ -445,13 +515,14 @@ export async function visitCells(
       cut.push(hour);
     }
   }
-  const readHours = (docs: Map<string, { hour: string; bucket: number }[]>) => inParallel([...docs.entries()], 8, async ([id, hours]) => {
-    const doc = await col.rollups.findOne({ _id: id, orgId });
-    for (const { hour, bucket } of hours) {
-      const h = parse<HourRollup>(doc?.hours?.[hour.slice(11, 13)]);
-      if (h) visitCellsOf(bucket, h.cells);
-    }
-  });
+  const readHours = (docs: Map<string, { hour: string; bucket: number }[]>) =>
+    inParallel([...docs.entries()], 8, async ([id, hours]) => {
+      const doc = await col.rollups.findOne({ _id: id, orgId });
+      for (const { hour, bucket } of hours) {
+        const h = parse<HourRollup>(doc?.hours?.[hour.slice(11, 13)]);
+        if (h) visitCellsOf(bucket, h.cells);
+      }
+    });
 
   await Promise.all([
     (async () => {
@@ -506,7 +577,6 @@ function bucketOf(buckets: TimeBucket[], t: number): number {
   return -1;
 }
 
-
 // ---- reports --------------------------------------------------------------------------------------
 
 export interface RangeQuery extends CellFilter {
@@ -524,9 +594,19 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function summaryReport(col: Collections, orgId: string, q: RangeQuery) {
   const tally = new Tally();
   const staleBefore = Math.floor(q.staleBefore / 1000);
-  await visitCells(col, orgId, [{ start: q.from, end: q.to, label: '' }], q, (_b, k, cell) => tally.add(k.outcome, cell, staleBefore), q.timeZone, q.now);
+  await visitCells(
+    col,
+    orgId,
+    [{ start: q.from, end: q.to, label: '' }],
+    q,
+    (_b, k, cell) => tally.add(k.outcome, cell, staleBefore),
+    q.timeZone,
+    q.now,
+  );
   return {
-    from: iso(q.from), to: iso(q.to), timeZone: q.timeZone,
+    from: iso(q.from),
+    to: iso(q.to),
+    timeZone: q.timeZone,
     filters: { provider: q.provider ?? null, agentId: q.agentId ?? null },
     ...tally.figures(),
   };
@@ -539,23 +619,40 @@ export async function timeseriesReport(col: Collections, orgId: string, q: Range
   const tallies = buckets.map(() => new Tally());
   const groups = buckets.map(() => new Map<string, number>());
   const staleBefore = Math.floor(q.staleBefore / 1000);
-  await visitCells(col, orgId, buckets, q, (b, k, cell) => {
-    tallies[b].add(k.outcome, cell, staleBefore);
-    const g = q.groupBy === 'outcome' ? k.outcome : q.groupBy === 'provider' ? k.provider : k.agentId ?? '';
-    groups[b].set(g, (groups[b].get(g) ?? 0) + cell.n);
-  }, q.timeZone, q.now);
+  await visitCells(
+    col,
+    orgId,
+    buckets,
+    q,
+    (b, k, cell) => {
+      tallies[b].add(k.outcome, cell, staleBefore);
+      const g = q.groupBy === 'outcome' ? k.outcome : q.groupBy === 'provider' ? k.provider : (k.agentId ?? '');
+      groups[b].set(g, (groups[b].get(g) ?? 0) + cell.n);
+    },
+    q.timeZone,
+    q.now,
+  );
   const seen = new Set<string>();
   for (const g of groups) for (const k of g.keys()) seen.add(k);
   const order = q.groupBy === 'outcome' ? [...CELL_OUTCOMES].filter((o) => seen.has(o)) : [...seen].sort();
   return {
-    from: iso(q.from), to: iso(q.to), timeZone: q.timeZone, interval: q.interval, groupBy: q.groupBy,
+    from: iso(q.from),
+    to: iso(q.to),
+    timeZone: q.timeZone,
+    interval: q.interval,
+    groupBy: q.groupBy,
     filters: { provider: q.provider ?? null, agentId: q.agentId ?? null },
     groups: order,
     buckets: buckets.map((b, i) => {
       const f = tallies[i].figures();
       return {
-        start: iso(b.start), end: iso(b.end), label: b.label,
-        calls: f.calls.total, finished: f.calls.finished, answered: f.calls.answered, answerRate: f.calls.answerRate,
+        start: iso(b.start),
+        end: iso(b.end),
+        label: b.label,
+        calls: f.calls.total,
+        finished: f.calls.finished,
+        answered: f.calls.answered,
+        answerRate: f.calls.answerRate,
         averageDurationSec: f.duration.averageSec,
         cost: f.cost.byCurrency.map(({ currency, totalCents, calls }) => ({ currency, totalCents, calls })),
         groups: Object.fromEntries(order.map((g) => [g, groups[i].get(g) ?? 0])),
@@ -567,23 +664,43 @@ export async function timeseriesReport(col: Collections, orgId: string, q: Range
 export async function agentsReport(col: Collections, orgId: string, q: RangeQuery) {
   const tallies = new Map<string, { tally: Tally; providers: Set<string> }>();
   const staleBefore = Math.floor(q.staleBefore / 1000);
-  await visitCells(col, orgId, [{ start: q.from, end: q.to, label: '' }], q, (_b, k, cell) => {
-    const key = k.agentId ?? '';
-    const entry = tallies.get(key) ?? { tally: new Tally(), providers: new Set<string>() };
-    entry.tally.add(k.outcome, cell, staleBefore);
-    entry.providers.add(k.provider);
-    tallies.set(key, entry);
-  }, q.timeZone, q.now);
-  const items = [...tallies.entries()].map(([agentId, { tally, providers }]) => {
-    const f = tally.figures();
-    return {
-      agentId: agentId === '' ? null : agentId,
-      providers: [...providers].sort(),
-      calls: f.calls.total, finished: f.calls.finished, answered: f.calls.answered, answerRate: f.calls.answerRate,
-      averageDurationSec: f.duration.averageSec, medianDurationSec: f.duration.medianSec,
-      success: f.success,
-      cost: f.cost.byCurrency,
-    };
-  }).sort((a, b) => b.calls - a.calls || String(a.agentId).localeCompare(String(b.agentId)));
-  return { from: iso(q.from), to: iso(q.to), timeZone: q.timeZone, filters: { provider: q.provider ?? null, agentId: q.agentId ?? null }, items };
+  await visitCells(
+    col,
+    orgId,
+    [{ start: q.from, end: q.to, label: '' }],
+    q,
+    (_b, k, cell) => {
+      const key = k.agentId ?? '';
+      const entry = tallies.get(key) ?? { tally: new Tally(), providers: new Set<string>() };
+      entry.tally.add(k.outcome, cell, staleBefore);
+      entry.providers.add(k.provider);
+      tallies.set(key, entry);
+    },
+    q.timeZone,
+    q.now,
+  );
+  const items = [...tallies.entries()]
+    .map(([agentId, { tally, providers }]) => {
+      const f = tally.figures();
+      return {
+        agentId: agentId === '' ? null : agentId,
+        providers: [...providers].sort(),
+        calls: f.calls.total,
+        finished: f.calls.finished,
+        answered: f.calls.answered,
+        answerRate: f.calls.answerRate,
+        averageDurationSec: f.duration.averageSec,
+        medianDurationSec: f.duration.medianSec,
+        success: f.success,
+        cost: f.cost.byCurrency,
+      };
+    })
+    .sort((a, b) => b.calls - a.calls || String(a.agentId).localeCompare(String(b.agentId)));
+  return {
+    from: iso(q.from),
+    to: iso(q.to),
+    timeZone: q.timeZone,
+    filters: { provider: q.provider ?? null, agentId: q.agentId ?? null },
+    items,
+  };
 }

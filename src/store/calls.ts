@@ -43,7 +43,11 @@ export async function getCall(col: Collections, orgId: string, callId: string): 
  * call's workflow starts again (a new run, or a retried first task). A record from before this was
  * kept counts as having had its effects.
  */
-export async function loadCallState(col: Collections, orgId: string, callId: string): Promise<{ state: CallState; effectsDone: EffectsDone } | undefined> {
+export async function loadCallState(
+  col: Collections,
+  orgId: string,
+  callId: string,
+): Promise<{ state: CallState; effectsDone: EffectsDone } | undefined> {
   const doc = await getCall(col, orgId, callId);
   if (!doc) return undefined;
   const state = pickState(doc);
@@ -100,7 +104,15 @@ export async function recordCallMetrics(col: Collections, s: CallState): Promise
   await col.callMetrics.updateOne(
     { _id: docId(s.orgId, s.callId), orgId: s.orgId },
     {
-      $set: { orgId: s.orgId, callId: s.callId, provider: s.provider, contactId: s.contactId, outcome: s.outcome, durationSec: s.durationSec, endedAt: s.endedAt },
+      $set: {
+        orgId: s.orgId,
+        callId: s.callId,
+        provider: s.provider,
+        contactId: s.contactId,
+        outcome: s.outcome,
+        durationSec: s.durationSec,
+        endedAt: s.endedAt,
+      },
       $setOnInsert: { recordedAt: new Date() },
     },
     { upsert: true },

@@ -19,8 +19,10 @@ export const DEFAULT_COMPLIANCE: ComplianceSettings = {
 /** Why settings are not valid, each message naming its field; empty when valid. */
 export function settingsProblems(s: ComplianceSettings): string[] {
   const out = policyProblems(s.callingWindow).map((p) => `callingWindow.${p}`);
-  if (!isValidTimeZone(s.defaultTimeZone)) out.push(`defaultTimeZone: expected an IANA time zone like America/New_York (got ${JSON.stringify(s.defaultTimeZone)})`);
-  if (!Number.isInteger(s.contactCapPer24h) || s.contactCapPer24h < 0 || s.contactCapPer24h > 100) out.push('contactCapPer24h: expected a whole number from 0 to 100');
+  if (!isValidTimeZone(s.defaultTimeZone))
+    out.push(`defaultTimeZone: expected an IANA time zone like America/New_York (got ${JSON.stringify(s.defaultTimeZone)})`);
+  if (!Number.isInteger(s.contactCapPer24h) || s.contactCapPer24h < 0 || s.contactCapPer24h > 100)
+    out.push('contactCapPer24h: expected a whole number from 0 to 100');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s.optOutField)) out.push('optOutField: expected 1 to 64 letters, digits, _ . or -');
   return out;
 }
@@ -41,14 +43,28 @@ const phoneKey = (orgId: string, phone: string) => docId(orgId, `phone:${phone}`
 const contactKey = (orgId: string, contactId: string) => docId(orgId, `contact:${contactId}`);
 
 /** Puts numbers on the organization's list; a number already there keeps its first reason. Returns how many were new. */
-export async function addDoNotCallNumbers(col: Collections, orgId: string, entries: { phone: string; reason?: string }[], source = 'list'): Promise<number> {
+export async function addDoNotCallNumbers(
+  col: Collections,
+  orgId: string,
+  entries: { phone: string; reason?: string }[],
+  source = 'list',
+): Promise<number> {
   if (entries.length === 0) return 0;
   const now = new Date();
   const r = await col.doNotCall.bulkWrite(
     entries.map((e) => ({
       updateOne: {
         filter: { _id: phoneKey(orgId, e.phone) },
-        update: { $setOnInsert: { orgId, kind: 'phone' as const, phone: e.phone, reason: e.reason?.trim() || 'on the do-not-call list', source, at: now } },
+        update: {
+          $setOnInsert: {
+            orgId,
+            kind: 'phone' as const,
+            phone: e.phone,
+            reason: e.reason?.trim() || 'on the do-not-call list',
+            source,
+            at: now,
+          },
+        },
         upsert: true,
       },
     })),
@@ -71,10 +87,25 @@ export async function listDoNotCallNumbers(col: Collections, orgId: string, page
 }
 
 /** Marks a contact do-not-call (the first mark's reason and time stay); idempotent. */
-export async function markContactDoNotCall(col: Collections, orgId: string, contactId: string, mark: { reason: string; source: string; callId?: string }): Promise<void> {
+export async function markContactDoNotCall(
+  col: Collections,
+  orgId: string,
+  contactId: string,
+  mark: { reason: string; source: string; callId?: string },
+): Promise<void> {
   await col.doNotCall.updateOne(
     { _id: contactKey(orgId, contactId) },
-    { $setOnInsert: { orgId, kind: 'contact', contactId, reason: mark.reason, source: mark.source, at: new Date(), ...(mark.callId ? { callId: mark.callId } : {}) } },
+    {
+      $setOnInsert: {
+        orgId,
+        kind: 'contact',
+        contactId,
+        reason: mark.reason,
+        source: mark.source,
+        at: new Date(),
+        ...(mark.callId ? { callId: mark.callId } : {}),
+      },
+    },
     { upsert: true },
   );
 }
@@ -92,7 +123,11 @@ export async function contactDoNotCall(col: Collections, orgId: string, contactI
 }
 
 /** Whether this contact or this number may not be called: the contact's mark first, then the list. */
-export async function doNotCallFor(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<DoNotCall | undefined> {
+export async function doNotCallFor(
+  col: Collections,
+  orgId: string,
+  ref: { contactId?: string; phone?: string },
+): Promise<DoNotCall | undefined> {
   const ids = [ref.contactId && contactKey(orgId, ref.contactId), ref.phone && phoneKey(orgId, ref.phone)].filter((x): x is string => !!x);
   if (ids.length === 0) return undefined;
   const docs = await col.doNotCall.find({ _id: { $in: ids }, orgId }).toArray();
@@ -101,11 +136,18 @@ export async function doNotCallFor(col: Collections, orgId: string, ref: { conta
 }
 
 /** The workflows of calls with a follow-up scheduled for this contact or number (to cancel them). */
-export async function pendingFollowUpWorkflows(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<string[]> {
+export async function pendingFollowUpWorkflows(
+  col: Collections,
+  orgId: string,
+  ref: { contactId?: string; phone?: string },
+): Promise<string[]> {
   const who: object[] = [];
   if (ref.contactId) who.push({ contactId: ref.contactId });
   if (ref.phone) who.push({ to: ref.phone }, { from: ref.phone });
   if (who.length === 0) return [];
-  const docs = await col.calls.find({ orgId, nextFollowUpAt: { $ne: null }, $or: who }, { projection: { workflowId: 1 } }).limit(100).toArray();
+  const docs = await col.calls
+    .find({ orgId, nextFollowUpAt: { $ne: null }, $or: who }, { projection: { workflowId: 1 } })
+    .limit(100)
+    .toArray();
   return [...new Set(docs.map((d) => d.workflowId))];
 }

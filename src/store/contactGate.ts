@@ -16,7 +16,10 @@ export async function loadContactGate(col: Collections, orgId: string, contactId
 export async function saveContactGate(col: Collections, orgId: string, contactId: string, s: ContactGateState): Promise<void> {
   const _id = docId(orgId, contactId);
   const set = { orgId, contactId, rev: s.rev, reservations: s.reservations, updatedAt: new Date() };
-  const r = await col.contactGates.updateOne({ _id, orgId, rev: { $lt: s.rev } }, s.plan ? { $set: { ...set, plan: s.plan } } : { $set: set, $unset: { plan: '' } });
+  const r = await col.contactGates.updateOne(
+    { _id, orgId, rev: { $lt: s.rev } },
+    s.plan ? { $set: { ...set, plan: s.plan } } : { $set: set, $unset: { plan: '' } },
+  );
   if (r.matchedCount === 1) return;
   if (await col.contactGates.findOne({ _id, orgId }, { projection: { _id: 1 } })) return; // as new or newer
   try {

@@ -23,7 +23,13 @@ export async function getContactRecord(col: Collections, orgId: string, contactI
   return col.contacts.findOne({ _id: docId(orgId, contactId), orgId });
 }
 
-const blank = (orgId: string, contactId: string, now: Date): ContactDoc => ({ _id: docId(orgId, contactId), orgId, contactId, createdAt: now, updatedAt: now });
+const blank = (orgId: string, contactId: string, now: Date): ContactDoc => ({
+  _id: docId(orgId, contactId),
+  orgId,
+  contactId,
+  createdAt: now,
+  updatedAt: now,
+});
 
 /** Creates the contact unless it exists; a read first, so the common case leaves no failed insert in the database's log. */
 async function ensureContact(col: Collections, doc: ContactDoc): Promise<void> {
@@ -55,7 +61,11 @@ async function claimPhone(col: Collections, orgId: string, phone: string, contac
  * the organization's contact with that phone number, created when there is none. The first
  * contact to claim a number keeps it.
  */
-export async function resolveContact(col: Collections, orgId: string, ref: { contactId?: string; phone?: string }): Promise<string | undefined> {
+export async function resolveContact(
+  col: Collections,
+  orgId: string,
+  ref: { contactId?: string; phone?: string },
+): Promise<string | undefined> {
   const now = new Date();
   if (ref.contactId) {
     await ensureContact(col, { ...blank(orgId, ref.contactId, now), ...(ref.phone ? { phone: ref.phone } : {}) });
@@ -104,7 +114,10 @@ export async function countContactCalls(
     await ensureContact(col, blank(orgId, contactId, new Date()));
     await col.contactStats.updateOne(
       { _id: docId(orgId, contactId), orgId },
-      { $set: { ...f, orgId, contactId, updatedAt: new Date() }, ...(f.lastCallDuration === undefined ? { $unset: { lastCallDuration: '' } } : {}) },
+      {
+        $set: { ...f, orgId, contactId, updatedAt: new Date() },
+        ...(f.lastCallDuration === undefined ? { $unset: { lastCallDuration: '' } } : {}),
+      },
       { upsert: true },
     );
   }
@@ -118,7 +131,11 @@ export interface ContactInput {
   timezone?: string;
 }
 
-export async function createContact(col: Collections, orgId: string, input: ContactInput & { contactId?: string }): Promise<(ContactDoc & ContactFigures) | 'exists'> {
+export async function createContact(
+  col: Collections,
+  orgId: string,
+  input: ContactInput & { contactId?: string },
+): Promise<(ContactDoc & ContactFigures) | 'exists'> {
   const contactId = input.contactId ?? newContactId();
   const doc = blank(orgId, contactId, new Date());
   for (const k of ['name', 'email', 'phone', 'timezone'] as const) if (input[k] !== undefined) doc[k] = input[k];
@@ -127,7 +144,12 @@ export async function createContact(col: Collections, orgId: string, input: Cont
   return { ...doc, ...(await loadContactFigures(col, orgId, contactId)) };
 }
 
-export async function updateContact(col: Collections, orgId: string, contactId: string, input: ContactInput): Promise<(ContactDoc & ContactFigures) | null> {
+export async function updateContact(
+  col: Collections,
+  orgId: string,
+  contactId: string,
+  input: ContactInput,
+): Promise<(ContactDoc & ContactFigures) | null> {
   const set: Record<string, unknown> = { updatedAt: new Date() };
   for (const k of ['name', 'email', 'phone', 'timezone'] as const) if (input[k] !== undefined) set[k] = input[k];
   const doc = await col.contacts.findOneAndUpdate({ _id: docId(orgId, contactId), orgId }, { $set: set }, { returnDocument: 'after' });

@@ -2,8 +2,22 @@
 // single-document atomic updates and unique indexes; no transactions, change streams or TTL.
 import { type Collection, type Db, MongoClient, MongoServerError } from 'mongodb';
 import type {
-  ApiKeyDoc, CallDoc, CallMetricDoc, ContactCallDoc, ContactDoc, ContactGateDoc, ContactPhoneDoc, ContactStatsDoc, DoNotCallDoc, EmailDoc,
-  FollowUpCallDoc, InboxDoc, OrganizationDoc, OutboundDialerDoc, PlatformApiDoc, ProviderSecretDoc,
+  ApiKeyDoc,
+  CallDoc,
+  CallMetricDoc,
+  ContactCallDoc,
+  ContactDoc,
+  ContactGateDoc,
+  ContactPhoneDoc,
+  ContactStatsDoc,
+  DoNotCallDoc,
+  EmailDoc,
+  FollowUpCallDoc,
+  InboxDoc,
+  OrganizationDoc,
+  OutboundDialerDoc,
+  PlatformApiDoc,
+  ProviderSecretDoc,
 } from './types';
 import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './types';
 
@@ -127,7 +141,10 @@ export function storableKeys<T>(value: T, depth = 0): T {
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const key = k.replace(/\./g, '\uff0e').replace(/^\$/, '\uff04').replace(/\u0000/g, '');
+    const key = k
+      .replace(/\./g, '\uff0e')
+      .replace(/^\$/, '\uff04')
+      .replace(/\u0000/g, '');
     out[key] = storableKeys(v, depth + 1);
   }
   return out as T;

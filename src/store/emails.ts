@@ -45,10 +45,16 @@ export async function getEmail(col: Collections, orgId: string, key: string): Pr
 
 export async function markEmailSent(col: Collections, orgId: string, key: string, smtpResponse: string | undefined): Promise<void> {
   const now = new Date();
-  await col.emails.updateOne({ _id: key, orgId }, { $set: { status: 'sent', sentAt: now, smtpResponse, updatedAt: now }, $unset: { lastError: '' } });
+  await col.emails.updateOne(
+    { _id: key, orgId },
+    { $set: { status: 'sent', sentAt: now, smtpResponse, updatedAt: now }, $unset: { lastError: '' } },
+  );
 }
 
 /** The SMTP server refused or could not be reached: the claim is given back for the next try. */
 export async function markEmailError(col: Collections, orgId: string, key: string, error: string): Promise<void> {
-  await col.emails.updateOne({ _id: key, orgId, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error, updatedAt: new Date() } });
+  await col.emails.updateOne(
+    { _id: key, orgId, status: { $ne: 'sent' } },
+    { $set: { status: 'failed', lastError: error, updatedAt: new Date() } },
+  );
 }

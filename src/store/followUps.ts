@@ -39,8 +39,16 @@ export async function ensureAttempt(col: Collections, id: string, ref: AttemptRe
       { _id: id, orgId: ref.orgId },
       {
         $setOnInsert: {
-          orgId: ref.orgId, originalCallId: ref.originalCallId, attempt: ref.attempt, status: 'claimable',
-          contactId: ref.contactId, to: ref.to, idempotencyKey: id, tries: 0, createdAt: now, updatedAt: now,
+          orgId: ref.orgId,
+          originalCallId: ref.originalCallId,
+          attempt: ref.attempt,
+          status: 'claimable',
+          contactId: ref.contactId,
+          to: ref.to,
+          idempotencyKey: id,
+          tries: 0,
+          createdAt: now,
+          updatedAt: now,
         },
       },
       { upsert: true },
@@ -66,7 +74,14 @@ export async function claimAttempt(col: Collections, orgId: string, id: string, 
   return r.modifiedCount === 1;
 }
 
-export async function markPlaced(col: Collections, orgId: string, id: string, token: string, providerCallId: string, placedAt: Date): Promise<boolean> {
+export async function markPlaced(
+  col: Collections,
+  orgId: string,
+  id: string,
+  token: string,
+  providerCallId: string,
+  placedAt: Date,
+): Promise<boolean> {
   const r = await col.followUps.updateOne(
     { _id: id, orgId, status: 'placing', claimToken: token },
     { $set: { status: 'placed', providerCallId, placedAt, updatedAt: new Date() }, $unset: { reason: '', lastError: '' } },
@@ -83,7 +98,14 @@ export async function releaseClaim(col: Collections, orgId: string, id: string, 
 }
 
 /** Ends a claim with a status a person has to look at (uncertain, rejected). */
-export async function endClaim(col: Collections, orgId: string, id: string, token: string | undefined, status: 'uncertain' | 'rejected', reason: string): Promise<void> {
+export async function endClaim(
+  col: Collections,
+  orgId: string,
+  id: string,
+  token: string | undefined,
+  status: 'uncertain' | 'rejected',
+  reason: string,
+): Promise<void> {
   const filter = token ? { _id: id, orgId, status: 'placing' as const, claimToken: token } : { _id: id, orgId, status: 'placing' as const };
   await col.followUps.updateOne(filter, { $set: { status, reason, updatedAt: new Date() } });
 }
@@ -92,7 +114,13 @@ export async function endClaim(col: Collections, orgId: string, id: string, toke
  * Records an attempt as due (for a person or dialer) or canceled, unless it was placed or may
  * have been: those keep their status. Idempotent.
  */
-export async function markAttempt(col: Collections, id: string, ref: AttemptRef, status: 'due' | 'canceled', reason: string): Promise<void> {
+export async function markAttempt(
+  col: Collections,
+  id: string,
+  ref: AttemptRef,
+  status: 'due' | 'canceled',
+  reason: string,
+): Promise<void> {
   const now = new Date();
   const set: Record<string, unknown> = { status, reason, updatedAt: now };
   if (status === 'due') set.dueAt = now;
@@ -101,7 +129,10 @@ export async function markAttempt(col: Collections, id: string, ref: AttemptRef,
   try {
     await col.followUps.updateOne(
       { _id: id, orgId: ref.orgId, status: { $in: CLAIMABLE } },
-      { $set: set, $setOnInsert: { originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now } },
+      {
+        $set: set,
+        $setOnInsert: { originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now },
+      },
       { upsert: true },
     );
   } catch (err) {
@@ -117,8 +148,21 @@ export async function markMoved(col: Collections, id: string, ref: AttemptRef, s
     await col.followUps.updateOne(
       { _id: id, orgId: ref.orgId, status: { $in: CLAIMABLE } },
       {
-        $set: { scheduledFor, moved, updatedAt: now, ...(ref.to ? { to: ref.to } : {}), ...(ref.contactId ? { contactId: ref.contactId } : {}) },
-        $setOnInsert: { status: 'claimable', originalCallId: ref.originalCallId, attempt: ref.attempt, idempotencyKey: id, tries: 0, createdAt: now },
+        $set: {
+          scheduledFor,
+          moved,
+          updatedAt: now,
+          ...(ref.to ? { to: ref.to } : {}),
+          ...(ref.contactId ? { contactId: ref.contactId } : {}),
+        },
+        $setOnInsert: {
+          status: 'claimable',
+          originalCallId: ref.originalCallId,
+          attempt: ref.attempt,
+          idempotencyKey: id,
+          tries: 0,
+          createdAt: now,
+        },
       },
       { upsert: true },
     );
@@ -129,23 +173,47 @@ export async function markMoved(col: Collections, id: string, ref: AttemptRef, s
 }
 
 /** The call joined another call's follow-up plan (attempt 0: it has none of its own); `settled` once that plan ended. */
-export async function markJoined(col: Collections, id: string, ref: AttemptRef, joinedPlanOf: string, reason: string, settled?: string): Promise<void> {
+export async function markJoined(
+  col: Collections,
+  id: string,
+  ref: AttemptRef,
+  joinedPlanOf: string,
+  reason: string,
+  settled?: string,
+): Promise<void> {
   const now = new Date();
   await col.followUps.updateOne(
     { _id: id, orgId: ref.orgId },
     {
-      $set: { status: 'joined', joinedPlanOf, reason, updatedAt: now, ...(settled ? { settled } : {}), ...(ref.to ? { to: ref.to } : {}), ...(ref.contactId ? { contactId: ref.contactId } : {}) },
+      $set: {
+        status: 'joined',
+        joinedPlanOf,
+        reason,
+        updatedAt: now,
+        ...(settled ? { settled } : {}),
+        ...(ref.to ? { to: ref.to } : {}),
+        ...(ref.contactId ? { contactId: ref.contactId } : {}),
+      },
       $setOnInsert: { originalCallId: ref.originalCallId, attempt: 0, idempotencyKey: id, tries: 0, createdAt: now },
     },
     { upsert: true },
   );
 }
 
-export async function listFollowUpCalls(col: Collections, orgId: string, f: { status?: FollowUpCallStatus; originalCallId?: string }, limit = 100) {
+export async function listFollowUpCalls(
+  col: Collections,
+  orgId: string,
+  f: { status?: FollowUpCallStatus; originalCallId?: string },
+  limit = 100,
+) {
   const q: Record<string, unknown> = { orgId };
   if (f.status) q.status = f.status;
   if (f.originalCallId) q.originalCallId = f.originalCallId;
-  return col.followUps.find(q, { projection: { claimToken: 0 } }).sort({ updatedAt: -1, _id: 1 }).limit(limit).toArray();
+  return col.followUps
+    .find(q, { projection: { claimToken: 0 } })
+    .sort({ updatedAt: -1, _id: 1 })
+    .limit(limit)
+    .toArray();
 }
 
 // ---- outbound dialer settings ---------------------------------------------------------------
@@ -162,7 +230,11 @@ export async function setOutboundDialer(col: Collections, doc: Omit<OutboundDial
     if (v === undefined) unset[k] = '';
     else set[k] = v;
   }
-  await col.outboundDialers.updateOne({ _id: orgId }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
+  await col.outboundDialers.updateOne(
+    { _id: orgId },
+    { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+    { upsert: true },
+  );
 }
 
 export async function getOutboundDialer(col: Collections, orgId: string): Promise<OutboundDialerDoc | null> {

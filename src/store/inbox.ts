@@ -113,7 +113,11 @@ export async function acceptIntoInbox(inbox: Collection<InboxDoc>, docs: InboxDo
 
 /** Due documents, oldest due first. One range condition, so it stays cheap on a small collection. */
 export function dueInInbox(inbox: Collection<InboxDoc>, now: Date, limit: number): Promise<InboxDoc[]> {
-  return inbox.find({ nextAttemptAt: { $lte: now } }).sort({ nextAttemptAt: 1 }).limit(limit).toArray();
+  return inbox
+    .find({ nextAttemptAt: { $lte: now } })
+    .sort({ nextAttemptAt: 1 })
+    .limit(limit)
+    .toArray();
 }
 
 /**
@@ -121,8 +125,16 @@ export function dueInInbox(inbox: Collection<InboxDoc>, now: Date, limit: number
  * claimer read, so of two receivers that read the same document usually one wins. FerretDB does
  * not make this atomic under concurrency, so both may deliver; the workflow drops the duplicate.
  */
-export async function claimInInbox(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'nextAttemptAt'>, now: Date, leaseMs: number): Promise<boolean> {
-  const r = await inbox.updateOne({ _id: doc._id, nextAttemptAt: doc.nextAttemptAt }, { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs) } });
+export async function claimInInbox(
+  inbox: Collection<InboxDoc>,
+  doc: Pick<InboxDoc, '_id' | 'nextAttemptAt'>,
+  now: Date,
+  leaseMs: number,
+): Promise<boolean> {
+  const r = await inbox.updateOne(
+    { _id: doc._id, nextAttemptAt: doc.nextAttemptAt },
+    { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs) } },
+  );
   return r.modifiedCount === 1;
 }
 
@@ -132,7 +144,10 @@ export async function removeFromInbox(inbox: Collection<InboxDoc>, id: string): 
   if (!group) {
     group = new GroupCommit<string, null>(
       async (ids: string[]) => {
-        await inbox.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false });
+        await inbox.bulkWrite(
+          ids.map((_id) => ({ deleteOne: { filter: { _id } } })),
+          { ordered: false },
+        );
         return ids.map(() => null);
       },
       MAX_BATCH,
@@ -144,13 +159,21 @@ export async function removeFromInbox(inbox: Collection<InboxDoc>, id: string): 
 }
 
 /** A failed delivery: try again at `retryAt`. */
-export async function retryLater(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'attempts'>, retryAt: Date, error: string): Promise<void> {
+export async function retryLater(
+  inbox: Collection<InboxDoc>,
+  doc: Pick<InboxDoc, '_id' | 'attempts'>,
+  retryAt: Date,
+  error: string,
+): Promise<void> {
   await inbox.updateOne({ _id: doc._id }, { $set: { attempts: doc.attempts + 1, nextAttemptAt: retryAt, lastError: error.slice(0, 500) } });
 }
 
 export async function deadLetter(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'attempts'>, reason: string): Promise<void> {
   const text = reason.slice(0, 500);
-  await inbox.updateOne({ _id: doc._id }, { $set: { attempts: doc.attempts + 1, nextAttemptAt: PARKED, deadLetter: text, lastError: text } });
+  await inbox.updateOne(
+    { _id: doc._id },
+    { $set: { attempts: doc.attempts + 1, nextAttemptAt: PARKED, deadLetter: text, lastError: text } },
+  );
 }
 
 export interface InboxStats {
@@ -188,8 +211,10 @@ const UNAVAILABLE_CODES = new Set([1, 6, 7, 50, 89, 91, 189, 262, 9001, 10107, 1
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof MongoError)) {
     const code = (err as { code?: unknown } | null)?.code;
-    return (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code))
-      || (err instanceof Error && /socket has been ended|socket hang up/i.test(err.message));
+    return (
+      (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code)) ||
+      (err instanceof Error && /socket has been ended|socket hang up/i.test(err.message))
+    );
   }
   if (err instanceof MongoServerError) return UNAVAILABLE_CODES.has(Number(err.code)) || err.hasErrorLabel('RetryableWriteError');
   return /Network|ServerSelection|Timeout|NotConnected|TopologyClosed|PoolCleared/.test(err.name);

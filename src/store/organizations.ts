@@ -33,7 +33,9 @@ export class OrganizationError extends Error {}
  */
 export async function createOrganization(col: Collections, name: string, id = newOrgId(), opts: { reuse?: boolean } = {}): Promise<string> {
   if (!isValidOrgId(id)) {
-    throw new OrganizationError(`invalid organization id "${id}": 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit`);
+    throw new OrganizationError(
+      `invalid organization id "${id}": 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit`,
+    );
   }
   try {
     await col.organizations.insertOne({ _id: id, name, createdAt: new Date() });
@@ -53,8 +55,11 @@ export type KeyScope = (typeof KEY_SCOPES)[number];
 export const isKeyScope = (v: unknown): v is KeyScope => typeof v === 'string' && (KEY_SCOPES as readonly string[]).includes(v);
 
 /** Stores a key for the organization; generates one unless given. Returns the key (shown once). */
-export async function addApiKey(col: Collections, orgId: string, opts: { key?: string; label?: string; scope?: KeyScope } = {}):
-  Promise<{ key: string; keyId: string; scope: KeyScope }> {
+export async function addApiKey(
+  col: Collections,
+  orgId: string,
+  opts: { key?: string; label?: string; scope?: KeyScope } = {},
+): Promise<{ key: string; keyId: string; scope: KeyScope }> {
   const key = opts.key ?? generateApiKey();
   const m = KEY_RE.exec(key);
   if (!m) throw new Error('API key must look like ck_<8-32 letters or digits>_<16-128 url-safe characters>');
@@ -100,9 +105,18 @@ export async function orgForApiKey(col: Collections, key: string | undefined): P
 }
 
 export async function listApiKeys(col: Collections, orgId?: string) {
-  const docs = await col.apiKeys.find(orgId ? { orgId } : {}).sort({ createdAt: 1 }).toArray();
-  return docs.map(({ _id, orgId: o, label, scope, createdAt, revokedAt }) =>
-    ({ keyId: _id, orgId: o, label, scope: isKeyScope(scope) ? scope : 'admin', createdAt, revokedAt }));
+  const docs = await col.apiKeys
+    .find(orgId ? { orgId } : {})
+    .sort({ createdAt: 1 })
+    .toArray();
+  return docs.map(({ _id, orgId: o, label, scope, createdAt, revokedAt }) => ({
+    keyId: _id,
+    orgId: o,
+    label,
+    scope: isKeyScope(scope) ? scope : 'admin',
+    createdAt,
+    revokedAt,
+  }));
 }
 
 export async function revokeApiKey(col: Collections, keyId: string): Promise<boolean> {
@@ -113,7 +127,12 @@ export async function revokeApiKey(col: Collections, keyId: string): Promise<boo
 /** What binds a stored signing secret to its record. */
 const secretAad = (orgId: string, provider: Provider) => `provider-secret:${orgId}:${provider}`;
 
-export async function setProviderSecret(col: Collections, orgId: string, provider: Provider, config: Record<string, unknown>): Promise<void> {
+export async function setProviderSecret(
+  col: Collections,
+  orgId: string,
+  provider: Provider,
+  config: Record<string, unknown>,
+): Promise<void> {
   const stored = typeof config.secret === 'string' ? { ...config, secret: sealSecret(config.secret, secretAad(orgId, provider)) } : config;
   await col.providerSecrets.updateOne(
     { _id: docId(orgId, provider) },
@@ -141,8 +160,11 @@ const openConfig = (config: Record<string, unknown>, orgId: string, provider: Pr
  * for one platform must not be side-stepped through another route), unless the organization
  * explicitly allowed unsigned requests from that platform.
  */
-export async function webhookSigning(col: Collections, orgId: string, provider: Provider):
-  Promise<{ secret: Record<string, unknown> } | { secret?: undefined; unsignedAllowed: boolean }> {
+export async function webhookSigning(
+  col: Collections,
+  orgId: string,
+  provider: Provider,
+): Promise<{ secret: Record<string, unknown> } | { secret?: undefined; unsignedAllowed: boolean }> {
   // One query for the common cases (the platform's secret, or no secret at all), as before the rule.
   const docs = await col.providerSecrets.find({ orgId }).limit(20).toArray();
   const own = docs.find((d) => d._id === docId(orgId, provider));
@@ -154,7 +176,9 @@ export async function webhookSigning(col: Collections, orgId: string, provider: 
 
 /** Lets (or stops letting) a platform's route take unsigned requests while other secrets are stored. */
 export async function setUnsignedAllowed(col: Collections, orgId: string, provider: Provider, allowed: boolean): Promise<boolean> {
-  const r = await col.organizations.updateOne({ _id: orgId },
-    allowed ? { $addToSet: { allowUnsigned: provider } } : { $pull: { allowUnsigned: provider } });
+  const r = await col.organizations.updateOne(
+    { _id: orgId },
+    allowed ? { $addToSet: { allowUnsigned: provider } } : { $pull: { allowUnsigned: provider } },
+  );
   return r.matchedCount === 1;
 }

@@ -10,15 +10,28 @@ import { DEFAULT_API_BASE_URLS, type PlatformCredentials, type PollableProvider 
 
 const aad = (orgId: string, provider: string) => `platform-api-key:${orgId}:${provider}`;
 
-export async function setPlatformApi(col: Collections, orgId: string, provider: PollableProvider, v: { baseUrl?: string; apiKey?: string; accountSid?: string }): Promise<void> {
+export async function setPlatformApi(
+  col: Collections,
+  orgId: string,
+  provider: PollableProvider,
+  v: { baseUrl?: string; apiKey?: string; accountSid?: string },
+): Promise<void> {
   const set: Record<string, unknown> = { orgId, provider, updatedAt: new Date() };
   const unset: Record<string, ''> = {};
-  const fields = { baseUrl: v.baseUrl?.replace(/\/+$/, ''), apiKey: v.apiKey === undefined ? undefined : sealSecret(v.apiKey, aad(orgId, provider)), accountSid: v.accountSid };
+  const fields = {
+    baseUrl: v.baseUrl?.replace(/\/+$/, ''),
+    apiKey: v.apiKey === undefined ? undefined : sealSecret(v.apiKey, aad(orgId, provider)),
+    accountSid: v.accountSid,
+  };
   for (const [k, val] of Object.entries(fields)) {
     if (val === undefined) unset[k] = '';
     else set[k] = val;
   }
-  await col.platformApis.updateOne({ _id: docId(orgId, provider) }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
+  await col.platformApis.updateOne(
+    { _id: docId(orgId, provider) },
+    { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+    { upsert: true },
+  );
 }
 
 export async function getPlatformApi(col: Collections, orgId: string, provider: PollableProvider): Promise<PlatformApiDoc | null> {
@@ -36,8 +49,11 @@ export async function removePlatformApi(col: Collections, orgId: string, provide
  * is that platform; for Retell, the webhook secret, which is the Retell API key; for Twilio, the
  * webhook secret, which is the auth token (the account SID must come from `platform set`).
  */
-export async function platformCredentials(col: Collections, orgId: string, provider: PollableProvider):
-  Promise<{ credentials: PlatformCredentials } | { missing: string }> {
+export async function platformCredentials(
+  col: Collections,
+  orgId: string,
+  provider: PollableProvider,
+): Promise<{ credentials: PlatformCredentials } | { missing: string }> {
   const own = await getPlatformApi(col, orgId, provider);
   const dialer = provider === 'twilio' ? null : await getOutboundDialer(col, orgId);
   const fromDialer = dialer?.provider === provider ? dialer : undefined;
@@ -49,6 +65,7 @@ export async function platformCredentials(col: Collections, orgId: string, provi
   }
   const how = `npx tsx src/cli.ts platform set --org ${orgId} --provider ${provider}${provider === 'twilio' ? ' --account-sid AC...' : ''} --api-key-stdin`;
   if (apiKey === undefined) return { missing: `no ${provider} API credentials are stored for ${orgId} to ask about the call (${how})` };
-  if (provider === 'twilio' && !own?.accountSid) return { missing: `no Twilio account SID is stored for ${orgId} to ask about the call (${how})` };
+  if (provider === 'twilio' && !own?.accountSid)
+    return { missing: `no Twilio account SID is stored for ${orgId} to ask about the call (${how})` };
   return { credentials: { provider, baseUrl, apiKey, accountSid: own?.accountSid } };
 }

@@ -14,8 +14,13 @@ export class SecretsKeyError extends Error {}
 /** A 32-byte key from its text form: 64 hex digits or base64(url) of 32 bytes. */
 export function parseSecretsKey(text: string): Buffer {
   const t = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t, 'base64') : undefined;
-  if (!key || key.length !== 32) throw new SecretsKeyError('SECRETS_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -hex 32`)');
+  const key = /^[0-9a-fA-F]{64}$/.test(t)
+    ? Buffer.from(t, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(t)
+      ? Buffer.from(t, 'base64')
+      : undefined;
+  if (!key || key.length !== 32)
+    throw new SecretsKeyError('SECRETS_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -hex 32`)');
   return key;
 }
 
@@ -50,7 +55,9 @@ export const isEncrypted = (v: string): boolean => v.startsWith(PREFIX);
 /** For the CLI, the way secrets get stored in production: no key, no storing. */
 export function requireSecretsKey(): void {
   if (!current) {
-    throw new SecretsKeyError('No secrets key: set SECRETS_KEY (or SECRETS_KEY_FILE); `make start` creates a development key in .data/secrets-key');
+    throw new SecretsKeyError(
+      'No secrets key: set SECRETS_KEY (or SECRETS_KEY_FILE); `make start` creates a development key in .data/secrets-key',
+    );
   }
 }
 
@@ -70,7 +77,10 @@ export function sealSecret(plain: string, aad: string, key = current): string {
 /** The plain text of a stored value; a legacy clear value is returned as it is. */
 export function openSecret(stored: string, aad: string, key = current): string {
   if (!isEncrypted(stored)) return stored;
-  if (!key) throw new SecretsKeyError('A stored secret is encrypted but no secrets key is set: set SECRETS_KEY (or SECRETS_KEY_FILE) to the key it was stored with');
+  if (!key)
+    throw new SecretsKeyError(
+      'A stored secret is encrypted but no secrets key is set: set SECRETS_KEY (or SECRETS_KEY_FILE) to the key it was stored with',
+    );
   const [iv, tag, data] = stored.slice(PREFIX.length).split(':');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
@@ -78,6 +88,8 @@ export function openSecret(stored: string, aad: string, key = current): string {
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
   } catch {
-    throw new SecretsKeyError('A stored secret does not decrypt with the configured SECRETS_KEY (another key, or a record copied from elsewhere)');
+    throw new SecretsKeyError(
+      'A stored secret does not decrypt with the configured SECRETS_KEY (another key, or a record copied from elsewhere)',
+    );
   }
 }

@@ -34,20 +34,22 @@ export function createSignaler(client: Client, taskQueue: string, settings: Work
     async deliver(orgId, provider, event) {
       const workflowId = workflowIdFor(orgId, event.callId);
       const input: CallWorkflowInput = { orgId, callId: event.callId, provider, settings };
-      await client.withDeadline(Date.now() + DELIVER_DEADLINE_MS, () => client.workflow.signalWithStart(WORKFLOW_TYPE, {
-        workflowId,
-        taskQueue,
-        args: [input],
-        signal: callEvent,
-        signalArgs: [event],
-        typedSearchAttributes: [
-          { key: SA.orgId, value: orgId },
-          { key: SA.callProvider, value: provider },
-          { key: SA.callStatus, value: 'pending' },
-        ],
-        staticSummary: `${provider} call ${event.callId}`,
-        staticDetails: `Organization ${orgId}. State: query getState. Events arrive as the callEvent signal.`,
-      }));
+      await client.withDeadline(Date.now() + DELIVER_DEADLINE_MS, () =>
+        client.workflow.signalWithStart(WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue,
+          args: [input],
+          signal: callEvent,
+          signalArgs: [event],
+          typedSearchAttributes: [
+            { key: SA.orgId, value: orgId },
+            { key: SA.callProvider, value: provider },
+            { key: SA.callStatus, value: 'pending' },
+          ],
+          staticSummary: `${provider} call ${event.callId}`,
+          staticDetails: `Organization ${orgId}. State: query getState. Events arrive as the callEvent signal.`,
+        }),
+      );
       return { workflowId };
     },
     async ping() {

@@ -28,7 +28,9 @@ export function createCallControl(client: Client, opts: { answerTimeoutMs?: numb
       const handle = client.workflow.getHandle(workflowId);
       try {
         // Without a worker polling, an Update waits for one: do not hold the request for that.
-        const result = await client.withDeadline(Date.now() + answerTimeoutMs, () => handle.executeUpdate(controlFollowUp, { args: [input] }));
+        const result = await client.withDeadline(Date.now() + answerTimeoutMs, () =>
+          handle.executeUpdate(controlFollowUp, { args: [input] }),
+        );
         return { kind: 'done', result };
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {

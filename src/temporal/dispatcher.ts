@@ -60,7 +60,8 @@ export function isPermanentRejection(err: unknown): boolean {
   return false;
 }
 
-const message = (err: unknown) => (err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err));
+const message = (err: unknown) =>
+  err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
 
 export class Dispatcher {
   private readonly queue: Array<{ doc: InboxDoc; claim: boolean; done: (o: Outcome) => void }> = [];
@@ -142,10 +143,15 @@ export class Dispatcher {
     }
     const due = await dueInInbox(this.opts.inbox, new Date(this.now()), room);
     this.backlog = due.length === room;
-    const outcomes = await Promise.all(due.map((doc) => new Promise<Outcome>((done) => {
-      this.queue.push({ doc, claim: true, done });
-      this.pump();
-    })));
+    const outcomes = await Promise.all(
+      due.map(
+        (doc) =>
+          new Promise<Outcome>((done) => {
+            this.queue.push({ doc, claim: true, done });
+            this.pump();
+          }),
+      ),
+    );
     return outcomes.filter((o) => o === 'delivered').length;
   }
 
@@ -221,7 +227,11 @@ export class Dispatcher {
     } catch (err) {
       const error = message(err);
       if (isPermanentRejection(err)) {
-        this.opts.logger.error('Temporal refused an event for good; it is kept in the inbox as a dead letter', { id: doc._id, callId: doc.callId, error });
+        this.opts.logger.error('Temporal refused an event for good; it is kept in the inbox as a dead letter', {
+          id: doc._id,
+          callId: doc.callId,
+          error,
+        });
         this.counts.deadLettered++;
         await deadLetter(this.opts.inbox, doc, error);
         return 'dead';

@@ -66,7 +66,10 @@ test('usage errors exit 2 with the help text', async () => {
 });
 
 test('a bad environment variable is named', async () => {
-  await expect(cli(['key', 'list'], { LOG_LEVEL: 'loud' })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('LOG_LEVEL') });
+  await expect(cli(['key', 'list'], { LOG_LEVEL: 'loud' })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('LOG_LEVEL'),
+  });
 });
 
 test('org allow-unsigned and require-signed switch one route of one organization', async () => {
@@ -98,10 +101,14 @@ test('org create --id: an existing or malformed id is an error; dev-provision st
   const first = await cli(['org', 'create', '--name', 'Fixed', '--id', 'acme-prod_1']);
   expect(first.stdout).toContain('organization: acme-prod_1');
   await expect(cli(['org', 'create', '--name', 'Again', '--id', 'acme-prod_1'])).rejects.toMatchObject({
-    code: 2, stderr: expect.stringContaining('organization acme-prod_1 already exists'),
+    code: 2,
+    stderr: expect.stringContaining('organization acme-prod_1 already exists'),
   });
   for (const bad of ['Acme', 'org:x', '-lead']) {
-    await expect(cli(['org', 'create', '--name', 'Bad', `--id=${bad}`])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid organization id') });
+    await expect(cli(['org', 'create', '--name', 'Bad', `--id=${bad}`])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('invalid organization id'),
+    });
   }
   expect(await store.col.organizations.countDocuments({ name: 'Bad' })).toBe(0);
   const env = { DEV_API_KEY: 'ck_devrepeat1_0123456789abcdefghij' };

@@ -20,7 +20,10 @@ let stack: Stack;
 let fake: FakeOutbound;
 
 beforeAll(async () => {
-  [stack, fake] = await Promise.all([startStack('cli_followup', { settings: { followUpDelayMs: 60 * 60 * 1000, recordingWaitMs: 1_000 } }), startFakeOutbound()]);
+  [stack, fake] = await Promise.all([
+    startStack('cli_followup', { settings: { followUpDelayMs: 60 * 60 * 1000, recordingWaitMs: 1_000 } }),
+    startFakeOutbound(),
+  ]);
   await openAllDay(stack.store.col, stack.orgId);
 }, 120_000);
 afterAll(async () => {
@@ -29,15 +32,28 @@ afterAll(async () => {
 });
 
 const admin = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, MONGODB_DB: stack.store.db.databaseName, SECRETS_KEY }, timeout: 60_000 });
+  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    env: { ...process.env, MONGODB_DB: stack.store.db.databaseName, SECRETS_KEY },
+    timeout: 60_000,
+  });
 const temporal = (args: string[]) =>
-  run(requireEnv('TEMPORAL_CLI_PATH'), [...args, '--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default'], { timeout: 30_000 });
+  run(requireEnv('TEMPORAL_CLI_PATH'), [...args, '--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default'], {
+    timeout: 30_000,
+  });
 const tctl = (args: string[]) =>
   run(process.env.TCTL_PATH!, ['--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default', ...args], { timeout: 30_000 });
 
 async function unansweredCall(): Promise<string> {
   const callId = uniqueId('cli');
-  const r = await stack.post('/api/calls/webhook', { callId, provider: 'generic', event: 'call.failed', status: 'busy', to: '+14155550166', from: '+14155550100', metadata: { contactId: `contact_${callId}` } });
+  const r = await stack.post('/api/calls/webhook', {
+    callId,
+    provider: 'generic',
+    event: 'call.failed',
+    status: 'busy',
+    to: '+14155550166',
+    from: '+14155550100',
+    metadata: { contactId: `contact_${callId}` },
+  });
   expect(r.status).toBe(200);
   await eventually('a scheduled follow-up', async () => (await stack.get(`/api/calls/${callId}`)).json?.followUp?.status === 'scheduled');
   return callId;
@@ -51,10 +67,31 @@ test('outbound set / show / remove configure the dialer; the API key is never pr
   const vapiMissing = await admin(['outbound', 'set', '--org', stack.orgId, '--provider', 'vapi', '--api-key', 'k']).catch((e) => e);
   expect(vapiMissing.stderr).toMatch(/Vapi needs --phone-number-id and --agent-id/);
 
-  const set = await admin(['outbound', 'set', '--org', stack.orgId, '--provider', 'retell', '--base-url', `${fake.baseUrl}/`, '--api-key', 'secret_retell_key', '--from-number', '+14155550100', '--agent-id', 'agent_cli']);
+  const set = await admin([
+    'outbound',
+    'set',
+    '--org',
+    stack.orgId,
+    '--provider',
+    'retell',
+    '--base-url',
+    `${fake.baseUrl}/`,
+    '--api-key',
+    'secret_retell_key',
+    '--from-number',
+    '+14155550100',
+    '--agent-id',
+    'agent_cli',
+  ]);
   expect(set.stdout).toContain(`follow-up calls of ${stack.orgId} will be placed with retell`);
   expect(set.stdout).not.toContain('secret_retell_key');
-  expect(await getOutboundDialer(stack.store.col, stack.orgId)).toMatchObject({ provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'secret_retell_key', fromNumber: '+14155550100', agentId: 'agent_cli' });
+  expect(await getOutboundDialer(stack.store.col, stack.orgId)).toMatchObject({
+    provider: 'retell',
+    baseUrl: fake.baseUrl,
+    apiKey: 'secret_retell_key',
+    fromNumber: '+14155550100',
+    agentId: 'agent_cli',
+  });
   const shown = await admin(['outbound', 'show', '--org', stack.orgId]);
   expect(shown.stdout).toContain('"provider": "retell"');
   expect(shown.stdout).not.toContain('secret_retell_key');
@@ -73,9 +110,18 @@ test('temporal CLI: find a call by contact and status, read its follow-up, resch
   const listed = async (q: string) => (await temporal(['workflow', 'list', '--query', q])).stdout;
   await eventually('the call listed by its contact', async () => (await listed(`ContactId="contact_${callId}"`)).includes(wid));
   expect(await listed(`ContactId="contact_${callId}"`)).toContain(`contact:${stack.orgId}:contact_${callId}`);
-  const byStatus = await temporal(['workflow', 'list', '--query', `CallStatus="failed" AND CallOutcome="busy" AND ExecutionStatus="Running"`]);
+  const byStatus = await temporal([
+    'workflow',
+    'list',
+    '--query',
+    `CallStatus="failed" AND CallOutcome="busy" AND ExecutionStatus="Running"`,
+  ]);
   expect(byStatus.stdout).toContain(wid);
-  for (const q of [`OrgId="${stack.orgId}" AND NextFollowUpAt IS NOT NULL`, `OrgId="${stack.orgId}" AND FollowUpAttempt >= 1`, `OrgId="${stack.orgId}" AND NextFollowUpAt < "2999-01-01T00:00:00Z"`]) {
+  for (const q of [
+    `OrgId="${stack.orgId}" AND NextFollowUpAt IS NOT NULL`,
+    `OrgId="${stack.orgId}" AND FollowUpAttempt >= 1`,
+    `OrgId="${stack.orgId}" AND NextFollowUpAt < "2999-01-01T00:00:00Z"`,
+  ]) {
     expect((await temporal(['workflow', 'list', '--query', q])).stdout).toContain(wid);
   }
   expect((await temporal(['workflow', 'list', '--query', `OrgId="${stack.orgId}" AND FollowUpAttempt >= 2`])).stdout).not.toContain(wid);
@@ -93,7 +139,16 @@ test('temporal CLI: find a call by contact and status, read its follow-up, resch
   expect(Date.parse(p.nextFollowUpAt!) - Date.now()).toBeLessThan(31 * 60_000);
   expect(Date.parse(p.nextFollowUpAt!) - Date.now()).toBeGreaterThan(28 * 60_000);
 
-  await temporal(['workflow', 'signal', '--workflow-id', wid, '--name', 'retryNow', '--input', '{"reason":"customer called back","by":"cli"}']);
+  await temporal([
+    'workflow',
+    'signal',
+    '--workflow-id',
+    wid,
+    '--name',
+    'retryNow',
+    '--input',
+    '{"reason":"customer called back","by":"cli"}',
+  ]);
   await eventually('placed', async () => (await plan(callId))?.status === 'placed');
   expect(fake.placed().filter((r) => r.body.metadata.originalCallId === callId)).toHaveLength(1);
   await stack.client.workflow.getHandle(wid).terminate('test done');
@@ -102,12 +157,25 @@ test('temporal CLI: find a call by contact and status, read its follow-up, resch
 const tctlTitle = process.env.TCTL_PATH
   ? 'tctl v1.18.4: the same signals'
   : 'tctl v1.18.4: the same signals [SKIPPED: TCTL_PATH is not set; tctl could not be built here (the Go module proxy refuses github.com/temporalio/tctl)]';
-(process.env.TCTL_PATH ? test : test.skip)(tctlTitle, async () => {
-  const a = await unansweredCall();
-  const b = await unansweredCall();
-  await tctl(['workflow', 'signal', '--workflow_id', workflowIdFor(stack.orgId, a), '--name', 'retryNow']);
-  await eventually('a placed', async () => (await plan(a))?.status === 'placed');
-  await tctl(['workflow', 'signal', '--workflow_id', workflowIdFor(stack.orgId, b), '--name', 'cancelFollowUp', '--input', '{"reason":"tctl cancel"}']);
-  await eventually('b canceled', async () => (await stack.get(`/api/calls/${b}`)).json?.followUp?.status === 'canceled');
-  await stack.client.workflow.getHandle(workflowIdFor(stack.orgId, a)).terminate('test done');
-}, 90_000);
+(process.env.TCTL_PATH ? test : test.skip)(
+  tctlTitle,
+  async () => {
+    const a = await unansweredCall();
+    const b = await unansweredCall();
+    await tctl(['workflow', 'signal', '--workflow_id', workflowIdFor(stack.orgId, a), '--name', 'retryNow']);
+    await eventually('a placed', async () => (await plan(a))?.status === 'placed');
+    await tctl([
+      'workflow',
+      'signal',
+      '--workflow_id',
+      workflowIdFor(stack.orgId, b),
+      '--name',
+      'cancelFollowUp',
+      '--input',
+      '{"reason":"tctl cancel"}',
+    ]);
+    await eventually('b canceled', async () => (await stack.get(`/api/calls/${b}`)).json?.followUp?.status === 'canceled');
+    await stack.client.workflow.getHandle(workflowIdFor(stack.orgId, a)).terminate('test done');
+  },
+  90_000,
+);

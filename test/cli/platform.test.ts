@@ -44,7 +44,10 @@ function cliStdin(args: string[], input: string): Promise<{ code: number | null;
 }
 
 test('platform set --api-key-stdin stores the key encrypted with its base URL; show never prints it; remove deletes it', async () => {
-  const r = await cliStdin(['platform', 'set', '--org', orgId, '--provider', 'vapi', '--api-key-stdin', '--base-url', 'http://127.0.0.1:9/'], 'vapi-private-123\n');
+  const r = await cliStdin(
+    ['platform', 'set', '--org', orgId, '--provider', 'vapi', '--api-key-stdin', '--base-url', 'http://127.0.0.1:9/'],
+    'vapi-private-123\n',
+  );
   expect(r.code).toBe(0);
   expect(r.stdout + r.stderr).not.toContain('vapi-private-123');
   const raw = await store.col.platformApis.findOne({ _id: `${orgId}:vapi` });
@@ -66,7 +69,9 @@ test('Twilio takes the account SID and uses the stored webhook auth token as its
   await setProviderSecret(store.col, orgId, 'twilio', { secret: 'twilio-auth-token' });
   const refused = await cli(['platform', 'set', '--org', orgId, '--provider', 'twilio']).catch((e: { code: number; stderr: string }) => e);
   expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('Twilio needs --account-sid') });
-  const badSid = await cli(['platform', 'set', '--org', orgId, '--provider', 'twilio', '--account-sid', 'nope']).catch((e: { code: number; stderr: string }) => e);
+  const badSid = await cli(['platform', 'set', '--org', orgId, '--provider', 'twilio', '--account-sid', 'nope']).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
   expect(badSid).toMatchObject({ code: 2, stderr: expect.stringContaining('--account-sid must look like AC') });
 
   await cli(['platform', 'set', '--org', orgId, '--provider', 'twilio', '--account-sid', SID]);

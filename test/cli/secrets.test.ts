@@ -27,7 +27,13 @@ afterAll(async () => {
   await store?.close();
 });
 
-const env = (more: Record<string, string> = {}) => ({ ...process.env, MONGODB_DB: store.db.databaseName, SECRETS_KEY, SECRETS_KEY_FILE: noKeyFile, ...more });
+const env = (more: Record<string, string> = {}) => ({
+  ...process.env,
+  MONGODB_DB: store.db.databaseName,
+  SECRETS_KEY,
+  SECRETS_KEY_FILE: noKeyFile,
+  ...more,
+});
 const cli = (args: string[], more: Record<string, string> = {}) =>
   run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: env(more) });
 
@@ -56,12 +62,16 @@ test('secret set --secret-stdin stores the secret encrypted; the receiver reads 
 });
 
 test('outbound set --api-key-env reads the key from the named variable and stores it encrypted', async () => {
-  await cli(['outbound', 'set', '--org', orgId, '--provider', 'bland', '--api-key-env', 'MY_BLAND_KEY'], { MY_BLAND_KEY: 'bland-env-key-456' });
+  await cli(['outbound', 'set', '--org', orgId, '--provider', 'bland', '--api-key-env', 'MY_BLAND_KEY'], {
+    MY_BLAND_KEY: 'bland-env-key-456',
+  });
   const raw = await store.col.outboundDialers.findOne({ _id: orgId });
   expect(JSON.stringify(raw)).not.toContain('bland-env-key-456');
   useSecretsKey(Buffer.from(SECRETS_KEY, 'hex'));
   expect((await getOutboundDialer(store.col, orgId))?.apiKey).toBe('bland-env-key-456');
-  const twoWays = await cli(['outbound', 'set', '--org', orgId, '--provider', 'bland', '--api-key', 'a', '--api-key-env', 'MY_BLAND_KEY'], { MY_BLAND_KEY: 'x' }).catch((e) => e);
+  const twoWays = await cli(['outbound', 'set', '--org', orgId, '--provider', 'bland', '--api-key', 'a', '--api-key-env', 'MY_BLAND_KEY'], {
+    MY_BLAND_KEY: 'x',
+  }).catch((e) => e);
   expect(twoWays.code).toBe(2);
   expect(twoWays.stderr).toContain('exactly one way');
 });

@@ -17,16 +17,26 @@ afterAll(async () => {
 
 async function send(method: string, path: string, body?: unknown, key = stack.apiKey) {
   const res = await fetch(`${stack.baseUrl}${path}`, {
-    method, headers: { 'X-API-Key': key, ...(body !== undefined && { 'Content-Type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { 'X-API-Key': key, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: await res.json() as any };
+  return { status: res.status, json: (await res.json()) as any };
 }
 
 test('calling rules: defaults, a partial PUT, and bad values named in a 400; only admin keys may change them', async () => {
   expect(await send('GET', '/api/settings/calling-rules')).toEqual({ status: 200, json: DEFAULT_COMPLIANCE });
-  const put = await send('PUT', '/api/settings/calling-rules', { callingWindow: { start: '09:00', end: '20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'], regions: [] }, optOutField: 'do_not_call' });
+  const put = await send('PUT', '/api/settings/calling-rules', {
+    callingWindow: { start: '09:00', end: '20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'], regions: [] },
+    optOutField: 'do_not_call',
+  });
   expect(put.status).toBe(200);
-  expect(put.json).toMatchObject({ callingWindow: { start: '09:00', end: '20:00', regions: [] }, defaultTimeZone: 'UTC', contactCapPer24h: 3, optOutField: 'do_not_call' });
+  expect(put.json).toMatchObject({
+    callingWindow: { start: '09:00', end: '20:00', regions: [] },
+    defaultTimeZone: 'UTC',
+    contactCapPer24h: 3,
+    optOutField: 'do_not_call',
+  });
   expect((await send('GET', '/api/settings/calling-rules')).json).toEqual(put.json);
 
   const cases: [unknown, string][] = [
@@ -51,11 +61,16 @@ test('calling rules: defaults, a partial PUT, and bad values named in a 400; onl
 test('the do-not-call list: add one or many, list, remove; a bad number is a 400 naming it', async () => {
   const one = await send('POST', '/api/do-not-call', { phone: '+1 415 555 0123', reason: 'asked on the phone' });
   expect(one).toEqual({ status: 201, json: { added: 1, received: 1, canceledFollowUps: [] } });
-  const many = await send('POST', '/api/do-not-call', { numbers: [{ phone: '+14155550123' }, { phone: '+442071234567', reason: 'letter' }] });
+  const many = await send('POST', '/api/do-not-call', {
+    numbers: [{ phone: '+14155550123' }, { phone: '+442071234567', reason: 'letter' }],
+  });
   expect(many.json).toMatchObject({ added: 1, received: 2 });
   const list = await send('GET', '/api/do-not-call?limit=10');
   expect(list.json.total).toBe(2);
-  expect(list.json.items.map((i: any) => [i.phone, i.reason, i.source])).toEqual([['+14155550123', 'asked on the phone', 'list'], ['+442071234567', 'letter', 'list']]);
+  expect(list.json.items.map((i: any) => [i.phone, i.reason, i.source])).toEqual([
+    ['+14155550123', 'asked on the phone', 'list'],
+    ['+442071234567', 'letter', 'list'],
+  ]);
   const bad = await send('POST', '/api/do-not-call', { numbers: [{ phone: '+14155550124' }, { phone: 'call me' }] });
   expect(bad.status).toBe(400);
   expect(bad.json.message).toContain('numbers.1.phone');
@@ -71,7 +86,13 @@ test('PATCH doNotCall marks the contact, cancels its pending follow-up with the 
   const phone = '+13125550177';
   expect((await send('POST', '/api/contacts', { contactId, phone })).status).toBe(201);
   const r = await stack.post('/api/calls/webhook', {
-    callId, provider: 'generic', event: 'call.completed', status: 'no-answer', from: '+13125550100', to: phone, metadata: { contactId },
+    callId,
+    provider: 'generic',
+    event: 'call.completed',
+    status: 'no-answer',
+    from: '+13125550100',
+    to: phone,
+    metadata: { contactId },
   });
   expect(r.status).toBe(200);
   const wf = stack.client.workflow.getHandle(workflowIdFor(stack.orgId, callId));
@@ -83,10 +104,14 @@ test('PATCH doNotCall marks the contact, cancels its pending follow-up with the 
   expect(patched.json.canceledFollowUps).toEqual([workflowIdFor(stack.orgId, callId)]);
   const plan = (await wf.query(getState)).followUp!;
   expect(plan).toMatchObject({ status: 'canceled', reason: 'the contact is on the do-not-call list (contact: asked to stop)' });
-  const record = await eventually('the record', async () => {
-    const c = await send('GET', `/api/calls/${callId}`);
-    return c.json.followUp?.status === 'canceled' && c.json;
-  }, 30_000);
+  const record = await eventually(
+    'the record',
+    async () => {
+      const c = await send('GET', `/api/calls/${callId}`);
+      return c.json.followUp?.status === 'canceled' && c.json;
+    },
+    30_000,
+  );
   expect(record.followUp.summary).toContain('do-not-call');
   expect((await send('GET', `/api/contacts/${contactId}`)).json.doNotCall.reason).toBe('asked to stop');
 
@@ -99,11 +124,25 @@ test('retry obeys the window unless a person overrides it over HTTP, which needs
   // A window that excludes the current hour in UTC, the contact's own time zone.
   const h = new Date().getUTCHours();
   const window = h < 12 ? { start: '20:00', end: '23:00' } : { start: '02:00', end: '05:00' };
-  expect((await send('PUT', '/api/settings/calling-rules', { callingWindow: { ...window, days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], regions: [] } })).status).toBe(200);
+  expect(
+    (
+      await send('PUT', '/api/settings/calling-rules', {
+        callingWindow: { ...window, days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], regions: [] },
+      })
+    ).status,
+  ).toBe(200);
   const contactId = uniqueId('contact');
   const callId = uniqueId('call');
   expect((await send('POST', '/api/contacts', { contactId, phone: '+13125550188', timezone: 'UTC' })).status).toBe(201);
-  await stack.post('/api/calls/webhook', { callId, provider: 'generic', event: 'call.completed', status: 'no-answer', from: '+13125550100', to: '+13125550188', metadata: { contactId } });
+  await stack.post('/api/calls/webhook', {
+    callId,
+    provider: 'generic',
+    event: 'call.completed',
+    status: 'no-answer',
+    from: '+13125550100',
+    to: '+13125550188',
+    metadata: { contactId },
+  });
   const wf = stack.client.workflow.getHandle(workflowIdFor(stack.orgId, callId));
   await eventually('a scheduled follow-up', async () => (await wf.query(getState)).followUp?.status === 'scheduled', 30_000);
 
@@ -115,13 +154,21 @@ test('retry obeys the window unless a person overrides it over HTTP, which needs
   expect(noWho.status).toBe(400);
   expect(noWho.json.message).toBe('Invalid field: overrideWindow (overriding the calling window needs by and reason)');
 
-  const forced = await send('POST', `/api/calls/${callId}/retry`, { overrideWindow: true, by: 'ops', reason: 'customer asked for a call now' });
+  const forced = await send('POST', `/api/calls/${callId}/retry`, {
+    overrideWindow: true,
+    by: 'ops',
+    reason: 'customer asked for a call now',
+  });
   expect(forced.status).toBe(202);
   // No dialer in this organization: the attempt goes to a person at once, outside the window.
-  const plan = await eventually('due now', async () => {
-    const p = (await wf.query(getState)).followUp;
-    return p?.status === 'due' && p;
-  }, 30_000);
+  const plan = await eventually(
+    'due now',
+    async () => {
+      const p = (await wf.query(getState)).followUp;
+      return p?.status === 'due' && p;
+    },
+    30_000,
+  );
   expect(plan.history.find((e) => e.event === 'window overridden')).toMatchObject({ by: 'ops', detail: 'customer asked for a call now' });
   expect(plan.attempts[0].windowOverride).toEqual({ by: 'ops', reason: 'customer asked for a call now' });
   await wf.terminate('test done');

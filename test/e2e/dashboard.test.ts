@@ -14,7 +14,10 @@ import { startStack, type Stack } from '../support/stack';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', '.test-data', 'artifacts', 'dashboard');
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`dashboard browser test skipped: no chromium at ${CHROMIUM} (scripts/ensure-tools.sh installs Debian's chromium as root; or set CHROMIUM_PATH)`);
+if (!haveChromium)
+  console.warn(
+    `dashboard browser test skipped: no chromium at ${CHROMIUM} (scripts/ensure-tools.sh installs Debian's chromium as root; or set CHROMIUM_PATH)`,
+  );
 const suite = haveChromium ? describe : describe.skip;
 
 let stack: Stack;
@@ -32,8 +35,15 @@ const silent = uniqueId('c_dash_silent');
 const contactId = uniqueId('ct_dash');
 
 const generic = (callId: string, over: Record<string, unknown>) => ({
-  callId, provider: 'generic', event: 'call.completed', from: '+14155551234', to: '+13125550142', duration: 95, status: 'completed',
-  metadata: { contactId: `${contactId}_${callId.slice(-4)}`, agentId: 'agent_alpha' }, ...over,
+  callId,
+  provider: 'generic',
+  event: 'call.completed',
+  from: '+14155551234',
+  to: '+13125550142',
+  duration: 95,
+  status: 'completed',
+  metadata: { contactId: `${contactId}_${callId.slice(-4)}`, agentId: 'agent_alpha' },
+  ...over,
 });
 
 function vapiReport(): unknown {
@@ -45,7 +55,11 @@ function vapiReport(): unknown {
 
 /** A request with the admin key and a JSON body (the stack's helpers cover GET and POST). */
 async function send(method: string, path: string, body: unknown): Promise<{ status: number }> {
-  const res = await fetch(stack.baseUrl + path, { method, headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(stack.baseUrl + path, {
+    method,
+    headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   await res.arrayBuffer();
   return { status: res.status };
 }
@@ -74,34 +88,68 @@ suite('dashboard in a real browser', () => {
     webhookKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'webhook' })).key;
     // Calling rules: any hour in the US, but a one-hour window for UK numbers that the follow-up
     // (two hours from now) misses, so the UK call's follow-up is moved by the window.
-    const londonHour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }).format(Date.now() + 2 * 3_600_000 + 300_000));
+    const londonHour = Number(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }).format(
+        Date.now() + 2 * 3_600_000 + 300_000,
+      ),
+    );
     const start = (londonHour + 6) % 24;
     const hhmm = (h: number) => `${String(h).padStart(2, '0')}:00`;
     const rules = await send('PUT', '/api/settings/calling-rules', {
-      callingWindow: { start: '00:00', end: '24:00', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], regions: [{ region: 'GB', start: hhmm(start), end: start === 23 ? '24:00' : hhmm(start + 1) }] },
+      callingWindow: {
+        start: '00:00',
+        end: '24:00',
+        days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+        regions: [{ region: 'GB', start: hhmm(start), end: start === 23 ? '24:00' : hhmm(start + 1) }],
+      },
     });
     expect(rules.status).toBe(200);
     const sends = [
-      stack.post('/api/calls/webhook', generic(done, { recording_url: 'https://recordings.example/r1.mp3', transcript: 'Agent: Hello Dana.\nDana: Friday works.' })),
+      stack.post(
+        '/api/calls/webhook',
+        generic(done, { recording_url: 'https://recordings.example/r1.mp3', transcript: 'Agent: Hello Dana.\nDana: Friday works.' }),
+      ),
       stack.post('/api/calls/webhook', generic(missed, { event: 'call.failed', status: 'no-answer', duration: 0 })),
-      stack.post('/api/calls/webhook', generic(busy, { event: 'call.failed', status: 'busy', duration: 0, metadata: { agentId: 'agent_alpha' } })),
+      stack.post(
+        '/api/calls/webhook',
+        generic(busy, { event: 'call.failed', status: 'busy', duration: 0, metadata: { agentId: 'agent_alpha' } }),
+      ),
       stack.post('/api/calls/webhook/vapi', vapiReport()),
       stack.post('/api/calls/webhook', generic(moved, { event: 'call.failed', status: 'no-answer', duration: 0, to: '+442079460123' })),
       stack.post('/api/calls/webhook', generic(blocked, { event: 'call.failed', status: 'no-answer', duration: 0, to: '+13125550199' })),
       stack.post('/api/calls/webhook', generic(silent, { event: 'call.ringing', status: 'ringing', duration: undefined })),
     ];
     for (const r of await Promise.all(sends)) expect(r.status).toBe(200);
-    await eventually('the seeded calls recorded, with a follow-up scheduled for the no-answer', async () => {
-      const [a, b, c, d, e, f, g] = await Promise.all([done, missed, busy, vapiCallId, moved, blocked, silent].map((id) => stack.get(`/api/calls/${id}`)));
-      return a.json?.status === 'completed' && b.json?.followUp?.status === 'scheduled' && c.json?.status === 'failed' && d.json?.cost !== undefined &&
-        e.json?.followUp?.window && f.json?.followUp?.status === 'scheduled' && g.json?.status === 'ringing';
-    }, 30_000);
+    await eventually(
+      'the seeded calls recorded, with a follow-up scheduled for the no-answer',
+      async () => {
+        const [a, b, c, d, e, f, g] = await Promise.all(
+          [done, missed, busy, vapiCallId, moved, blocked, silent].map((id) => stack.get(`/api/calls/${id}`)),
+        );
+        return (
+          a.json?.status === 'completed' &&
+          b.json?.followUp?.status === 'scheduled' &&
+          c.json?.status === 'failed' &&
+          d.json?.cost !== undefined &&
+          e.json?.followUp?.window &&
+          f.json?.followUp?.status === 'scheduled' &&
+          g.json?.status === 'ringing'
+        );
+      },
+      30_000,
+    );
     // A call the platform stopped reporting on two hours ago (its record is aged in place; waiting is not an option).
-    await stack.store.col.calls.updateOne({ _id: `${stack.orgId}:${silent}` }, { $set: { updatedAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await stack.store.col.calls.updateOne(
+      { _id: `${stack.orgId}:${silent}` },
+      { $set: { updatedAt: new Date(Date.now() - 2 * 3_600_000) } },
+    );
     // The person behind one no-answer asks not to be called: its follow-up is canceled (blocked).
     const dnc = await send('PATCH', `/api/contacts/${contactId}_${blocked.slice(-4)}`, { doNotCall: { reason: 'asked by letter' } });
     expect(dnc.status).toBe(200);
-    await eventually('the blocked follow-up canceled', async () => (await stack.get(`/api/calls/${blocked}`)).json?.followUp?.status === 'canceled');
+    await eventually(
+      'the blocked follow-up canceled',
+      async () => (await stack.get(`/api/calls/${blocked}`)).json?.followUp?.status === 'canceled',
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
 
@@ -120,14 +168,18 @@ suite('dashboard in a real browser', () => {
     return page;
   }
 
-  test('sign in, numbers against the API, a call\'s detail, cancel a follow-up, CSRF, sign out', async () => {
+  test("sign in, numbers against the API, a call's detail, cancel a follow-up, CSRF, sign out", async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     const urls: string[] = [];
     context.on('request', (r) => urls.push(r.url()));
     const consoleErrors: string[] = [];
-    context.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    context.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     context.on('weberror', (e) => consoleErrors.push(String(e.error())));
-    context.on('response', (r) => { if (r.status() === 404) consoleErrors.push(`404 for ${r.url()}`); });
+    context.on('response', (r) => {
+      if (r.status() === 404) consoleErrors.push(`404 for ${r.url()}`);
+    });
 
     // A wrong key and a webhook key are refused on the form, with a reason.
     const first = await context.newPage();
@@ -151,7 +203,11 @@ suite('dashboard in a real browser', () => {
     // The numbers on screen are the API's (the rollups may trail the calls by a moment).
     await page.waitForSelector('#card-total');
     expect(await page.getAttribute('body', 'data-query')).toMatch(/^from=\d{4}-\d\d-\d\d$/);
-    await eventually('the analytics counting the seven seeded calls', async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 7, 30_000);
+    await eventually(
+      'the analytics counting the seven seeded calls',
+      async () => (await apiGet(page, '/api/analytics/summary')).calls.total === 7,
+      30_000,
+    );
     const summary = await apiGet(page, '/api/analytics/summary');
     await page.click('#refresh');
     await page.locator('#card-total .value', { hasText: new RegExp(`^${summary.calls.total}$`) }).waitFor();
@@ -167,7 +223,10 @@ suite('dashboard in a real browser', () => {
     expect(Number((await card('cost'))!.slice(1))).toBeCloseTo(summary.cost.byCurrency[0].totalCents / 100, 3);
     expect(summary.cost.byCurrency[0].totalCents).toBeCloseTo(vapiCost.amountCents, 5);
     const list = await apiGet(page, '/api/calls', '&limit=50');
-    await eventually('the recent calls listed as the API lists them', async () => (await page.locator('#calls tbody tr[data-id]').count()) === list.items.length);
+    await eventually(
+      'the recent calls listed as the API lists them',
+      async () => (await page.locator('#calls tbody tr[data-id]').count()) === list.items.length,
+    );
     expect(await page.getAttribute('#n-calls', 'data-total')).toBe(String(list.total));
     const agents = await apiGet(page, '/api/analytics/agents');
     expect(await page.locator('#agents tbody tr').count()).toBe(agents.items.length);
@@ -198,7 +257,9 @@ suite('dashboard in a real browser', () => {
 
     // It refreshes without a reload: with polling at 10 s a new call shows up on its own.
     let navigations = 0;
-    page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
     await page.selectOption('#f-poll', '10');
     const late = uniqueId('c_dash_late');
     expect((await stack.post('/api/calls/webhook', generic(late, { duration: 30 }))).status).toBe(200);
@@ -249,9 +310,14 @@ suite('dashboard in a real browser', () => {
     await page.waitForSelector('#d-answer.ok');
     expect(await page.textContent('#d-answer')).toMatch(/^Workflow: /);
     const missedCall = (await stack.get(`/api/calls/${missed}`)).json;
-    const state = await stack.client.workflow.getHandle(missedCall.workflowId).query<{ followUp?: { status: string; reason?: string } }>('getState');
+    const state = await stack.client.workflow
+      .getHandle(missedCall.workflowId)
+      .query<{ followUp?: { status: string; reason?: string } }>('getState');
     expect(state.followUp).toMatchObject({ status: 'canceled' });
-    await eventually('the call record showing the cancel', async () => (await stack.get(`/api/calls/${missed}`)).json.followUp?.status === 'canceled');
+    await eventually(
+      'the call record showing the cancel',
+      async () => (await stack.get(`/api/calls/${missed}`)).json.followUp?.status === 'canceled',
+    );
     await page.waitForSelector('#d-followup-summary .b-canceled');
     // The queue behind the panel follows without a reload: the busy and the UK calls' follow-ups are left.
     await page.waitForSelector('#n-scheduled[data-count="2"]');
@@ -301,13 +367,21 @@ suite('dashboard in a real browser', () => {
     const js = await fetch(`${stack.baseUrl}/dashboard/assets/app.js`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toBe('no-cache');
-    expect((await fetch(`${stack.baseUrl}/dashboard/assets/app.js`, { headers: { 'if-none-match': js.headers.get('etag')! } })).status).toBe(304);
+    expect(
+      (await fetch(`${stack.baseUrl}/dashboard/assets/app.js`, { headers: { 'if-none-match': js.headers.get('etag')! } })).status,
+    ).toBe(304);
     const chartJs = await fetch(`${stack.baseUrl}/dashboard/vendor/chart.js@4.6.1/chart.umd.min.js`);
     expect(chartJs.status).toBe(200);
     expect(chartJs.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    const token = ((await (await fetch(`${stack.baseUrl}/dashboard/session`, { headers: { cookie } })).json()) as { csrfToken: string }).csrfToken;
+    const token = ((await (await fetch(`${stack.baseUrl}/dashboard/session`, { headers: { cookie } })).json()) as { csrfToken: string })
+      .csrfToken;
     expect(token).toMatch(/^[\w-]{20,}$/);
-    const steer = (headers: Record<string, string>) => fetch(`${stack.baseUrl}/api/calls/${done}/retry`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{}' });
+    const steer = (headers: Record<string, string>) =>
+      fetch(`${stack.baseUrl}/api/calls/${done}/retry`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
     const crossSite = await steer({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'x-csrf-token': token });
     expect(crossSite.status).toBe(403);
     expect(await crossSite.json()).toEqual({ error: 'Forbidden', message: expect.stringMatching(/Cross-site request refused/) });
@@ -319,9 +393,14 @@ suite('dashboard in a real browser', () => {
     // An Origin alone (a browser without Sec-Fetch-Site) is checked too, before the token.
     const originOnly = await steer({ origin: 'https://evil.example', 'x-csrf-token': token });
     expect(originOnly.status).toBe(403);
-    expect(((await originOnly.json()) as { message: string }).message).toBe(`Cross-site request refused: Origin https://evil.example is not this server (${stack.baseUrl})`);
+    expect(((await originOnly.json()) as { message: string }).message).toBe(
+      `Cross-site request refused: Origin https://evil.example is not this server (${stack.baseUrl})`,
+    );
     expect((await steer({ origin: 'null', 'x-csrf-token': token })).status).toBe(403); // an opaque origin (sandboxed frame, data: page)
-    const crossSignOut = await fetch(`${stack.baseUrl}/dashboard/sign-out`, { method: 'POST', headers: { cookie, origin: 'https://evil.example', 'x-csrf-token': token } });
+    const crossSignOut = await fetch(`${stack.baseUrl}/dashboard/sign-out`, {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example', 'x-csrf-token': token },
+    });
     expect(crossSignOut.status).toBe(403);
     expect(((await crossSignOut.json()) as { message: string }).message).toMatch(/Cross-site request refused/);
 
@@ -351,7 +430,11 @@ suite('dashboard in a real browser', () => {
     // Even with the token and from the page's own origin, a read session cannot control.
     const r = await page.evaluate(async (callId) => {
       const s = (await (await fetch('/dashboard/session')).json()) as { csrfHeader: string; csrfToken: string };
-      const res = await fetch(`/api/calls/${callId}/retry`, { method: 'POST', headers: { 'content-type': 'application/json', [s.csrfHeader]: s.csrfToken }, body: '{}' });
+      const res = await fetch(`/api/calls/${callId}/retry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [s.csrfHeader]: s.csrfToken },
+        body: '{}',
+      });
       return { status: res.status, body: (await res.json()) as { message: string } };
     }, busy);
     expect(r.status).toBe(403);
@@ -360,7 +443,11 @@ suite('dashboard in a real browser', () => {
     // Revoking the key ends its sessions too (the key is re-checked every few seconds).
     const keyId = readKey.split('_')[1];
     expect(await revokeApiKey(stack.store.col, keyId)).toBe(true);
-    await eventually('the revoked key\'s session refused', async () => (await page.request.get(`${stack.baseUrl}/api/calls`)).status() === 401, 10_000);
+    await eventually(
+      "the revoked key's session refused",
+      async () => (await page.request.get(`${stack.baseUrl}/api/calls`)).status() === 401,
+      10_000,
+    );
     await context.close();
   }, 30_000);
 });

@@ -45,12 +45,18 @@ const urls = () => receivers.map((r) => r.baseUrl!);
 
 /** Waits until every acknowledged event is applied and every contact counted; fails with the details. */
 async function settle(label: string, sent: SentEvent[], timeoutMs: number) {
-  return eventually(`${label}: every acknowledged event applied`, async () => {
+  return eventually(
+    `${label}: every acknowledged event applied`,
+    async () => {
+      const t = await tally(store, orgId, sent);
+      return t.lost === 0 && t.miscounted.length === 0 && t;
+    },
+    timeoutMs,
+  ).catch(async (err) => {
     const t = await tally(store, orgId, sent);
-    return t.lost === 0 && t.miscounted.length === 0 && t;
-  }, timeoutMs).catch(async (err) => {
-    const t = await tally(store, orgId, sent);
-    throw new Error(`${String(err)}\nlost ${t.lost}: ${t.lostEvents.slice(0, 10).join(', ')}\nmiscounted: ${t.miscounted.slice(0, 10).join(', ')}\ninbox: ${await store.col.inbox.countDocuments({})}`);
+    throw new Error(
+      `${String(err)}\nlost ${t.lost}: ${t.lostEvents.slice(0, 10).join(', ')}\nmiscounted: ${t.miscounted.slice(0, 10).join(', ')}\ninbox: ${await store.col.inbox.countDocuments({})}`,
+    );
   });
 }
 
@@ -88,7 +94,11 @@ test('the database stopped mid-burst: 503 with Retry-After in time, and 0 acknow
   expect(sent.every((e) => e.acknowledged)).toBe(true);
 
   const t = await settle('database stop', sent, 120_000);
-  report('database stopped 10 s mid-burst', t, `${refused.length} answers were 503 + Retry-After: 5, the slowest after ${Math.max(...refused)} ms`);
+  report(
+    'database stopped 10 s mid-burst',
+    t,
+    `${refused.length} answers were 503 + Retry-After: 5, the slowest after ${Math.max(...refused)} ms`,
+  );
   expect(t).toMatchObject({ lost: 0, duplicated: 0 });
 }, 240_000);
 
@@ -116,7 +126,11 @@ test('a receiver killed and restarted mid-burst: 0 acknowledged events lost', as
   await restarted;
   expect(sent.every((e) => e.acknowledged)).toBe(true);
   const t = await settle('receiver restart', sent, 120_000);
-  report('receiver SIGKILLed and restarted mid-burst', t, `${sent.filter((e) => e.statuses.includes(0)).length} sends met a dead connection and were retried`);
+  report(
+    'receiver SIGKILLed and restarted mid-burst',
+    t,
+    `${sent.filter((e) => e.statuses.includes(0)).length} sends met a dead connection and were retried`,
+  );
   expect(t).toMatchObject({ lost: 0, duplicated: 0 });
 }, 240_000);
 
@@ -156,7 +170,11 @@ test('Temporal stopped for 60 s mid-burst: webhooks still acknowledged, 0 lost o
   await outage;
 
   const t = await settle('Temporal outage', sent, 90_000);
-  report('Temporal stopped 60 s mid-burst', t, `${ackedWhileDown} acknowledged while it was down; all applied ${((Date.now() - backAt) / 1000).toFixed(0)} s after Temporal was back`);
+  report(
+    'Temporal stopped 60 s mid-burst',
+    t,
+    `${ackedWhileDown} acknowledged while it was down; all applied ${((Date.now() - backAt) / 1000).toFixed(0)} s after Temporal was back`,
+  );
   expect(t).toMatchObject({ lost: 0, duplicated: 0 });
   expect(workers[0].proc.hasExited()).toBe(false);
   await eventually('the inbox to drain', async () => (await store.col.inbox.countDocuments({})) === 0, 30_000);

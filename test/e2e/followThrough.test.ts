@@ -23,13 +23,24 @@ let smtp: FakeSmtp;
 
 beforeAll(async () => {
   [fake, smtp] = await Promise.all([startFakeOutbound(), startFakeSmtp()]);
-  const deps = { mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }), smtpFrom: 'Acme Calls <calls@acme.test>', dialTimeoutMs: 3_000 };
+  const deps = {
+    mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }),
+    smtpFrom: 'Acme Calls <calls@acme.test>',
+    dialTimeoutMs: 3_000,
+  };
   [fast, slow] = await Promise.all([
     startStack('followthrough', { settings: { followUpDelayMs: DELAY_MS, recordingWaitMs: 2_000 }, deps }),
     startStack('followmanual', { settings: { followUpDelayMs: 60 * 60 * 1000, recordingWaitMs: 60_000 }, deps }),
   ]);
   for (const s of [fast, slow]) {
-    await setOutboundDialer(s.store.col, { orgId: s.orgId, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk_e2e', fromNumber: '+14155550100', agentId: 'agent_e2e' });
+    await setOutboundDialer(s.store.col, {
+      orgId: s.orgId,
+      provider: 'retell',
+      baseUrl: fake.baseUrl,
+      apiKey: 'rk_e2e',
+      fromNumber: '+14155550100',
+      agentId: 'agent_e2e',
+    });
     await openAllDay(s.store.col, s.orgId);
   }
 }, 120_000);
@@ -53,19 +64,33 @@ const send = async (s: Stack, method: string, path: string, body?: unknown) => {
 };
 const call = async (s: Stack, callId: string) => (await s.get(`/api/calls/${callId}`)).json;
 const followUpOf = (s: Stack, callId: string, status: string) =>
-  eventually(`follow-up of ${callId} to be ${status}`, async () => {
-    const c = await call(s, callId);
-    return c?.followUp?.status === status && c;
-  }, 30_000);
+  eventually(
+    `follow-up of ${callId} to be ${status}`,
+    async () => {
+      const c = await call(s, callId);
+      return c?.followUp?.status === status && c;
+    },
+    30_000,
+  );
 const placedFor = (callId: string) => fake.placed().filter((r) => r.body?.metadata?.originalCallId === callId);
 const temporalCli = (args: string[]) =>
-  run(requireEnv('TEMPORAL_CLI_PATH'), [...args, '--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default'], { timeout: 30_000 });
+  run(requireEnv('TEMPORAL_CLI_PATH'), [...args, '--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default'], {
+    timeout: 30_000,
+  });
 
 test('no answer → follow-up placed after the delay → answered → one thank-you email to the address added over the API', async () => {
   const callId = uniqueId('call');
   const phone = '+14155550123';
   const t0 = Date.now();
-  const r = await webhook(fast, { callId, event: 'call.failed', status: 'no-answer', from: '+14155550100', to: phone, duration: 0, metadata: { agentId: 'agent_e2e' } });
+  const r = await webhook(fast, {
+    callId,
+    event: 'call.failed',
+    status: 'no-answer',
+    from: '+14155550100',
+    to: phone,
+    duration: 0,
+    metadata: { agentId: 'agent_e2e' },
+  });
   expect(r.status).toBe(200);
 
   // The webhooks created the contact from the phone number; a person completes it over the API.
@@ -74,29 +99,54 @@ test('no answer → follow-up placed after the delay → answered → one thank-
   expect(Date.parse(scheduled.nextFollowUpAt)).toBe(Date.parse(scheduled.followUp.nextFollowUpAt));
   const contactId = scheduled.contactId;
   expect(contactId).toMatch(/^contact_/);
-  const patched = await send(fast, 'PATCH', `/api/contacts/${contactId}`, { name: 'Ada Lovelace', email: 'ada@example.test', timezone: 'America/New_York' });
+  const patched = await send(fast, 'PATCH', `/api/contacts/${contactId}`, {
+    name: 'Ada Lovelace',
+    email: 'ada@example.test',
+    timezone: 'America/New_York',
+  });
   expect(patched.status).toBe(200);
   expect(patched.json).toMatchObject({ contactId, name: 'Ada Lovelace', email: 'ada@example.test', phone });
 
-  const [req] = await eventually('the follow-up call to be placed', async () => placedFor(callId).length === 1 && placedFor(callId), 30_000);
+  const [req] = await eventually(
+    'the follow-up call to be placed',
+    async () => placedFor(callId).length === 1 && placedFor(callId),
+    30_000,
+  );
   expect(req.at - t0).toBeGreaterThanOrEqual(DELAY_MS);
-  expect(req.body).toMatchObject({ to_number: phone, from_number: '+14155550100', metadata: { originalCallId: callId, followUpAttempt: 1, contactId } });
+  expect(req.body).toMatchObject({
+    to_number: phone,
+    from_number: '+14155550100',
+    metadata: { originalCallId: callId, followUpAttempt: 1, contactId },
+  });
   const placed = await followUpOf(fast, callId, 'placed');
   expect(placed.nextFollowUpAt).toBeNull();
   expect(placed.followUp.summary).toMatch(new RegExp(`^follow-up attempt 1 of 3 placed \\(call ${req.callId}\\)`));
 
   // The follow-up call's own webhooks, with the metadata the platform echoes back, twice (a retry).
   const childId = req.callId!;
-  const answered = { callId: childId, event: 'call.completed', status: 'completed', duration: 95, from: '+14155550100', to: phone, recording_url: 'https://rec.test/fu.mp3', metadata: { ...req.body.metadata, agentName: 'Sam' } };
+  const answered = {
+    callId: childId,
+    event: 'call.completed',
+    status: 'completed',
+    duration: 95,
+    from: '+14155550100',
+    to: phone,
+    recording_url: 'https://rec.test/fu.mp3',
+    metadata: { ...req.body.metadata, agentName: 'Sam' },
+  };
   expect((await webhook(fast, answered)).status).toBe(200);
   expect((await webhook(fast, answered)).status).toBe(200);
 
   const original = await followUpOf(fast, callId, 'answered');
   expect(original.followUp.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'answered', callId: childId })]);
-  const child = await eventually('the follow-up call record', async () => {
-    const c = await call(fast, childId);
-    return c?.email?.status === 'sent' && c;
-  }, 30_000);
+  const child = await eventually(
+    'the follow-up call record',
+    async () => {
+      const c = await call(fast, childId);
+      return c?.email?.status === 'sent' && c;
+    },
+    30_000,
+  );
   expect(child).toMatchObject({ status: 'completed', followUpOf: { originalCallId: callId, attempt: 1 }, contactId });
 
   await fast.client.workflow.getHandle(workflowIdFor(fast.orgId, callId)).result();
@@ -111,7 +161,12 @@ test('no answer → follow-up placed after the delay → answered → one thank-
 }, 90_000);
 
 test('contacts are created and edited over the API, with clear errors', async () => {
-  const created = await send(fast, 'POST', '/api/contacts', { name: 'Grace Hopper', email: 'grace@example.test', phone: '+1 (415) 555-0199', timezone: 'America/Los_Angeles' });
+  const created = await send(fast, 'POST', '/api/contacts', {
+    name: 'Grace Hopper',
+    email: 'grace@example.test',
+    phone: '+1 (415) 555-0199',
+    timezone: 'America/Los_Angeles',
+  });
   expect(created.status).toBe(201);
   expect(created.json).toMatchObject({ name: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550199', callCount: 0 });
   const id = created.json.contactId;
@@ -139,16 +194,34 @@ describe('manual control', () => {
 
     // The filter the README gives for the Temporal UI finds them.
     // Polled: the record is written before the workflow task that sets the search attributes completes, and visibility lags behind.
-    await eventually('both in the filtered list', async () => {
-      const list = await temporalCli(['workflow', 'list', '--query', `OrgId="${slow.orgId}" AND CallStatus="failed" AND CallOutcome="no-answer" AND FollowUpAttempt=1`]);
-      return list.stdout.includes(workflowIdFor(slow.orgId, a)) && list.stdout.includes(workflowIdFor(slow.orgId, b));
-    }, 15_000);
+    await eventually(
+      'both in the filtered list',
+      async () => {
+        const list = await temporalCli([
+          'workflow',
+          'list',
+          '--query',
+          `OrgId="${slow.orgId}" AND CallStatus="failed" AND CallOutcome="no-answer" AND FollowUpAttempt=1`,
+        ]);
+        return list.stdout.includes(workflowIdFor(slow.orgId, a)) && list.stdout.includes(workflowIdFor(slow.orgId, b));
+      },
+      15_000,
+    );
 
     await temporalCli(['workflow', 'signal', '--workflow-id', workflowIdFor(slow.orgId, a), '--name', 'retryNow']);
     await eventually('a placed at once', async () => placedFor(a).length === 1, 20_000);
     expect((await followUpOf(slow, a, 'placed')).followUp.history.map((h: { event: string }) => h.event)).toContain('retry now');
 
-    await temporalCli(['workflow', 'signal', '--workflow-id', workflowIdFor(slow.orgId, b), '--name', 'cancelFollowUp', '--input', '{"reason":"customer asked not to be called","by":"cli"}']);
+    await temporalCli([
+      'workflow',
+      'signal',
+      '--workflow-id',
+      workflowIdFor(slow.orgId, b),
+      '--name',
+      'cancelFollowUp',
+      '--input',
+      '{"reason":"customer asked not to be called","by":"cli"}',
+    ]);
     const canceled = await followUpOf(slow, b, 'canceled');
     expect(canceled.followUp).toMatchObject({ reason: 'customer asked not to be called' });
     expect(canceled.nextFollowUpAt).toBeNull();
@@ -167,7 +240,12 @@ describe('manual control', () => {
 
     const retry = await send(slow, 'POST', `/api/calls/${a}/retry`);
     expect(retry.status).toBe(202);
-    expect(retry.json).toMatchObject({ success: true, command: 'retryNow', workflowId: workflowIdFor(slow.orgId, a), message: 'attempt 1 of 3 will be placed now' });
+    expect(retry.json).toMatchObject({
+      success: true,
+      command: 'retryNow',
+      workflowId: workflowIdFor(slow.orgId, a),
+      message: 'attempt 1 of 3 will be placed now',
+    });
     await eventually('a placed', async () => placedFor(a).length === 1, 20_000);
     await followUpOf(slow, a, 'placed');
     const again = await send(slow, 'POST', `/api/calls/${a}/retry`, { by: 'ops' });
@@ -199,9 +277,24 @@ describe('manual control', () => {
   test("scheduling a follow-up for a call that had none answers with the workflow's own plan", async () => {
     // The answer is the workflow's, not a guess made beside it: attempt 1 of the configured 3.
     const callId = uniqueId('noplan');
-    expect((await webhook(slow, { callId, event: 'call.completed', status: 'completed', from: '+14155550100', to: '+14155550188', duration: 30 })).status).toBe(200);
+    expect(
+      (
+        await webhook(slow, {
+          callId,
+          event: 'call.completed',
+          status: 'completed',
+          from: '+14155550100',
+          to: '+14155550188',
+          duration: 30,
+        })
+      ).status,
+    ).toBe(200);
     await eventually('the call completed', async () => (await call(slow, callId))?.status === 'completed');
-    const r = await send(slow, 'POST', `/api/calls/${callId}/follow-up/schedule`, { in: '2h', by: 'ops', reason: 'asked to be called back' });
+    const r = await send(slow, 'POST', `/api/calls/${callId}/follow-up/schedule`, {
+      in: '2h',
+      by: 'ops',
+      reason: 'asked to be called back',
+    });
     expect(r.status).toBe(202);
     expect(r.json.message).toMatch(/^attempt 1 of 3 scheduled for /);
     const recorded = await followUpOf(slow, callId, 'scheduled');
@@ -226,7 +319,9 @@ describe('manual control', () => {
     expect(due.followUp.summary).toMatch(/is due for a person: no outbound dialer is configured/);
     const listed = (await slow.get('/api/follow-ups?status=due', headers)).json;
     expect(listed.items).toEqual([expect.objectContaining({ originalCallId: callId, attempt: 1, status: 'due', to: '+14155550177' })]);
-    expect((await slow.get('/api/follow-ups?status=due')).json.items.some((i: { originalCallId: string }) => i.originalCallId === callId)).toBe(false);
+    expect(
+      (await slow.get('/api/follow-ups?status=due')).json.items.some((i: { originalCallId: string }) => i.originalCallId === callId),
+    ).toBe(false);
     await slow.client.workflow.getHandle(workflowIdFor(other.orgId, callId)).terminate('test done');
   }, 60_000);
 });

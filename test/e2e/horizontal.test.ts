@@ -24,12 +24,14 @@ beforeAll(async () => {
     logDir: path.join(process.env.TEST_DATA_DIR ?? '/tmp', label),
   };
   store = await connectStore(env.mongoUri, env.mongoDb);
-  apps.push(...(await Promise.all([
-    startReceiver('receiver-a', env),
-    startReceiver('receiver-b', env),
-    startWorker('worker-1', env),
-    startWorker('worker-2', env),
-  ])));
+  apps.push(
+    ...(await Promise.all([
+      startReceiver('receiver-a', env),
+      startReceiver('receiver-b', env),
+      startWorker('worker-1', env),
+      startWorker('worker-2', env),
+    ])),
+  );
 }, 180_000);
 afterAll(async () => {
   await Promise.allSettled(apps.map((a) => a.kill('SIGTERM')));
@@ -67,15 +69,23 @@ test('a burst over two receivers survives a worker killed mid-burst: 0 lost, 0 c
   expect(new Set(sent.map((e) => e.ackedBy))).toEqual(new Set([a.baseUrl, b.baseUrl]));
   expect(sent.filter((e) => e.statuses.some((s) => s !== 200))).toEqual([]);
 
-  const t = await eventually('every acknowledged event applied and every contact counted', async () => {
-    const r = await tally(store, orgId, sent);
-    return r.lost === 0 && r.miscounted.length === 0 && r;
-  }, 150_000).catch(async (err) => {
+  const t = await eventually(
+    'every acknowledged event applied and every contact counted',
+    async () => {
+      const r = await tally(store, orgId, sent);
+      return r.lost === 0 && r.miscounted.length === 0 && r;
+    },
+    150_000,
+  ).catch(async (err) => {
     const r = await tally(store, orgId, sent);
     throw new Error(`${String(err)}\nlost: ${r.lostEvents.slice(0, 10).join(', ')}\nmiscounted: ${r.miscounted.slice(0, 10).join(', ')}`);
   });
   const drainedSecs = (Date.now() - started) / 1000;
-  report('worker SIGKILL mid-burst (2 receivers, 2 workers)', t, `burst sent in ${sendSecs.toFixed(1)} s, all applied after ${drainedSecs.toFixed(1)} s`);
+  report(
+    'worker SIGKILL mid-burst (2 receivers, 2 workers)',
+    t,
+    `burst sent in ${sendSecs.toFixed(1)} s, all applied after ${drainedSecs.toFixed(1)} s`,
+  );
   expect(t).toMatchObject({ sent: CALLS * 3, acknowledged: CALLS * 3, applied: CALLS * 3, lost: 0, duplicated: 0, miscounted: [] });
   // Every event reached Temporal: the inbox is empty, with no dead letter.
   await eventually('the inbox to drain', async () => (await store.col.inbox.countDocuments({})) === 0, 30_000);

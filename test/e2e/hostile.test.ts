@@ -41,10 +41,16 @@ describe('values that once wedged a workflow', () => {
 
   test('a 3,000-character metadata.contactId is a 400 naming the field, not a terminated workflow', async () => {
     const r = await stack.post('/api/calls/webhook', {
-      callId: uniqueId('longcontact'), event: 'call.completed', status: 'no-answer', metadata: { contactId: 'x'.repeat(3000) },
+      callId: uniqueId('longcontact'),
+      event: 'call.completed',
+      status: 'no-answer',
+      metadata: { contactId: 'x'.repeat(3000) },
     });
     expect(r.status).toBe(400);
-    expect(r.json).toEqual({ error: 'Invalid webhook payload', message: 'Invalid field: metadata.contactId (at most 200 characters, received 3000)' });
+    expect(r.json).toEqual({
+      error: 'Invalid webhook payload',
+      message: 'Invalid field: metadata.contactId (at most 200 characters, received 3000)',
+    });
   });
 
   test('a 1,200-character callId is a 400 naming callId, not a 503', async () => {
@@ -54,17 +60,29 @@ describe('values that once wedged a workflow', () => {
   });
 
   test("the seed's retell example without callId names callId", async () => {
-    const r = await stack.post('/api/calls/webhook', { provider: 'retell', event: 'call.completed', from: '+14155551234', to: '+14155555678', duration: 180, status: 'completed' });
+    const r = await stack.post('/api/calls/webhook', {
+      provider: 'retell',
+      event: 'call.completed',
+      from: '+14155551234',
+      to: '+14155555678',
+      duration: 180,
+      status: 'completed',
+    });
     expect(r.status).toBe(400);
     expect(r.json).toEqual({ error: 'Invalid webhook payload', message: 'Missing required field: callId' });
   });
 
   test('an event stamped 9999-01-01 does not win over a later one', async () => {
     const callId = uniqueId('future');
-    expect((await stack.post('/api/calls/webhook', { callId, event: 'call.completed', duration: 1, timestamp: '9999-01-01T00:00:00Z' })).status).toBe(200);
+    expect(
+      (await stack.post('/api/calls/webhook', { callId, event: 'call.completed', duration: 1, timestamp: '9999-01-01T00:00:00Z' })).status,
+    ).toBe(200);
     await callIs(callId, (c) => c.duration === 1);
     const later = new Date(Date.now() + 10 * 60_000).toISOString();
-    expect((await stack.post('/api/calls/webhook', { callId, event: 'call.completed', status: 'completed', duration: 99, timestamp: later })).status).toBe(200);
+    expect(
+      (await stack.post('/api/calls/webhook', { callId, event: 'call.completed', status: 'completed', duration: 99, timestamp: later }))
+        .status,
+    ).toBe(200);
     await callIs(callId, (c) => c.duration === 99);
   });
 });
@@ -99,11 +117,19 @@ describe('a stored secret cannot be side-stepped', () => {
     const callId = uniqueId('keep');
     const sign = (body: string, key: string) => ({ 'x-webhook-signature': createHmac('sha256', key).update(body).digest('hex') });
     const first = JSON.stringify({ call_id: callId, status: 'no-answer', completed: false, call_length: 0 });
-    const r1 = await stack.post('/api/calls/webhook/bland', first, { ...asOrg(org.apiKey), 'content-type': 'application/json', ...sign(first, 'bland-secret') });
+    const r1 = await stack.post('/api/calls/webhook/bland', first, {
+      ...asOrg(org.apiKey),
+      'content-type': 'application/json',
+      ...sign(first, 'bland-secret'),
+    });
     expect(r1.status).toBe(200);
     await callIs(callId, (c) => c.status === 'failed', org.apiKey);
     const second = JSON.stringify({ callId, event: 'call.completed', status: 'completed', duration: 300 });
-    const r2 = await stack.post('/api/calls/webhook/generic', second, { ...asOrg(org.apiKey), 'content-type': 'application/json', ...sign(second, 'gen-secret') });
+    const r2 = await stack.post('/api/calls/webhook/generic', second, {
+      ...asOrg(org.apiKey),
+      'content-type': 'application/json',
+      ...sign(second, 'gen-secret'),
+    });
     expect(r2.status).toBe(200);
     const call = await callIs(callId, (c) => c.timeline.some((t: { ignored?: string }) => t.ignored), org.apiKey);
     expect(call).toMatchObject({ provider: 'bland', status: 'failed', outcome: 'no-answer' });
@@ -117,26 +143,42 @@ describe('twilio with the default configuration (no PUBLIC_BASE_URL)', () => {
     const token = 'twilio-auth-token-default';
     await setProviderSecret(stack.store.col, org.orgId, 'twilio', { secret: token });
     const callSid = `CA${uniqueId('tw').replace(/[^a-z0-9]/gi, '')}`;
-    const params = { CallSid: callSid, CallStatus: 'completed', CallDuration: '42', From: '+14155551234', To: '+14155555678', SequenceNumber: '3' };
+    const params = {
+      CallSid: callSid,
+      CallStatus: 'completed',
+      CallDuration: '42',
+      From: '+14155551234',
+      To: '+14155555678',
+      SequenceNumber: '3',
+    };
     const raw = new URLSearchParams(params).toString();
     const path = `/api/calls/webhook/twilio?api_key=${org.apiKey}`;
     const signature = twilioSdk.getExpectedTwilioSignature(token, stack.baseUrl + path, params);
     const r = await stack.post(path, raw, {
-      'x-api-key': '', 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, origin: 'https://evil.example',
+      'x-api-key': '',
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signature,
+      origin: 'https://evil.example',
     });
     expect(r.json).toMatchObject({ success: true, callId: callSid });
     expect(r.status).toBe(200);
     await callIs(callSid, (c) => c.status === 'completed' && c.duration === 42, org.apiKey);
 
     const wrongHost = await stack.post(path, raw, {
-      'x-api-key': '', 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature, 'x-forwarded-host': 'evil.example',
+      'x-api-key': '',
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signature,
+      'x-forwarded-host': 'evil.example',
     });
     // X-Forwarded-* is not trusted without TRUST_PROXY, so the forged host changes nothing.
     expect(wrongHost.status).toBe(200);
     const forged = twilioSdk.getExpectedTwilioSignature(token, `https://evil.example${path}`, params);
     const viaForgedHost = await stack.post(path, raw, {
-      'x-api-key': '', 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': forged,
-      'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https',
+      'x-api-key': '',
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': forged,
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
     });
     expect(viaForgedHost.status).toBe(401);
   });

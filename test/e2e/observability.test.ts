@@ -8,7 +8,11 @@ import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 
-interface Line { level: string; msg: string; fields: Record<string, unknown> }
+interface Line {
+  level: string;
+  msg: string;
+  fields: Record<string, unknown>;
+}
 const lines: Line[] = [];
 const recording: Logger = {
   debug: (msg, fields = {}) => lines.push({ level: 'debug', msg, fields }),
@@ -24,8 +28,14 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 const payload = (callId: string) => ({
-  callId, provider: 'generic', event: 'call.completed', from: '+14155551234', to: '+14155555678',
-  duration: 42, status: 'completed', metadata: { contactId: `ct_${callId}` },
+  callId,
+  provider: 'generic',
+  event: 'call.completed',
+  from: '+14155551234',
+  to: '+14155555678',
+  duration: 42,
+  status: 'completed',
+  metadata: { contactId: `ct_${callId}` },
 });
 
 /** The callEvent signals in a workflow's history, decoded. */
@@ -91,8 +101,11 @@ async function value(registry: Registry, name: string, labels: Record<string, st
   const metric = registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
-  const hit = values.find((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)
-    && Object.keys(v.labels).length === Object.keys(labels).length);
+  const hit = values.find(
+    (v) =>
+      Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want) &&
+      Object.keys(v.labels).length === Object.keys(labels).length,
+  );
   return hit?.value ?? 0;
 }
 
@@ -102,8 +115,16 @@ describe('metrics', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
     const text = await r.text();
-    for (const name of ['calls_api_http_requests_total', 'calls_api_http_request_duration_seconds', 'calls_api_webhooks_total',
-      'calls_api_signals_total', 'calls_api_calls_stale', 'calls_api_inbox_depth', 'calls_api_inbox_oldest_age_seconds', 'calls_api_inbox_dead_letters']) {
+    for (const name of [
+      'calls_api_http_requests_total',
+      'calls_api_http_request_duration_seconds',
+      'calls_api_webhooks_total',
+      'calls_api_signals_total',
+      'calls_api_calls_stale',
+      'calls_api_inbox_depth',
+      'calls_api_inbox_oldest_age_seconds',
+      'calls_api_inbox_dead_letters',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
     // No tenant data in a scrape: no organization id anywhere.
@@ -126,7 +147,16 @@ describe('metrics', () => {
     // A platform's retry while the inbox still holds the event (here: held back for an hour).
     const held = uniqueId('c_held');
     const heldId = inboxId(stack.orgId, `generic:${held}:call.completed:completed`);
-    await stack.store.col.inbox.insertOne({ _id: heldId, orgId: stack.orgId, provider: 'generic', callId: held, event: '{}', receivedAt: new Date(), attempts: 0, nextAttemptAt: new Date(Date.now() + 3_600_000) });
+    await stack.store.col.inbox.insertOne({
+      _id: heldId,
+      orgId: stack.orgId,
+      provider: 'generic',
+      callId: held,
+      event: '{}',
+      receivedAt: new Date(),
+      attempts: 0,
+      nextAttemptAt: new Date(Date.now() + 3_600_000),
+    });
     try {
       expect((await stack.post('/api/calls/webhook', payload(held))).status).toBe(200);
     } finally {
@@ -144,10 +174,14 @@ describe('metrics', () => {
     expect(await value(m, 'calls_api_webhooks_total', { provider: 'generic', result: 'duplicate' })).toBe(before.duplicate + 1);
     // A payload too broken to tell its platform counts under "unknown"; so does an unknown platform in the URL.
     expect(await value(m, 'calls_api_webhooks_total', { provider: 'unknown', result: 'invalid' })).toBe(before.invalid + 1);
-    expect(await value(m, 'calls_api_webhooks_total', { provider: 'unknown', result: 'unknown_provider' })).toBe(before.unknownProvider + 1);
+    expect(await value(m, 'calls_api_webhooks_total', { provider: 'unknown', result: 'unknown_provider' })).toBe(
+      before.unknownProvider + 1,
+    );
     expect(await value(m, 'calls_api_webhooks_total', { provider: 'vapi', result: 'unauthorized' })).toBe(before.unauthorized + 1);
     expect(await value(m, 'calls_api_signals_total', { result: 'sent' })).toBe(before.sent + 1);
-    expect(await value(m, 'calls_api_http_requests_total', { method: 'GET', route: '/api/calls/:callId', status: '200' })).toBeGreaterThan(before.reads);
+    expect(await value(m, 'calls_api_http_requests_total', { method: 'GET', route: '/api/calls/:callId', status: '200' })).toBeGreaterThan(
+      before.reads,
+    );
     // The route template, never the raw path: one series for every call.
     const text = await m.metrics();
     expect(text).not.toContain(callId);
@@ -160,7 +194,13 @@ describe('metrics', () => {
     const id = `${stack.orgId}:${uniqueId('ev_waiting')}`;
     // An event the relay will not take for an hour: it waits, as behind a Temporal outage.
     await stack.store.col.inbox.insertOne({
-      _id: id, orgId: stack.orgId, provider: 'generic', callId: uniqueId('c_wait'), event: '{}', receivedAt, attempts: 3,
+      _id: id,
+      orgId: stack.orgId,
+      provider: 'generic',
+      callId: uniqueId('c_wait'),
+      event: '{}',
+      receivedAt,
+      attempts: 3,
       nextAttemptAt: new Date(Date.now() + 3_600_000),
     });
     try {
@@ -182,9 +222,49 @@ describe('metrics', () => {
     const now = Date.now();
     // A call the workflow marked stale (no end, its platform could not say), and an old unmarked one (its workflow may still be asking).
     await stack.store.col.calls.insertMany([
-      { _id: `${stack.orgId}:${callId}`, orgId: stack.orgId, callId, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 2, timeline: [], owners: {}, workflowId: 'w', createdAt: new Date(now - 7_300_000), updatedAt: new Date(now - 60_000), stale: { since: new Date(now - 60_000).toISOString(), reason: 'a generic call has no platform to ask how it ended', polls: 1 } },
-      { _id: `${stack.orgId}:${callId}_old`, orgId: stack.orgId, callId: `${callId}_old`, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 2, timeline: [], owners: {}, workflowId: 'w1', createdAt: new Date(now - 7_300_000), updatedAt: new Date(now - 7_200_000) },
-      { _id: `${stack.orgId}:${callId}_fresh`, orgId: stack.orgId, callId: `${callId}_fresh`, provider: 'generic', status: 'answered', recordingReady: false, eventCount: 1, timeline: [], owners: {}, workflowId: 'w2', createdAt: new Date(now), updatedAt: new Date(now) },
+      {
+        _id: `${stack.orgId}:${callId}`,
+        orgId: stack.orgId,
+        callId,
+        provider: 'generic',
+        status: 'answered',
+        recordingReady: false,
+        eventCount: 2,
+        timeline: [],
+        owners: {},
+        workflowId: 'w',
+        createdAt: new Date(now - 7_300_000),
+        updatedAt: new Date(now - 60_000),
+        stale: { since: new Date(now - 60_000).toISOString(), reason: 'a generic call has no platform to ask how it ended', polls: 1 },
+      },
+      {
+        _id: `${stack.orgId}:${callId}_old`,
+        orgId: stack.orgId,
+        callId: `${callId}_old`,
+        provider: 'generic',
+        status: 'answered',
+        recordingReady: false,
+        eventCount: 2,
+        timeline: [],
+        owners: {},
+        workflowId: 'w1',
+        createdAt: new Date(now - 7_300_000),
+        updatedAt: new Date(now - 7_200_000),
+      },
+      {
+        _id: `${stack.orgId}:${callId}_fresh`,
+        orgId: stack.orgId,
+        callId: `${callId}_fresh`,
+        provider: 'generic',
+        status: 'answered',
+        recordingReady: false,
+        eventCount: 1,
+        timeline: [],
+        owners: {},
+        workflowId: 'w2',
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      },
     ]);
     await new Promise((r) => setTimeout(r, 1_100));
     expect(await value(m, 'calls_api_calls_stale')).toBe(before + 1);
@@ -202,10 +282,15 @@ describe('metrics', () => {
     expect((await stack.post('/api/calls/webhook', payload(done))).status).toBe(200);
     // Not answered: a follow-up call is scheduled.
     const missed = uniqueId('c_missed');
-    expect((await stack.post('/api/calls/webhook', { ...payload(missed), event: 'call.failed', status: 'no-answer', duration: 0 })).status).toBe(200);
-    await eventually('the metrics of both calls', async () =>
-      (await value(w, 'calls_api_emails_total', { state: 'skipped' })) > before.skipped
-      && (await value(w, 'calls_api_follow_ups_total', { state: 'scheduled' })) > before.scheduled);
+    expect(
+      (await stack.post('/api/calls/webhook', { ...payload(missed), event: 'call.failed', status: 'no-answer', duration: 0 })).status,
+    ).toBe(200);
+    await eventually(
+      'the metrics of both calls',
+      async () =>
+        (await value(w, 'calls_api_emails_total', { state: 'skipped' })) > before.skipped &&
+        (await value(w, 'calls_api_follow_ups_total', { state: 'scheduled' })) > before.scheduled,
+    );
     expect(await value(w, 'calls_api_activities_total', { activity: 'saveCall', outcome: 'completed' })).toBeGreaterThan(before.saveCall);
 
     const lines: string[] = [];

@@ -83,7 +83,8 @@ async function signedOrg(name: string, providers: Provider[]) {
   return org;
 }
 
-const getCall = (org: { apiKey: string }, callId: string) => stack.get(`/api/calls/${encodeURIComponent(callId)}`, { 'x-api-key': org.apiKey });
+const getCall = (org: { apiKey: string }, callId: string) =>
+  stack.get(`/api/calls/${encodeURIComponent(callId)}`, { 'x-api-key': org.apiKey });
 
 describe('every fixture through the real stack', () => {
   test.concurrent.each(cases)('%s', async (rel, expected) => {
@@ -121,8 +122,16 @@ describe('what the call records hold', () => {
       return c?.eventCount === 3 && c;
     });
     expect(call).toMatchObject({
-      status: 'completed', outcome: 'completed', durationSec: 183, from: '+14155551234', to: '+14155555678', direction: 'outbound',
-      agentId: 'agent_789ghi', contactId: 'contact_456def', startedAt: '2025-01-15T10:30:00.000Z', endedAt: '2025-01-15T10:33:03.456Z',
+      status: 'completed',
+      outcome: 'completed',
+      durationSec: 183,
+      from: '+14155551234',
+      to: '+14155555678',
+      direction: 'outbound',
+      agentId: 'agent_789ghi',
+      contactId: 'contact_456def',
+      startedAt: '2025-01-15T10:30:00.000Z',
+      endedAt: '2025-01-15T10:33:03.456Z',
     });
     expect(call.transcript).toContain('confirm your appointment on Friday');
     expect(call.recordingUrl).toMatch(/^https:\/\//);
@@ -134,8 +143,17 @@ describe('what the call records hold', () => {
     const org = await signedOrg('vapi-full', ['vapi']);
     const body = JSON.parse(readFileSync(join(FIXTURES, 'vapi/end-of-call-report.json'), 'utf8'));
     expect((await deliver('vapi/end-of-call-report.json', 'vapi', org)).status).toBe(200);
-    const call = await eventually('recorded', async () => (await getCall(org, body.message.call.id)).json?.status === 'completed' && (await getCall(org, body.message.call.id)).json);
-    expect(call).toMatchObject({ outcome: 'completed', endedReason: 'customer-ended-call', durationSec: 184, recordingUrl: 'https://storage.vapi.example/4b9f3c2e-mono.wav' });
+    const call = await eventually(
+      'recorded',
+      async () =>
+        (await getCall(org, body.message.call.id)).json?.status === 'completed' && (await getCall(org, body.message.call.id)).json,
+    );
+    expect(call).toMatchObject({
+      outcome: 'completed',
+      endedReason: 'customer-ended-call',
+      durationSec: 184,
+      recordingUrl: 'https://storage.vapi.example/4b9f3c2e-mono.wav',
+    });
     expect(call.transcript).toContain('confirming your appointment');
     expect(call.analysis.summary).toBe('Dana confirmed the Friday appointment.');
   });
@@ -144,8 +162,16 @@ describe('what the call records hold', () => {
     const org = await signedOrg('bland-two', ['bland']);
     const callId = '9f1e2d3c-4b5a-4697-8a1b-2c3d4e5f6a7b';
     expect((await deliver('bland/post-call.json', 'bland', org)).status).toBe(200);
-    const first = await eventually('first webhook', async () => (await getCall(org, callId)).json?.status === 'completed' && (await getCall(org, callId)).json);
-    expect(first).toMatchObject({ durationSec: 179, from: '+14155551234', to: '+14155555678', recordingUrl: 'https://recordings.bland.example/9f1e2d3c.mp3' });
+    const first = await eventually(
+      'first webhook',
+      async () => (await getCall(org, callId)).json?.status === 'completed' && (await getCall(org, callId)).json,
+    );
+    expect(first).toMatchObject({
+      durationSec: 179,
+      from: '+14155551234',
+      to: '+14155555678',
+      recordingUrl: 'https://recordings.bland.example/9f1e2d3c.mp3',
+    });
     const contactId = first.contactId;
     expect(contactId).toBeTruthy();
 
@@ -163,21 +189,40 @@ describe('what the call records hold', () => {
 
   test('Twilio: status callbacks out of order end in the furthest state with the recording', async () => {
     const org = await signedOrg('twilio-order', ['twilio']);
-    for (const f of ['twilio/completed.txt', 'twilio/ringing.txt', 'twilio/recording-completed.txt', 'twilio/initiated.txt', 'twilio/in-progress.txt', 'twilio/completed.txt']) {
+    for (const f of [
+      'twilio/completed.txt',
+      'twilio/ringing.txt',
+      'twilio/recording-completed.txt',
+      'twilio/initiated.txt',
+      'twilio/in-progress.txt',
+      'twilio/completed.txt',
+    ]) {
       expect((await deliver(f, 'twilio', org)).status).toBe(200);
     }
     const call = await eventually('five distinct events', async () => {
       const c = (await getCall(org, 'CA5f1e8c2b3a4d6e7f8091a2b3c4d5e6f7')).json;
       return c?.eventCount === 5 && c;
     });
-    expect(call).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 127, recordingReady: true, from: '+14155551234', to: '+14155555678' });
+    expect(call).toMatchObject({
+      status: 'completed',
+      outcome: 'completed',
+      durationSec: 127,
+      recordingReady: true,
+      from: '+14155551234',
+      to: '+14155555678',
+    });
     expect(call.timeline.map((t: { type: string }) => t.type).slice(0, 3)).toEqual(['call.initiated', 'call.ringing', 'call.answered']);
   });
 
   test('the shared route tells the platforms apart without the route', async () => {
     const org = await signedOrg('shared', ['retell', 'vapi', 'bland', 'twilio']);
     // Twilio signs the URL it called: the shared route is what it would have been configured with.
-    for (const [f, p] of [['retell/call-ended.json', 'retell'], ['vapi/end-of-call-report.json', 'vapi'], ['bland/post-call.json', 'bland'], ['twilio/completed.txt', 'twilio']] as const) {
+    for (const [f, p] of [
+      ['retell/call-ended.json', 'retell'],
+      ['vapi/end-of-call-report.json', 'vapi'],
+      ['bland/post-call.json', 'bland'],
+      ['twilio/completed.txt', 'twilio'],
+    ] as const) {
       const r = await deliver(f, p, org, { route: 'shared' });
       expect(r.status).toBe(200);
     }
@@ -199,7 +244,10 @@ describe('signatures on the wire', () => {
       ['vapi/end-of-call-report.json', 'vapi', 'application/json', 'x-vapi-secret'],
     ];
     for (const [f, p, type, header] of cases) {
-      const r = await stack.post(`/api/calls/webhook/${p}?api_key=${org.apiKey}`, readFileSync(join(FIXTURES, f)), { 'content-type': type, 'x-api-key': '' });
+      const r = await stack.post(`/api/calls/webhook/${p}?api_key=${org.apiKey}`, readFileSync(join(FIXTURES, f)), {
+        'content-type': type,
+        'x-api-key': '',
+      });
       expect(r.status).toBe(401);
       expect(r.json.error).toBe('Unauthorized');
       expect(r.json.message.toLowerCase()).toContain(header);
@@ -211,9 +259,17 @@ describe('signatures on the wire', () => {
     const raw = readFileSync(join(FIXTURES, 'retell/ended-non-ascii.json'), 'utf8');
     const sig = await retellSign(raw, SECRETS.retell);
     const reserialized = JSON.stringify(JSON.parse(raw)); // same value, different bytes
-    const r = await stack.post(`/api/calls/webhook/retell?api_key=${org.apiKey}`, reserialized, { 'content-type': 'application/json', 'x-api-key': '', 'x-retell-signature': sig });
+    const r = await stack.post(`/api/calls/webhook/retell?api_key=${org.apiKey}`, reserialized, {
+      'content-type': 'application/json',
+      'x-api-key': '',
+      'x-retell-signature': sig,
+    });
     expect(r.status).toBe(401);
-    const ok = await stack.post(`/api/calls/webhook/retell?api_key=${org.apiKey}`, raw, { 'content-type': 'application/json', 'x-api-key': '', 'x-retell-signature': sig });
+    const ok = await stack.post(`/api/calls/webhook/retell?api_key=${org.apiKey}`, raw, {
+      'content-type': 'application/json',
+      'x-api-key': '',
+      'x-retell-signature': sig,
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -228,7 +284,11 @@ describe('contacts from phone numbers', () => {
   test('calls without a contactId find the contact by number, or create it once', async () => {
     const org = await stack.newOrg('by-phone');
     const post = (callId: string, to: string) =>
-      stack.post('/api/calls/webhook', { callId, event: 'call.completed', from: '+1 415 555 0000', to, duration: 30, status: 'completed' }, { 'x-api-key': org.apiKey });
+      stack.post(
+        '/api/calls/webhook',
+        { callId, event: 'call.completed', from: '+1 415 555 0000', to, duration: 30, status: 'completed' },
+        { 'x-api-key': org.apiKey },
+      );
     expect((await post('p1', '(415) 555-7777')).status).toBe(200);
     expect((await post('p2', '+14155557777')).status).toBe(200);
     const [a, b] = await Promise.all(['p1', 'p2'].map((id) => eventually(id, async () => (await getCall(org, id)).json?.contactId)));
@@ -240,7 +300,11 @@ describe('contacts from phone numbers', () => {
     expect(contact.phone).toBe('+14155557777');
 
     // A contact created over the API is the one later calls attach to.
-    const created = await stack.post('/api/contacts', { name: 'Dana', email: 'dana@example.com', phone: '+1 415 555 8888' }, { 'x-api-key': org.apiKey });
+    const created = await stack.post(
+      '/api/contacts',
+      { name: 'Dana', email: 'dana@example.com', phone: '+1 415 555 8888' },
+      { 'x-api-key': org.apiKey },
+    );
     expect(created.status).toBe(201);
     expect((await post('p3', '415-555-8888')).status).toBe(200);
     expect(await eventually('p3 contact', async () => (await getCall(org, 'p3')).json?.contactId)).toBe(created.json.contactId);

@@ -54,9 +54,17 @@ test('no secret reaches the receiver\u2019s or the worker\u2019s output', async 
 
   const port = await freePort();
   const env = {
-    MONGODB_URI: requireEnv('MONGODB_URI'), MONGODB_DB: store.db.databaseName, TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
-    TEMPORAL_TASK_QUEUE: uniqueId('tq_secret_logs'), SECRETS_KEY, LOG_LEVEL: 'debug', PORT: String(port), HOST: '127.0.0.1',
-    FOLLOW_UP_DELAY: '1s', RECORDING_WAIT: '1s', WORKER_METRICS_PORT: '0',
+    MONGODB_URI: requireEnv('MONGODB_URI'),
+    MONGODB_DB: store.db.databaseName,
+    TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
+    TEMPORAL_TASK_QUEUE: uniqueId('tq_secret_logs'),
+    SECRETS_KEY,
+    LOG_LEVEL: 'debug',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    FOLLOW_UP_DELAY: '1s',
+    RECORDING_WAIT: '1s',
+    WORKER_METRICS_PORT: '0',
   };
   start('src/worker.ts', env);
   start('src/server.ts', env);
@@ -64,11 +72,22 @@ test('no secret reaches the receiver\u2019s or the worker\u2019s output', async 
   await eventually('the receiver', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, 60_000);
 
   const post = (body: string, headers: Record<string, string>) =>
-    fetch(`${base}/api/calls/webhook/generic`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...headers } });
+    fetch(`${base}/api/calls/webhook/generic`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...headers },
+    });
   const sign = (body: string) => createHmac('sha256', SIGNING_SECRET).update(body).digest('hex');
 
   const callId = uniqueId('nolog');
-  const noAnswer = JSON.stringify({ callId, event: 'call.completed', status: 'no-answer', from: '+14155550100', to: '+14155550166', metadata: { contactId: `contact_${callId}` } });
+  const noAnswer = JSON.stringify({
+    callId,
+    event: 'call.completed',
+    status: 'no-answer',
+    from: '+14155550100',
+    to: '+14155550166',
+    metadata: { contactId: `contact_${callId}` },
+  });
   expect((await post(noAnswer, { 'x-webhook-signature': sign(noAnswer) })).status).toBe(200);
   expect((await post(noAnswer, { 'x-webhook-signature': 'deadbeef' })).status).toBe(401);
   expect((await post(noAnswer, {})).status).toBe(401);
@@ -80,5 +99,6 @@ test('no secret reaches the receiver\u2019s or the worker\u2019s output', async 
 
   await new Promise((r) => setTimeout(r, 500));
   expect(output).toContain('webhook accepted');
-  for (const secret of [SIGNING_SECRET, DIALER_KEY, apiKey, apiKey.split('_').slice(2).join('_'), SECRETS_KEY]) expect(output).not.toContain(secret);
+  for (const secret of [SIGNING_SECRET, DIALER_KEY, apiKey, apiKey.split('_').slice(2).join('_'), SECRETS_KEY])
+    expect(output).not.toContain(secret);
 }, 180_000);

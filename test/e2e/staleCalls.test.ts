@@ -23,8 +23,17 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const retellStarted = (callId: string) => ({ event: 'call_started', call: { call_id: callId, call_status: 'ongoing', from_number: '+14155550100', to_number: '+14155550101', start_timestamp: Date.now() } });
-const vapiInProgress = (callId: string) => ({ message: { type: 'status-update', status: 'in-progress', call: { id: callId, type: 'outboundPhoneCall', customer: { number: '+14155550101' } } } });
+const retellStarted = (callId: string) => ({
+  event: 'call_started',
+  call: { call_id: callId, call_status: 'ongoing', from_number: '+14155550100', to_number: '+14155550101', start_timestamp: Date.now() },
+});
+const vapiInProgress = (callId: string) => ({
+  message: {
+    type: 'status-update',
+    status: 'in-progress',
+    call: { id: callId, type: 'outboundPhoneCall', customer: { number: '+14155550101' } },
+  },
+});
 const ids = (r: { json: { items: { callId: string }[] } }) => r.json.items.map((c) => c.callId).sort();
 const record = async (callId: string) => (await stack.get(`/api/calls/${callId}`)).json;
 const metric = async () => {
@@ -40,12 +49,19 @@ test('GET /api/calls?stale=true finds the calls whose platform could not say how
   expect((await stack.post('/api/calls/webhook/vapi', vapiInProgress(lost))).status).toBe(200);
   expect((await stack.post('/api/calls/webhook/retell', retellStarted(settled))).status).toBe(200);
 
-  const staleOne = await eventually('the Vapi call marked stale', async () => {
-    const r = await record(lost);
-    return r.stale && r;
-  }, 30_000);
+  const staleOne = await eventually(
+    'the Vapi call marked stale',
+    async () => {
+      const r = await record(lost);
+      return r.stale && r;
+    },
+    30_000,
+  );
   expect(staleOne.status).toBe('answered');
-  expect(staleOne.stale).toMatchObject({ polls: 1, reason: expect.stringContaining(`no vapi API credentials are stored for ${stack.orgId}`) });
+  expect(staleOne.stale).toMatchObject({
+    polls: 1,
+    reason: expect.stringContaining(`no vapi API credentials are stored for ${stack.orgId}`),
+  });
   expect(Date.parse(staleOne.stale.since)).toBeGreaterThan(0);
   await eventually('the Retell call completed by asking Retell', async () => (await record(settled)).status === 'completed', 30_000);
   expect(await record(settled)).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 42 });
@@ -64,12 +80,24 @@ test('GET /api/calls?stale=true finds the calls whose platform could not say how
   expect(bad.json.message).toContain('stale');
 
   // The platform's end arrives after all: applied normally, the mark is gone.
-  const end = { message: { type: 'end-of-call-report', endedReason: 'customer-ended-call', startedAt: new Date(Date.now() - 60_000).toISOString(), endedAt: new Date().toISOString(), call: { id: lost, type: 'outboundPhoneCall' } } };
+  const end = {
+    message: {
+      type: 'end-of-call-report',
+      endedReason: 'customer-ended-call',
+      startedAt: new Date(Date.now() - 60_000).toISOString(),
+      endedAt: new Date().toISOString(),
+      call: { id: lost, type: 'outboundPhoneCall' },
+    },
+  };
   expect((await stack.post('/api/calls/webhook/vapi', end)).status).toBe(200);
-  await eventually('the late end applied', async () => {
-    const r = await record(lost);
-    return r.status === 'completed' && r.stale === undefined;
-  }, 30_000);
+  await eventually(
+    'the late end applied',
+    async () => {
+      const r = await record(lost);
+      return r.status === 'completed' && r.stale === undefined;
+    },
+    30_000,
+  );
   expect(ids(await stack.get('/api/calls?stale=true'))).toEqual([]);
   await new Promise((r) => setTimeout(r, 1_100)); // the gauge reads the database at most once a second
   expect(await metric()).toBe(0);
@@ -86,14 +114,24 @@ test("a Retell organization's webhook secret is its API key: the call is looked 
   const send = async (body: unknown) => {
     const raw = JSON.stringify(body);
     const v = Date.now();
-    const d = createHmac('sha256', key).update(raw + String(v)).digest('hex');
-    return fetch(`${stack.baseUrl}/api/calls/webhook/retell?api_key=${apiKey}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-retell-signature': `v=${v},d=${d}` }, body: raw });
+    const d = createHmac('sha256', key)
+      .update(raw + String(v))
+      .digest('hex');
+    return fetch(`${stack.baseUrl}/api/calls/webhook/retell?api_key=${apiKey}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-retell-signature': `v=${v},d=${d}` },
+      body: raw,
+    });
   };
   expect((await send(retellStarted(callId))).status).toBe(200);
-  const r = await eventually('stale: Retell does not know the call', async () => {
-    const doc = await stack.store.col.calls.findOne({ _id: `${orgId}:${callId}` });
-    return doc?.stale && doc;
-  }, 30_000);
+  const r = await eventually(
+    'stale: Retell does not know the call',
+    async () => {
+      const doc = await stack.store.col.calls.findOne({ _id: `${orgId}:${callId}` });
+      return doc?.stale && doc;
+    },
+    30_000,
+  );
   expect(r.stale?.reason).toBe('retell does not know the call (HTTP 404)');
   expect(fake.asked(callId)[0].headers.authorization).toBe(`Bearer ${key}`);
 });

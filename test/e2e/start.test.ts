@@ -44,7 +44,17 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   const receiverPort = await consecutivePorts();
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The test run's own servers and database name must not leak into the stack under test.
-  for (const k of ['MONGODB_URI', 'MONGODB_DB', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'DEV_API_KEY', 'DEV_API_KEY_FILE', 'SMTP_HOST', 'SMTP_PORT']) delete env[k];
+  for (const k of [
+    'MONGODB_URI',
+    'MONGODB_DB',
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'DEV_API_KEY',
+    'DEV_API_KEY_FILE',
+    'SMTP_HOST',
+    'SMTP_PORT',
+  ])
+    delete env[k];
   Object.assign(env, {
     START_DATA_DIR: dataDir,
     PORT: String(receiverPort),
@@ -67,10 +77,14 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   const seen = (re: RegExp) => output.some((l) => re.test(l));
   const fail = (what: string) => new Error(`${what}; start.ts output:\n${output.slice(-40).join('\n')}`);
 
-  await eventually('the start banner', async () => {
-    if (proc.exitCode !== null) throw new Error(`start.ts exited with ${proc.exitCode}`);
-    return seen(/dev API key\s+ck_/);
-  }, 150_000).catch((err: Error) => {
+  await eventually(
+    'the start banner',
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`start.ts exited with ${proc.exitCode}`);
+      return seen(/dev API key\s+ck_/);
+    },
+    150_000,
+  ).catch((err: Error) => {
     throw fail(err.message);
   });
   expect(seen(/ferretdb on PostgreSQL \d+/)).toBe(true);
@@ -85,15 +99,28 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
     fetch(`${base}/api/calls/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': key },
-      body: JSON.stringify({ callId, provider: 'generic', event: 'call.completed', from: '+14155551234', to: '+14155555678', duration: 42, status: 'completed', metadata: { contactId: 'contact_start' } }),
+      body: JSON.stringify({
+        callId,
+        provider: 'generic',
+        event: 'call.completed',
+        from: '+14155551234',
+        to: '+14155555678',
+        duration: 42,
+        status: 'completed',
+        metadata: { contactId: 'contact_start' },
+      }),
     });
   const completed = (base: string, callId: string) =>
-    eventually(`call ${callId} completed`, async () => {
-      const res = await fetch(`${base}/api/calls/${callId}`, { headers: { 'x-api-key': key } });
-      if (res.status !== 200) return false;
-      const body = (await res.json()) as { status?: string };
-      return body.status === 'completed' && body;
-    }, 60_000);
+    eventually(
+      `call ${callId} completed`,
+      async () => {
+        const res = await fetch(`${base}/api/calls/${callId}`, { headers: { 'x-api-key': key } });
+        if (res.status !== 200) return false;
+        const body = (await res.json()) as { status?: string };
+        return body.status === 'completed' && body;
+      },
+      60_000,
+    );
 
   const first = uniqueId('call_start');
   expect((await postCall(receivers[0], first)).status).toBe(200);
@@ -112,10 +139,14 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
 
   // While the worker is down and coming back, both receivers keep answering.
   const answers: number[] = [];
-  await eventually('the worker restarted', async () => {
-    for (const base of receivers) answers.push((await fetch(`${base}/healthz`)).status);
-    return seen(/\[start\] worker restarted \(pid \d+, restart 1\)/);
-  }, 30_000).catch((err: Error) => {
+  await eventually(
+    'the worker restarted',
+    async () => {
+      for (const base of receivers) answers.push((await fetch(`${base}/healthz`)).status);
+      return seen(/\[start\] worker restarted \(pid \d+, restart 1\)/);
+    },
+    30_000,
+  ).catch((err: Error) => {
     throw fail(err.message);
   });
   expect(seen(/\[start\] worker exited \(code null, signal SIGKILL\); restart 1 in 1s; the rest keeps running/)).toBe(true);

@@ -17,7 +17,13 @@ import { freePort, startFerretDbOnPostgres, type DatabaseHandle } from '../../sc
 import { eventually, testSettings, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 
-const spec = (callId: string) => ({ callId, event: 'call.completed', duration: 10, status: 'completed', metadata: { contactId: `contact_${callId}` } });
+const spec = (callId: string) => ({
+  callId,
+  event: 'call.completed',
+  duration: 10,
+  status: 'completed',
+  metadata: { contactId: `contact_${callId}` },
+});
 
 describe('Temporal unreachable', () => {
   let stack: Stack;
@@ -62,7 +68,11 @@ describe('Temporal unreachable', () => {
     // readyz: still ready for webhooks, but degraded, and it shows the waiting event.
     const ready = await fetch(`${stack.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { status: string; checks: Record<string, string>; inbox: { depth: number; oldestAgeSec: number; deadLetters: number } };
+    const body = (await ready.json()) as {
+      status: string;
+      checks: Record<string, string>;
+      inbox: { depth: number; oldestAgeSec: number; deadLetters: number };
+    };
     expect(body.status).toBe('degraded');
     expect(body.checks.mongodb).toBe('ok');
     expect(body.checks.temporal).toMatch(/^unavailable.*events wait in the inbox$/);
@@ -99,7 +109,14 @@ test('an event Temporal refuses for good becomes a dead letter that readyz count
     // The webhook refuses such a call id now; an event accepted before that check meets Temporal's
     // own limit (1,000 bytes of workflow id) and is refused with INVALID_ARGUMENT.
     const callId = `c${'x'.repeat(1_100)}`;
-    const event = { eventId: `generic:${callId}:call.completed`, provider: 'generic' as const, providerEvent: 'call.completed', callId, type: 'call.completed' as const, receivedAt: new Date().toISOString() };
+    const event = {
+      eventId: `generic:${callId}:call.completed`,
+      provider: 'generic' as const,
+      providerEvent: 'call.completed',
+      callId,
+      type: 'call.completed' as const,
+      receivedAt: new Date().toISOString(),
+    };
     await acceptIntoInbox(stack.store.col.inbox, [{ ...inboxDoc(stack.orgId, 'generic', event, new Date()), nextAttemptAt: new Date() }]);
 
     expect(await stack.dispatcher.relayOnce()).toBe(0);
@@ -113,7 +130,11 @@ test('an event Temporal refuses for good becomes a dead letter that readyz count
 
     const ready = await fetch(`${stack.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { mongodb: 'ok', temporal: 'ok' }, inbox: { depth: 0, oldestAgeSec: 0, deadLetters: 1 } });
+    expect(await ready.json()).toMatchObject({
+      status: 'degraded',
+      checks: { mongodb: 'ok', temporal: 'ok' },
+      inbox: { depth: 0, oldestAgeSec: 0, deadLetters: 1 },
+    });
   } finally {
     await stack.stop();
   }
@@ -167,7 +188,11 @@ describe('database unreachable', () => {
     });
     return { status: r.status, retryAfter: r.headers.get('retry-after'), json: await r.json(), ms: Date.now() - started };
   };
-  const refused = { status: 503, retryAfter: '5', json: { error: 'Service Unavailable', message: 'Failed to process webhook: the event could not be recorded durably, retry later' } };
+  const refused = {
+    status: 503,
+    retryAfter: '5',
+    json: { error: 'Service Unavailable', message: 'Failed to process webhook: the event could not be recorded durably, retry later' },
+  };
 
   test('FerretDB up but its PostgreSQL down: 503 with Retry-After, not a 500', async () => {
     expect((await webhook()).status).toBe(200);
@@ -187,6 +212,10 @@ describe('database unreachable', () => {
 
     const ready = await fetch(`${baseUrl}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'not ready', checks: { mongodb: expect.stringMatching(/^unavailable/) }, inbox: null });
+    expect(await ready.json()).toMatchObject({
+      status: 'not ready',
+      checks: { mongodb: expect.stringMatching(/^unavailable/) },
+      inbox: null,
+    });
   }, 30_000);
 });

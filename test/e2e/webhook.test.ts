@@ -138,9 +138,18 @@ describe('a completed call, end to end', () => {
 
     const call = await callDone(callId);
     expect(call).toMatchObject({
-      callId, provider: 'generic', status: 'completed', outcome: 'completed', duration: 180, durationSec: 180,
-      from: '+14155551234', to: '+14155555678', agentId: 'agent_789ghi', contactId,
-      recordingUrl: 'https://example.com/recordings/abc123.mp3', transcript: 'Full conversation transcript...',
+      callId,
+      provider: 'generic',
+      status: 'completed',
+      outcome: 'completed',
+      duration: 180,
+      durationSec: 180,
+      from: '+14155551234',
+      to: '+14155555678',
+      agentId: 'agent_789ghi',
+      contactId,
+      recordingUrl: 'https://example.com/recordings/abc123.mp3',
+      transcript: 'Full conversation transcript...',
       workflowId: workflowIdFor(stack.orgId, callId),
     });
     expect(call.timeline).toHaveLength(1);
@@ -173,7 +182,14 @@ describe('a completed call, end to end', () => {
       { event: 'call.answered', timestamp: at(2) },
     ];
     for (const e of events) {
-      const r = await stack.post('/api/calls/webhook', { callId, provider: 'generic', from: '+14155551234', to: '+14155555678', metadata: { contactId }, ...e });
+      const r = await stack.post('/api/calls/webhook', {
+        callId,
+        provider: 'generic',
+        from: '+14155551234',
+        to: '+14155555678',
+        metadata: { contactId },
+        ...e,
+      });
       expect(r.status).toBe(200);
     }
     const call = await eventually('all five events', async () => {
@@ -183,7 +199,13 @@ describe('a completed call, end to end', () => {
     expect(call.status).toBe('completed');
     expect(call.recordingReady).toBe(true);
     expect(call.durationSec).toBe(240);
-    expect(call.timeline.map((t: { type: string }) => t.type)).toEqual(['call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.recording_ready']);
+    expect(call.timeline.map((t: { type: string }) => t.type)).toEqual([
+      'call.initiated',
+      'call.ringing',
+      'call.answered',
+      'call.completed',
+      'call.recording_ready',
+    ]);
     const contact = await eventually('contact', async () => (await stack.get(`/api/contacts/${contactId}`)).json?.callCount === 1);
     expect(contact).toBe(true);
   });
@@ -251,7 +273,9 @@ describe('signatures and limits', () => {
     expect(missing.status).toBe(401);
     expect(missing.json.message).toMatch(/x-webhook-signature/i);
 
-    const reserialized = createHmac('sha256', secret).update(JSON.stringify(JSON.parse(raw))).digest('hex');
+    const reserialized = createHmac('sha256', secret)
+      .update(JSON.stringify(JSON.parse(raw)))
+      .digest('hex');
     expect((await stack.post('/api/calls/webhook', raw, { ...h, 'x-webhook-signature': reserialized })).status).toBe(401);
 
     const ok = await stack.post('/api/calls/webhook', raw, { ...h, 'x-webhook-signature': sig });
@@ -289,6 +313,10 @@ describe('health', () => {
     expect(h.status).toBe(200);
     const r = await fetch(`${stack.baseUrl}/readyz`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ status: 'ready', checks: { mongodb: 'ok', temporal: 'ok' }, inbox: { depth: expect.any(Number), oldestAgeSec: expect.any(Number), deadLetters: 0 } });
+    expect(await r.json()).toEqual({
+      status: 'ready',
+      checks: { mongodb: 'ok', temporal: 'ok' },
+      inbox: { depth: expect.any(Number), oldestAgeSec: expect.any(Number), deadLetters: 0 },
+    });
   });
 });

@@ -8,7 +8,15 @@ import { CONNECTED_OUTCOMES, OUTCOMES, type CallEvent } from '../../src/domain/e
 import { initialState, reduce } from '../../src/domain/lifecycle';
 import { DURATION_EDGES, durationBucket, followUpFigures, localBuckets } from '../../src/domain/analytics';
 import {
-  acquireLease, agentsReport, backfillStep, insertCallRecords, rollupTick, startRollupLoop, summaryReport, timeseriesReport, type RangeQuery,
+  acquireLease,
+  agentsReport,
+  backfillStep,
+  insertCallRecords,
+  rollupTick,
+  startRollupLoop,
+  summaryReport,
+  timeseriesReport,
+  type RangeQuery,
 } from '../../src/store/analytics';
 import { markCall, saveCallState } from '../../src/store/calls';
 import type { CallDoc, Store } from '../../src/store/db';
@@ -46,12 +54,19 @@ const allCalls = async (orgId: string) => store.col.calls.find({ orgId }).toArra
 
 /** The figures computed the plain way, call by call, independent of cells and rollups. */
 function bruteForce(calls: CallDoc[], q: { from: number; to: number; provider?: string; agentId?: string; staleBefore: number }) {
-  const sel = calls.filter((c) => c.createdAt.getTime() >= q.from && c.createdAt.getTime() < q.to
-    && (q.provider === undefined || c.provider === q.provider) && (q.agentId === undefined || c.agentId === q.agentId));
+  const sel = calls.filter(
+    (c) =>
+      c.createdAt.getTime() >= q.from &&
+      c.createdAt.getTime() < q.to &&
+      (q.provider === undefined || c.provider === q.provider) &&
+      (q.agentId === undefined || c.agentId === q.agentId),
+  );
   const open = (c: CallDoc) => !['completed', 'failed'].includes(c.status);
   const marked = (c: CallDoc) => (c as { stale?: unknown }).stale !== undefined;
   const finished = sel.filter((c) => !open(c));
-  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, finished.filter((c) => (c.outcome ?? (c.status === 'completed' ? 'completed' : 'failed')) === o).length]));
+  const outcomes = Object.fromEntries(
+    OUTCOMES.map((o) => [o, finished.filter((c) => (c.outcome ?? (c.status === 'completed' ? 'completed' : 'failed')) === o).length]),
+  );
   const answered = finished.filter((c) => CONNECTED_OUTCOMES.has(c.outcome ?? 'failed')).length;
   const durations = sel.filter((c) => typeof c.durationSec === 'number').map((c) => c.durationSec!);
   const cost: Record<string, { total: number; calls: number }> = {};
@@ -64,12 +79,19 @@ function bruteForce(calls: CallDoc[], q: { from: number; to: number; provider?: 
   const fu = sel.map((c) => followUpFigures(c.followUp as never)).reduce((a, f) => a.map((x, i) => x + f[i]), [0, 0, 0, 0, 0]);
   return {
     sel,
-    total: sel.length, finished: finished.length, answered, outcomes,
+    total: sel.length,
+    finished: finished.length,
+    answered,
+    outcomes,
     open: sel.filter((c) => open(c) && !marked(c)).length,
     stale: sel.filter((c) => open(c) && (marked(c) || c.updatedAt.getTime() < q.staleBefore)).length,
-    durations, avg: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : null,
+    durations,
+    avg: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : null,
     cost,
-    success: [sel.filter((c) => typeof c.analysis?.successful === 'boolean').length, sel.filter((c) => c.analysis?.successful === true).length],
+    success: [
+      sel.filter((c) => typeof c.analysis?.successful === 'boolean').length,
+      sel.filter((c) => c.analysis?.successful === true).length,
+    ],
     followUps: fu,
     emails: ['sent', 'skipped', 'failed'].map((s) => sel.filter((c) => c.email?.status === s).length),
   };
@@ -90,8 +112,9 @@ function expectSummaryMatches(s: Awaited<ReturnType<typeof summaryReport>>, b: R
     expect(s.duration.medianSec).toBeGreaterThanOrEqual(DURATION_EDGES[bucket]);
     expect(s.duration.medianSec).toBeLessThanOrEqual(DURATION_EDGES[bucket + 1] ?? DURATION_EDGES[bucket]);
   }
-  expect(Object.fromEntries(s.cost.byCurrency.map((c) => [c.currency, { total: c.totalCents, calls: c.calls }])))
-    .toEqual(Object.fromEntries(Object.entries(b.cost).map(([k, v]) => [k, { total: Math.round(v.total * 100) / 100, calls: v.calls }])));
+  expect(Object.fromEntries(s.cost.byCurrency.map((c) => [c.currency, { total: c.totalCents, calls: c.calls }]))).toEqual(
+    Object.fromEntries(Object.entries(b.cost).map(([k, v]) => [k, { total: Math.round(v.total * 100) / 100, calls: v.calls }])),
+  );
   expect([s.success.evaluated, s.success.successful]).toEqual(b.success);
   expect(Object.values(s.followUps)).toEqual(b.followUps);
   expect(Object.values(s.emails)).toEqual(b.emails);
@@ -100,12 +123,23 @@ function expectSummaryMatches(s: Awaited<ReturnType<typeof summaryReport>>, b: R
 describe('reports against brute force', () => {
   const ORG = uniqueId('org_an');
   const NOW = Date.parse('2026-11-27T12:00:00Z');
-  const base = (over: Partial<RangeQuery> = {}): RangeQuery => ({ from: FROM, to: TO, timeZone: 'America/New_York', staleBefore: NOW - HOUR, ...over });
+  const base = (over: Partial<RangeQuery> = {}): RangeQuery => ({
+    from: FROM,
+    to: TO,
+    timeZone: 'America/New_York',
+    staleBefore: NOW - HOUR,
+    ...over,
+  });
   let calls: CallDoc[];
 
   beforeAll(async () => {
     // Local days are rolled up in the organization's zone; reports in other zones read hours.
-    await store.col.organizations.insertOne({ _id: ORG, name: 'analytics', createdAt: new Date(), compliance: { defaultTimeZone: 'America/New_York' } });
+    await store.col.organizations.insertOne({
+      _id: ORG,
+      name: 'analytics',
+      createdAt: new Date(),
+      compliance: { defaultTimeZone: 'America/New_York' },
+    });
     await insertCallRecords(store.col, callRecords({ orgId: ORG, from: FROM, to: TO, count: 1_500, seed: 42 }));
     // another organization's calls in the same hours must never show
     await insertCallRecords(store.col, callRecords({ orgId: `${ORG}_other`, from: FROM, to: TO, count: 200, seed: 9 }));
@@ -127,20 +161,26 @@ describe('reports against brute force', () => {
   });
 
   test.each([
-    ['day', 'America/New_York'], ['week', 'America/New_York'], ['hour', 'America/New_York'], ['day', 'Asia/Kolkata'], ['day', 'UTC'],
+    ['day', 'America/New_York'],
+    ['week', 'America/New_York'],
+    ['hour', 'America/New_York'],
+    ['day', 'Asia/Kolkata'],
+    ['day', 'UTC'],
   ] as const)('timeseries by %s in %s: each bucket holds the calls of its local interval', async (interval, timeZone) => {
     const q = { ...base({ timeZone, to: interval === 'hour' ? FROM + 3 * DAY + 30 * 60_000 : TO }), interval, groupBy: 'outcome' as const };
     const r = await timeseriesReport(store.col, ORG, q);
     const buckets = localBuckets(q.from, q.to, interval, timeZone);
     expect(r.buckets.map((b) => b.label)).toEqual(buckets.map((b) => b.label));
     // The local date of each call, computed by Intl directly.
-    const localDay = (t: number) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t));
+    const localDay = (t: number) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t));
     for (const [i, b] of r.buckets.entries()) {
       const bf = bruteForce(calls, { ...q, from: Date.parse(b.start), to: Date.parse(b.end) });
       expect(b.calls).toBe(bf.total);
       expect(b.answered).toBe(bf.answered);
       for (const o of OUTCOMES) expect(b.groups[o] ?? 0).toBe(bf.outcomes[o]);
-      if (interval === 'day') expect(new Set(bf.sel.map((c) => localDay(c.createdAt.getTime())))).toEqual(bf.total ? new Set([b.label]) : new Set());
+      if (interval === 'day')
+        expect(new Set(bf.sel.map((c) => localDay(c.createdAt.getTime())))).toEqual(bf.total ? new Set([b.label]) : new Set());
       expect(i === 0 || Date.parse(b.start) === Date.parse(r.buckets[i - 1].end)).toBe(true);
     }
     expect(r.buckets.reduce((a, b) => a + b.calls, 0)).toBe(bruteForce(calls, q).total);
@@ -148,11 +188,15 @@ describe('reports against brute force', () => {
 
   test('local days are read from the month documents in the organization zone, from hours in another', async () => {
     const reads: string[] = [];
-    const col = { ...store.col, rollups: new Proxy(store.col.rollups, {
-      get: (target, prop, receiver) => (prop === 'findOne'
-        ? (filter: { _id: string }, ...rest: unknown[]) => (reads.push(filter._id), target.findOne(filter, ...(rest as [])))
-        : Reflect.get(target, prop, receiver) as unknown),
-    }) };
+    const col = {
+      ...store.col,
+      rollups: new Proxy(store.col.rollups, {
+        get: (target, prop, receiver) =>
+          prop === 'findOne'
+            ? (filter: { _id: string }, ...rest: unknown[]) => (reads.push(filter._id), target.findOne(filter, ...(rest as [])))
+            : (Reflect.get(target, prop, receiver) as unknown),
+      }),
+    };
     await timeseriesReport(col, ORG, { ...base(), interval: 'day', groupBy: 'outcome' });
     expect(reads.filter((id) => id.includes(':d:')).length).toBe(2);
     // only the edge days' hours: FROM and TO are UTC midnights, 04:00 or 05:00 in New York
@@ -169,7 +213,9 @@ describe('reports against brute force', () => {
     const day = r.buckets.find((b) => b.label === '2026-11-01')!;
     expect(Date.parse(day.end) - Date.parse(day.start)).toBe(25 * HOUR);
     for (const p of r.groups) {
-      const n = calls.filter((c) => c.provider === p && c.createdAt.getTime() >= Date.parse(day.start) && c.createdAt.getTime() < Date.parse(day.end)).length;
+      const n = calls.filter(
+        (c) => c.provider === p && c.createdAt.getTime() >= Date.parse(day.start) && c.createdAt.getTime() < Date.parse(day.end),
+      ).length;
       expect(day.groups[p]).toBe(n);
     }
   });
@@ -179,7 +225,10 @@ describe('reports against brute force', () => {
     const agents = new Set(calls.map((c) => c.agentId ?? null));
     expect(new Set(r.items.map((i) => i.agentId))).toEqual(agents);
     for (const item of r.items) {
-      const bf = bruteForce(calls.filter((c) => (c.agentId ?? null) === item.agentId), base());
+      const bf = bruteForce(
+        calls.filter((c) => (c.agentId ?? null) === item.agentId),
+        base(),
+      );
       expect(item.calls).toBe(bf.total);
       expect(item.answered).toBe(bf.answered);
       expect(item.answerRate).toBeCloseTo(bf.answered / bf.finished, 3);
@@ -193,8 +242,17 @@ describe('reports against brute force', () => {
     const target = calls.find((c) => c.status === 'failed' && c.email?.status === 'skipped')!;
     await markCall(store.col, ORG, target.callId, { email: { status: 'sent', at: new Date() } });
     await createFollowUpActivities({ col: store.col }).recordFollowUp({
-      orgId: ORG, callId: target.callId,
-      plan: { rev: 99, status: 'answered', attempt: 1, maxAttempts: 3, delayMs: 1, attempts: [{ attempt: 1, scheduledFor: new Date().toISOString(), status: 'answered', placedAt: new Date().toISOString() }], history: [] },
+      orgId: ORG,
+      callId: target.callId,
+      plan: {
+        rev: 99,
+        status: 'answered',
+        attempt: 1,
+        maxAttempts: 3,
+        delayMs: 1,
+        attempts: [{ attempt: 1, scheduledFor: new Date().toISOString(), status: 'answered', placedAt: new Date().toISOString() }],
+        history: [],
+      },
     });
     await drain();
     calls = await allCalls(ORG);
@@ -204,7 +262,13 @@ describe('reports against brute force', () => {
 
 describe('live writes', () => {
   const event = (callId: string, type: CallEvent['type'], i: number, extra: Partial<CallEvent> = {}): CallEvent => ({
-    eventId: `${callId}:${type}`, provider: 'retell', providerEvent: type, callId, type, receivedAt: new Date(Date.now() + i).toISOString(), ...extra,
+    eventId: `${callId}:${type}`,
+    provider: 'retell',
+    providerEvent: type,
+    callId,
+    type,
+    receivedAt: new Date(Date.now() + i).toISOString(),
+    ...extra,
   });
 
   test('many calls of one hour changing at once, with two rollup loops running: exact counts', async () => {
@@ -212,22 +276,24 @@ describe('live writes', () => {
     const loops = [startRollupLoop(store.col, { intervalMs: 50 }), startRollupLoop(store.col, { intervalMs: 50 })];
     try {
       const n = 60;
-      await Promise.all(Array.from({ length: n }, async (_, i) => {
-        const callId = `c${i}`;
-        let s = initialState(ORG, callId, 'retell');
-        const steps: CallEvent[] = [
-          event(callId, 'call.initiated', 0, { agentId: `agent_${i % 3}` }),
-          event(callId, 'call.answered', 1),
-          i % 4 === 0
-            ? event(callId, 'call.failed', 2, { outcome: 'busy' })
-            : event(callId, 'call.completed', 2, { durationSec: 30 + i, cost: { amountCents: 10 + i, currency: 'USD', source: 'test' } }),
-        ];
-        for (const e of steps) {
-          s = reduce(s, e).state;
-          await saveCallState(store.col, s, `call:${ORG}:${callId}`);
-        }
-        if (i % 2 === 0) await markCall(store.col, ORG, callId, { email: { status: 'sent', at: new Date() } });
-      }));
+      await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const callId = `c${i}`;
+          let s = initialState(ORG, callId, 'retell');
+          const steps: CallEvent[] = [
+            event(callId, 'call.initiated', 0, { agentId: `agent_${i % 3}` }),
+            event(callId, 'call.answered', 1),
+            i % 4 === 0
+              ? event(callId, 'call.failed', 2, { outcome: 'busy' })
+              : event(callId, 'call.completed', 2, { durationSec: 30 + i, cost: { amountCents: 10 + i, currency: 'USD', source: 'test' } }),
+          ];
+          for (const e of steps) {
+            s = reduce(s, e).state;
+            await saveCallState(store.col, s, `call:${ORG}:${callId}`);
+          }
+          if (i % 2 === 0) await markCall(store.col, ORG, callId, { email: { status: 'sent', at: new Date() } });
+        }),
+      );
       const q: RangeQuery = { from: Date.now() - DAY, to: Date.now() + HOUR, timeZone: 'UTC', staleBefore: Date.now() - HOUR };
       // The hour of these calls is wholly inside [from, to) only once `to` passes its end; read the
       // rollup itself through a range of whole hours.
@@ -242,7 +308,14 @@ describe('live writes', () => {
       expect(s.calls.total).toBe(n);
       expect(s.outcomes).toMatchObject({ completed: 45, busy: 15 });
       expect(s.emails.sent).toBe(30);
-      expect(s.cost.byCurrency).toEqual([{ currency: 'USD', calls: 45, totalCents: 45 * 10 + [...Array(n).keys()].filter((i) => i % 4).reduce((a, i) => a + i, 0), averageCents: expect.any(Number) }]);
+      expect(s.cost.byCurrency).toEqual([
+        {
+          currency: 'USD',
+          calls: 45,
+          totalCents: 45 * 10 + [...Array(n).keys()].filter((i) => i % 4).reduce((a, i) => a + i, 0),
+          averageCents: expect.any(Number),
+        },
+      ]);
       expect(s.duration.totalSec).toBe([...Array(n).keys()].filter((i) => i % 4).reduce((a, i) => a + 30 + i, 0));
       // The marks written after the last recompute are taken too.
       const marksLeft = () => store.col.rollupMarks.countDocuments({ orgId: ORG });
@@ -281,7 +354,10 @@ describe('backfill of calls stored before rollups', () => {
     const docs = callRecords({ orgId: ORG, from: FROM, to: FROM + 2 * DAY, count: 300, seed: 5 });
     // As an older version stored them: no rollupKey, no marks.
     await store.col.calls.insertMany(docs.map((d) => ({ ...d, updatedAt: new Date(Date.now() - DAY) })));
-    const busy = { ...callRecords({ orgId: ORG, from: FROM, to: FROM + HOUR, count: 1, seed: 6, idPrefix: 'busy' })[0], updatedAt: new Date() };
+    const busy = {
+      ...callRecords({ orgId: ORG, from: FROM, to: FROM + HOUR, count: 1, seed: 6, idPrefix: 'busy' })[0],
+      updatedAt: new Date(),
+    };
     await store.col.calls.insertOne(busy);
     await store.col.rollupState.deleteOne({ _id: 'backfill:v1' });
     const r = await backfillStep(store.col);
@@ -311,10 +387,14 @@ describe('HTTP', () => {
     org = await createOrganization(store.col, 'analytics http');
     key = (await addApiKey(store.col, org, { scope: 'read' })).key;
     const app: Koa = createApp({
-      col: store.col, logger: createLogger('warn', { service: 'test' }), pingDb: async () => undefined, bodyLimitBytes: 1_000_000,
+      col: store.col,
+      logger: createLogger('warn', { service: 'test' }),
+      pingDb: async () => undefined,
+      bodyLimitBytes: 1_000_000,
       signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => undefined },
       dispatcher: { offer: () => undefined, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as never,
-      temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default',
+      temporalUiUrl: 'http://localhost:8233',
+      temporalNamespace: 'default',
     });
     server = http.createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -324,7 +404,7 @@ describe('HTTP', () => {
 
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`, { headers: { 'x-api-key': key } });
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
   test('defaults: the last 30 days from the start of an hour, daily, by outcome, in the organization time zone', async () => {

@@ -29,7 +29,13 @@ beforeAll(async () => {
   });
   const api = new Router({ prefix: '/api' });
   // Tight limits on control routes only, so the 429 shows without a flood.
-  api.use(authenticate(store.col, { webhook: { perSecond: 2_000, burst: 4_000 }, read: { perSecond: 100, burst: 200 }, control: { perSecond: 1, burst: 3 } }));
+  api.use(
+    authenticate(store.col, {
+      webhook: { perSecond: 2_000, burst: 4_000 },
+      read: { perSecond: 100, burst: 200 },
+      control: { perSecond: 1, burst: 3 },
+    }),
+  );
   const ok = (ctx: Koa.Context) => {
     ctx.body = { orgId: (ctx.state as AuthState).orgId, scope: (ctx.state as AuthState).scope };
   };
@@ -61,7 +67,7 @@ afterAll(async () => {
 const call = async (method: string, path: string, key?: string, where: 'header' | 'query' = 'header') => {
   const url = base + path + (key && where === 'query' ? `${path.includes('?') ? '&' : '?'}api_key=${key}` : '');
   const res = await fetch(url, { method, headers: key && where === 'header' ? { 'x-api-key': key } : {} });
-  return { status: res.status, json: await res.json().catch(() => undefined) as any, retryAfter: res.headers.get('retry-after') };
+  return { status: res.status, json: (await res.json().catch(() => undefined)) as any, retryAfter: res.headers.get('retry-after') };
 };
 
 test('a webhook key may only post webhooks', async () => {
@@ -69,7 +75,10 @@ test('a webhook key may only post webhooks', async () => {
   expect((await call('POST', '/api/calls/webhook/twilio', keys.webhook, 'query')).status).toBe(200);
   const read = await call('GET', '/api/calls/c1', keys.webhook);
   expect(read.status).toBe(403);
-  expect(read.json).toEqual({ error: 'Forbidden', message: "This API key's scope (webhook) does not allow read routes; it may only post to /api/calls/webhook" });
+  expect(read.json).toEqual({
+    error: 'Forbidden',
+    message: "This API key's scope (webhook) does not allow read routes; it may only post to /api/calls/webhook",
+  });
   expect((await call('POST', '/api/calls/c1/retry', keys.webhook)).status).toBe(403);
 });
 

@@ -21,7 +21,13 @@ const at = (i: number) => new Date(Date.UTC(2025, 0, 15, 10, i)).toISOString();
 beforeAll(async () => {
   const port = await freePort();
   env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: requireEnv('TEMPORAL_CLI_PATH') }, ip: '127.0.0.1', port, searchAttributes: Object.values(SA), extraArgs: ['--headless'] },
+    server: {
+      executable: { type: 'existing-path', path: requireEnv('TEMPORAL_CLI_PATH') },
+      ip: '127.0.0.1',
+      port,
+      searchAttributes: Object.values(SA),
+      extraArgs: ['--headless'],
+    },
   });
   store = await testStore('counts');
 }, 120_000);
@@ -35,13 +41,26 @@ const settings: ContactWorkflowInput['settings'] = { activityTimeoutMs: 5_000, i
 
 /** Reports calls the way call workflows do: concurrent signalWithStart to the contact's workflow. */
 async function report(taskQueue: string, contactId: string, calls: { callId: string; date: string; durationSec?: number }[]) {
-  await Promise.all(calls.map((call) => env.client.workflow.signalWithStart(CONTACT_WORKFLOW_TYPE, {
-    workflowId: contactWorkflowIdFor(ORG, contactId), taskQueue, args: [{ orgId: ORG, contactId, settings }], signal: callEnded, signalArgs: [call],
-  })));
+  await Promise.all(
+    calls.map((call) =>
+      env.client.workflow.signalWithStart(CONTACT_WORKFLOW_TYPE, {
+        workflowId: contactWorkflowIdFor(ORG, contactId),
+        taskQueue,
+        args: [{ orgId: ORG, contactId, settings }],
+        signal: callEnded,
+        signalArgs: [call],
+      }),
+    ),
+  );
 }
 
 async function withWorker(taskQueue: string, fn: () => Promise<void>) {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ col: store.col }) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ col: store.col }),
+  });
   await worker.runUntil(fn);
 }
 
@@ -56,10 +75,19 @@ test('twenty calls of one contact ending at the same moment all count', async ()
   const contactId = uniqueId('busy');
   await resolveContact(store.col, ORG, { contactId });
   await withWorker(tq, async () => {
-    await report(tq, contactId, Array.from({ length: 20 }, (_, i) => ({ callId: `c${i}`, date: at(i), durationSec: 60 + i })));
+    await report(
+      tq,
+      contactId,
+      Array.from({ length: 20 }, (_, i) => ({ callId: `c${i}`, date: at(i), durationSec: 60 + i })),
+    );
     await countedTo(contactId, 20);
   });
-  expect(await getContact(store.col, ORG, contactId)).toMatchObject({ callCount: 20, lastCallId: 'c19', lastCallDate: at(19), lastCallDuration: 79 });
+  expect(await getContact(store.col, ORG, contactId)).toMatchObject({
+    callCount: 20,
+    lastCallId: 'c19',
+    lastCallDate: at(19),
+    lastCallDuration: 79,
+  });
 });
 
 test('one call reported many times counts once, also across runs of the contact workflow', async () => {
@@ -68,7 +96,11 @@ test('one call reported many times counts once, also across runs of the contact 
   await resolveContact(store.col, ORG, { contactId });
   const c = { callId: 'same', date: at(1), durationSec: 30 };
   await withWorker(tq, async () => {
-    await report(tq, contactId, Array.from({ length: 10 }, () => c));
+    await report(
+      tq,
+      contactId,
+      Array.from({ length: 10 }, () => c),
+    );
     await countedTo(contactId, 1);
     const handle = env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId));
     await handle.terminate('a new run must not count the same call again');
@@ -88,7 +120,12 @@ test('a late, older call counts but does not become the last call', async () => 
     await report(tq, contactId, [{ callId: 'old', date: at(10), durationSec: 5 }]);
     await countedTo(contactId, 2);
   });
-  expect(await getContact(store.col, ORG, contactId)).toMatchObject({ callCount: 2, lastCallId: 'new', lastCallDate: at(30), lastCallDuration: 100 });
+  expect(await getContact(store.col, ORG, contactId)).toMatchObject({
+    callCount: 2,
+    lastCallId: 'new',
+    lastCallDate: at(30),
+    lastCallDuration: 100,
+  });
 });
 
 test('counting never loses what a person sets on the contact at the same moment', async () => {
@@ -97,17 +134,29 @@ test('counting never loses what a person sets on the contact at the same moment'
   await resolveContact(store.col, ORG, { contactId });
   await withWorker(tq, async () => {
     await Promise.all([
-      report(tq, contactId, Array.from({ length: 10 }, (_, i) => ({ callId: `n${i}`, date: at(i) }))),
+      report(
+        tq,
+        contactId,
+        Array.from({ length: 10 }, (_, i) => ({ callId: `n${i}`, date: at(i) })),
+      ),
       ...Array.from({ length: 10 }, (_, i) => updateContact(store.col, ORG, contactId, { name: `Dana ${i}`, email: 'dana@example.com' })),
     ]);
     await countedTo(contactId, 10);
   });
-  expect(await getContact(store.col, ORG, contactId)).toMatchObject({ email: 'dana@example.com', name: expect.stringMatching(/^Dana \d$/), callCount: 10 });
+  expect(await getContact(store.col, ORG, contactId)).toMatchObject({
+    email: 'dana@example.com',
+    name: expect.stringMatching(/^Dana \d$/),
+    callCount: 10,
+  });
 });
 
 test('a batch retried after some of its writes landed counts each call once', async () => {
   const contactId = uniqueId('retried');
-  const calls = [{ callId: 'a', date: at(1) }, { callId: 'b', date: at(2) }, { callId: 'c', date: at(3) }];
+  const calls = [
+    { callId: 'a', date: at(1) },
+    { callId: 'b', date: at(2) },
+    { callId: 'c', date: at(3) },
+  ];
   // The first try wrote the facts of a and b, then died before storing the figures.
   await store.col.contactCalls.insertMany([
     { _id: `${ORG}:${contactId}:a`, orgId: ORG, contactId, callId: 'a', date: at(1), seq: 1, countedAt: new Date() },

@@ -24,10 +24,14 @@ beforeAll(async () => {
   org = await createOrganization(store.col, 'caps http');
   key = (await addApiKey(store.col, org, { scope: 'read' })).key;
   const app = createApp({
-    col: store.col, logger: createLogger('warn', { service: 'test' }), pingDb: async () => undefined, bodyLimitBytes: 1_000_000,
+    col: store.col,
+    logger: createLogger('warn', { service: 'test' }),
+    pingDb: async () => undefined,
+    bodyLimitBytes: 1_000_000,
     signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => undefined },
     dispatcher: { offer: () => undefined, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as never,
-    temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default',
+    temporalUiUrl: 'http://localhost:8233',
+    temporalNamespace: 'default',
   });
   server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -40,12 +44,17 @@ afterAll(async () => {
   await store?.close();
 });
 
-const getContact = async (contactId: string) => (await fetch(`${base}/api/contacts/${contactId}`, { headers: { 'x-api-key': key } })).json() as Promise<Record<string, any>>;
+const getContact = async (contactId: string) =>
+  (await fetch(`${base}/api/contacts/${contactId}`, { headers: { 'x-api-key': key } })).json() as Promise<Record<string, any>>;
 
 test('an older state never replaces a newer one; a cleared plan is removed', async () => {
   const contactId = uniqueId('contact');
   const t = Date.now();
-  const newer: ContactGateState = { rev: 3, reservations: [{ key: 'a:1', callId: 'a', attempt: 1, at: t }], plan: { ownerCallId: 'a', since: t, joined: [{ callId: 'b', at: t }] } };
+  const newer: ContactGateState = {
+    rev: 3,
+    reservations: [{ key: 'a:1', callId: 'a', attempt: 1, at: t }],
+    plan: { ownerCallId: 'a', since: t, joined: [{ callId: 'b', at: t }] },
+  };
   await saveContactGate(store.col, org, contactId, newer);
   await saveContactGate(store.col, org, contactId, { rev: 2, reservations: [] });
   expect(await loadContactGate(store.col, org, contactId)).toEqual(newer);
@@ -66,7 +75,9 @@ test('GET /api/contacts/:id shows the attempts of the last 24 hours, the default
   });
   const body = await getContact(contactId);
   expect(body.followUps).toEqual({
-    attemptsLast24h: 3, cap: 3, nextFreeAt: new Date(at[1] + 24 * H).toISOString(),
+    attemptsLast24h: 3,
+    cap: 3,
+    nextFreeAt: new Date(at[1] + 24 * H).toISOString(),
     plan: { ownerCallId: 'c3', since: new Date(now - 3 * H).toISOString(), joined: ['c4'] },
   });
   expect(await getContact(untouched)).not.toHaveProperty('followUps');

@@ -17,9 +17,15 @@ const servers: Server[] = [];
 
 async function receiver(trustProxy: boolean): Promise<string> {
   const app = createApp({
-    col: store.col, signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
+    col: store.col,
+    signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
     dispatcher: { offer() {}, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as unknown as AppDeps['dispatcher'],
-    logger: silentLogger, pingDb: async () => {}, bodyLimitBytes: 1024, temporalUiUrl: 'http://t', temporalNamespace: 'default', trustProxy,
+    logger: silentLogger,
+    pingDb: async () => {},
+    bodyLimitBytes: 1024,
+    temporalUiUrl: 'http://t',
+    temporalNamespace: 'default',
+    trustProxy,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -28,9 +34,13 @@ async function receiver(trustProxy: boolean): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const signIn = (base: string, headers: Record<string, string> = {}) => fetch(`${base}/dashboard/sign-in`, {
-  method: 'POST', redirect: 'manual', body: JSON.stringify({ key }), headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', ...headers },
-});
+const signIn = (base: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}/dashboard/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    body: JSON.stringify({ key }),
+    headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', ...headers },
+  });
 
 beforeAll(async () => {
   store = await testStore('dashboard_session');
@@ -72,13 +82,22 @@ test('receivers with the same SECRETS_KEY share sessions; a receiver with anothe
 
 test('sign-in attempts from one address are rate limited with a JSON 429 and Retry-After', async () => {
   const base = await receiver(false);
-  const answers = await Promise.all(Array.from({ length: 60 }, () => fetch(`${base}/dashboard/sign-in`, {
-    method: 'POST', body: JSON.stringify({ key: 'ck_nobody000_notarealkeynotarealkey' }), headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
-  })));
+  const answers = await Promise.all(
+    Array.from({ length: 60 }, () =>
+      fetch(`${base}/dashboard/sign-in`, {
+        method: 'POST',
+        body: JSON.stringify({ key: 'ck_nobody000_notarealkeynotarealkey' }),
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+      }),
+    ),
+  );
   const statuses = answers.map((r) => r.status);
   expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(50);
   const limited = answers.find((r) => r.status === 429)!;
   expect(limited).toBeDefined();
   expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-  expect(await limited.json()).toEqual({ error: 'Too Many Requests', message: expect.stringMatching(/^Too many sign-in attempts from this address/) });
+  expect(await limited.json()).toEqual({
+    error: 'Too Many Requests',
+    message: expect.stringMatching(/^Too many sign-in attempts from this address/),
+  });
 });

@@ -31,12 +31,26 @@ beforeEach(async () => {
 });
 
 const dispatcher = (over: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) =>
-  new Dispatcher({ inbox: store.col.inbox, signaler: createSignaler(client, taskQueue, testSettings()), logger: silentLogger, concurrency: 32, relayIntervalMs: 1_000, ...over });
+  new Dispatcher({
+    inbox: store.col.inbox,
+    signaler: createSignaler(client, taskQueue, testSettings()),
+    logger: silentLogger,
+    concurrency: 32,
+    relayIntervalMs: 1_000,
+    ...over,
+  });
 
 const docsFor = (orgId: string, n: number, due = false): InboxDoc[] =>
   Array.from({ length: n }, (_, i) => {
     const callId = `${orgId}_c${i}`;
-    const e: CallEvent = { eventId: `generic:${callId}:call.ringing`, provider: 'generic', providerEvent: 'call.ringing', callId, type: 'call.ringing', receivedAt: new Date().toISOString() };
+    const e: CallEvent = {
+      eventId: `generic:${callId}:call.ringing`,
+      provider: 'generic',
+      providerEvent: 'call.ringing',
+      callId,
+      type: 'call.ringing',
+      receivedAt: new Date().toISOString(),
+    };
     const doc = inboxDoc(orgId, 'generic', e, new Date());
     return due ? { ...doc, nextAttemptAt: new Date(Date.now() - 1_000) } : doc;
   });

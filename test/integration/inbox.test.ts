@@ -97,8 +97,16 @@ test('a failure waits for its retry time; a dead letter is never due and is coun
   const retryAt = new Date(now.getTime() + 60_000);
   await retryLater(store.col.inbox, a, retryAt, 'Temporal unavailable');
   await deadLetter(store.col.inbox, b, 'workflow id too long');
-  expect(await store.col.inbox.findOne({ _id: a._id })).toMatchObject({ attempts: 1, nextAttemptAt: retryAt, lastError: 'Temporal unavailable' });
-  expect(await store.col.inbox.findOne({ _id: b._id })).toMatchObject({ attempts: 1, nextAttemptAt: PARKED, deadLetter: 'workflow id too long' });
+  expect(await store.col.inbox.findOne({ _id: a._id })).toMatchObject({
+    attempts: 1,
+    nextAttemptAt: retryAt,
+    lastError: 'Temporal unavailable',
+  });
+  expect(await store.col.inbox.findOne({ _id: b._id })).toMatchObject({
+    attempts: 1,
+    nextAttemptAt: PARKED,
+    deadLetter: 'workflow id too long',
+  });
   expect((await dueInInbox(store.col.inbox, new Date(now.getTime() + 59_000), 10)).map((d) => d._id)).toEqual([]);
   expect((await dueInInbox(store.col.inbox, new Date('9000-01-01'), 10)).map((d) => d._id)).toEqual([a._id]);
 

@@ -40,14 +40,22 @@ afterAll(async () => {
 
 const poll = (provider: Provider, callId: string, org = ORG): Promise<PollAnswer> => {
   const activities = createStaleCallActivities({ col: store.col, dialTimeoutMs: 2_000 });
-  return new MockActivityEnvironment().run((input: Parameters<typeof activities.pollCallStatus>[0]) => activities.pollCallStatus(input), { orgId: org, callId, provider });
+  return new MockActivityEnvironment().run((input: Parameters<typeof activities.pollCallStatus>[0]) => activities.pollCallStatus(input), {
+    orgId: org,
+    callId,
+    provider,
+  });
 };
 
 test.each([
   ['retell', 'Bearer retell-api-key', (id: string) => `/v2/get-call/${id}`],
   ['vapi', 'Bearer vapi-private-key', (id: string) => `/call/${id}`],
   ['bland', 'bland-api-key', (id: string) => `/v1/calls/${id}`],
-  ['twilio', `Basic ${Buffer.from(`${SID}:twilio-auth-token`).toString('base64')}`, (id: string) => `/2010-04-01/Accounts/${SID}/Calls/${id}.json`],
+  [
+    'twilio',
+    `Basic ${Buffer.from(`${SID}:twilio-auth-token`).toString('base64')}`,
+    (id: string) => `/2010-04-01/Accounts/${SID}/Calls/${id}.json`,
+  ],
 ] as const)('%s: an ended call comes back as its end, asked with the stored credentials', async (provider, auth, path) => {
   const callId = provider === 'twilio' ? `CA${randomBytes(16).toString('hex')}` : uniqueId(provider);
   fake.calls.set(callId, { state: 'ended', outcome: 'no-answer', contactId: 'contact_7' });
@@ -70,7 +78,11 @@ test('the API key set with platform set is stored encrypted, bound to its organi
   expect(isEncrypted(raw!.apiKey!)).toBe(true);
   expect(raw!.apiKey).not.toContain('vapi-private-key');
   expect((await getPlatformApi(store.col, ORG, 'vapi'))?.apiKey).toBe('vapi-private-key');
-  await store.col.platformApis.updateOne({ _id: `${ORG}_copy:vapi` }, { $set: { ...raw, _id: `${ORG}_copy:vapi`, orgId: `${ORG}_copy` } }, { upsert: true });
+  await store.col.platformApis.updateOne(
+    { _id: `${ORG}_copy:vapi` },
+    { $set: { ...raw, _id: `${ORG}_copy:vapi`, orgId: `${ORG}_copy` } },
+    { upsert: true },
+  );
   await expect(getPlatformApi(store.col, `${ORG}_copy`, 'vapi')).rejects.toThrow(/does not decrypt/);
 });
 
@@ -78,8 +90,16 @@ test('cannot say: no credentials, a generic call, an unknown call, a refused key
   const none = await poll('bland', 'b_x', 'org_poll_none');
   expect(none).toMatchObject({ kind: 'unknown', final: true });
   expect((none as { reason: string }).reason).toContain('platform set --org org_poll_none --provider bland');
-  expect(await poll('generic', 'g1')).toMatchObject({ kind: 'unknown', final: true, reason: 'a generic call has no platform to ask how it ended' });
-  expect(await poll('vapi', 'never_heard_of')).toMatchObject({ kind: 'unknown', final: true, reason: 'vapi does not know the call (HTTP 404)' });
+  expect(await poll('generic', 'g1')).toMatchObject({
+    kind: 'unknown',
+    final: true,
+    reason: 'a generic call has no platform to ask how it ended',
+  });
+  expect(await poll('vapi', 'never_heard_of')).toMatchObject({
+    kind: 'unknown',
+    final: true,
+    reason: 'vapi does not know the call (HTTP 404)',
+  });
 
   fake.calls.set('refused', { state: 'status', status: 401 });
   expect(await poll('vapi', 'refused')).toMatchObject({ kind: 'unknown', final: true });

@@ -7,6 +7,10 @@ import type { Collections } from '../../src/store/db';
 export async function openAllDay(col: Collections, ...orgIds: string[]): Promise<void> {
   const compliance = { ...DEFAULT_COMPLIANCE, callingWindow: { start: '00:00', end: '24:00', days: [...WEEKDAYS], regions: [] } };
   for (const orgId of orgIds) {
-    await col.organizations.updateOne({ _id: orgId }, { $set: { compliance }, $setOnInsert: { name: orgId, createdAt: new Date() } }, { upsert: true });
+    await col.organizations.updateOne(
+      { _id: orgId },
+      { $set: { compliance }, $setOnInsert: { name: orgId, createdAt: new Date() } },
+      { upsert: true },
+    );
   }
 }

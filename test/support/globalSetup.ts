@@ -111,7 +111,11 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATA_DIR = runDir;
 
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  const dbKind = db.postgres ? `ferretdb on postgresql ${db.postgres.version} (127.0.0.1:${db.postgres.port})` : db.backend ? `${db.kind} on ${db.backend}` : db.kind;
+  const dbKind = db.postgres
+    ? `ferretdb on postgresql ${db.postgres.version} (127.0.0.1:${db.postgres.port})`
+    : db.backend
+      ? `${db.kind} on ${db.backend}`
+      : db.kind;
   process.stdout.write(
     `\ntest servers up in ${secs}s: temporal ${temporal.address}, ${dbKind} ${db.uri} (logs: ${path.relative(ROOT, runDir)}/)\n`,
   );

@@ -17,12 +17,19 @@ export function conformance(method: string, template: string, status: number, co
   const op = doc.paths[template]?.[method.toLowerCase()];
   if (!op) return [`${method} ${template} is not in the document`];
   const response = op.responses[String(status)];
-  if (!response) return [`${method} ${template} answered ${status}, which the document does not list (${Object.keys(op.responses).join(', ')})`];
+  if (!response)
+    return [`${method} ${template} answered ${status}, which the document does not list (${Object.keys(op.responses).join(', ')})`];
   const type = (contentType ?? '').split(';')[0].trim();
   if (!response.content) return [];
   if (!response.content[type]) return [`${method} ${template} ${status}: content type ${type} is not documented`];
   if (type !== 'application/json') return [];
-  const validate = ajv.getSchema(`openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', String(status), 'content', type, 'schema')}`);
+  const validate = ajv.getSchema(
+    `openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', String(status), 'content', type, 'schema')}`,
+  );
   if (!validate) return [`no schema for ${method} ${template} ${status}`];
-  return validate(body) ? [] : (validate.errors ?? []).map((e) => `${method} ${template} ${status}: ${e.instancePath || 'body'} ${e.message} ${JSON.stringify(e.params)}`);
+  return validate(body)
+    ? []
+    : (validate.errors ?? []).map(
+        (e) => `${method} ${template} ${status}: ${e.instancePath || 'body'} ${e.message} ${JSON.stringify(e.params)}`,
+      );
 }

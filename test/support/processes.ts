@@ -188,7 +188,16 @@ export async function sendBurst(opts: BurstOptions): Promise<SentEvent[]> {
       const callId = `${opts.label}_${i}`;
       const contactId = `${opts.label}_contact_${Math.floor(i / opts.callsPerContact)}`;
       for (const type of EVENT_TYPES) {
-        const e: SentEvent = { callId, contactId, type, attempts: 0, acknowledged: false, statuses: [], retryAfter: [], refusedAfterMs: [] };
+        const e: SentEvent = {
+          callId,
+          contactId,
+          type,
+          attempts: 0,
+          acknowledged: false,
+          statuses: [],
+          retryAfter: [],
+          refusedAfterMs: [],
+        };
         events.push(e);
         const body = {
           callId,
@@ -241,7 +250,9 @@ export async function tally(store: Store, orgId: string, sent: SentEvent[]): Pro
     }
   }
   const completedPerContact = new Map<string, number>();
-  for (const e of sent) if (e.type === 'call.completed' && e.acknowledged) completedPerContact.set(e.contactId, (completedPerContact.get(e.contactId) ?? 0) + 1);
+  for (const e of sent)
+    if (e.type === 'call.completed' && e.acknowledged)
+      completedPerContact.set(e.contactId, (completedPerContact.get(e.contactId) ?? 0) + 1);
   const miscounted: string[] = [];
   for (const [contactId, expected] of completedPerContact) {
     const c = await getContact(store.col, orgId, contactId);

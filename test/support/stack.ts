@@ -13,7 +13,14 @@ import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { createCallControl } from '../../src/temporal/control';
 import { Dispatcher } from '../../src/temporal/dispatcher';
-import { activityMetrics, countedSignaler, createReceiverMetrics, createWorkerMetrics, type ReceiverMetrics, type WorkerMetrics } from '../../src/metrics';
+import {
+  activityMetrics,
+  countedSignaler,
+  createReceiverMetrics,
+  createWorkerMetrics,
+  type ReceiverMetrics,
+  type WorkerMetrics,
+} from '../../src/metrics';
 import { requireEnv, testSettings, testStore, uniqueId, workflowBundle } from './harness';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -63,17 +70,26 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   const signaler = countedSignaler(opts.signaler ? opts.signaler(realSignaler) : realSignaler, metrics);
 
   const connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
-  const worker = opts.worker === false ? undefined : await Worker.create({
-    connection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col, ...opts.deps }),
-    interceptors: { activity: [activityMetrics(workerMetrics)] },
-  });
+  const worker =
+    opts.worker === false
+      ? undefined
+      : await Worker.create({
+          connection,
+          taskQueue,
+          workflowBundle: await workflowBundle(),
+          activities: createActivities({ col: store.col, ...opts.deps }),
+          interceptors: { activity: [activityMetrics(workerMetrics)] },
+        });
   const running = worker?.run() ?? Promise.resolve();
 
   // The receiver's defaults (src/config.ts): 32 deliveries in flight, a relay pass every second.
-  const dispatcher = new Dispatcher({ inbox: store.col.inbox, signaler, logger: opts.logger ?? silentLogger, concurrency: 32, relayIntervalMs: 1_000 });
+  const dispatcher = new Dispatcher({
+    inbox: store.col.inbox,
+    signaler,
+    logger: opts.logger ?? silentLogger,
+    concurrency: 32,
+    relayIntervalMs: 1_000,
+  });
   if (opts.relay !== false) dispatcher.start();
   const app = createApp({
     col: store.col,
@@ -117,7 +133,15 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   };
 
   return {
-    baseUrl, apiKey, dispatcher, orgId, store, client, taskQueue, metrics, workerMetrics,
+    baseUrl,
+    apiKey,
+    dispatcher,
+    orgId,
+    store,
+    client,
+    taskQueue,
+    metrics,
+    workerMetrics,
     post: (path, body, headers) => request('POST', path, body, headers),
     get: (path, headers) => request('GET', path, undefined, headers),
     async newOrg(name) {

@@ -2,7 +2,14 @@
 import { countedSignaler, createReceiverMetrics } from '../../src/metrics';
 import type { CallEvent } from '../../src/domain/events';
 
-const event = { eventId: 'e1', callId: 'c1', provider: 'generic', providerEvent: 'call.completed', type: 'call.completed', receivedAt: '2026-01-01T00:00:00Z' } as CallEvent;
+const event = {
+  eventId: 'e1',
+  callId: 'c1',
+  provider: 'generic',
+  providerEvent: 'call.completed',
+  type: 'call.completed',
+  receivedAt: '2026-01-01T00:00:00Z',
+} as CallEvent;
 
 async function count(m: ReturnType<typeof createReceiverMetrics>, result: string) {
   const { values } = await m.signals.get();
@@ -12,13 +19,16 @@ async function count(m: ReturnType<typeof createReceiverMetrics>, result: string
 test('a delivery Temporal takes counts as sent, one that throws as failed, and the error still reaches the dispatcher', async () => {
   const m = createReceiverMetrics({ processMetrics: false });
   let fail = false;
-  const s = countedSignaler({
-    ping: async () => {},
-    deliver: async () => {
-      if (fail) throw new Error('14 UNAVAILABLE: connection refused');
-      return { workflowId: 'w' };
+  const s = countedSignaler(
+    {
+      ping: async () => {},
+      deliver: async () => {
+        if (fail) throw new Error('14 UNAVAILABLE: connection refused');
+        return { workflowId: 'w' };
+      },
     },
-  }, m);
+    m,
+  );
   await expect(s.deliver('org', 'generic', event)).resolves.toEqual({ workflowId: 'w' });
   fail = true;
   await expect(s.deliver('org', 'generic', event)).rejects.toThrow('UNAVAILABLE');

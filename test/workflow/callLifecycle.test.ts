@@ -42,7 +42,16 @@ afterAll(async () => {
 
 function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
   const now = new Date().toISOString();
-  return { eventId: `generic:${callId}:${type}`, provider: 'generic', providerEvent: type, callId, type, receivedAt: now, occurredAt: now, ...extra };
+  return {
+    eventId: `generic:${callId}:${type}`,
+    provider: 'generic',
+    providerEvent: type,
+    callId,
+    type,
+    receivedAt: now,
+    occurredAt: now,
+    ...extra,
+  };
 }
 
 async function withWorker<T>(taskQueue: string, fn: () => Promise<T>, activities?: Partial<Activities>): Promise<T> {
@@ -95,10 +104,27 @@ test('a call runs from initiated to recording-ready and lands in MongoDB', async
   });
 
   const doc = await store.col.calls.findOne({ _id: `${ORG}:${callId}` });
-  expect(doc).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 180, recordingUrl: 'https://rec.example/a.mp3', contactId, eventCount: 5 });
-  expect(doc!.timeline.map((t) => t.type)).toEqual(['call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.recording_ready']);
+  expect(doc).toMatchObject({
+    status: 'completed',
+    outcome: 'completed',
+    durationSec: 180,
+    recordingUrl: 'https://rec.example/a.mp3',
+    contactId,
+    eventCount: 5,
+  });
+  expect(doc!.timeline.map((t) => t.type)).toEqual([
+    'call.initiated',
+    'call.ringing',
+    'call.answered',
+    'call.completed',
+    'call.recording_ready',
+  ]);
   expect(await contact(contactId)).toMatchObject({ callCount: 1, lastCallDuration: 180, lastCallId: callId });
-  expect(await store.col.callMetrics.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({ outcome: 'completed', durationSec: 180, contactId });
+  expect(await store.col.callMetrics.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({
+    outcome: 'completed',
+    durationSec: 180,
+    contactId,
+  });
 });
 
 test('out of order and duplicated events give the same record', async () => {
@@ -108,7 +134,11 @@ test('out of order and duplicated events give the same record', async () => {
   const s = signaler(tq);
   const completed = event(callId, 'call.completed', { durationSec: 42, contactId, occurredAt: '2025-01-15T10:35:00.000Z' });
   await withWorker(tq, async () => {
-    await s.deliver(ORG, 'generic', event(callId, 'call.recording_ready', { recordingUrl: 'https://rec.example/b.mp3', occurredAt: '2025-01-15T10:36:00.000Z' }));
+    await s.deliver(
+      ORG,
+      'generic',
+      event(callId, 'call.recording_ready', { recordingUrl: 'https://rec.example/b.mp3', occurredAt: '2025-01-15T10:36:00.000Z' }),
+    );
     await s.deliver(ORG, 'generic', completed);
     await s.deliver(ORG, 'generic', completed);
     await s.deliver(ORG, 'generic', event(callId, 'call.ringing', { occurredAt: '2025-01-15T10:30:00.000Z' }));
@@ -131,11 +161,17 @@ test('a retried contact update counts the call once', async () => {
   await withWorker(
     tq,
     async () => {
-      await signaler(tq).deliver(ORG, 'generic', event(callId, 'call.completed', { contactId, durationSec: 60, recordingUrl: 'https://r/x.mp3' }));
+      await signaler(tq).deliver(
+        ORG,
+        'generic',
+        event(callId, 'call.completed', { contactId, durationSec: 60, recordingUrl: 'https://r/x.mp3' }),
+      );
       await result(callId);
       await counted(contactId);
       // The call's report reaches the contact twice (a retried hand-off): still one call.
-      await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).signal('callEnded', { callId, date: new Date().toISOString(), durationSec: 1 });
+      await env.client.workflow
+        .getHandle(contactWorkflowIdFor(ORG, contactId))
+        .signal('callEnded', { callId, date: new Date().toISOString(), durationSec: 1 });
       await eventually('the duplicate report handled', async () => {
         const v = await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).query<{ pending: number }>('getContactState');
         return v.pending === 0 && attempts >= 3;
@@ -175,7 +211,11 @@ test('a worker killed mid-activity does not double-count the call', async () => 
   const contactId = uniqueId('contact');
   const crash = await crashingWorker(tq, 'countContactCalls');
 
-  await signaler(tq, { activityTimeoutMs: 2_000 }).deliver(ORG, 'generic', event(callId, 'call.completed', { contactId, durationSec: 75, recordingUrl: 'https://r/y.mp3' }));
+  await signaler(tq, { activityTimeoutMs: 2_000 }).deliver(
+    ORG,
+    'generic',
+    event(callId, 'call.completed', { contactId, durationSec: 75, recordingUrl: 'https://r/y.mp3' }),
+  );
   expect(await crash.exited).toBe('SIGKILL');
   expect(crash.output()).toContain('CRASHING');
   expect(await contact(contactId)).toMatchObject({ callCount: 1 });
@@ -197,10 +237,17 @@ test('a workflow task that saved the call and died still runs its effects on the
   const contactId = uniqueId('contact');
   const crash = await crashingWorker(tq, 'saveCall');
 
-  await signaler(tq).deliver(ORG, 'generic', event(callId, 'call.completed', { contactId, durationSec: 33, recordingUrl: 'https://r/w.mp3' }));
+  await signaler(tq).deliver(
+    ORG,
+    'generic',
+    event(callId, 'call.completed', { contactId, durationSec: 33, recordingUrl: 'https://r/w.mp3' }),
+  );
   expect(await crash.exited).toBe('SIGKILL');
   // The failed try saved the call as completed; nothing counted it yet.
-  expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({ status: 'completed', effectsDone: { status: 'pending' } });
+  expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({
+    status: 'completed',
+    effectsDone: { status: 'pending' },
+  });
   expect(await contact(contactId)).toMatchObject({ callCount: 0 });
 
   await withWorker(tq, async () => {
@@ -208,7 +255,9 @@ test('a workflow task that saved the call and died still runs its effects on the
     await counted(contactId);
   });
   expect(await contact(contactId)).toMatchObject({ callCount: 1, lastCallDuration: 33 });
-  expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({ effectsDone: { status: 'completed', outcome: 'completed' } });
+  expect(await store.col.calls.findOne({ _id: `${ORG}:${callId}` })).toMatchObject({
+    effectsDone: { status: 'completed', outcome: 'completed' },
+  });
 }, 150_000);
 
 test('a late duplicate after the workflow closed starts a new run that changes nothing', async () => {
@@ -274,7 +323,11 @@ test('a chatty call continues as new and keeps every event', async () => {
   await withWorker(tq, async () => {
     await s.deliver(ORG, 'generic', event(callId, 'call.initiated', { to: '+14155550199' }));
     for (let i = 0; i < 25; i++) {
-      await s.deliver(ORG, 'generic', event(callId, 'call.updated', { eventId: `generic:${callId}:note:${i}`, providerEvent: `note ${i}` }));
+      await s.deliver(
+        ORG,
+        'generic',
+        event(callId, 'call.updated', { eventId: `generic:${callId}:note:${i}`, providerEvent: `note ${i}` }),
+      );
     }
     await s.deliver(ORG, 'generic', event(callId, 'call.completed', { durationSec: 12, recordingUrl: 'https://r/chatty.mp3' }));
     const final = await result(callId);

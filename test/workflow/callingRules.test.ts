@@ -35,7 +35,14 @@ beforeAll(async () => {
   [env, store, fake] = await Promise.all([startTimeSkipping(), testStore('rules'), startFakeOutbound()]);
   // The organization exists with no compliance settings: the defaults apply.
   await store.col.organizations.insertOne({ _id: ORG, name: 'Rules', createdAt: new Date() });
-  await setOutboundDialer(store.col, { orgId: ORG, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk', fromNumber: AGENT_PHONE, agentId: 'agent_r' });
+  await setOutboundDialer(store.col, {
+    orgId: ORG,
+    provider: 'retell',
+    baseUrl: fake.baseUrl,
+    apiKey: 'rk',
+    fromNumber: AGENT_PHONE,
+    agentId: 'agent_r',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -46,13 +53,33 @@ afterAll(async () => {
 });
 
 function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
-  return { eventId: `generic:${callId}:${type}`, provider: 'generic', providerEvent: type, callId, type, receivedAt: new Date().toISOString(), ...extra };
+  return {
+    eventId: `generic:${callId}:${type}`,
+    provider: 'generic',
+    providerEvent: type,
+    callId,
+    type,
+    receivedAt: new Date().toISOString(),
+    ...extra,
+  };
 }
 const noAnswer = (callId: string, contactId: string) =>
-  event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', from: AGENT_PHONE, to: CHICAGO_PHONE, direction: 'outbound', contactId });
+  event(callId, 'call.failed', {
+    outcome: 'no-answer',
+    endedReason: 'dial_no_answer',
+    from: AGENT_PHONE,
+    to: CHICAGO_PHONE,
+    direction: 'outbound',
+    contactId,
+  });
 
 async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ col: store.col, dialTimeoutMs: 2_000 }) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ col: store.col, dialTimeoutMs: 2_000 }),
+  });
   return worker.runUntil(fn);
 }
 
@@ -97,7 +124,9 @@ test('a no-answer at 20:30 local time is followed up at 08:00 local the next day
     expect(plan.summary).toContain(plan.window);
     expect(plan.history.map((h) => h.event)).toEqual(['scheduled', 'moved']);
 
-    const record = await until('the record says so', () => store.col.calls.findOne({ _id: `${ORG}:${callId}`, 'followUp.window': { $exists: true } }));
+    const record = await until('the record says so', () =>
+      store.col.calls.findOne({ _id: `${ORG}:${callId}`, 'followUp.window': { $exists: true } }),
+    );
     expect(record.nextFollowUpAt?.toISOString()).toBe(plan.nextFollowUpAt);
     expect(record.followUp?.summary).toContain('(calling window)');
     expect((await handle(callId).query(getState)).waitingFor).toContain(plan.nextFollowUpAt);
@@ -118,7 +147,10 @@ test('a no-answer at 20:30 local time is followed up at 08:00 local the next day
   });
   await handle(callId).terminate('test over');
   // The contact's workflow (asked for the follow-up caps) would hold the next test's clock with its idle timer.
-  await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).terminate('test over').catch(() => undefined);
+  await env.client.workflow
+    .getHandle(contactWorkflowIdFor(ORG, contactId))
+    .terminate('test over')
+    .catch(() => undefined);
 }, 120_000);
 
 test('a do-not-call contact gets no follow-up: the plan is canceled with the reason', async () => {
@@ -135,8 +167,13 @@ test('a do-not-call contact gets no follow-up: the plan is canceled with the rea
     await handle(callId).result(); // nothing left to wait for: it closes
   });
   const doc = await store.col.calls.findOne({ _id: `${ORG}:${callId}` });
-  expect(doc?.followUp).toMatchObject({ status: 'canceled', reason: 'the contact is on the do-not-call list (contact: asked not to be called)' });
-  expect(doc?.followUp?.summary).toBe('follow-up canceled at attempt 1 of 3: the contact is on the do-not-call list (contact: asked not to be called)');
+  expect(doc?.followUp).toMatchObject({
+    status: 'canceled',
+    reason: 'the contact is on the do-not-call list (contact: asked not to be called)',
+  });
+  expect(doc?.followUp?.summary).toBe(
+    'follow-up canceled at attempt 1 of 3: the contact is on the do-not-call list (contact: asked not to be called)',
+  );
   expect(doc?.nextFollowUpAt).toBeNull();
   expect(requestsFor(callId)).toHaveLength(0);
 }, 60_000);
@@ -154,10 +191,19 @@ test('an opt-out on another call cancels the pending follow-up at once, with the
     await signaler.deliver(ORG, 'generic', noAnswer(pendingCall, contactId));
     await until('scheduled', async () => (await planOf(pendingCall))?.status === 'scheduled');
     // The contact calls back, and the platform's post-call analysis says they opted out.
-    await signaler.deliver(ORG, 'generic', event(answeredCall, 'call.completed', {
-      outcome: 'completed', durationSec: 40, from: CHICAGO_PHONE, to: AGENT_PHONE, direction: 'inbound', contactId,
-      analysis: { summary: 'asked to stop calling', data: { opt_out: true } },
-    }));
+    await signaler.deliver(
+      ORG,
+      'generic',
+      event(answeredCall, 'call.completed', {
+        outcome: 'completed',
+        durationSec: 40,
+        from: CHICAGO_PHONE,
+        to: AGENT_PHONE,
+        direction: 'inbound',
+        contactId,
+        analysis: { summary: 'asked to stop calling', data: { opt_out: true } },
+      }),
+    );
     const canceled = await until('the pending plan canceled', async () => {
       const p = await planOf(pendingCall);
       return p?.status === 'canceled' && p;
@@ -167,9 +213,17 @@ test('an opt-out on another call cancels the pending follow-up at once, with the
     await handle(pendingCall).result();
   });
   // Left running without a worker, their timers would stop the server skipping time for the next test.
-  await handle(answeredCall).terminate('test over').catch(() => undefined);
-  await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).terminate('test over').catch(() => undefined);
-  expect(await contactDoNotCall(store.col, ORG, contactId)).toMatchObject({ source: 'opt-out', reason: `opted out during call ${answeredCall} (opt_out: true)` });
+  await handle(answeredCall)
+    .terminate('test over')
+    .catch(() => undefined);
+  await env.client.workflow
+    .getHandle(contactWorkflowIdFor(ORG, contactId))
+    .terminate('test over')
+    .catch(() => undefined);
+  expect(await contactDoNotCall(store.col, ORG, contactId)).toMatchObject({
+    source: 'opt-out',
+    reason: `opted out during call ${answeredCall} (opt_out: true)`,
+  });
   expect(requestsFor(pendingCall)).toHaveLength(0);
 }, 60_000);
 

@@ -37,7 +37,14 @@ beforeAll(async () => {
   // A window open all day, so the hour the test runs at does not matter; the cap is left unset (default 3).
   const callingWindow = { start: '00:00', end: '24:00', days: [...WEEKDAYS], regions: [] };
   await store.col.organizations.insertOne({ _id: ORG, name: 'Caps', createdAt: new Date(), compliance: { callingWindow } });
-  await setOutboundDialer(store.col, { orgId: ORG, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk', fromNumber: AGENT_PHONE, agentId: 'agent_c' });
+  await setOutboundDialer(store.col, {
+    orgId: ORG,
+    provider: 'retell',
+    baseUrl: fake.baseUrl,
+    apiKey: 'rk',
+    fromNumber: AGENT_PHONE,
+    agentId: 'agent_c',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -48,10 +55,25 @@ afterAll(async () => {
 });
 
 function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent {
-  return { eventId: `${provider}:${callId}:${type}`, provider, providerEvent: type, callId, type, receivedAt: new Date().toISOString(), ...extra };
+  return {
+    eventId: `${provider}:${callId}:${type}`,
+    provider,
+    providerEvent: type,
+    callId,
+    type,
+    receivedAt: new Date().toISOString(),
+    ...extra,
+  };
 }
 const noAnswer = (callId: string, contactId: string) =>
-  event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', from: AGENT_PHONE, to: CONTACT_PHONE, direction: 'outbound', contactId });
+  event(callId, 'call.failed', {
+    outcome: 'no-answer',
+    endedReason: 'dial_no_answer',
+    from: AGENT_PHONE,
+    to: CONTACT_PHONE,
+    direction: 'outbound',
+    contactId,
+  });
 
 async function withWorker<T>(taskQueue: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> {
   const activities = { ...createActivities({ col: store.col, dialTimeoutMs: 2_000 }), ...over };
@@ -63,21 +85,31 @@ const handle = (callId: string) => env.client.workflow.getHandle(workflowIdFor(O
 /** Workflows a test started: ended after it, pass or fail, so their timers do not hold the next test's clock. */
 const started: string[] = [];
 afterEach(async () => {
-  for (const id of started.splice(0)) await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of started.splice(0))
+    await env.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
 });
-const track = (contactId: string, ...callIds: string[]) => started.push(contactWorkflowIdFor(ORG, contactId), ...callIds.map((c) => workflowIdFor(ORG, c)));
+const track = (contactId: string, ...callIds: string[]) =>
+  started.push(contactWorkflowIdFor(ORG, contactId), ...callIds.map((c) => workflowIdFor(ORG, c)));
 const planOf = async (callId: string) => (await handle(callId).query(getState)).followUp;
 const until = <T>(what: string, f: () => Promise<T | undefined | null | false>) => eventually(what, f, 30_000);
-const planIs = (callId: string, pred: (p: FollowUpPlan) => boolean) => until(`plan of ${callId}`, async () => {
-  const p = await planOf(callId);
-  return p && pred(p) && p;
-});
+const planIs = (callId: string, pred: (p: FollowUpPlan) => boolean) =>
+  until(`plan of ${callId}`, async () => {
+    const p = await planOf(callId);
+    return p && pred(p) && p;
+  });
 const placedFor = (callId: string) => fake.placed().filter((r) => r.body?.metadata?.originalCallId === callId);
 const contactState = (contactId: string) => env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).query(getContactState);
 /** The workflow's clock when each attempt of these calls was placed. */
 async function placingTimes(...callIds: string[]): Promise<number[]> {
   const docs = await store.col.calls.find({ _id: { $in: callIds.map((c) => `${ORG}:${c}`) } }).toArray();
-  return docs.flatMap((d) => ((d.followUp as FollowUpPlan | undefined)?.history ?? []).filter((h) => h.event === 'placing').map((h) => Date.parse(h.at))).sort((a, b) => a - b);
+  return docs
+    .flatMap((d) =>
+      ((d.followUp as FollowUpPlan | undefined)?.history ?? []).filter((h) => h.event === 'placing').map((h) => Date.parse(h.at)),
+    )
+    .sort((a, b) => a - b);
 }
 
 test('four no-answers of one contact in a day: later ones join the running plan, and a new plan waits for the 24-hour cap', async () => {
@@ -101,15 +133,27 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     expect((rec2.followUp as FollowUpPlan | undefined)?.joinedPlanOf?.callId).toBe(c1);
     expect(rec2.nextFollowUpAt).toBeNull();
     // GET /api/follow-ups lists it (?status=joined) with the call whose plan it joined.
-    const listed = await until('the joined entry', async () => (await listFollowUpCalls(store.col, ORG, { status: 'joined', originalCallId: c2 }))[0]);
-    expect(listed).toMatchObject({ status: 'joined', attempt: 0, joinedPlanOf: c1, reason: `joined the follow-up plan of call ${c1} (one plan per contact)` });
+    const listed = await until(
+      'the joined entry',
+      async () => (await listFollowUpCalls(store.col, ORG, { status: 'joined', originalCallId: c2 }))[0],
+    );
+    expect(listed).toMatchObject({
+      status: 'joined',
+      attempt: 0,
+      joinedPlanOf: c1,
+      reason: `joined the follow-up plan of call ${c1} (one plan per contact)`,
+    });
 
     // c1's plan: three attempts two hours apart, none answered. The contact's workflow closes when idle in between.
     for (let attempt = 1; attempt <= 3; attempt++) {
       await env.sleep(2 * H + 60_000);
       const req = (await until(`attempt ${attempt} placed`, async () => placedFor(c1).length === attempt && placedFor(c1)))[attempt - 1];
       await planIs(c1, (p) => p.status === 'placed' && p.attempt === attempt);
-      await signaler.deliver(ORG, 'retell', event(req.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req.body.metadata }, 'retell'));
+      await signaler.deliver(
+        ORG,
+        'retell',
+        event(req.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req.body.metadata }, 'retell'),
+      );
       if (attempt < 3) await planIs(c1, (p) => p.status === 'scheduled' && p.attempt === attempt + 1);
     }
     await planIs(c1, (p) => p.status === 'exhausted');
@@ -117,7 +161,9 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     const settled = await planIs(c2, (p) => p.status === 'exhausted');
     expect(settled.reason).toBe(`the follow-up plan of call ${c1} it joined ended exhausted: all 3 follow-up attempts went unanswered`);
     expect(settled.summary).toContain(`with the plan of call ${c1} it joined`);
-    await until('the joined entry settled', () => store.col.followUps.findOne({ _id: `followup:${ORG}:${c2}:0`, status: 'joined', settled: 'exhausted' }));
+    await until('the joined entry settled', () =>
+      store.col.followUps.findOne({ _id: `followup:${ORG}:${c2}:0`, status: 'joined', settled: 'exhausted' }),
+    );
 
     // A new no-answer starts a plan of its own; its attempt is due two hours later, with three attempts in the last 24 hours.
     await signaler.deliver(ORG, 'generic', noAnswer(c3, contactId));
@@ -152,7 +198,10 @@ test('four no-answers of one contact in a day: later ones join the running plan,
     expect(gate.plan?.joined.map((j) => j.callId)).toEqual([c4]);
     for (const c of [c3, c4]) await handle(c).terminate('test over');
   });
-  await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).terminate('test over').catch(() => undefined);
+  await env.client.workflow
+    .getHandle(contactWorkflowIdFor(ORG, contactId))
+    .terminate('test over')
+    .catch(() => undefined);
   expect(placedFor(c2)).toHaveLength(0);
   expect(placedFor(c4)).toHaveLength(0);
 }, 180_000);
@@ -178,13 +227,21 @@ test('two no-answers of one contact at the same moment: one plan, the other join
     await handle(owner).signal(cancelFollowUp, { reason: 'customer wrote to us', by: 'ops' });
     const settled = await planIs(joiner, (p) => p.status === 'canceled');
     expect(settled.reason).toBe(`the follow-up plan of call ${owner} it joined ended canceled: customer wrote to us`);
-    const rec = await until('the joined call record settled', () => store.col.calls.findOne({ _id: `${ORG}:${joiner}`, 'followUp.status': 'canceled' }));
+    const rec = await until('the joined call record settled', () =>
+      store.col.calls.findOne({ _id: `${ORG}:${joiner}`, 'followUp.status': 'canceled' }),
+    );
     expect(rec.followUp?.summary).toContain(`with the plan of call ${owner} it joined`);
     expect((await contactState(contactId)).gate?.plan).toBeUndefined();
     expect(await store.col.contactGates.findOne({ _id: `${ORG}:${contactId}` })).not.toHaveProperty('plan');
-    for (const c of [a, b]) await handle(c).terminate('test over').catch(() => undefined);
+    for (const c of [a, b])
+      await handle(c)
+        .terminate('test over')
+        .catch(() => undefined);
   });
-  await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).terminate('test over').catch(() => undefined);
+  await env.client.workflow
+    .getHandle(contactWorkflowIdFor(ORG, contactId))
+    .terminate('test over')
+    .catch(() => undefined);
   expect(fake.placed().filter((r) => [a, b].includes(r.body?.metadata?.originalCallId))).toHaveLength(0);
 }, 60_000);
 
@@ -203,7 +260,9 @@ test('a plan whose call was terminated does not hold the contact: the next no-an
     await signaler.deliver(ORG, 'generic', noAnswer(c, contactId));
     await planIs(c, (p) => p.status === 'scheduled');
     const due = await planIs(b, (p) => p.status === 'due');
-    expect(due.reason).toBe(`the follow-up plan of call ${a} it joined ended closed: call ${a}'s workflow closed without saying how its plan ended`);
+    expect(due.reason).toBe(
+      `the follow-up plan of call ${a} it joined ended closed: call ${a}'s workflow closed without saying how its plan ended`,
+    );
     expect((await contactState(contactId)).gate?.plan?.ownerCallId).toBe(c);
   });
 }, 60_000);
@@ -222,7 +281,9 @@ test('when the contact cannot be asked, the plan starts on its own and its attem
       await planIs(callId, (p) => p.status === 'scheduled');
       await env.sleep(2 * H + 60_000);
       const due = await planIs(callId, (p) => p.status === 'due');
-      expect(due.reason).toMatch(/^the contact's workflow did not answer, so the 24-hour cap could not be checked \(.*contact workflow unreachable.*\); call by hand or send retryNow$/);
+      expect(due.reason).toMatch(
+        /^the contact's workflow did not answer, so the 24-hour cap could not be checked \(.*contact workflow unreachable.*\); call by hand or send retryNow$/,
+      );
       expect(placedFor(callId)).toHaveLength(0);
     },
     {
@@ -266,6 +327,9 @@ test('a reservation retried after its answer was lost takes one slot', async () 
       },
     },
   );
-  await env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId)).terminate('test over').catch(() => undefined);
+  await env.client.workflow
+    .getHandle(contactWorkflowIdFor(ORG, contactId))
+    .terminate('test over')
+    .catch(() => undefined);
   expect(reserveTries).toBe(2);
 }, 90_000);

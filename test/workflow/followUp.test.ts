@@ -42,7 +42,14 @@ const settings = (over: Partial<WorkflowSettings> = {}): WorkflowSettings => ({
 
 beforeAll(async () => {
   [env, store, fake, smtp] = await Promise.all([startTimeSkipping(), testStore('followup'), startFakeOutbound(), startFakeSmtp()]);
-  await setOutboundDialer(store.col, { orgId: ORG, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'retell-key-123', fromNumber: AGENT_PHONE, agentId: 'agent_fu' });
+  await setOutboundDialer(store.col, {
+    orgId: ORG,
+    provider: 'retell',
+    baseUrl: fake.baseUrl,
+    apiKey: 'retell-key-123',
+    fromNumber: AGENT_PHONE,
+    agentId: 'agent_fu',
+  });
   await openAllDay(store.col, ORG, ORG_NO_DIALER);
 }, 120_000);
 
@@ -63,21 +70,46 @@ function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = 
 const contacts = new Set<string>();
 afterEach(async () => {
   for (const c of contacts) {
-    for (const org of [ORG, ORG_NO_DIALER]) await env.client.workflow.getHandle(contactWorkflowIdFor(org, c)).terminate('test over').catch(() => undefined);
+    for (const org of [ORG, ORG_NO_DIALER])
+      await env.client.workflow
+        .getHandle(contactWorkflowIdFor(org, c))
+        .terminate('test over')
+        .catch(() => undefined);
   }
   contacts.clear();
 });
 function noAnswer(callId: string, contactId: string): CallEvent {
   contacts.add(contactId);
-  return event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', from: AGENT_PHONE, to: CONTACT_PHONE, direction: 'outbound', contactId, agentId: 'agent_fu' });
+  return event(callId, 'call.failed', {
+    outcome: 'no-answer',
+    endedReason: 'dial_no_answer',
+    from: AGENT_PHONE,
+    to: CONTACT_PHONE,
+    direction: 'outbound',
+    contactId,
+    agentId: 'agent_fu',
+  });
 }
 
 function activities(over: Partial<Activities> = {}) {
-  return { ...createActivities({ col: store.col, mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }), smtpFrom: 'Acme Calls <calls@acme.test>', dialTimeoutMs: 2_000 }), ...over };
+  return {
+    ...createActivities({
+      col: store.col,
+      mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }),
+      smtpFrom: 'Acme Calls <calls@acme.test>',
+      dialTimeoutMs: 2_000,
+    }),
+    ...over,
+  };
 }
 
 async function withWorker<T>(taskQueue: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: activities(over) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: activities(over),
+  });
   return worker.runUntil(fn);
 }
 
@@ -115,7 +147,9 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
     expect(desc.typedSearchAttributes.get(SA.nextFollowUpAt)?.toISOString()).toBe(plan.nextFollowUpAt);
     expect(desc.typedSearchAttributes.get(SA.followUpAttempt)).toBe(1);
     expect(desc.typedSearchAttributes.get(SA.callOutcome)).toBe('no-answer');
-    const record = await until('the plan in the call record', () => store.col.calls.findOne({ _id: `${ORG}:${callId}`, 'followUp.status': 'scheduled' }));
+    const record = await until('the plan in the call record', () =>
+      store.col.calls.findOne({ _id: `${ORG}:${callId}`, 'followUp.status': 'scheduled' }),
+    );
     expect(record.nextFollowUpAt?.toISOString()).toBe(plan.nextFollowUpAt);
     expect(record.followUp?.summary).toBe(plan.summary);
 
@@ -130,13 +164,19 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
     expect(req1.headers.authorization).toBe('Bearer retell-key-123');
     expect(req1.headers['idempotency-key']).toBe(`followup:${ORG}:${callId}:1`);
     expect(req1.body).toEqual({
-      from_number: AGENT_PHONE, to_number: CONTACT_PHONE, override_agent_id: 'agent_fu',
+      from_number: AGENT_PHONE,
+      to_number: CONTACT_PHONE,
+      override_agent_id: 'agent_fu',
       metadata: { originalCallId: callId, followUpOf: callId, followUpAttempt: 1, contactId },
     });
     await until('attempt 1 recorded as placed', async () => (await planOf(callId))?.status === 'placed');
 
     // The follow-up call's own webhooks: not answered either. Its workflow reports back.
-    await signaler.deliver(ORG, 'retell', event(req1.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req1.body.metadata }, 'retell'));
+    await signaler.deliver(
+      ORG,
+      'retell',
+      event(req1.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req1.body.metadata }, 'retell'),
+    );
     const plan2 = await until('attempt 2 scheduled', async () => {
       const p = await planOf(callId);
       return p?.status === 'scheduled' && p.attempt === 2 && p;
@@ -152,7 +192,24 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
     await until('attempt 2 recorded as placed', async () => (await planOf(callId))?.status === 'placed');
 
     // Attempt 2 is answered: no more retries, the original closes, the contact gets one email.
-    await signaler.deliver(ORG, 'retell', event(req2.callId!, 'call.completed', { outcome: 'completed', durationSec: 95, to: CONTACT_PHONE, contactId, agentId: 'Sam', recordingUrl: 'https://rec.test/2.mp3', metadata: req2.body.metadata }, 'retell'));
+    await signaler.deliver(
+      ORG,
+      'retell',
+      event(
+        req2.callId!,
+        'call.completed',
+        {
+          outcome: 'completed',
+          durationSec: 95,
+          to: CONTACT_PHONE,
+          contactId,
+          agentId: 'Sam',
+          recordingUrl: 'https://rec.test/2.mp3',
+          metadata: req2.body.metadata,
+        },
+        'retell',
+      ),
+    );
     const final = await handle(callId).result();
     expect(final.status).toBe('failed');
     await handle(req2.callId!).result();
@@ -160,7 +217,10 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
 
   const doc = await store.col.calls.findOne({ _id: `${ORG}:${callId}` });
   expect(doc?.followUp).toMatchObject({ status: 'answered', attempt: 2, maxAttempts: 3 });
-  expect((doc?.followUp as any).attempts.map((a: any) => [a.attempt, a.status, a.callId])).toEqual([[1, 'unanswered', placedFor(callId)[0].callId], [2, 'answered', placedFor(callId)[1].callId]]);
+  expect((doc?.followUp as any).attempts.map((a: any) => [a.attempt, a.status, a.callId])).toEqual([
+    [1, 'unanswered', placedFor(callId)[0].callId],
+    [2, 'answered', placedFor(callId)[1].callId],
+  ]);
   expect(doc?.nextFollowUpAt).toBeNull();
   expect(placedFor(callId)).toHaveLength(2);
   const mails = smtp.messages.filter((m) => m.headers['x-calls-call-id'] === placedFor(callId)[1].callId);
@@ -214,7 +274,10 @@ test('signals steer the plan: scheduleFollowUp moves it, retryNow skips the wait
       return x?.status === 'placed' && x;
     });
     expect(p.history.map((h) => h.event)).toEqual(['scheduled', 'scheduled by hand', 'retry now', 'placing', 'placed']);
-    expect(p.history.find((h) => h.event === 'retry now')).toMatchObject({ by: 'alice', detail: expect.stringMatching(/^customer asked; attempt 1 of 3 at /) });
+    expect(p.history.find((h) => h.event === 'retry now')).toMatchObject({
+      by: 'alice',
+      detail: expect.stringMatching(/^customer asked; attempt 1 of 3 at /),
+    });
 
     // A retry while the call is in progress does nothing, and says why.
     await handle(a).signal(retryNow);
@@ -234,7 +297,10 @@ test('signals steer the plan: scheduleFollowUp moves it, retryNow skips the wait
   const docB = await store.col.calls.findOne({ _id: `${ORG}:${b}` });
   expect(docB?.followUp).toMatchObject({ status: 'canceled', reason: 'asked not to be called again' });
   expect(docB?.nextFollowUpAt).toBeNull();
-  expect(await store.col.followUps.findOne({ _id: `followup:${ORG}:${b}:1` })).toMatchObject({ status: 'canceled', reason: 'asked not to be called again' });
+  expect(await store.col.followUps.findOne({ _id: `followup:${ORG}:${b}:1` })).toMatchObject({
+    status: 'canceled',
+    reason: 'asked not to be called again',
+  });
 }, 60_000);
 
 test('without an outbound dialer the follow-up is recorded as due, then placed once a dialer exists and retryNow is sent', async () => {
@@ -251,18 +317,36 @@ test('without an outbound dialer the follow-up is recorded as due, then placed o
     });
     expect(due.reason).toMatch(/no outbound dialer is configured for org_fu_nodialer/);
     expect(due.summary).toMatch(/^follow-up attempt 1 of 3 is due for a person: no outbound dialer/);
-    const rec = await until('the due record', () => store.col.followUps.findOne({ _id: `followup:${ORG_NO_DIALER}:${callId}:1`, status: 'due' }));
+    const rec = await until('the due record', () =>
+      store.col.followUps.findOne({ _id: `followup:${ORG_NO_DIALER}:${callId}:1`, status: 'due' }),
+    );
     expect(rec).toMatchObject({ to: CONTACT_PHONE, attempt: 1, originalCallId: callId });
-    expect((await store.col.calls.findOne({ _id: `${ORG_NO_DIALER}:${callId}` }))?.followUp).toMatchObject({ status: 'due', reason: due.reason });
+    expect((await store.col.calls.findOne({ _id: `${ORG_NO_DIALER}:${callId}` }))?.followUp).toMatchObject({
+      status: 'due',
+      reason: due.reason,
+    });
 
-    await setOutboundDialer(store.col, { orgId: ORG_NO_DIALER, provider: 'bland', baseUrl: fake.baseUrl, apiKey: 'bland-key', agentId: 'pathway_1' });
+    await setOutboundDialer(store.col, {
+      orgId: ORG_NO_DIALER,
+      provider: 'bland',
+      baseUrl: fake.baseUrl,
+      apiKey: 'bland-key',
+      agentId: 'pathway_1',
+    });
     await handle(callId, ORG_NO_DIALER).signal(retryNow);
     const [req] = await until('placed', async () => placedFor(callId).length === 1 && placedFor(callId));
     expect(req.path).toBe('/v1/calls');
     expect(req.headers.authorization).toBe('bland-key');
-    expect(req.body).toMatchObject({ phone_number: CONTACT_PHONE, pathway_id: 'pathway_1', metadata: { originalCallId: callId, followUpAttempt: 1 } });
+    expect(req.body).toMatchObject({
+      phone_number: CONTACT_PHONE,
+      pathway_id: 'pathway_1',
+      metadata: { originalCallId: callId, followUpAttempt: 1 },
+    });
     await until('placed recorded', async () => (await planOf(callId, ORG_NO_DIALER))?.status === 'placed');
-    expect(await store.col.followUps.findOne({ _id: `followup:${ORG_NO_DIALER}:${callId}:1` })).toMatchObject({ status: 'placed', providerCallId: req.callId });
+    expect(await store.col.followUps.findOne({ _id: `followup:${ORG_NO_DIALER}:${callId}:1` })).toMatchObject({
+      status: 'placed',
+      providerCallId: req.callId,
+    });
     await handle(callId, ORG_NO_DIALER).terminate('test done');
   });
 }, 60_000);

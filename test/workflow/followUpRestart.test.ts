@@ -37,7 +37,14 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calls-restart-'));
   port = await freePort();
   [store, fake] = await Promise.all([testStore('restart'), startFakeOutbound()]);
-  await setOutboundDialer(store.col, { orgId: ORG, provider: 'vapi', baseUrl: fake.baseUrl, apiKey: 'vapi-key', agentId: 'asst_1', phoneNumberId: 'pn_1' });
+  await setOutboundDialer(store.col, {
+    orgId: ORG,
+    provider: 'vapi',
+    baseUrl: fake.baseUrl,
+    apiKey: 'vapi-key',
+    agentId: 'asst_1',
+    phoneNumberId: 'pn_1',
+  });
   await openAllDay(store.col, ORG);
 }, 60_000);
 
@@ -59,10 +66,20 @@ test('restarting the worker and the Temporal server during the wait changes noth
 
   let conn = await startServer();
   const event: CallEvent = {
-    eventId: `generic:${callId}:failed`, provider: 'generic', providerEvent: 'call.failed', callId, type: 'call.failed',
-    receivedAt: new Date().toISOString(), outcome: 'no-answer', from: '+14155550100', to: '+14155550102', contactId: 'contact_r',
+    eventId: `generic:${callId}:failed`,
+    provider: 'generic',
+    providerEvent: 'call.failed',
+    callId,
+    type: 'call.failed',
+    receivedAt: new Date().toISOString(),
+    outcome: 'no-answer',
+    from: '+14155550100',
+    to: '+14155550102',
+    contactId: 'contact_r',
   };
-  const plan = await (await newWorker(conn.native)).runUntil(async () => {
+  const plan = await (
+    await newWorker(conn.native)
+  ).runUntil(async () => {
     await createSignaler(conn.client, tq, settings).deliver(ORG, 'generic', event);
     return eventually('the follow-up to be scheduled', async () => {
       const v = await conn.client.workflow.getHandle(workflowIdFor(ORG, callId)).query(getState);
@@ -98,7 +115,16 @@ test('restarting the worker and the Temporal server during the wait changes noth
   expect(req.at).toBeGreaterThanOrEqual(dueAt);
   expect(req.path).toBe('/call');
   expect(req.headers.authorization).toBe('Bearer vapi-key');
-  expect(req.body).toMatchObject({ assistantId: 'asst_1', phoneNumberId: 'pn_1', customer: { number: '+14155550102' }, assistantOverrides: { metadata: { originalCallId: callId, followUpAttempt: 1 } } });
+  expect(req.body).toMatchObject({
+    assistantId: 'asst_1',
+    phoneNumberId: 'pn_1',
+    customer: { number: '+14155550102' },
+    assistantOverrides: { metadata: { originalCallId: callId, followUpAttempt: 1 } },
+  });
   expect(fake.requests).toHaveLength(1);
-  expect(await store.col.followUps.findOne({ _id: `followup:${ORG}:${callId}:1` })).toMatchObject({ status: 'placed', providerCallId: req.callId, tries: 1 });
+  expect(await store.col.followUps.findOne({ _id: `followup:${ORG}:${callId}:1` })).toMatchObject({
+    status: 'placed',
+    providerCallId: req.callId,
+    tries: 1,
+  });
 }, 150_000);

@@ -11,7 +11,9 @@ import { workflowBundle } from '../support/harness';
 
 test('a no-answer call recorded before the per-person rules replays on the current code', async () => {
   // The History protobuf as the server sent it, binary-encoded.
-  const history = temporal.api.history.v1.History.decode(readFileSync(join(__dirname, '..', 'fixtures', 'histories', 'callLifecycle-no-answer-before-caps.bin')));
+  const history = temporal.api.history.v1.History.decode(
+    readFileSync(join(__dirname, '..', 'fixtures', 'histories', 'callLifecycle-no-answer-before-caps.bin')),
+  );
   expect(history.events?.length).toBe(37);
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'call:org:old1');
 }, 60_000);

@@ -36,7 +36,8 @@ const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordin
 
 beforeAll(async () => {
   [env, store, platforms, smtp] = await Promise.all([startTimeSkipping(), testStore('stale'), startFakePlatforms(), startFakeSmtp()]);
-  for (const p of ['retell', 'vapi', 'bland'] as const) await setPlatformApi(store.col, ORG, p, { baseUrl: platforms.baseUrl, apiKey: `${p}-key` });
+  for (const p of ['retell', 'vapi', 'bland'] as const)
+    await setPlatformApi(store.col, ORG, p, { baseUrl: platforms.baseUrl, apiKey: `${p}-key` });
   await setPlatformApi(store.col, ORG, 'twilio', { baseUrl: platforms.baseUrl, apiKey: 'twilio-token', accountSid: TWILIO_SID });
   await startWorker();
 }, 120_000);
@@ -62,7 +63,10 @@ let running: Promise<void>;
 const TQ = uniqueId('tq_stale');
 async function startWorker(): Promise<void> {
   const activities = createActivities({
-    col: store.col, mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }), smtpFrom: 'Acme <calls@acme.test>', dialTimeoutMs: 2_000,
+    col: store.col,
+    mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }),
+    smtpFrom: 'Acme <calls@acme.test>',
+    dialTimeoutMs: 2_000,
   });
   worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TQ, workflowBundle: await workflowBundle(), activities });
   running = worker.run();
@@ -70,11 +74,28 @@ async function startWorker(): Promise<void> {
 
 /** A webhook as the receiver would turn it into events. */
 function webhook(provider: 'retell' | 'vapi', body: Record<string, unknown>) {
-  const req: WebhookRequest = { rawBody: Buffer.from(JSON.stringify(body)), headers: {}, contentType: 'application/json', publicUrl: 'http://x', receivedAt: new Date().toISOString(), now: Date.now() };
+  const req: WebhookRequest = {
+    rawBody: Buffer.from(JSON.stringify(body)),
+    headers: {},
+    contentType: 'application/json',
+    publicUrl: 'http://x',
+    receivedAt: new Date().toISOString(),
+    now: Date.now(),
+  };
   return adapters[provider].parse(req, body);
 }
 const retellStarted = (callId: string, contactId: string) =>
-  webhook('retell', { event: 'call_started', call: { call_id: callId, call_status: 'ongoing', from_number: '+14155550100', to_number: '+14155550101', start_timestamp: Date.now(), metadata: { contactId } } });
+  webhook('retell', {
+    event: 'call_started',
+    call: {
+      call_id: callId,
+      call_status: 'ongoing',
+      from_number: '+14155550100',
+      to_number: '+14155550101',
+      start_timestamp: Date.now(),
+      metadata: { contactId },
+    },
+  });
 
 const handle = (callId: string, org = ORG) => env.client.workflow.getHandle(workflowIdFor(org, callId));
 const record = (callId: string, org = ORG) => store.col.calls.findOne({ _id: `${org}:${callId}` });
@@ -85,7 +106,14 @@ test('an answered call with no end is looked up after the default 30 minutes; th
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, name: 'Grace Hopper', email: 'grace@example.test', phone: '+14155550101' });
-  platforms.calls.set(callId, { state: 'ended', outcome: 'completed', durationSec: 95, recordingUrl: 'https://rec.example/r.mp3', contactId, cost: 0.31 });
+  platforms.calls.set(callId, {
+    state: 'ended',
+    outcome: 'completed',
+    durationSec: 95,
+    recordingUrl: 'https://rec.example/r.mp3',
+    contactId,
+    cost: 0.31,
+  });
   const s = settings();
   expect(s.staleAfterMs).toBe(30 * MIN);
   const signaler = createSignaler(env.client, TQ, s);
@@ -105,16 +133,35 @@ test('an answered call with no end is looked up after the default 30 minutes; th
     expect(asked.headers.authorization).toBe('Bearer retell-key');
 
     const rec = (await record(callId))!;
-    expect(rec).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 95, recordingUrl: 'https://rec.example/r.mp3', cost: { amountCents: 31, currency: 'USD' } });
+    expect(rec).toMatchObject({
+      status: 'completed',
+      outcome: 'completed',
+      durationSec: 95,
+      recordingUrl: 'https://rec.example/r.mp3',
+      cost: { amountCents: 31, currency: 'USD' },
+    });
     expect(rec.stale).toBeUndefined();
     expect(rec.timeline.map((t) => t.eventId)).toContain(`poll:retell:${callId}:ended`);
     await until('the contact counted', async () => (await getContact(store.col, ORG, contactId))?.callCount === 1);
     await until('the thank-you email', async () => mailsFor(callId).length === 1);
 
     // The platform's own call_ended arrives late: a new event, the same end; nothing runs again.
-    const late = webhook('retell', { event: 'call_ended', call: { call_id: callId, call_status: 'ended', disconnection_reason: 'user_hangup', start_timestamp: Date.now() - 95_000, end_timestamp: Date.now(), duration_ms: 95_000, metadata: { contactId } } });
+    const late = webhook('retell', {
+      event: 'call_ended',
+      call: {
+        call_id: callId,
+        call_status: 'ended',
+        disconnection_reason: 'user_hangup',
+        start_timestamp: Date.now() - 95_000,
+        end_timestamp: Date.now(),
+        duration_ms: 95_000,
+        metadata: { contactId },
+      },
+    });
     for (const e of late) await signaler.deliver(ORG, 'retell', e);
-    await until('the late webhook applied', async () => (await record(callId))?.timeline.some((t) => t.eventId === `retell:${callId}:call_ended`));
+    await until('the late webhook applied', async () =>
+      (await record(callId))?.timeline.some((t) => t.eventId === `retell:${callId}:call_ended`),
+    );
     await env.sleep(5 * MIN);
     expect((await getContact(store.col, ORG, contactId))?.callCount).toBe(1);
     expect(mailsFor(callId)).toHaveLength(1);
@@ -131,7 +178,13 @@ test('a platform that keeps saying "in progress" is asked at 30 min, 1 h, 2 h an
   platforms.calls.set(callId, { state: 'ongoing' });
   const signaler = createSignaler(env.client, TQ, settings());
   {
-    const started = webhook('vapi', { message: { type: 'status-update', status: 'in-progress', call: { id: callId, type: 'outboundPhoneCall', customer: { number: '+14155550101' } } } });
+    const started = webhook('vapi', {
+      message: {
+        type: 'status-update',
+        status: 'in-progress',
+        call: { id: callId, type: 'outboundPhoneCall', customer: { number: '+14155550101' } },
+      },
+    });
     for (const e of started) await signaler.deliver(ORG, 'vapi', e);
     await until('the answered call', async () => (await record(callId))?.status === 'answered');
     await env.sleep(3 * 60 * MIN);
@@ -143,7 +196,10 @@ test('a platform that keeps saying "in progress" is asked at 30 min, 1 h, 2 h an
 
     const rec = (await record(callId))!;
     expect(rec.status).toBe('answered');
-    expect(rec.stale).toMatchObject({ polls: 4, reason: 'vapi says the call is still in-progress at the last of 4 polls; no end was reported' });
+    expect(rec.stale).toMatchObject({
+      polls: 4,
+      reason: 'vapi says the call is still in-progress at the last of 4 polls; no end was reported',
+    });
     const desc = await handle(callId).describe();
     expect(desc.typedSearchAttributes.get(SA.callStale)).toBe(true);
     expect(desc.typedSearchAttributes.get(SA.callStatus)).toBe('answered');
@@ -151,7 +207,9 @@ test('a platform that keeps saying "in progress" is asked at 30 min, 1 h, 2 h an
 
     // A later webhook still applies normally and clears the mark.
     platforms.calls.set(callId, { state: 'ended', outcome: 'completed', durationSec: 3 });
-    const endReport = webhook('vapi', { message: { type: 'end-of-call-report', endedReason: 'customer-ended-call', call: { id: callId, type: 'outboundPhoneCall' } } });
+    const endReport = webhook('vapi', {
+      message: { type: 'end-of-call-report', endedReason: 'customer-ended-call', call: { id: callId, type: 'outboundPhoneCall' } },
+    });
     for (const e of endReport) await signaler.deliver(ORG, 'vapi', e);
     await until('the late end applied and the mark gone', async () => {
       const r = await record(callId);

@@ -36,20 +36,42 @@ afterAll(async () => {
   await store?.close();
 });
 
-const real = () => createActivities({ col: store.col, mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }), smtpFrom: 'Acme Calls <calls@acme.test>' });
+const real = () =>
+  createActivities({
+    col: store.col,
+    mailer: createSmtpMailer({ host: smtp.host, port: smtp.port, secure: false, timeoutMs: 3000 }),
+    smtpFrom: 'Acme Calls <calls@acme.test>',
+  });
 
 async function withWorker<T>(tq: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> {
-  const worker = await Worker.create({ connection: native, taskQueue: tq, workflowBundle: await workflowBundle(), activities: { ...real(), ...over } });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue: tq,
+    workflowBundle: await workflowBundle(),
+    activities: { ...real(), ...over },
+  });
   return worker.runUntil(fn);
 }
 
 const completed = (callId: string, contactId: string): CallEvent => ({
-  eventId: `generic:${callId}:completed`, provider: 'generic', providerEvent: 'call.completed', callId, type: 'call.completed',
-  receivedAt: new Date().toISOString(), outcome: 'completed', durationSec: 185, startedAt: '2025-01-15T10:30:00.000Z',
-  contactId, agentId: 'agent_789ghi', metadata: { agentName: 'Sam' }, recordingUrl: 'https://rec.test/ty.mp3', to: '+14155550111',
+  eventId: `generic:${callId}:completed`,
+  provider: 'generic',
+  providerEvent: 'call.completed',
+  callId,
+  type: 'call.completed',
+  receivedAt: new Date().toISOString(),
+  outcome: 'completed',
+  durationSec: 185,
+  startedAt: '2025-01-15T10:30:00.000Z',
+  contactId,
+  agentId: 'agent_789ghi',
+  metadata: { agentName: 'Sam' },
+  recordingUrl: 'https://rec.test/ty.mp3',
+  to: '+14155550111',
 });
 const mailsFor = (callId: string) => smtp.messages.filter((m) => m.headers['x-calls-call-id'] === callId);
-const deliver = (tq: string, e: CallEvent, over: Partial<WorkflowSettings> = {}) => createSignaler(client, tq, testSettings(over)).deliver(ORG, 'generic', e);
+const deliver = (tq: string, e: CallEvent, over: Partial<WorkflowSettings> = {}) =>
+  createSignaler(client, tq, testSettings(over)).deliver(ORG, 'generic', e);
 const result = (callId: string) => client.workflow.getHandle(workflowIdFor(ORG, callId)).result();
 const callDoc = (callId: string) => store.col.calls.findOne({ _id: `${ORG}:${callId}` });
 
@@ -68,7 +90,10 @@ test('a completed call sends the thank-you email once, as rendered, even when th
       await result(callId);
       // A late duplicate after the workflow closed starts a new run: still no second email.
       await deliver(tq, { ...completed(callId, contactId), receivedAt: new Date().toISOString() });
-      await eventually('the second run to close', async () => (await client.workflow.getHandle(workflowIdFor(ORG, callId)).describe()).status.name === 'COMPLETED');
+      await eventually(
+        'the second run to close',
+        async () => (await client.workflow.getHandle(workflowIdFor(ORG, callId)).describe()).status.name === 'COMPLETED',
+      );
     },
     {
       async sendThankYouEmail(input) {
@@ -104,7 +129,13 @@ test('a worker killed right after the email went out does not send it again', as
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, name: 'Grace', email: 'grace@example.test' });
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashingWorker.ts'], {
-    env: { ...process.env, MONGODB_DB: store.db.databaseName, TASK_QUEUE: tq, SMTP_PORT: String(smtp.port), CRASH_AFTER: 'sendThankYouEmail' },
+    env: {
+      ...process.env,
+      MONGODB_DB: store.db.databaseName,
+      TASK_QUEUE: tq,
+      SMTP_PORT: String(smtp.port),
+      CRASH_AFTER: 'sendThankYouEmail',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -151,7 +182,10 @@ test('SMTP down: bounded retries, then the call record says the email failed; th
         await deliver(tq, completed(callId, contactId), { emailMaxTries: 3 });
         const final = await result(callId);
         expect(final.status).toBe('completed');
-        const v = await client.workflow.getHandle(workflowIdFor(ORG, callId)).query(getState).catch(() => undefined);
+        const v = await client.workflow
+          .getHandle(workflowIdFor(ORG, callId))
+          .query(getState)
+          .catch(() => undefined);
         if (v) expect(v.email?.status).toBe('failed');
       },
       {

@@ -66,7 +66,8 @@ export async function startFakeOutbound(): Promise<FakeOutbound> {
         }
         const callId = `${provider}_fake_${++seq}_${Date.now().toString(36)}`;
         rec.callId = callId;
-        if (provider === 'retell') return send(201, { call_id: callId, call_status: 'registered', call_type: 'phone_call', to_number: (body as any)?.to_number });
+        if (provider === 'retell')
+          return send(201, { call_id: callId, call_status: 'registered', call_type: 'phone_call', to_number: (body as any)?.to_number });
         if (provider === 'vapi') return send(201, { id: callId, status: 'queued', type: 'outboundPhoneCall' });
         return send(200, { status: 'success', call_id: callId });
       };

@@ -15,11 +15,15 @@ const TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
 };
 
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: requireEnv('TEMPORAL_TEST_SERVER_PATH') } } });
-  const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTE_FLAGS.map((f) => {
-    const [name, type] = f.split('=');
-    return [name, TYPES[type]];
-  }));
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: requireEnv('TEMPORAL_TEST_SERVER_PATH') } },
+  });
+  const searchAttributes = Object.fromEntries(
+    SEARCH_ATTRIBUTE_FLAGS.map((f) => {
+      const [name, type] = f.split('=');
+      return [name, TYPES[type]];
+    }),
+  );
   await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes });
   return env;
 }

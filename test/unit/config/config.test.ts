@@ -15,8 +15,13 @@ describe('loadConfig', () => {
 
   test('reads and converts the environment', () => {
     const c = loadConfig({
-      PORT: '8080', FOLLOW_UP_DELAY: '90m', FOLLOW_UP_ON_BUSY: 'false', RECORDING_WAIT: '30s',
-      WEBHOOK_BODY_LIMIT: '2mb', PUBLIC_BASE_URL: 'https://hooks.example.com/', MONGODB_URI: 'mongodb://db:27017/',
+      PORT: '8080',
+      FOLLOW_UP_DELAY: '90m',
+      FOLLOW_UP_ON_BUSY: 'false',
+      RECORDING_WAIT: '30s',
+      WEBHOOK_BODY_LIMIT: '2mb',
+      PUBLIC_BASE_URL: 'https://hooks.example.com/',
+      MONGODB_URI: 'mongodb://db:27017/',
     });
     expect(c.http.port).toBe(8080);
     expect(c.workflow.followUpDelayMs).toBe(90 * 60 * 1000);

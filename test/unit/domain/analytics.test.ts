@@ -1,7 +1,19 @@
 // Pure analytics math: buckets, the median from the histogram, local days and weeks across DST.
 import {
-  DURATION_EDGES, type CallFacts, Tally, cellKey, cellOutcomeOf, cellsOf, durationBucket, followUpFigures, localBuckets, medianFromHistogram, parseCellKey,
-  rollupKeyOf, splitRollupKey, startOfLocalDay,
+  DURATION_EDGES,
+  type CallFacts,
+  Tally,
+  cellKey,
+  cellOutcomeOf,
+  cellsOf,
+  durationBucket,
+  followUpFigures,
+  localBuckets,
+  medianFromHistogram,
+  parseCellKey,
+  rollupKeyOf,
+  splitRollupKey,
+  startOfLocalDay,
 } from '../../../src/domain/analytics';
 
 const utc = (s: string) => Date.parse(s);
@@ -30,7 +42,7 @@ test('duration buckets follow the edges; the last is open', () => {
 
 test('median from the histogram lies in the bucket of the middle value', () => {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let trial = 0; trial < 50; trial++) {
     const values = Array.from({ length: 1 + Math.floor(rnd() * 300) }, () => Math.floor(rnd() * rnd() * 2000));
     const hist: Record<string, number> = {};
@@ -57,16 +69,44 @@ test('cell outcome: open, stale (marked or by status), the outcome, or completed
 
 test('follow-up figures of a plan', () => {
   expect(followUpFigures(undefined)).toEqual([0, 0, 0, 0, 0]);
-  expect(followUpFigures({
-    attempts: [{ attempt: 1, status: 'unanswered', placedAt: 'x' }, { attempt: 2, status: 'answered', placedAt: 'y' }, { attempt: 3, status: 'canceled' }],
-    history: [{ event: 'moved', attempt: 2 }, { event: 'moved', attempt: 2 }, { event: 'moved', attempt: 3 }, { event: 'canceled', by: 'do-not-call', attempt: 3 }],
-  })).toEqual([3, 2, 1, 2, 1]);
+  expect(
+    followUpFigures({
+      attempts: [
+        { attempt: 1, status: 'unanswered', placedAt: 'x' },
+        { attempt: 2, status: 'answered', placedAt: 'y' },
+        { attempt: 3, status: 'canceled' },
+      ],
+      history: [
+        { event: 'moved', attempt: 2 },
+        { event: 'moved', attempt: 2 },
+        { event: 'moved', attempt: 3 },
+        { event: 'canceled', by: 'do-not-call', attempt: 3 },
+      ],
+    }),
+  ).toEqual([3, 2, 1, 2, 1]);
 });
 
 test('tally: answer rate over finished calls, costs per currency, stale open calls by age', () => {
   const calls: CallFacts[] = [
-    { provider: 'vapi', agentId: 'a', status: 'completed', outcome: 'completed', durationSec: 100, cost: { amountCents: 10, currency: 'USD' }, analysis: { successful: true }, email: { status: 'sent' } },
-    { provider: 'vapi', agentId: 'a', status: 'completed', outcome: 'voicemail', durationSec: 20, cost: { amountCents: 5, currency: 'EUR' }, analysis: { successful: false } },
+    {
+      provider: 'vapi',
+      agentId: 'a',
+      status: 'completed',
+      outcome: 'completed',
+      durationSec: 100,
+      cost: { amountCents: 10, currency: 'USD' },
+      analysis: { successful: true },
+      email: { status: 'sent' },
+    },
+    {
+      provider: 'vapi',
+      agentId: 'a',
+      status: 'completed',
+      outcome: 'voicemail',
+      durationSec: 20,
+      cost: { amountCents: 5, currency: 'EUR' },
+      analysis: { successful: false },
+    },
     { provider: 'vapi', agentId: 'a', status: 'failed', outcome: 'no-answer', email: { status: 'skipped' } },
     { provider: 'retell', status: 'ringing', updatedAt: new Date(1_000_000) },
     { provider: 'retell', status: 'ringing', updatedAt: new Date(9_000_000) },
@@ -87,7 +127,11 @@ test('tally: answer rate over finished calls, costs per currency, stale open cal
 test('local days in New York across the end of DST (2026-11-01 is 25 hours)', () => {
   const b = localBuckets(utc('2026-10-31T04:00:00Z'), utc('2026-11-03T05:00:00Z'), 'day', 'America/New_York');
   expect(b.map((x) => x.label)).toEqual(['2026-10-31', '2026-11-01', '2026-11-02']);
-  expect(b.map((x) => new Date(x.start).toISOString())).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
+  expect(b.map((x) => new Date(x.start).toISOString())).toEqual([
+    '2026-10-31T04:00:00.000Z',
+    '2026-11-01T04:00:00.000Z',
+    '2026-11-02T05:00:00.000Z',
+  ]);
   expect((b[1].end - b[1].start) / 3_600_000).toBe(25);
 });
 
@@ -104,7 +148,15 @@ test('local days in Berlin across the start of DST (2026-03-29 is 23 hours)', ()
 test('a day whose midnight does not exist starts at the first instant that does (Santiago, 2026-09-06)', () => {
   const day = Math.floor(Date.UTC(2026, 8, 6) / 86_400_000);
   const start = startOfLocalDay(day, 'America/Santiago');
-  const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Santiago', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const local = new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'America/Santiago',
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
   expect(local.format(new Date(start))).toBe('2026-09-06, 01:00');
   expect(local.format(new Date(start - 60_000)).startsWith('2026-09-05')).toBe(true);
 });

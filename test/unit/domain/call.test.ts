@@ -1,8 +1,21 @@
 // The call entity: the pure decisions the call workflow runs (events applied together, effects
 // owed, when the call needs nothing more, what a follow-up call reports, people's commands).
 import {
-  applyEvents, callDeadline, cancelCommand, cancelOnLateCompletion, clockAfterChange, commandOf, countedCallOf, effectsOwed, isCallDone, publicState,
-  resultReport, retryNowCommand, scheduleCommand, settleIfDue, startClock,
+  applyEvents,
+  callDeadline,
+  cancelCommand,
+  cancelOnLateCompletion,
+  clockAfterChange,
+  commandOf,
+  countedCallOf,
+  effectsOwed,
+  isCallDone,
+  publicState,
+  resultReport,
+  retryNowCommand,
+  scheduleCommand,
+  settleIfDue,
+  startClock,
 } from '../../../src/domain/call';
 import { NO_EFFECTS_DONE, effectsDoneOf } from '../../../src/domain/effects';
 import type { CallEvent } from '../../../src/domain/events';
@@ -15,7 +28,13 @@ const M = 60_000;
 const patience = { recordingWaitMs: 10 * M, idleTimeoutMs: 24 * 60 * M };
 let n = 0;
 const ev = (type: CallEvent['type'], extra: Partial<CallEvent> = {}): CallEvent => ({
-  eventId: `e${++n}`, callId: 'call_1', provider: 'vapi', type, providerEvent: type, receivedAt: new Date(T0).toISOString(), ...extra,
+  eventId: `e${++n}`,
+  callId: 'call_1',
+  provider: 'vapi',
+  type,
+  providerEvent: type,
+  receivedAt: new Date(T0).toISOString(),
+  ...extra,
 });
 const fresh = (): CallState => initialState('org1', 'call_1', 'vapi');
 
@@ -39,7 +58,9 @@ describe('effectsOwed', () => {
     const ended = applyEvents(fresh(), [ev('call.failed', { outcome: 'no-answer' })]).state;
     expect(effectsOwed(NO_EFFECTS_DONE, ended)).toBe(true);
     expect(effectsOwed(effectsDoneOf(ended), ended)).toBe(false);
-    const completed = applyEvents(ended, [ev('call.completed', { outcome: 'completed', occurredAt: new Date(T0 + M).toISOString() })]).state;
+    const completed = applyEvents(ended, [
+      ev('call.completed', { outcome: 'completed', occurredAt: new Date(T0 + M).toISOString() }),
+    ]).state;
     expect(effectsOwed(effectsDoneOf(ended), completed)).toBe(true);
   });
 });
@@ -67,7 +88,10 @@ describe('the call clock', () => {
 
   test('a recording, a failed call or a stale mark needs no waiting', () => {
     const clock = startClock(fresh(), T0);
-    const recorded = applyEvents(fresh(), [ev('call.completed', { outcome: 'completed' }), ev('call.recording_ready', { recordingUrl: 'https://r/1.wav' })]).state;
+    const recorded = applyEvents(fresh(), [
+      ev('call.completed', { outcome: 'completed' }),
+      ev('call.recording_ready', { recordingUrl: 'https://r/1.wav' }),
+    ]).state;
     expect(isCallDone(clock, recorded)).toBe(true);
     expect(settleIfDue(clock, recorded, T0 + 365 * 24 * 60 * M, patience).why).toBeUndefined();
     expect(isCallDone(clock, applyEvents(fresh(), [ev('call.failed', { outcome: 'busy' })]).state)).toBe(true);
@@ -91,7 +115,11 @@ describe('resultReport', () => {
   test('a follow-up call reports its end to the original once per end', () => {
     const s = followUpCall('call.failed', 'no-answer');
     const r = resultReport(s, undefined);
-    expect(r).toEqual({ key: 'failed|no-answer', originalCallId: 'call_0', result: { attempt: 2, callId: 'call_1', status: 'failed', outcome: 'no-answer', answered: false } });
+    expect(r).toEqual({
+      key: 'failed|no-answer',
+      originalCallId: 'call_0',
+      result: { attempt: 2, callId: 'call_1', status: 'failed', outcome: 'no-answer', answered: false },
+    });
     expect(resultReport(s, r!.key)).toBeUndefined();
   });
 
@@ -102,7 +130,9 @@ describe('resultReport', () => {
 });
 
 test('the counted call takes its end, else its start, else when we learnt of it', () => {
-  const s = applyEvents(fresh(), [ev('call.completed', { outcome: 'completed', endedAt: '2025-01-15T10:35:00.000Z', durationSec: 300 })]).state;
+  const s = applyEvents(fresh(), [
+    ev('call.completed', { outcome: 'completed', endedAt: '2025-01-15T10:35:00.000Z', durationSec: 300 }),
+  ]).state;
   expect(countedCallOf(s, T0)).toEqual({ callId: 'call_1', date: '2025-01-15T10:35:00.000Z', durationSec: 300 });
   expect(countedCallOf(applyEvents(fresh(), [ev('call.answered')]).state, T0).date).toBe(new Date(T0).toISOString());
   expect(countedCallOf(fresh(), T0 + M).date).toBe(new Date(T0 + M).toISOString());
@@ -120,12 +150,23 @@ describe("people's commands", () => {
     expect(cancelCommand('asked not to be called')).toEqual({ type: 'cancel', reason: 'asked not to be called' });
     expect(cancelCommand(undefined)).toEqual({ type: 'cancel', reason: '', by: undefined });
     expect(commandOf({ type: 'cancel', reason: 'r', by: 'ann' }, T0)).toEqual(cancelCommand({ reason: 'r', by: 'ann' }));
-    expect(commandOf({ type: 'retryNow', by: 'ann', overrideWindow: true }, T0)).toEqual(retryNowCommand({ by: 'ann', overrideWindow: true }));
+    expect(commandOf({ type: 'retryNow', by: 'ann', overrideWindow: true }, T0)).toEqual(
+      retryNowCommand({ by: 'ann', overrideWindow: true }),
+    );
   });
 
   test('a delay counts from the workflow clock, a time is kept, a bare string is either', () => {
-    expect(scheduleCommand({ in: '30m', by: 'ann' }, T0)).toEqual({ type: 'schedule', at: new Date(T0 + 30 * M).toISOString(), by: 'ann', reason: undefined, overrideWindow: undefined });
-    expect(commandOf({ type: 'schedule', at: '2025-01-16T09:00:00Z', reason: 'asked for tomorrow' }, T0)).toMatchObject({ at: '2025-01-16T09:00:00Z', reason: 'asked for tomorrow' });
+    expect(scheduleCommand({ in: '30m', by: 'ann' }, T0)).toEqual({
+      type: 'schedule',
+      at: new Date(T0 + 30 * M).toISOString(),
+      by: 'ann',
+      reason: undefined,
+      overrideWindow: undefined,
+    });
+    expect(commandOf({ type: 'schedule', at: '2025-01-16T09:00:00Z', reason: 'asked for tomorrow' }, T0)).toMatchObject({
+      at: '2025-01-16T09:00:00Z',
+      reason: 'asked for tomorrow',
+    });
     expect(scheduleCommand('2h', T0)).toMatchObject({ at: new Date(T0 + 120 * M).toISOString() });
     expect(scheduleCommand('2025-01-16T09:00:00Z', T0)).toMatchObject({ at: '2025-01-16T09:00:00Z' });
   });

@@ -33,8 +33,15 @@ describe('describeWait', () => {
 
 describe('callDetails', () => {
   const { state } = reduce(initialState('org1', 'call_1', 'retell'), {
-    eventId: 'e1', callId: 'call_1', provider: 'retell', type: 'call.failed', providerEvent: 'call_ended',
-    receivedAt: '2025-01-15T10:30:00.000Z', outcome: 'no-answer', from: '+14155550100', to: '+14155550111',
+    eventId: 'e1',
+    callId: 'call_1',
+    provider: 'retell',
+    type: 'call.failed',
+    providerEvent: 'call_ended',
+    receivedAt: '2025-01-15T10:30:00.000Z',
+    outcome: 'no-answer',
+    from: '+14155550100',
+    to: '+14155550111',
   });
 
   test('names the call, the parties, the plan in bold, the email and what it waits for', () => {

@@ -1,6 +1,13 @@
 // Calling windows in the contact's local time: defaults, regional rules, several zones, DST.
 import {
-  type CallingPolicy, DEFAULT_CALLING_POLICY, effectiveWindow, isInside, localTime, nextOpening, policyProblems, zonedInstant,
+  type CallingPolicy,
+  DEFAULT_CALLING_POLICY,
+  effectiveWindow,
+  isInside,
+  localTime,
+  nextOpening,
+  policyProblems,
+  zonedInstant,
 } from '../../../src/domain/callingWindow';
 import { applyFollowUpRules, decideFollowUpTime, type FollowUpContext } from '../../../src/domain/followUpCompliance';
 import { applyPlacement, beginPlacing, describePlan, startPlan } from '../../../src/domain/followUp';
@@ -98,9 +105,20 @@ describe('nextOpening', () => {
   });
 
   it('property: the opening is the first instant ≥ at inside the window in every zone', () => {
-    const zones = ['America/Chicago', 'America/New_York', 'America/Los_Angeles', 'Europe/London', 'Europe/Berlin', 'Australia/Sydney', 'Asia/Kolkata', 'America/Sao_Paulo', 'Pacific/Auckland', 'America/Phoenix'];
+    const zones = [
+      'America/Chicago',
+      'America/New_York',
+      'America/Los_Angeles',
+      'Europe/London',
+      'Europe/Berlin',
+      'Australia/Sydney',
+      'Asia/Kolkata',
+      'America/Sao_Paulo',
+      'Pacific/Auckland',
+      'America/Phoenix',
+    ];
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const base = Date.parse('2024-01-01T00:00:00Z');
     for (let i = 0; i < 300; i++) {
       const at = base + Math.floor(rand() * 730 * 24) * H + Math.floor(rand() * 60) * 60_000;
@@ -144,8 +162,14 @@ describe('follow-up rules on a plan', () => {
     expect(plan.nextFollowUpAt).toBe('2025-01-16T14:00:00.000Z');
     expect(plan.attempts[0].scheduledFor).toBe('2025-01-16T14:00:00.000Z');
     expect(plan.window).toBe('moved to 08:00 America/Chicago on Thu 2025-01-16 (calling window)');
-    expect(describePlan(plan)).toBe('follow-up attempt 1 of 3 scheduled for 2025-01-16T14:00:00.000Z (moved to 08:00 America/Chicago on Thu 2025-01-16 (calling window))');
-    expect(plan.history.at(-1)).toMatchObject({ event: 'moved', attempt: 1, detail: expect.stringContaining('was 2025-01-16T04:30:00.000Z') });
+    expect(describePlan(plan)).toBe(
+      'follow-up attempt 1 of 3 scheduled for 2025-01-16T14:00:00.000Z (moved to 08:00 America/Chicago on Thu 2025-01-16 (calling window))',
+    );
+    expect(plan.history.at(-1)).toMatchObject({
+      event: 'moved',
+      attempt: 1,
+      detail: expect.stringContaining('was 2025-01-16T04:30:00.000Z'),
+    });
   });
 
   it('a plan inside the window is left as it was', () => {
@@ -166,7 +190,11 @@ describe('follow-up rules on a plan', () => {
 
   it('zones with no common window make the attempt due for a person', () => {
     const now = Date.parse('2025-01-15T16:00:00Z');
-    const p = applyFollowUpRules(startPlan('no-answer', opts, now), { ...chicago, zones: ['Pacific/Honolulu', 'Europe/London', 'Asia/Shanghai'] }, now);
+    const p = applyFollowUpRules(
+      startPlan('no-answer', opts, now),
+      { ...chicago, zones: ['Pacific/Honolulu', 'Europe/London', 'Asia/Shanghai'] },
+      now,
+    );
     expect(p.status).toBe('due');
     expect(p.reason).toMatch(/no time in the next two weeks/);
   });
@@ -184,10 +212,24 @@ describe('follow-up rules on a plan', () => {
   it('placement can be deferred to the next opening or blocked', () => {
     const now = Date.parse('2025-01-15T16:00:00Z');
     const placing = beginPlacing(startPlan('no-answer', { ...opts, delayMs: 0 }, now), now);
-    const deferred = applyPlacement(placing, { kind: 'deferred', at: '2025-01-16T14:00:00.000Z', text: 'moved to 08:00 America/Chicago' }, now, opts);
-    expect(deferred).toMatchObject({ status: 'scheduled', nextFollowUpAt: '2025-01-16T14:00:00.000Z', window: 'moved to 08:00 America/Chicago' });
+    const deferred = applyPlacement(
+      placing,
+      { kind: 'deferred', at: '2025-01-16T14:00:00.000Z', text: 'moved to 08:00 America/Chicago' },
+      now,
+      opts,
+    );
+    expect(deferred).toMatchObject({
+      status: 'scheduled',
+      nextFollowUpAt: '2025-01-16T14:00:00.000Z',
+      window: 'moved to 08:00 America/Chicago',
+    });
     expect(deferred.attempts[0]).toMatchObject({ status: 'scheduled', scheduledFor: '2025-01-16T14:00:00.000Z' });
-    const blocked = applyPlacement(placing, { kind: 'blocked', reason: 'the contact is on the do-not-call list (opt-out: said so)' }, now, opts);
+    const blocked = applyPlacement(
+      placing,
+      { kind: 'blocked', reason: 'the contact is on the do-not-call list (opt-out: said so)' },
+      now,
+      opts,
+    );
     expect(blocked).toMatchObject({ status: 'canceled', reason: 'the contact is on the do-not-call list (opt-out: said so)' });
     expect(blocked.attempts[0].status).toBe('canceled');
   });

@@ -1,9 +1,29 @@
 // The per-person follow-up rules as pure decisions: the rolling 24-hour count, when the cap frees
 // up, idempotent reservations, one plan per contact with joined calls settled at its end, and
 // what they do to a call's plan (joined, settled, moved by the cap).
-import { CAP_WINDOW_MS, capMovedText, decideGate, emptyGate, inWindow, nextFreeAt, type ContactGateState, type GateRequest } from '../../../src/domain/contactCaps';
 import {
-  type FollowUpPlan, applyCapMove, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait, isSettled, joinPlan, joinWaitMs, nextWakeAt, startPlan,
+  CAP_WINDOW_MS,
+  capMovedText,
+  decideGate,
+  emptyGate,
+  inWindow,
+  nextFreeAt,
+  type ContactGateState,
+  type GateRequest,
+} from '../../../src/domain/contactCaps';
+import {
+  type FollowUpPlan,
+  applyCapMove,
+  applyCommand,
+  applyPlacement,
+  beginPlacing,
+  describePlan,
+  expireWait,
+  isSettled,
+  joinPlan,
+  joinWaitMs,
+  nextWakeAt,
+  startPlan,
 } from '../../../src/domain/followUp';
 import { describeWait } from '../../../src/domain/callDetails';
 
@@ -24,7 +44,12 @@ const reserve = (callId: string, attempt: number, cap = 3): GateRequest => ({ ty
 
 describe('rolling 24-hour cap', () => {
   test('three attempts pass, the fourth is refused until 24 hours after the first', () => {
-    const { s, answers } = run(emptyGate(), [[reserve('a', 1), T0], [reserve('a', 2), T0 + 2 * H], [reserve('b', 1), T0 + 5 * H], [reserve('c', 1), T0 + 7 * H]]);
+    const { s, answers } = run(emptyGate(), [
+      [reserve('a', 1), T0],
+      [reserve('a', 2), T0 + 2 * H],
+      [reserve('b', 1), T0 + 5 * H],
+      [reserve('c', 1), T0 + 7 * H],
+    ]);
     expect(answers.map((a) => a.kind)).toEqual(['allowed', 'allowed', 'allowed', 'refused']);
     expect(answers[3]).toEqual({ kind: 'refused', used: 3, cap: 3, freeAt: new Date(T0 + CAP_WINDOW_MS).toISOString() });
     expect(s.reservations).toHaveLength(3);
@@ -54,7 +79,12 @@ describe('rolling 24-hour cap', () => {
   });
 
   test('asking again for the same call and attempt takes no second slot, even when the cap is full', () => {
-    const { s, answers } = run(emptyGate(), [[reserve('a', 1, 2), T0], [reserve('a', 1, 2), T0 + 1000], [reserve('b', 1, 2), T0 + 2000], [reserve('a', 1, 2), T0 + 3000]]);
+    const { s, answers } = run(emptyGate(), [
+      [reserve('a', 1, 2), T0],
+      [reserve('a', 1, 2), T0 + 1000],
+      [reserve('b', 1, 2), T0 + 2000],
+      [reserve('a', 1, 2), T0 + 3000],
+    ]);
     expect(answers.map((a) => a.kind)).toEqual(['allowed', 'allowed', 'allowed', 'allowed']);
     expect(s.reservations.map((r) => r.key)).toEqual(['a:1', 'b:1']);
     expect(s.reservations[0].at).toBe(T0);
@@ -63,7 +93,12 @@ describe('rolling 24-hour cap', () => {
   });
 
   test('a released slot is free again; releasing twice is harmless', () => {
-    const { s, answers } = run(emptyGate(), [[reserve('a', 1, 1), T0], [{ type: 'release', callId: 'a', attempt: 1 }, T0 + 1], [{ type: 'release', callId: 'a', attempt: 1 }, T0 + 2], [reserve('b', 1, 1), T0 + 3]]);
+    const { s, answers } = run(emptyGate(), [
+      [reserve('a', 1, 1), T0],
+      [{ type: 'release', callId: 'a', attempt: 1 }, T0 + 1],
+      [{ type: 'release', callId: 'a', attempt: 1 }, T0 + 2],
+      [reserve('b', 1, 1), T0 + 3],
+    ]);
     expect(answers.map((a) => a.kind)).toEqual(['allowed', 'released', 'released', 'allowed']);
     expect(s.reservations.map((r) => r.key)).toEqual(['b:1']);
   });
@@ -109,8 +144,10 @@ describe('one plan per contact', () => {
   });
 });
 
-test('the cap move says where to and why, in the contact\'s time zone', () => {
-  expect(capMovedText(Date.parse('2026-11-28T15:10:00Z'), 'America/Chicago', 3)).toBe('moved to 09:10 America/Chicago on Sat 2026-11-28 (24-hour cap: 3 attempts)');
+test("the cap move says where to and why, in the contact's time zone", () => {
+  expect(capMovedText(Date.parse('2026-11-28T15:10:00Z'), 'America/Chicago', 3)).toBe(
+    'moved to 09:10 America/Chicago on Sat 2026-11-28 (24-hour cap: 3 attempts)',
+  );
   expect(capMovedText(Date.parse('2026-11-28T15:10:00Z'), 'UTC', 1)).toBe('moved to 15:10 UTC on Sat 2026-11-28 (24-hour cap: 1 attempt)');
 });
 
@@ -119,17 +156,33 @@ describe("a call's plan under the per-person rules", () => {
 
   test('a joined call waits for the plan it joined, says so, and settles with its end', () => {
     const p = joinPlan('no-answer', 'call_a', opts, T0);
-    expect(p).toMatchObject({ status: 'joined', attempt: 0, joinedPlanOf: { callId: 'call_a' }, reason: 'joined the follow-up plan of call call_a (one plan per contact)' });
+    expect(p).toMatchObject({
+      status: 'joined',
+      attempt: 0,
+      joinedPlanOf: { callId: 'call_a' },
+      reason: 'joined the follow-up plan of call call_a (one plan per contact)',
+    });
     expect(isSettled(p, T0)).toBe(false);
     expect(nextWakeAt(p)).toBe(T0 + joinWaitMs(opts));
-    expect(describeWait({ callDone: true, callEnded: true, followUp: p, now: T0 })).toBe(`the end of the follow-up plan of call call_a it joined (until ${p.awaitingUntil})`);
+    expect(describeWait({ callDone: true, callEnded: true, followUp: p, now: T0 })).toBe(
+      `the end of the follow-up plan of call call_a it joined (until ${p.awaitingUntil})`,
+    );
 
     const ctx = { now: T0 + H, opts, callEnded: true };
     // Another call's end changes nothing.
     expect(applyCommand(p, { type: 'joinedEnded', ownerCallId: 'call_x', status: 'answered' }, ctx).applied).toBe(false);
-    const answered = applyCommand(p, { type: 'joinedEnded', ownerCallId: 'call_a', status: 'answered', reason: 'follow-up call f2 was answered' }, ctx);
-    expect(answered.plan).toMatchObject({ status: 'answered', reason: 'the follow-up plan of call call_a it joined ended answered: follow-up call f2 was answered' });
-    expect(describePlan(answered.plan!)).toBe('follow-up answered with the plan of call call_a it joined: the follow-up plan of call call_a it joined ended answered: follow-up call f2 was answered');
+    const answered = applyCommand(
+      p,
+      { type: 'joinedEnded', ownerCallId: 'call_a', status: 'answered', reason: 'follow-up call f2 was answered' },
+      ctx,
+    );
+    expect(answered.plan).toMatchObject({
+      status: 'answered',
+      reason: 'the follow-up plan of call call_a it joined ended answered: follow-up call f2 was answered',
+    });
+    expect(describePlan(answered.plan!)).toBe(
+      'follow-up answered with the plan of call call_a it joined: the follow-up plan of call call_a it joined ended answered: follow-up call f2 was answered',
+    );
     expect(isSettled(answered.plan, T0 + H)).toBe(true);
     // Told twice: recorded once.
     expect(applyCommand(answered.plan, { type: 'joinedEnded', ownerCallId: 'call_a', status: 'answered' }, ctx).applied).toBe(false);
@@ -161,9 +214,18 @@ describe("a call's plan under the per-person rules", () => {
     const moved = applyCapMove(plan, freeAt, text, T0 + 2 * H);
     expect(moved).toMatchObject({ status: 'scheduled', attempt: 1, nextFollowUpAt: new Date(freeAt).toISOString(), cap: text });
     expect(moved.attempts[0].scheduledFor).toBe(moved.nextFollowUpAt);
-    expect(moved.history.at(-1)).toMatchObject({ event: 'moved', by: '24-hour cap', attempt: 1, detail: `${text}; was ${plan.nextFollowUpAt}` });
+    expect(moved.history.at(-1)).toMatchObject({
+      event: 'moved',
+      by: '24-hour cap',
+      attempt: 1,
+      detail: `${text}; was ${plan.nextFollowUpAt}`,
+    });
     expect(describePlan(moved)).toBe(`follow-up attempt 1 of 3 scheduled for ${moved.nextFollowUpAt} (${text})`);
-    const next = applyCommand(beginPlacingPlaced(moved), { type: 'result', attempt: 1, callId: 'f1', answered: false, status: 'failed', outcome: 'no-answer' }, { now: freeAt + H, opts, callEnded: true }).plan!;
+    const next = applyCommand(
+      beginPlacingPlaced(moved),
+      { type: 'result', attempt: 1, callId: 'f1', answered: false, status: 'failed', outcome: 'no-answer' },
+      { now: freeAt + H, opts, callEnded: true },
+    ).plan!;
     expect(next).toMatchObject({ status: 'scheduled', attempt: 2 });
     expect(next.cap).toBeUndefined();
   });
@@ -171,5 +233,10 @@ describe("a call's plan under the per-person rules", () => {
 
 function beginPlacingPlaced(p: FollowUpPlan): FollowUpPlan {
   const at = Date.parse(p.nextFollowUpAt!);
-  return applyPlacement(beginPlacing(p, at), { kind: 'placed', callId: 'f1', provider: 'retell', placedAt: new Date(at).toISOString() }, at, { resultWaitMs: 24 * H });
+  return applyPlacement(
+    beginPlacing(p, at),
+    { kind: 'placed', callId: 'f1', provider: 'retell', placedAt: new Date(at).toISOString() },
+    at,
+    { resultWaitMs: 24 * H },
+  );
 }

@@ -15,7 +15,14 @@ test('the result does not depend on the order of reports', () => {
     { callId: 'y', date: at(5), durationSec: 2 },
     { callId: 'z', date: at(1) },
   ];
-  const orders = [[0, 1, 2], [2, 1, 0], [1, 0, 2], [1, 2, 0], [0, 2, 1], [2, 0, 1]];
+  const orders = [
+    [0, 1, 2],
+    [2, 1, 0],
+    [1, 0, 2],
+    [1, 2, 0],
+    [0, 2, 1],
+    [2, 0, 1],
+  ];
   const results = orders.map((o) => o.reduce((f, i) => countCall(f, calls[i]), noFigures()));
   for (const r of results) expect(r).toEqual(results[0]);
   expect(results[0]).toEqual({ callCount: 3, lastCallId: 'y', lastCallDate: at(5), lastCallDuration: 2 });
@@ -36,5 +43,9 @@ test('a last call without a duration clears the previous duration', () => {
 
 test('pickFigures keeps only the figures of a stored record', () => {
   expect(pickFigures(null)).toEqual({ callCount: 0 });
-  expect(pickFigures({ callCount: 4, lastCallId: 'q', lastCallDate: at(3), extra: 1 } as never)).toEqual({ callCount: 4, lastCallId: 'q', lastCallDate: at(3) });
+  expect(pickFigures({ callCount: 4, lastCallId: 'q', lastCallDate: at(3), extra: 1 } as never)).toEqual({
+    callCount: 4,
+    lastCallId: 'q',
+    lastCallDate: at(3),
+  });
 });

@@ -3,8 +3,20 @@
 import type { FollowUpLink } from '../../../src/domain/events';
 import { loadConfig } from '../../../src/config';
 import {
-  type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, describePlan, expireWait,
-  isAnswered, isPlacementDue, isSettled, nextAttemptNumber, nextWakeAt, resolveScheduleTime, startPlan,
+  type FollowUpPlan,
+  type PlanOptions,
+  applyCommand,
+  applyPlacement,
+  beginPlacing,
+  describePlan,
+  expireWait,
+  isAnswered,
+  isPlacementDue,
+  isSettled,
+  nextAttemptNumber,
+  nextWakeAt,
+  resolveScheduleTime,
+  startPlan,
 } from '../../../src/domain/followUp';
 import { followUpLinkOf, followUpMetadata, withFollowUpLink } from '../../../src/domain/followUpLink';
 import { renderThankYou, spokenDuration, thankYouMessageId } from '../../../src/domain/thankYou';
@@ -14,11 +26,23 @@ const T0 = Date.parse('2025-01-15T10:30:00.000Z');
 const opts: PlanOptions = { delayMs: 2 * H, maxAttempts: 3, resultWaitMs: 24 * H };
 const ctx = (now: number, callEnded = true) => ({ now, opts, callEnded });
 const result = (attempt: number, answered: boolean, callId = `fu_${attempt}`) =>
-  ({ type: 'result', attempt, callId, answered, status: answered ? 'completed' : 'failed', outcome: answered ? 'completed' : 'no-answer' }) as const;
+  ({
+    type: 'result',
+    attempt,
+    callId,
+    answered,
+    status: answered ? 'completed' : 'failed',
+    outcome: answered ? 'completed' : 'no-answer',
+  }) as const;
 
 /** Places the current attempt at `now` and returns the plan waiting for its result. */
 function place(plan: FollowUpPlan, now: number, callId = `fu_${plan.attempt}`): FollowUpPlan {
-  return applyPlacement(beginPlacing(plan, now), { kind: 'placed', callId, provider: 'retell', placedAt: new Date(now).toISOString() }, now, opts);
+  return applyPlacement(
+    beginPlacing(plan, now),
+    { kind: 'placed', callId, provider: 'retell', placedAt: new Date(now).toISOString() },
+    now,
+    opts,
+  );
 }
 
 test('the configured default is a two-hour delay and three attempts', () => {
@@ -96,7 +120,12 @@ describe('automatic retries', () => {
   });
 
   test('without a dialer the attempt is due, and retryNow tries the same attempt again', () => {
-    let p = applyPlacement(beginPlacing(startPlan('no-answer', opts, T0), T0 + 2 * H), { kind: 'due', reason: 'no outbound dialer' }, T0 + 2 * H, opts);
+    let p = applyPlacement(
+      beginPlacing(startPlan('no-answer', opts, T0), T0 + 2 * H),
+      { kind: 'due', reason: 'no outbound dialer' },
+      T0 + 2 * H,
+      opts,
+    );
     expect(p).toMatchObject({ status: 'due', attempt: 1, reason: 'no outbound dialer' });
     expect(isSettled(p, T0 + 3 * H)).toBe(false);
     expect(isSettled(p, T0 + 26 * H)).toBe(true);
@@ -107,7 +136,12 @@ describe('automatic retries', () => {
   });
 
   test('an attempt that may have reached the platform is never reused', () => {
-    const p = applyPlacement(beginPlacing(startPlan('no-answer', opts, T0), T0 + 2 * H), { kind: 'due', reason: 'no answer from retell', uncertain: true }, T0 + 2 * H, opts);
+    const p = applyPlacement(
+      beginPlacing(startPlan('no-answer', opts, T0), T0 + 2 * H),
+      { kind: 'due', reason: 'no answer from retell', uncertain: true },
+      T0 + 2 * H,
+      opts,
+    );
     expect(p.attempts[0].uncertain).toBe(true);
     const r = applyCommand(p, { type: 'retryNow' }, ctx(T0 + 3 * H));
     expect(r.plan).toMatchObject({ status: 'scheduled', attempt: 2 });
@@ -208,8 +242,13 @@ describe('linking a follow-up call to its original', () => {
 
   test('platforms that turn numbers into strings, or keep only one key, still link', () => {
     expect(followUpLinkOf({ metadata: { followUpOf: 'c1', followUpAttempt: '3' } })).toEqual({ originalCallId: 'c1', attempt: 3 });
-    expect(followUpLinkOf({ metadata: { followUpOf: { originalCallId: 'c1', attempt: 1 } } })).toEqual({ originalCallId: 'c1', attempt: 1 });
-    expect(followUpLinkOf({ followUpOf: { originalCallId: 'c9', attempt: 1 }, metadata: { originalCallId: 'c1', followUpAttempt: 2 } })).toEqual({ originalCallId: 'c9', attempt: 1 });
+    expect(followUpLinkOf({ metadata: { followUpOf: { originalCallId: 'c1', attempt: 1 } } })).toEqual({
+      originalCallId: 'c1',
+      attempt: 1,
+    });
+    expect(
+      followUpLinkOf({ followUpOf: { originalCallId: 'c9', attempt: 1 }, metadata: { originalCallId: 'c1', followUpAttempt: 2 } }),
+    ).toEqual({ originalCallId: 'c9', attempt: 1 });
   });
 
   test('no link without both an original call and a valid attempt, nor to itself', () => {
@@ -222,7 +261,12 @@ describe('linking a follow-up call to its original', () => {
 
   test('withFollowUpLink fills the field at the lowest precedence', () => {
     const owners: Record<string, string | undefined> = {};
-    const s = withFollowUpLink({ callId: 'fu', followUpOf: undefined as FollowUpLink | undefined, metadata: { originalCallId: 'c1', followUpAttempt: 1 }, owners });
+    const s = withFollowUpLink({
+      callId: 'fu',
+      followUpOf: undefined as FollowUpLink | undefined,
+      metadata: { originalCallId: 'c1', followUpAttempt: 1 },
+      owners,
+    });
     expect(s.followUpOf).toEqual({ originalCallId: 'c1', attempt: 1 });
     expect(s.owners.followUpOf).toBe('');
   });
@@ -236,7 +280,15 @@ describe('linking a follow-up call to its original', () => {
 
 describe('the thank-you email template', () => {
   test('uses the contact, the agent and the call, in text and HTML', () => {
-    const e = renderThankYou({ callId: 'call_1', contactName: 'Ada Lovelace', agentName: 'Sam', callDate: '2025-01-15T10:30:00.000Z', durationSec: 185, timezone: 'America/New_York', senderName: 'Acme' });
+    const e = renderThankYou({
+      callId: 'call_1',
+      contactName: 'Ada Lovelace',
+      agentName: 'Sam',
+      callDate: '2025-01-15T10:30:00.000Z',
+      durationSec: 185,
+      timezone: 'America/New_York',
+      senderName: 'Acme',
+    });
     expect(e.subject).toBe('Thank you for speaking with Sam');
     expect(e.text).toContain('Hi Ada Lovelace,');
     expect(e.text).toContain('Thank you for taking the time to talk with Sam on January 15, 2025 at 5:30 AM EST (3 minutes 5 seconds).');

@@ -3,17 +3,37 @@ import { type CallState, initialState, pickState, reduce, isTerminal } from '../
 import { effectsFor } from '../../../src/domain/effects';
 
 const TYPES: CallEventType[] = [
-  'call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.failed', 'call.recording_ready', 'call.updated',
+  'call.initiated',
+  'call.ringing',
+  'call.answered',
+  'call.completed',
+  'call.failed',
+  'call.recording_ready',
+  'call.updated',
 ];
 
 // Times follow the real order of a call, so "late" arrivals are late by arrival only.
 const MINUTE: Record<CallEventType, number> = {
-  'call.initiated': 0, 'call.ringing': 1, 'call.answered': 2, 'call.completed': 5, 'call.failed': 5, 'call.updated': 6, 'call.recording_ready': 7,
+  'call.initiated': 0,
+  'call.ringing': 1,
+  'call.answered': 2,
+  'call.completed': 5,
+  'call.failed': 5,
+  'call.updated': 6,
+  'call.recording_ready': 7,
 };
 
 function ev(type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
   const at = new Date(Date.UTC(2025, 0, 15, 10, 30 + MINUTE[type])).toISOString();
-  const base: CallEvent = { eventId: `generic:c1:${type}`, provider: 'generic', providerEvent: type, callId: 'c1', type, occurredAt: at, receivedAt: at };
+  const base: CallEvent = {
+    eventId: `generic:c1:${type}`,
+    provider: 'generic',
+    providerEvent: type,
+    callId: 'c1',
+    type,
+    occurredAt: at,
+    receivedAt: at,
+  };
   const data: Partial<CallEvent> = {
     'call.initiated': { from: '+14155551234', to: '+14155555678', contactId: 'contact_1' },
     'call.ringing': {},
@@ -61,7 +81,9 @@ describe('reduce', () => {
   });
 
   test('every arrival order of a whole call ends in the same state', () => {
-    const events = ['call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.updated', 'call.recording_ready'].map((t) => ev(t as CallEventType));
+    const events = ['call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.updated', 'call.recording_ready'].map((t) =>
+      ev(t as CallEventType),
+    );
     const expected = apply(events);
     expect(expected.status).toBe('completed');
     expect(expected.outcome).toBe('completed');
@@ -120,7 +142,12 @@ describe('reduce', () => {
 
   test('the timeline of a very chatty call is capped but keeps start and end', () => {
     const many = Array.from({ length: 500 }, (_, i) =>
-      ev('call.updated', { eventId: `u${i}`, occurredAt: new Date(Date.UTC(2025, 0, 15, 10, 31, 0, i)).toISOString(), analysis: undefined, transcript: undefined }),
+      ev('call.updated', {
+        eventId: `u${i}`,
+        occurredAt: new Date(Date.UTC(2025, 0, 15, 10, 31, 0, i)).toISOString(),
+        analysis: undefined,
+        transcript: undefined,
+      }),
     );
     const s = apply([ev('call.initiated'), ...many, ev('call.recording_ready')]);
     expect(s.timeline).toHaveLength(200);
@@ -170,7 +197,14 @@ function* permutations<T>(xs: T[]): Generator<T[]> {
 
 test('pickState keeps the reducer state and nothing a record adds around it', () => {
   const state = apply([ev('call.initiated'), ev('call.completed')]);
-  const record = { ...state, _id: 'org_1:c1', createdAt: new Date(), workflowId: 'call:org_1:c1', email: { status: 'sent' }, followUp: { status: 'scheduled' } };
+  const record = {
+    ...state,
+    _id: 'org_1:c1',
+    createdAt: new Date(),
+    workflowId: 'call:org_1:c1',
+    email: { status: 'sent' },
+    followUp: { status: 'scheduled' },
+  };
   expect(pickState(record)).toEqual(state);
   // Applying the same events to the picked state is a no-op, as for the original.
   expect(reduce(pickState(record), ev('call.completed')).duplicate).toBe(true);
@@ -178,12 +212,20 @@ test('pickState keeps the reducer state and nothing a record adds around it', ()
 
 describe('reduce: hostile and foreign events', () => {
   const base = (over: Partial<CallEvent>): CallEvent => ({
-    eventId: `e:${Math.random()}`, provider: 'twilio', providerEvent: 'x', callId: 'c1', type: 'call.completed',
-    receivedAt: '2025-01-15T10:35:00.000Z', ...over,
+    eventId: `e:${Math.random()}`,
+    provider: 'twilio',
+    providerEvent: 'x',
+    callId: 'c1',
+    type: 'call.completed',
+    receivedAt: '2025-01-15T10:35:00.000Z',
+    ...over,
   });
 
   it('a call keeps the platform that first reported it: another platform is recorded as ignored', () => {
-    const twilioCall = apply([base({ eventId: 't1', outcome: 'no-answer', type: 'call.failed', contactId: 'k1' })], initialState('o', 'c1', 'twilio'));
+    const twilioCall = apply(
+      [base({ eventId: 't1', outcome: 'no-answer', type: 'call.failed', contactId: 'k1' })],
+      initialState('o', 'c1', 'twilio'),
+    );
     const { state, duplicate } = reduce(twilioCall, base({ eventId: 'g1', provider: 'generic', outcome: 'completed', contactId: 'evil' }));
     expect(duplicate).toBe(false);
     expect(state).toMatchObject({ provider: 'twilio', status: 'failed', outcome: 'no-answer', contactId: 'k1', eventCount: 1 });
@@ -193,9 +235,15 @@ describe('reduce: hostile and foreign events', () => {
 
   it('drops values a search attribute would refuse and clamps far-future times', () => {
     const s0 = initialState('o', 'c1', 'twilio');
-    const { state } = reduce(s0, base({
-      outcome: {} as never, contactId: 'x'.repeat(3000), agentId: 'a\u0000b', occurredAt: '9999-01-01T00:00:00.000Z',
-    }));
+    const { state } = reduce(
+      s0,
+      base({
+        outcome: {} as never,
+        contactId: 'x'.repeat(3000),
+        agentId: 'a\u0000b',
+        occurredAt: '9999-01-01T00:00:00.000Z',
+      }),
+    );
     expect(state.outcome).toBe('completed');
     expect(state.contactId).toBeUndefined();
     expect(state.agentId).toBeUndefined();
@@ -205,8 +253,22 @@ describe('reduce: hostile and foreign events', () => {
   });
 
   it('a later real event beats one stamped in the far future', () => {
-    const far = base({ eventId: 'far', type: 'call.completed', outcome: 'completed', durationSec: 1, occurredAt: '9999-01-01T00:00:00.000Z', receivedAt: '2025-01-15T10:00:00.000Z' });
-    const later = base({ eventId: 'later', type: 'call.completed', outcome: 'completed', durationSec: 99, occurredAt: '2025-01-15T11:00:00.000Z', receivedAt: '2025-01-15T11:00:00.000Z' });
+    const far = base({
+      eventId: 'far',
+      type: 'call.completed',
+      outcome: 'completed',
+      durationSec: 1,
+      occurredAt: '9999-01-01T00:00:00.000Z',
+      receivedAt: '2025-01-15T10:00:00.000Z',
+    });
+    const later = base({
+      eventId: 'later',
+      type: 'call.completed',
+      outcome: 'completed',
+      durationSec: 99,
+      occurredAt: '2025-01-15T11:00:00.000Z',
+      receivedAt: '2025-01-15T11:00:00.000Z',
+    });
     expect(apply([far, later], initialState('o', 'c1', 'twilio')).durationSec).toBe(99);
     expect(apply([later, far], initialState('o', 'c1', 'twilio')).durationSec).toBe(99);
   });

@@ -3,16 +3,28 @@
 import { loadConfig } from '../../../src/config';
 import { type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, startPlan } from '../../../src/domain/followUp';
 import {
-  DEFAULT_FOLLOW_UP_HARD_CAP, allowedCallingCodes, callingCodeOf, dialRefusal, parseCallingCode,
+  DEFAULT_FOLLOW_UP_HARD_CAP,
+  allowedCallingCodes,
+  callingCodeOf,
+  dialRefusal,
+  parseCallingCode,
 } from '../../../src/domain/spending';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 0, 15, 10, 0, 0);
 
 function placeAndMiss(plan: FollowUpPlan, now: number, opts: PlanOptions): FollowUpPlan {
-  const placed = applyPlacement(beginPlacing(plan, now), { kind: 'placed', callId: `fu_${plan.attempt}`, provider: 'retell', placedAt: new Date(now).toISOString() }, now, opts);
-  return applyCommand(placed, { type: 'result', attempt: plan.attempt, callId: `fu_${plan.attempt}`, answered: false, status: 'failed', outcome: 'no-answer' },
-    { now: now + 1, opts, callEnded: true }).plan!;
+  const placed = applyPlacement(
+    beginPlacing(plan, now),
+    { kind: 'placed', callId: `fu_${plan.attempt}`, provider: 'retell', placedAt: new Date(now).toISOString() },
+    now,
+    opts,
+  );
+  return applyCommand(
+    placed,
+    { type: 'result', attempt: plan.attempt, callId: `fu_${plan.attempt}`, answered: false, status: 'failed', outcome: 'no-answer' },
+    { now: now + 1, opts, callEnded: true },
+  ).plan!;
 }
 
 describe('hard cap on follow-up attempts', () => {
@@ -34,7 +46,9 @@ describe('hard cap on follow-up attempts', () => {
       if (!r.applied) {
         expect(plan.attempt).toBe(cap);
         expect(r.note).toBe(`attempt ${cap + 1} would exceed the hard cap of ${cap} follow-up attempts per call (FOLLOW_UP_HARD_CAP)`);
-        expect(applyCommand(plan, { type: 'schedule', at: new Date(now + H).toISOString() }, { now, opts, callEnded: true }).applied).toBe(false);
+        expect(applyCommand(plan, { type: 'schedule', at: new Date(now + H).toISOString() }, { now, opts, callEnded: true }).applied).toBe(
+          false,
+        );
         return;
       }
       plan = r.plan!;
@@ -50,8 +64,17 @@ describe('hard cap on follow-up attempts', () => {
 
 describe('toll-fraud guard', () => {
   test.each([
-    ['+14155551234', '1'], ['+18765550123', '1'], ['+79161234567', '7'], ['+442071234567', '44'], ['+4915112345678', '49'],
-    ['+353861234567', '353'], ['+8801712345678', '880'], ['+2348031234567', '234'], ['+27821234567', '27'], ['nope', undefined], ['+0123', undefined],
+    ['+14155551234', '1'],
+    ['+18765550123', '1'],
+    ['+79161234567', '7'],
+    ['+442071234567', '44'],
+    ['+4915112345678', '49'],
+    ['+353861234567', '353'],
+    ['+8801712345678', '880'],
+    ['+2348031234567', '234'],
+    ['+27821234567', '27'],
+    ['nope', undefined],
+    ['+0123', undefined],
   ])('calling code of %s is %s', (n, code) => {
     expect(callingCodeOf(n)).toBe(code);
   });
@@ -60,7 +83,9 @@ describe('toll-fraud guard', () => {
     const allowed = allowedCallingCodes(undefined, ['+14155550000', undefined, '+14155559999']);
     expect(allowed).toEqual(['1']);
     expect(dialRefusal('+14155551234', allowed)).toBeUndefined();
-    expect(dialRefusal('+882161234567', allowed)).toBe('toll-fraud guard: +882161234567 is in country calling code +882, outside the organization\u2019s allowed +1'.replace('\u2019', "'"));
+    expect(dialRefusal('+882161234567', allowed)).toBe(
+      'toll-fraud guard: +882161234567 is in country calling code +882, outside the organization\u2019s allowed +1'.replace('\u2019', "'"),
+    );
   });
 
   test('an explicit list replaces the default; unknown countries and non-E.164 numbers are refused', () => {
@@ -71,7 +96,13 @@ describe('toll-fraud guard', () => {
     expect(dialRefusal('+14155551234', [])).toMatch(/no allowed country calling codes/);
   });
 
-  test.each([['+44', '44'], [' 1 ', '1'], ['49', '49'], ['1234', undefined], ['x', undefined]])('parseCallingCode(%j) = %s', (v, c) => {
+  test.each([
+    ['+44', '44'],
+    [' 1 ', '1'],
+    ['49', '49'],
+    ['1234', undefined],
+    ['x', undefined],
+  ])('parseCallingCode(%j) = %s', (v, c) => {
     expect(parseCallingCode(v)).toBe(c);
   });
 });

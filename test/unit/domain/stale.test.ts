@@ -3,18 +3,39 @@
 import type { CallEvent } from '../../../src/domain/events';
 import { initialState, pickState, reduce } from '../../../src/domain/lifecycle';
 import { effectsFor } from '../../../src/domain/effects';
-import { DEFAULT_STALE_AFTER_MS, NO_POLLS, STALE_POLL_FACTORS, type PollAnswer, type StaleWatch, decideAfterPoll, markStale, nextPollAt, pollEventId } from '../../../src/domain/stale';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  NO_POLLS,
+  STALE_POLL_FACTORS,
+  type PollAnswer,
+  type StaleWatch,
+  decideAfterPoll,
+  markStale,
+  nextPollAt,
+  pollEventId,
+} from '../../../src/domain/stale';
 import { loadConfig } from '../../../src/config';
 import { callDetails, describeWait } from '../../../src/domain/callDetails';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 const answered = reduce(initialState('org', 'c1', 'retell'), {
-  eventId: 'retell:c1:call_started', provider: 'retell', providerEvent: 'call_started', callId: 'c1', type: 'call.answered', receivedAt: new Date(T0).toISOString(),
+  eventId: 'retell:c1:call_started',
+  provider: 'retell',
+  providerEvent: 'call_started',
+  callId: 'c1',
+  type: 'call.answered',
+  receivedAt: new Date(T0).toISOString(),
 }).state;
 const end: CallEvent = {
-  eventId: pollEventId('retell', 'c1', 'ended'), provider: 'retell', providerEvent: 'get-call:ended', callId: 'c1', type: 'call.completed',
-  outcome: 'completed', durationSec: 120, receivedAt: new Date(T0 + 30 * MIN).toISOString(),
+  eventId: pollEventId('retell', 'c1', 'ended'),
+  provider: 'retell',
+  providerEvent: 'get-call:ended',
+  callId: 'c1',
+  type: 'call.completed',
+  outcome: 'completed',
+  durationSec: 120,
+  receivedAt: new Date(T0 + 30 * MIN).toISOString(),
 };
 const ctx = { provider: 'retell' as const, now: T0 + 30 * MIN };
 
@@ -60,7 +81,8 @@ describe('what an answer means', () => {
     }
     const last = decideAfterPoll(watch, ongoing, ctx);
     expect(last.stale).toEqual({
-      since: new Date(ctx.now).toISOString(), polls: 4,
+      since: new Date(ctx.now).toISOString(),
+      polls: 4,
       reason: 'retell says the call is still ongoing at the last of 4 polls; no end was reported',
     });
   });
@@ -88,7 +110,12 @@ describe('the stale mark in the reducer state', () => {
 
   test('the poll end and a later real webhook of the same end: the second changes no status, so no effect runs again', () => {
     const polled = reduce(answered, end).state;
-    const hook = reduce(polled, { ...end, eventId: 'retell:c1:call_ended', providerEvent: 'call_ended', receivedAt: new Date(T0 + 40 * MIN).toISOString() });
+    const hook = reduce(polled, {
+      ...end,
+      eventId: 'retell:c1:call_ended',
+      providerEvent: 'call_ended',
+      receivedAt: new Date(T0 + 40 * MIN).toISOString(),
+    });
     expect(hook.duplicate).toBe(false);
     expect(effectsFor(polled, hook.state, { followUpOn: ['no-answer'] })).toEqual([]);
     expect(reduce(polled, end).duplicate).toBe(true);
@@ -102,9 +129,14 @@ describe('the stale mark in the reducer state', () => {
 
 describe('where a person sees it', () => {
   test('the workflow says when the platform will be asked, then what it answered, then the mark', () => {
-    expect(describeWait({ callDone: false, callEnded: false, now: T0, askAt: '2026-11-27T10:30:00.000Z' }))
-      .toBe('the call to end (its platform is asked at 2026-11-27T10:30:00.000Z if none comes)');
-    const asked = callDetails({ state: answered, waitingFor: 'x', staleWatch: { polls: 2, lastAnswer: 'retell says the call is still ongoing' } });
+    expect(describeWait({ callDone: false, callEnded: false, now: T0, askAt: '2026-11-27T10:30:00.000Z' })).toBe(
+      'the call to end (its platform is asked at 2026-11-27T10:30:00.000Z if none comes)',
+    );
+    const asked = callDetails({
+      state: answered,
+      waitingFor: 'x',
+      staleWatch: { polls: 2, lastAnswer: 'retell says the call is still ongoing' },
+    });
     expect(asked).toContain('asked the platform (2): retell says the call is still ongoing');
     const stale = markStale(answered, { since: '2026-11-27T14:00:00.000Z', reason: 'no retell API credentials are stored', polls: 1 });
     const details = callDetails({ state: stale, waitingFor: 'nothing', staleWatch: { polls: 1, lastAnswer: 'ignored once stale' } });

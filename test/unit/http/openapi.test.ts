@@ -6,8 +6,16 @@ import { createApp, type AppDeps } from '../../../src/http/app';
 import { openApiDocument, scopesFor } from '../../../src/http/openapi';
 import { silentLogger } from '../../../src/log';
 
-type Op = { security?: Array<Record<string, string[]>>; 'x-scopes'?: string[]; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> };
-const doc = openApiDocument() as unknown as { openapi: string; paths: Record<string, Record<string, Op>>; components: { schemas: Record<string, object>; securitySchemes: Record<string, { in: string; name: string }> } };
+type Op = {
+  security?: Array<Record<string, string[]>>;
+  'x-scopes'?: string[];
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+};
+const doc = openApiDocument() as unknown as {
+  openapi: string;
+  paths: Record<string, Record<string, Op>>;
+  components: { schemas: Record<string, object>; securitySchemes: Record<string, { in: string; name: string }> };
+};
 
 /** Method + path of every route in the app's routers (HEAD comes with GET). */
 function servedRoutes(app: Koa): string[] {
@@ -21,9 +29,14 @@ function servedRoutes(app: Koa): string[] {
 }
 
 const app = createApp({
-  col: {} as AppDeps['col'], signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
+  col: {} as AppDeps['col'],
+  signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
   dispatcher: { offer() {}, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as unknown as AppDeps['dispatcher'],
-  logger: silentLogger, pingDb: async () => {}, bodyLimitBytes: 1024, temporalUiUrl: 'http://t', temporalNamespace: 'default',
+  logger: silentLogger,
+  pingDb: async () => {},
+  bodyLimitBytes: 1024,
+  temporalUiUrl: 'http://t',
+  temporalNamespace: 'default',
 });
 
 test('every route the app serves is in the document, and the document has no route the app lacks', () => {

@@ -21,7 +21,10 @@ describe('RateLimiter', () => {
 
   it('refills at the configured rate, per key and per route class', () => {
     let now = 0;
-    const limiter = new RateLimiter({ webhook: { perSecond: 2, burst: 2 }, read: { perSecond: 1, burst: 1 }, control: { perSecond: 0, burst: 1 } }, () => now);
+    const limiter = new RateLimiter(
+      { webhook: { perSecond: 2, burst: 2 }, read: { perSecond: 1, burst: 1 }, control: { perSecond: 0, burst: 1 } },
+      () => now,
+    );
     expect(limiter.take('a', 'webhook').ok).toBe(true);
     expect(limiter.take('a', 'webhook').ok).toBe(true);
     expect(limiter.take('a', 'webhook').ok).toBe(false);

@@ -5,7 +5,13 @@ import { requestIdOf } from '../../../src/http/requestId';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 test('a plain token from the caller is kept', () => {
-  for (const id of ['abc', 'req_123', '2f1c7a9e-0b7e-4a55-9d27-6f0a2d1b9c11', 'Root=1-67891233-abcdef012345678912345678', 'x'.repeat(128)]) {
+  for (const id of [
+    'abc',
+    'req_123',
+    '2f1c7a9e-0b7e-4a55-9d27-6f0a2d1b9c11',
+    'Root=1-67891233-abcdef012345678912345678',
+    'x'.repeat(128),
+  ]) {
     expect(requestIdOf(id)).toBe(id);
   }
 });

@@ -12,7 +12,7 @@ const col = {} as Collections;
 
 afterEach(() => useSecretsKey(undefined));
 
-test('two receivers with the same SECRETS_KEY read each other\'s cookies; another key does not', () => {
+test("two receivers with the same SECRETS_KEY read each other's cookies; another key does not", () => {
   useSecretsKey(randomBytes(32));
   const a = new DashboardSessions(col, silentLogger);
   const b = new DashboardSessions(col, silentLogger);

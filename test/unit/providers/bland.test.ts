@@ -12,7 +12,12 @@ const CALL_ID = '9f1e2d3c-4b5a-4697-8a1b-2c3d4e5f6a7b';
 const POLICY = { followUpOn: ['no-answer', 'busy'] as const };
 
 function payloadError(fn: () => unknown): PayloadError {
-  try { fn(); } catch (e) { if (e instanceof PayloadError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PayloadError) return e;
+    throw e;
+  }
   throw new Error('expected a PayloadError');
 }
 
@@ -48,7 +53,8 @@ describe('bland parse', () => {
       startedAt: '2025-01-15T10:30:00.000Z',
       endedAt: '2025-01-15T10:32:59.000Z',
       recordingUrl: 'https://recordings.bland.example/9f1e2d3c.mp3',
-      transcript: 'assistant: Hello, this is Maya from Evon. Is this Dana? \nuser: Yes, speaking. \nassistant: Great, I am calling to confirm Friday at 3pm.',
+      transcript:
+        'assistant: Hello, this is Maya from Evon. Is this Dana? \nuser: Yes, speaking. \nassistant: Great, I am calling to confirm Friday at 3pm.',
       agentId: 'agent_789ghi',
       contactId: 'contact_456def',
       metadata: { contactId: 'contact_456def', agentId: 'agent_789ghi' },
@@ -69,7 +75,9 @@ describe('bland parse', () => {
 
   it('joins the transcripts array when there is no concatenated transcript', () => {
     const body = { ...fixtureJson('bland/post-call.json'), concatenated_transcript: null };
-    expect(parse(body)[0].transcript).toBe('assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.\nassistant: Great, I am calling to confirm Friday at 3pm.');
+    expect(parse(body)[0].transcript).toBe(
+      'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.\nassistant: Great, I am calling to confirm Friday at 3pm.',
+    );
   });
 
   it('accepts c_id when call_id is absent', () => {
@@ -77,7 +85,10 @@ describe('bland parse', () => {
   });
 
   it('names a missing call_id', () => {
-    expect(payloadError(() => parse({ status: 'completed', call_length: 1 }))).toMatchObject({ field: 'call_id', message: 'Missing required field: call_id' });
+    expect(payloadError(() => parse({ status: 'completed', call_length: 1 }))).toMatchObject({
+      field: 'call_id',
+      message: 'Missing required field: call_id',
+    });
   });
 
   it('ignores an optional field of another type instead of refusing the event', () => {
@@ -88,8 +99,10 @@ describe('bland parse', () => {
   });
 
   it('names callId for the seed flat shape without an id', () => {
-    expect(payloadError(() => parse({ provider: 'bland', event: 'call.completed', status: 'completed' })))
-      .toMatchObject({ field: 'callId', message: 'Missing required field: callId' });
+    expect(payloadError(() => parse({ provider: 'bland', event: 'call.completed', status: 'completed' }))).toMatchObject({
+      field: 'callId',
+      message: 'Missing required field: callId',
+    });
   });
 });
 
@@ -145,7 +158,8 @@ describe('bland corrected transcript (second webhook)', () => {
   it('takes the object form: the text joined from the segments, plus the segments', () => {
     const [e] = parseFixture('bland/corrected-segments.json');
     expect(e).toMatchObject({
-      eventId: `bland:${CALL_ID}:corrected`, type: 'call.updated',
+      eventId: `bland:${CALL_ID}:corrected`,
+      type: 'call.updated',
       transcript: 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.',
     });
     expect(e.transcriptSegments).toEqual([
@@ -169,15 +183,22 @@ describe('bland corrected transcript (second webhook)', () => {
     }
   });
 
-  const corrected = 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.\nassistant: Great, I am calling to confirm Friday at 3 p.m.';
+  const corrected =
+    'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.\nassistant: Great, I am calling to confirm Friday at 3 p.m.';
 
   it('a correction-only body is one call.updated with the corrected transcript', () => {
     const events = parseFixture('bland/corrected-only.json');
-    expect(events).toEqual([{
-      eventId: `bland:${CALL_ID}:corrected`, provider: 'bland', providerEvent: 'corrected_transcript', callId: CALL_ID,
-      type: 'call.updated', receivedAt: expect.any(String),
-      transcript: 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.',
-    }]);
+    expect(events).toEqual([
+      {
+        eventId: `bland:${CALL_ID}:corrected`,
+        provider: 'bland',
+        providerEvent: 'corrected_transcript',
+        callId: CALL_ID,
+        type: 'call.updated',
+        receivedAt: expect.any(String),
+        transcript: 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.',
+      },
+    ]);
   });
 
   it('a full second body repeats the end event under the same id, then the correction', () => {
@@ -196,7 +217,9 @@ describe('bland corrected transcript (second webhook)', () => {
     expect(state.status).toBe('completed');
     expect(state.outcome).toBe('completed');
     expect(state.durationSec).toBe(179);
-    expect(state.transcript).toBe(files.includes('bland/corrected.json') ? corrected : 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.');
+    expect(state.transcript).toBe(
+      files.includes('bland/corrected.json') ? corrected : 'assistant: Hello, this is Maya from Evon. Is this Dana?\nuser: Yes, speaking.',
+    );
     expect(effects.filter((e) => e === 'sendThankYou')).toHaveLength(1);
     expect(effects.filter((e) => e === 'countContact')).toHaveLength(1);
   });

@@ -14,11 +14,22 @@ import { PROVIDERS, type Provider } from '../../../src/domain/events';
 import { FIXTURES, NOW, RECEIVED_AT, fixtureBytes, makeReq } from './helpers';
 
 const FORM = 'application/x-www-form-urlencoded';
-const EVENT_TYPES = ['call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.failed', 'call.recording_ready', 'call.updated'];
+const EVENT_TYPES = [
+  'call.initiated',
+  'call.ringing',
+  'call.answered',
+  'call.completed',
+  'call.failed',
+  'call.recording_ready',
+  'call.updated',
+];
 
 /** Every fixture but the 3 MB one (its size adds nothing but time). */
 const fixtures = PROVIDERS.flatMap((dir) =>
-  readdirSync(join(FIXTURES, dir)).filter((f) => !f.includes('large')).map((f) => `${dir}/${f}`));
+  readdirSync(join(FIXTURES, dir))
+    .filter((f) => !f.includes('large'))
+    .map((f) => `${dir}/${f}`),
+);
 const jsonFixtures = fixtures.filter((f) => f.endsWith('.json'));
 const formFixtures = fixtures.filter((f) => f.endsWith('.txt'));
 
@@ -37,8 +48,30 @@ const deep = (n: number, leaf: unknown = 'x'): unknown => {
 const protoObject = () => JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}') as unknown;
 
 const hostileString = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', '\u0000', 'a\nb', '\u2028',
-    '9999-01-01T00:00:00Z', '-1', 'NaN', 'Infinity', '1e400', 'no-answer', 'busy', 'completed', 'call.completed', '+882161234567', '$set', 'a.b'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    '',
+    ' ',
+    '\u0000',
+    'a\nb',
+    '\u2028',
+    '9999-01-01T00:00:00Z',
+    '-1',
+    'NaN',
+    'Infinity',
+    '1e400',
+    'no-answer',
+    'busy',
+    'completed',
+    'call.completed',
+    '+882161234567',
+    '$set',
+    'a.b',
+  ),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.nat({ max: 6000 }).map((n) => 'x'.repeat(n)),
@@ -46,7 +79,17 @@ const hostileString = fc.oneof(
 );
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   hostileString,
-  fc.anything({ maxDepth: 3, maxKeys: 5, withBigInt: false, withDate: false, withMap: false, withSet: false, withTypedArray: false, withSparseArray: false, withBoxedValues: false }),
+  fc.anything({
+    maxDepth: 3,
+    maxKeys: 5,
+    withBigInt: false,
+    withDate: false,
+    withMap: false,
+    withSet: false,
+    withTypedArray: false,
+    withSparseArray: false,
+    withBoxedValues: false,
+  }),
   fc.constantFrom(null, true, false, 0, -1, 1e308, -0, 9.999e15, 253402300800000, []),
   fc.double(),
   fc.integer(),
@@ -72,13 +115,27 @@ interface Mutation {
   value: unknown;
 }
 /** Fields whose values index a lookup table somewhere: the place a prototype name does harm. */
-const TABLE_KEYS = new Set(['status', 'event', 'type', 'disconnection_reason', 'endedReason', 'call_status', 'CallStatus', 'queue_status', 'answered_by', 'provider']);
+const TABLE_KEYS = new Set([
+  'status',
+  'event',
+  'type',
+  'disconnection_reason',
+  'endedReason',
+  'call_status',
+  'CallStatus',
+  'queue_status',
+  'answered_by',
+  'provider',
+]);
 const ID_KEYS = new Set(['callId', 'call_id', 'c_id', 'id', 'contactId', 'contact_id', 'agentId', 'agent_id', 'assistantId']);
 const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'];
 const mutation: fc.Arbitrary<Mutation> = fc.record({
   pick: fc.nat(),
   op: fc.constantFrom('set', 'set', 'delete', 'add', 'poke', 'poke'),
-  key: fc.oneof(hostileString, fc.constantFrom('callId', 'call_id', 'event', 'status', 'metadata', 'contactId', 'timestamp', 'provider', 'type', 'message', 'call')),
+  key: fc.oneof(
+    hostileString,
+    fc.constantFrom('callId', 'call_id', 'event', 'status', 'metadata', 'contactId', 'timestamp', 'provider', 'type', 'message', 'call'),
+  ),
   value: hostileValue,
 });
 
@@ -99,7 +156,8 @@ function mutate(root: unknown, muts: Mutation[]): unknown {
     }
     if (path.length === 0) {
       if (m.op === 'set') doc = m.value;
-      else if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) Object.defineProperty(doc, m.key, { value: m.value, enumerable: true, configurable: true, writable: true });
+      else if (doc !== null && typeof doc === 'object' && !Array.isArray(doc))
+        Object.defineProperty(doc, m.key, { value: m.value, enumerable: true, configurable: true, writable: true });
       continue;
     }
     const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], doc);
@@ -172,56 +230,121 @@ const routes = fc.constantFrom<(Provider | undefined)[]>(undefined, ...PROVIDERS
 
 describe('parser fuzz', () => {
   test('mutated JSON fixtures, on the shared route and every platform route', () => {
-    fc.assert(fc.property(fc.constantFrom(...jsonFixtures), fc.array(mutation, { minLength: 1, maxLength: 4 }), routes, (file, muts, route) => {
-      const base = JSON.parse(fixtureBytes(file).toString('utf8'));
-      const raw = Buffer.from(JSON.stringify(mutate(base, muts)) ?? 'null');
-      parseLikeTheRoute(raw, 'application/json', {}, route);
-    }), { numRuns: 1500 });
+    fc.assert(
+      fc.property(fc.constantFrom(...jsonFixtures), fc.array(mutation, { minLength: 1, maxLength: 4 }), routes, (file, muts, route) => {
+        const base = JSON.parse(fixtureBytes(file).toString('utf8'));
+        const raw = Buffer.from(JSON.stringify(mutate(base, muts)) ?? 'null');
+        parseLikeTheRoute(raw, 'application/json', {}, route);
+      }),
+      { numRuns: 1500 },
+    );
   });
 
   test('mutated Twilio form callbacks, with repeated keys', () => {
-    const field = fc.tuple(fc.oneof(fc.constantFrom('CallSid', 'CallStatus', 'SequenceNumber', 'Timestamp', 'CallDuration', 'RecordingStatus', 'RecordingUrl', 'AnsweredBy', 'Direction', 'From', 'To'), fc.string({ maxLength: 10 })), hostileString);
-    fc.assert(fc.property(fc.constantFrom(...formFixtures), fc.array(field, { maxLength: 6 }), fc.boolean(), (file, extra, append) => {
-      const params = new URLSearchParams(fixtureBytes(file).toString('utf8'));
-      for (const [k, v] of extra) {
-        if (append) params.append(k, v);
-        else params.set(k, v);
-      }
-      parseLikeTheRoute(Buffer.from(params.toString()), FORM, {}, 'twilio');
-    }), { numRuns: 500 });
+    const field = fc.tuple(
+      fc.oneof(
+        fc.constantFrom(
+          'CallSid',
+          'CallStatus',
+          'SequenceNumber',
+          'Timestamp',
+          'CallDuration',
+          'RecordingStatus',
+          'RecordingUrl',
+          'AnsweredBy',
+          'Direction',
+          'From',
+          'To',
+        ),
+        fc.string({ maxLength: 10 }),
+      ),
+      hostileString,
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...formFixtures), fc.array(field, { maxLength: 6 }), fc.boolean(), (file, extra, append) => {
+        const params = new URLSearchParams(fixtureBytes(file).toString('utf8'));
+        for (const [k, v] of extra) {
+          if (append) params.append(k, v);
+          else params.set(k, v);
+        }
+        parseLikeTheRoute(Buffer.from(params.toString()), FORM, {}, 'twilio');
+      }),
+      { numRuns: 500 },
+    );
   });
 
   test('random bytes, invalid UTF-8 and odd JSON texts', () => {
     const text = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-      fc.constantFrom('', ' ', '\ufeff{}', 'null', '[]', '"x"', '1', '{', '{"callId":', '\xff\xfe', '{"a":1}{"b":2}')
+      fc
+        .constantFrom('', ' ', '\ufeff{}', 'null', '[]', '"x"', '1', '{', '{"callId":', '\xff\xfe', '{"a":1}{"b":2}')
         .map((s) => Buffer.from(s, 'latin1')),
       fc.json({ maxDepth: 4 }).map((s) => Buffer.from(s)),
       fc.nat({ max: 20_000 }).map((n) => Buffer.from(`${'['.repeat(n)}${']'.repeat(n)}`)),
-      fc.nat({ max: 20_000 }).map((n) => Buffer.from(`{"callId":"c","event":"call.completed","metadata":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`)),
+      fc
+        .nat({ max: 20_000 })
+        .map((n) => Buffer.from(`{"callId":"c","event":"call.completed","metadata":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`)),
     );
-    fc.assert(fc.property(text, fc.constantFrom('application/json', FORM, 'application/vnd.x+json', 'text/plain', ''), routes, (raw, type, route) => {
-      parseLikeTheRoute(raw, type, {}, route);
-    }), { numRuns: 800 });
+    fc.assert(
+      fc.property(
+        text,
+        fc.constantFrom('application/json', FORM, 'application/vnd.x+json', 'text/plain', ''),
+        routes,
+        (raw, type, route) => {
+          parseLikeTheRoute(raw, type, {}, route);
+        },
+      ),
+      { numRuns: 800 },
+    );
   });
 
   test('signature checks never throw, whatever the headers (missing, repeated, garbage)', () => {
-    const headerValue = fc.oneof(hostileString.filter((s) => s.length < 300), fc.array(fc.string({ maxLength: 60 }), { minLength: 2, maxLength: 3 }));
-    const names = fc.constantFrom('x-retell-signature', 'x-twilio-signature', 'x-vapi-secret', 'x-vapi-signature', 'x-webhook-signature',
-      'webhook-id', 'webhook-timestamp', 'webhook-signature', 'authorization', 'x-signature', 'x-timestamp');
-    const secrets = fc.constantFrom(
-      { secret: 'sekrit' }, { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, { secret: 's', mode: 'bearer' as const },
-      { secret: 's', mode: 'hmac' as const, payloadFormat: '{timestamp}.{body}.{url}' }, { secret: 's', mode: 'hmac' as const, encoding: 'base64' as const, algorithm: 'sha1' as const },
+    const headerValue = fc.oneof(
+      hostileString.filter((s) => s.length < 300),
+      fc.array(fc.string({ maxLength: 60 }), { minLength: 2, maxLength: 3 }),
     );
-    fc.assert(fc.property(fc.constantFrom(...fixtures), fc.dictionary(names, headerValue, { maxKeys: 5 }), secrets, fc.constantFrom(...PROVIDERS), (file, headers, secret, provider) => {
-      tried++;
-      const req = makeReq(fixtureBytes(file), { headers, contentType: file.endsWith('.txt') ? FORM : 'application/json', publicUrl: 'https://h.example/api/calls/webhook/twilio?bodySHA256=zz' });
-      const v = adapters[provider].verify(req, secret);
-      if (!v.ok) {
-        expect(typeof v.header).toBe('string');
-        expect(v.message.length).toBeGreaterThan(0);
-      }
-    }), { numRuns: 800 });
+    const names = fc.constantFrom(
+      'x-retell-signature',
+      'x-twilio-signature',
+      'x-vapi-secret',
+      'x-vapi-signature',
+      'x-webhook-signature',
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+      'authorization',
+      'x-signature',
+      'x-timestamp',
+    );
+    const secrets = fc.constantFrom(
+      { secret: 'sekrit' },
+      { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      { secret: 's', mode: 'bearer' as const },
+      { secret: 's', mode: 'hmac' as const, payloadFormat: '{timestamp}.{body}.{url}' },
+      { secret: 's', mode: 'hmac' as const, encoding: 'base64' as const, algorithm: 'sha1' as const },
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...fixtures),
+        fc.dictionary(names, headerValue, { maxKeys: 5 }),
+        secrets,
+        fc.constantFrom(...PROVIDERS),
+        (file, headers, secret, provider) => {
+          tried++;
+          const req = makeReq(fixtureBytes(file), {
+            headers,
+            contentType: file.endsWith('.txt') ? FORM : 'application/json',
+            publicUrl: 'https://h.example/api/calls/webhook/twilio?bodySHA256=zz',
+          });
+          const v = adapters[provider].verify(req, secret);
+          if (!v.ok) {
+            expect(typeof v.header).toBe('string');
+            expect(v.message.length).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 800 },
+    );
   });
 });
 

@@ -58,7 +58,15 @@ describe('generic parse', () => {
   });
 
   it('accepts null for optional fields', () => {
-    const [e] = parse({ callId: 'c_1', event: 'call.completed', duration: null, status: null, recording_url: null, metadata: null, timestamp: null });
+    const [e] = parse({
+      callId: 'c_1',
+      event: 'call.completed',
+      duration: null,
+      status: null,
+      recording_url: null,
+      metadata: null,
+      timestamp: null,
+    });
     expect(e).toMatchObject({ type: 'call.completed', outcome: 'completed' });
     expect(e.durationSec).toBeUndefined();
     expect(e.recordingUrl).toBeUndefined();
@@ -106,7 +114,9 @@ describe('generic parse', () => {
 
 describe('generic payload errors', () => {
   it('names a missing callId', () => {
-    const err = payloadError(() => generic.parse(fixtureReq('generic/invalid-missing-call-id.json'), fixtureJson('generic/invalid-missing-call-id.json')));
+    const err = payloadError(() =>
+      generic.parse(fixtureReq('generic/invalid-missing-call-id.json'), fixtureJson('generic/invalid-missing-call-id.json')),
+    );
     expect(err.field).toBe('callId');
     expect(err.message).toBe('Missing required field: callId');
   });
@@ -126,18 +136,29 @@ describe('generic payload errors', () => {
   });
 
   it('ignores optional fields of another type instead of refusing the event', () => {
-    const [e] = parse({ callId: 'c', event: 'call.completed', metadata: 'contact_1', duration: { s: 1 }, from: 5, direction: 'sideways', transcript: [] });
+    const [e] = parse({
+      callId: 'c',
+      event: 'call.completed',
+      metadata: 'contact_1',
+      duration: { s: 1 },
+      from: 5,
+      direction: 'sideways',
+      transcript: [],
+    });
     expect(e).toMatchObject({ callId: 'c', type: 'call.completed', outcome: 'completed' });
     for (const k of ['metadata', 'durationSec', 'from', 'direction', 'transcript'] as const) expect(e[k]).toBeUndefined();
   });
 
   it('rejects a numeric callId', () => {
-    expect(payloadError(() => parse({ callId: 42, event: 'call.completed' })).message)
-      .toBe('Invalid field: callId (expected string, received number)');
+    expect(payloadError(() => parse({ callId: 42, event: 'call.completed' })).message).toBe(
+      'Invalid field: callId (expected string, received number)',
+    );
   });
 
   it('lists the allowed values for an unknown event', () => {
-    const err = payloadError(() => generic.parse(fixtureReq('generic/invalid-unknown-event.json'), fixtureJson('generic/invalid-unknown-event.json')));
+    const err = payloadError(() =>
+      generic.parse(fixtureReq('generic/invalid-unknown-event.json'), fixtureJson('generic/invalid-unknown-event.json')),
+    );
     expect(err.field).toBe('event');
     for (const v of ['call.initiated', 'call.ringing', 'call.answered', 'call.completed', 'call.failed', 'call.recording_ready']) {
       expect(err.message).toContain(v);
@@ -164,12 +185,26 @@ describe('generic payload errors', () => {
     [{ callId: 'c'.repeat(1200), event: 'call.completed' }, 'callId', 'Invalid field: callId (at most 200 characters, received 1200)'],
     [{ callId: 'a\nb', event: 'call.completed' }, 'callId', 'Invalid field: callId (no control characters)'],
     [{ call_id: 'c'.repeat(201), event: 'call.completed' }, 'call_id', 'Invalid field: call_id (at most 200 characters, received 201)'],
-    [{ callId: 'c', event: 'call.failed', status: 'no-answer', metadata: { contactId: 'x'.repeat(3000) } }, 'metadata.contactId',
-      'Invalid field: metadata.contactId (at most 200 characters, received 3000)'],
-    [{ callId: 'c', event: 'call.completed', metadata: { contact_id: 'x\u0000y' } }, 'metadata.contact_id', 'Invalid field: metadata.contact_id (no control characters)'],
-    [{ callId: 'c', event: 'call.completed', metadata: { agentId: 'a'.repeat(500) } }, 'metadata.agentId',
-      'Invalid field: metadata.agentId (at most 200 characters, received 500)'],
-    [{ callId: 'c', event: 'call.completed', contactId: 'x'.repeat(300) }, 'contactId', 'Invalid field: contactId (at most 200 characters, received 300)'],
+    [
+      { callId: 'c', event: 'call.failed', status: 'no-answer', metadata: { contactId: 'x'.repeat(3000) } },
+      'metadata.contactId',
+      'Invalid field: metadata.contactId (at most 200 characters, received 3000)',
+    ],
+    [
+      { callId: 'c', event: 'call.completed', metadata: { contact_id: 'x\u0000y' } },
+      'metadata.contact_id',
+      'Invalid field: metadata.contact_id (no control characters)',
+    ],
+    [
+      { callId: 'c', event: 'call.completed', metadata: { agentId: 'a'.repeat(500) } },
+      'metadata.agentId',
+      'Invalid field: metadata.agentId (at most 200 characters, received 500)',
+    ],
+    [
+      { callId: 'c', event: 'call.completed', contactId: 'x'.repeat(300) },
+      'contactId',
+      'Invalid field: contactId (at most 200 characters, received 300)',
+    ],
   ])('refuses an identifier a workflow id or search attribute cannot take: %#', (body, field, message) => {
     expect(payloadError(() => parse(body))).toMatchObject({ field, message });
   });
@@ -199,7 +234,9 @@ describe('generic payload errors', () => {
   it('bounds free metadata: no __proto__, no $ or dotted keys, no unbounded nesting', () => {
     let deep: unknown = 'leaf';
     for (let i = 0; i < 50; i++) deep = { d: deep };
-    const body = JSON.parse('{"callId":"c","event":"call.completed","metadata":{"__proto__":{"x":1},"$set":1,"a.b":2,"deep":' + JSON.stringify(deep) + '}}');
+    const body = JSON.parse(
+      '{"callId":"c","event":"call.completed","metadata":{"__proto__":{"x":1},"$set":1,"a.b":2,"deep":' + JSON.stringify(deep) + '}}',
+    );
     const [e] = parse(body);
     expect(Object.keys(e.metadata!)).toEqual(['_set', 'a_b', 'deep']);
     expect(JSON.stringify(e.metadata).length).toBeLessThan(200);
@@ -251,7 +288,9 @@ describe('generic verify: X-Webhook-Signature', () => {
   it('refuses a wrong secret', () => {
     const raw = fixtureBytes('generic/completed.json');
     expect(generic.verify(withSig(raw, sign(raw, 'other')), secret)).toEqual({
-      ok: false, header: 'x-webhook-signature', message: 'Invalid signature in x-webhook-signature',
+      ok: false,
+      header: 'x-webhook-signature',
+      message: 'Invalid signature in x-webhook-signature',
     });
   });
 
@@ -264,11 +303,14 @@ describe('generic verify: X-Webhook-Signature', () => {
     }
   });
 
-  it.each(['abcd', 'zz'.repeat(32), sign('x').slice(0, 63), `${sign('x')}00`, ''])('refuses a malformed or length-mismatched signature %p without throwing', (sig) => {
-    const raw = fixtureBytes('generic/completed.json');
-    expect(() => generic.verify(withSig(raw, sig), secret)).not.toThrow();
-    expect(generic.verify(withSig(raw, sig), secret).ok).toBe(false);
-  });
+  it.each(['abcd', 'zz'.repeat(32), sign('x').slice(0, 63), `${sign('x')}00`, ''])(
+    'refuses a malformed or length-mismatched signature %p without throwing',
+    (sig) => {
+      const raw = fixtureBytes('generic/completed.json');
+      expect(() => generic.verify(withSig(raw, sig), secret)).not.toThrow();
+      expect(generic.verify(withSig(raw, sig), secret).ok).toBe(false);
+    },
+  );
 });
 
 describe('generic verify: Standard Webhooks (standardwebhooks as oracle)', () => {
@@ -287,7 +329,11 @@ describe('generic verify: Standard Webhooks (standardwebhooks as oracle)', () =>
   it('accepts when one of several listed signatures matches, ignoring other versions', () => {
     const raw = fixtureBytes('generic/completed.json');
     const good = oracle.sign(MSG_ID, new Date(NOW), raw);
-    const other = new Webhook(`whsec_${Buffer.from('another key entirely, 32 bytes..').toString('base64')}`).sign(MSG_ID, new Date(NOW), raw);
+    const other = new Webhook(`whsec_${Buffer.from('another key entirely, 32 bytes..').toString('base64')}`).sign(
+      MSG_ID,
+      new Date(NOW),
+      raw,
+    );
     expect(generic.verify(req(raw, NOW, `${other} v2,${good.slice(3)} ${good}`), secret).ok).toBe(true);
     expect(generic.verify(req(raw, NOW, `${other} v2,${good.slice(3)}`), secret).ok).toBe(false);
   });

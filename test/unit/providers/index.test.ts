@@ -1,11 +1,14 @@
 import { PROVIDERS } from '../../../src/domain/events';
-import {
-  PayloadError, adapters, detectProvider, isProvider, isSupportedContentType, mediaTypeOf, parseBody,
-} from '../../../src/providers';
+import { PayloadError, adapters, detectProvider, isProvider, isSupportedContentType, mediaTypeOf, parseBody } from '../../../src/providers';
 import { fixtureJson, fixtureReq, makeReq } from './helpers';
 
 function payloadError(fn: () => unknown): PayloadError {
-  try { fn(); } catch (e) { if (e instanceof PayloadError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PayloadError) return e;
+    throw e;
+  }
   throw new Error('expected a PayloadError');
 }
 
@@ -101,7 +104,9 @@ describe('parseBody', () => {
   });
 
   it('parses form bodies, keeping repeated keys as arrays in order', () => {
-    const req = makeReq('CallSid=CA1&To=%2B14155551234&Name=Se%C3%B1ora+M%C3%BCller&K=2&K=1', { contentType: 'application/x-www-form-urlencoded' });
+    const req = makeReq('CallSid=CA1&To=%2B14155551234&Name=Se%C3%B1ora+M%C3%BCller&K=2&K=1', {
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(parseBody(req)).toEqual({ CallSid: 'CA1', To: '+14155551234', Name: 'Señora Müller', K: ['2', '1'] });
   });
 
@@ -144,8 +149,14 @@ describe("the spec's common structure under a platform's name", () => {
     expect(detectProvider(req, body)).toBe(provider);
     const [e] = adapters[provider].parse(req, body);
     expect(e).toMatchObject({
-      provider, callId: 'call_abc123', type: 'call.completed', outcome: 'completed', durationSec: 180,
-      eventId: `${provider}:call_abc123:call.completed:completed`, contactId: 'contact_456def', agentId: 'agent_789ghi',
+      provider,
+      callId: 'call_abc123',
+      type: 'call.completed',
+      outcome: 'completed',
+      durationSec: 180,
+      eventId: `${provider}:call_abc123:call.completed:completed`,
+      contactId: 'contact_456def',
+      agentId: 'agent_789ghi',
     });
   });
 });

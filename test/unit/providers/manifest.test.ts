@@ -33,7 +33,11 @@ describe('fixture manifest', () => {
 
     if (exp.error) {
       let thrown: unknown;
-      try { adapter.parse(req, body); } catch (e) { thrown = e; }
+      try {
+        adapter.parse(req, body);
+      } catch (e) {
+        thrown = e;
+      }
       expect(thrown).toBeInstanceOf(PayloadError);
       expect((thrown as PayloadError).field).toBe(exp.error.field);
       expect((thrown as PayloadError).message).toContain(exp.error.field);

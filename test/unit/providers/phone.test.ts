@@ -20,13 +20,27 @@ describe('normalizePhone', () => {
   });
 
   it.each([
-    [undefined], [null], [''], ['   '], [14155551234],
-    ['client:alice'], ['sip:alice@example.com'], ['anonymous'], ['web_call'], ['Restricted'],
+    [undefined],
+    [null],
+    [''],
+    ['   '],
+    [14155551234],
+    ['client:alice'],
+    ['sip:alice@example.com'],
+    ['anonymous'],
+    ['web_call'],
+    ['Restricted'],
     ['+1 415 555 1234 ext. 5'],
-    ['1234'], ['55555'],
-    ['0123456789'], ['1055551234'], ['07911 123456'],
-    ['+0441234567'], ['+1234567890123456'], ['+12'],
-    ['+1+4155551234'], ['---'],
+    ['1234'],
+    ['55555'],
+    ['0123456789'],
+    ['1055551234'],
+    ['07911 123456'],
+    ['+0441234567'],
+    ['+1234567890123456'],
+    ['+12'],
+    ['+1+4155551234'],
+    ['---'],
   ])('%p → undefined', (input) => {
     expect(normalizePhone(input)).toBeUndefined();
   });

@@ -11,7 +11,12 @@ const callEnded = fixtureJson('retell/call-ended.json') as { event: string; call
 const endedWith = (call: Record<string, unknown>) => parse({ event: 'call_ended', call: { ...callEnded.call, ...call } })[0];
 
 function payloadError(fn: () => unknown): PayloadError {
-  try { fn(); } catch (e) { if (e instanceof PayloadError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PayloadError) return e;
+    throw e;
+  }
   throw new Error('expected a PayloadError');
 }
 
@@ -87,7 +92,10 @@ describe('retell parse', () => {
 
   it('gives successive transcript updates distinct ids and a retry the same id', () => {
     const body = fixtureJson('retell/transcript-updated.json') as { event: string; call: { transcript_object: unknown[] } };
-    const longer = { ...body, call: { ...body.call, transcript_object: [...body.call.transcript_object, { role: 'agent', content: 'More.' }] } };
+    const longer = {
+      ...body,
+      call: { ...body.call, transcript_object: [...body.call.transcript_object, { role: 'agent', content: 'More.' }] },
+    };
     expect(parse(body)[0].eventId).toBe(parse(body)[0].eventId);
     expect(parse(longer)[0].eventId).not.toBe(parse(body)[0].eventId);
   });
@@ -125,7 +133,10 @@ describe('retell parse', () => {
   it('a never-connected call (only call_ended + call_analyzed) fails as no-answer in either order', () => {
     const ended = parseFixture('retell/not-connected-ended.json');
     const analyzed = parseFixture('retell/not-connected-analyzed.json');
-    for (const order of [[...ended, ...analyzed], [...analyzed, ...ended]]) {
+    for (const order of [
+      [...ended, ...analyzed],
+      [...analyzed, ...ended],
+    ]) {
       const s = order.reduce((st, ev) => reduce(st, ev).state, initialState('o', order[0].callId, 'retell'));
       expect(s).toMatchObject({ status: 'failed', outcome: 'no-answer', endedReason: 'dial_no_answer', to: '+14155550000' });
       expect(s.analysis?.summary).toBe('The call was not answered.');
@@ -136,8 +147,13 @@ describe('retell parse', () => {
   it('reads the seed flat shape: seconds epoch, spec event name, agent_id', () => {
     const [e] = parseFixture('retell/seed-flat.json');
     expect(e).toMatchObject({
-      callId: 'retell_call_123', type: 'call.completed', outcome: 'completed', providerEvent: 'call.completed',
-      endedAt: '2024-01-15T11:30:00.000Z', agentId: 'agent_retell_456', recordingUrl: 'https://example.com/recordings/retell_call_123.wav',
+      callId: 'retell_call_123',
+      type: 'call.completed',
+      outcome: 'completed',
+      providerEvent: 'call.completed',
+      endedAt: '2024-01-15T11:30:00.000Z',
+      agentId: 'agent_retell_456',
+      recordingUrl: 'https://example.com/recordings/retell_call_123.wav',
     });
   });
 
@@ -148,7 +164,13 @@ describe('retell parse', () => {
 
   it('reads the seed common structure labelled retell', () => {
     const [e] = parseFixture('retell/seed-common.json');
-    expect(e).toMatchObject({ provider: 'retell', callId: 'call_abc123', eventId: 'retell:call_abc123:call.completed:completed', durationSec: 180, contactId: 'contact_456def' });
+    expect(e).toMatchObject({
+      provider: 'retell',
+      callId: 'call_abc123',
+      eventId: 'retell:call_abc123:call.completed:completed',
+      durationSec: 180,
+      contactId: 'contact_456def',
+    });
   });
 
   it('keeps a ~3 MB non-ASCII transcript whole', () => {
@@ -165,10 +187,21 @@ describe('retell parse', () => {
     [{ call: { call_id: 'c' } }, 'event', 'Missing required field: event'],
     [{ event: 'call_ended' }, 'call_id', 'Missing required field: call_id'],
     // The seed's own example without an id: the seed's field name.
-    [{ provider: 'retell', event: 'call.completed', from: '+14155551234', status: 'completed' }, 'callId', 'Missing required field: callId'],
-    [{ event: 'call_ended', call: { call_id: 'c'.repeat(1200) } }, 'call.call_id', 'Invalid field: call.call_id (at most 200 characters, received 1200)'],
-    [{ event: 'call_ended', call: { call_id: 'c', metadata: { contactId: 'x'.repeat(3000) } } }, 'call.metadata.contactId',
-      'Invalid field: call.metadata.contactId (at most 200 characters, received 3000)'],
+    [
+      { provider: 'retell', event: 'call.completed', from: '+14155551234', status: 'completed' },
+      'callId',
+      'Missing required field: callId',
+    ],
+    [
+      { event: 'call_ended', call: { call_id: 'c'.repeat(1200) } },
+      'call.call_id',
+      'Invalid field: call.call_id (at most 200 characters, received 1200)',
+    ],
+    [
+      { event: 'call_ended', call: { call_id: 'c', metadata: { contactId: 'x'.repeat(3000) } } },
+      'call.metadata.contactId',
+      'Invalid field: call.metadata.contactId (at most 200 characters, received 3000)',
+    ],
   ])('names the bad field in %j', (body, field, message) => {
     const err = payloadError(() => parse(body));
     expect(err.field).toBe(field);
@@ -176,7 +209,10 @@ describe('retell parse', () => {
   });
 
   it('reads a numeric-string duration_ms, and ignores optional fields of another type', () => {
-    const [e] = parse({ event: 'call_ended', call: { call_id: 'c', duration_ms: '1000', call_analysis: 'odd', metadata: [1], transcript: 5 } });
+    const [e] = parse({
+      event: 'call_ended',
+      call: { call_id: 'c', duration_ms: '1000', call_analysis: 'odd', metadata: [1], transcript: 5 },
+    });
     expect(e).toMatchObject({ callId: 'c', durationSec: 1 });
     expect(e.analysis).toBeUndefined();
     expect(e.transcript).toBeUndefined();
@@ -266,21 +302,29 @@ describe('retell verify (retell-sdk as oracle)', () => {
 
   it('names the header when it is missing', () => {
     expect(retell.verify(makeReq('{}'), { secret: KEY })).toEqual({
-      ok: false, header: 'x-retell-signature', message: 'Missing signature header: x-retell-signature',
+      ok: false,
+      header: 'x-retell-signature',
+      message: 'Missing signature header: x-retell-signature',
     });
   });
 
   it.each([`v=${NOW},d=abcd`, `v=${NOW},d=${'0'.repeat(66)}`, 'v=abc,d=00', 'garbage', `d=${'0'.repeat(64)}`])(
-    'refuses malformed or length-mismatched %p without throwing', (sig) => {
+    'refuses malformed or length-mismatched %p without throwing',
+    (sig) => {
       expect(() => retell.verify(withSig('{}', sig), { secret: KEY })).not.toThrow();
       expect(retell.verify(withSig('{}', sig), { secret: KEY })).toMatchObject({ ok: false, header: 'x-retell-signature' });
-    });
+    },
+  );
 
   it('accepts the seed X-Webhook-Signature only when the native header is absent', async () => {
     const raw = fixtureBytes('retell/seed-flat.json');
     const { createHmac } = await import('node:crypto');
     const seedSig = createHmac('sha256', KEY).update(raw).digest('hex');
     expect(retell.verify(makeReq(raw, { headers: { 'x-webhook-signature': seedSig } }), { secret: KEY }).ok).toBe(true);
-    expect(retell.verify(makeReq(raw, { headers: { 'x-webhook-signature': seedSig, 'x-retell-signature': `v=${NOW},d=${'0'.repeat(64)}` } }), { secret: KEY }).ok).toBe(false);
+    expect(
+      retell.verify(makeReq(raw, { headers: { 'x-webhook-signature': seedSig, 'x-retell-signature': `v=${NOW},d=${'0'.repeat(64)}` } }), {
+        secret: KEY,
+      }).ok,
+    ).toBe(false);
   });
 });

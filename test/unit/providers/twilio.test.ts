@@ -7,8 +7,14 @@ import { fixtureBytes, fixtureReq, makeReq } from './helpers';
 
 const FORM = 'application/x-www-form-urlencoded';
 const SID = 'CA5f1e8c2b3a4d6e7f8091a2b3c4d5e6f7';
-const parseFixture = (f: string) => { const r = fixtureReq(f); return twilio.parse(r, parseBody(r)); };
-const parseForm = (s: string) => { const r = makeReq(s, { contentType: FORM }); return twilio.parse(r, parseBody(r)); };
+const parseFixture = (f: string) => {
+  const r = fixtureReq(f);
+  return twilio.parse(r, parseBody(r));
+};
+const parseForm = (s: string) => {
+  const r = makeReq(s, { contentType: FORM });
+  return twilio.parse(r, parseBody(r));
+};
 /** The form as a plain object, as Express/Koa body parsers hand it to twilio's validateRequest. */
 const paramsOf = (raw: Buffer | string) => Object.fromEntries(new URLSearchParams(raw.toString()));
 
@@ -35,7 +41,8 @@ describe('twilio parse', () => {
       direction: 'outbound',
       durationSec: 127,
       endedAt: '2025-01-15T10:32:07.000Z',
-      recordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE11112222333344445555666677778888',
+      recordingUrl:
+        'https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE11112222333344445555666677778888',
     });
   });
 
@@ -56,7 +63,10 @@ describe('twilio parse', () => {
 
   it('maps queued like initiated and an unknown status to a timeline update', () => {
     expect(parseForm(`CallSid=CA1&CallStatus=queued&SequenceNumber=0`)[0].type).toBe('call.initiated');
-    expect(parseForm(`CallSid=CA1&CallStatus=teleported&SequenceNumber=9`)[0]).toMatchObject({ type: 'call.updated', eventId: 'twilio:CA1:9' });
+    expect(parseForm(`CallSid=CA1&CallStatus=teleported&SequenceNumber=9`)[0]).toMatchObject({
+      type: 'call.updated',
+      eventId: 'twilio:CA1:9',
+    });
   });
 
   it('uses the status as the event id without a SequenceNumber', () => {
@@ -64,24 +74,41 @@ describe('twilio parse', () => {
   });
 
   it('a machine-answered completed call is voicemail', () => {
-    expect(parseFixture('twilio/completed-machine.txt')[0]).toMatchObject({ type: 'call.completed', outcome: 'voicemail', endedReason: 'machine_end_beep', durationSec: 22 });
+    expect(parseFixture('twilio/completed-machine.txt')[0]).toMatchObject({
+      type: 'call.completed',
+      outcome: 'voicemail',
+      endedReason: 'machine_end_beep',
+      durationSec: 22,
+    });
   });
 
   it('reads an inbound call with non-ASCII form values', () => {
-    expect(parseFixture('twilio/inbound-non-ascii.txt')[0]).toMatchObject({ direction: 'inbound', from: '+4989123456789', to: '+14155555678', durationSec: 64 });
+    expect(parseFixture('twilio/inbound-non-ascii.txt')[0]).toMatchObject({
+      direction: 'inbound',
+      from: '+4989123456789',
+      to: '+14155555678',
+      durationSec: 64,
+    });
   });
 
   it('a completed recording callback is call.recording_ready with the URL', () => {
     expect(parseFixture('twilio/recording-completed.txt')[0]).toMatchObject({
-      type: 'call.recording_ready', callId: SID, eventId: `twilio:${SID}:recording:RE11112222333344445555666677778888:completed`,
-      recordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE11112222333344445555666677778888',
+      type: 'call.recording_ready',
+      callId: SID,
+      eventId: `twilio:${SID}:recording:RE11112222333344445555666677778888:completed`,
+      recordingUrl:
+        'https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE11112222333344445555666677778888',
     });
     expect(parseFixture('twilio/recording-in-progress.txt')[0].type).toBe('call.updated');
   });
 
   it('names a missing CallSid', () => {
     let err: unknown;
-    try { parseForm('CallStatus=completed'); } catch (e) { err = e; }
+    try {
+      parseForm('CallStatus=completed');
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(PayloadError);
     expect(err).toMatchObject({ field: 'CallSid', message: 'Missing required field: CallSid' });
   });
@@ -93,7 +120,13 @@ describe('twilio parse', () => {
     expect(orders).toHaveLength(120);
     for (const order of orders) {
       const s = order.reduce((st, e: CallEvent) => reduce(st, e).state, initialState('org', SID, 'twilio'));
-      expect(s).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 127, recordingReady: true, answeredAt: '2025-01-15T10:30:00.000Z' });
+      expect(s).toMatchObject({
+        status: 'completed',
+        outcome: 'completed',
+        durationSec: 127,
+        recordingReady: true,
+        answeredAt: '2025-01-15T10:30:00.000Z',
+      });
       // The recording callback carries no Timestamp, so it sorts by its (later) arrival.
       expect(s.timeline.map((t) => t.providerEvent)).toEqual(['initiated', 'ringing', 'in-progress', 'completed', 'recording:completed']);
     }
@@ -130,7 +163,11 @@ describe('twilio verify (twilio SDK as oracle)', () => {
   it('refuses a different URL than the one signed (scheme, path or query)', () => {
     const raw = fixtureBytes('twilio/completed.txt');
     const sig = twilioSdk.getExpectedTwilioSignature(TOKEN, URL_, paramsOf(raw));
-    for (const other of ['http://api.example.com/api/calls/webhook/twilio?org=acme', 'https://api.example.com/api/calls/webhook/twilio', 'https://api.example.com/api/calls/webhook?org=acme']) {
+    for (const other of [
+      'http://api.example.com/api/calls/webhook/twilio?org=acme',
+      'https://api.example.com/api/calls/webhook/twilio',
+      'https://api.example.com/api/calls/webhook?org=acme',
+    ]) {
       expect(twilioSdk.validateRequest(TOKEN, sig, other, paramsOf(raw))).toBe(false);
       expect(twilio.verify(req(raw, sig, other), { secret: TOKEN }).ok).toBe(false);
     }
@@ -152,7 +189,10 @@ describe('twilio verify (twilio SDK as oracle)', () => {
 
   it('names the header when it is missing, and never throws on a short signature', () => {
     const raw = fixtureBytes('twilio/completed.txt');
-    expect(twilio.verify(makeReq(raw, { contentType: FORM, publicUrl: URL_ }), { secret: TOKEN })).toMatchObject({ ok: false, header: 'x-twilio-signature' });
+    expect(twilio.verify(makeReq(raw, { contentType: FORM, publicUrl: URL_ }), { secret: TOKEN })).toMatchObject({
+      ok: false,
+      header: 'x-twilio-signature',
+    });
     expect(() => twilio.verify(req(raw, 'abc='), { secret: TOKEN })).not.toThrow();
     expect(twilio.verify(req(raw, 'abc='), { secret: TOKEN }).ok).toBe(false);
   });
@@ -178,6 +218,8 @@ describe('twilio hostile values', () => {
   });
 
   it('names an over-long CallSid', () => {
-    expect(() => parseForm(`CallSid=${'C'.repeat(300)}&CallStatus=completed`)).toThrow('Invalid field: CallSid (at most 200 characters, received 300)');
+    expect(() => parseForm(`CallSid=${'C'.repeat(300)}&CallStatus=completed`)).toThrow(
+      'Invalid field: CallSid (at most 200 characters, received 300)',
+    );
   });
 });

@@ -12,7 +12,12 @@ const reportWith = (m: Record<string, unknown>) => parse({ message: { ...report.
 const TIMELINE_KEYS = ['eventId', 'provider', 'providerEvent', 'callId', 'type', 'receivedAt', 'occurredAt'];
 
 function payloadError(fn: () => unknown): PayloadError {
-  try { fn(); } catch (e) { if (e instanceof PayloadError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PayloadError) return e;
+    throw e;
+  }
   throw new Error('expected a PayloadError');
 }
 
@@ -36,7 +41,8 @@ describe('vapi parse: end-of-call-report', () => {
       startedAt: '2025-01-15T10:30:01.250Z',
       endedAt: '2025-01-15T10:33:05.450Z',
       recordingUrl: 'https://storage.vapi.example/4b9f3c2e-mono.wav',
-      transcript: 'AI: Hi Dana, this is Evon Dental confirming your appointment on Friday.\nUser: Yes, Friday at three works.\nAI: Perfect, see you then!\n',
+      transcript:
+        'AI: Hi Dana, this is Evon Dental confirming your appointment on Friday.\nUser: Yes, Friday at three works.\nAI: Perfect, see you then!\n',
       agentId: 'agent_789ghi',
       contactId: 'contact_456def',
       metadata: { contactId: 'contact_456def', agentId: 'agent_789ghi' },
@@ -46,13 +52,23 @@ describe('vapi parse: end-of-call-report', () => {
         data: { structuredData: { appointmentConfirmed: true }, successEvaluation: 'true' },
       },
       // `cost` and `costBreakdown` are USD: kept in cents.
-      cost: { amountCents: 18.32, currency: 'USD', source: 'vapi.cost', breakdown: { transport: 1, stt: 2, llm: 5, tts: 9, vapi: 1.32, total: 18.32 } },
+      cost: {
+        amountCents: 18.32,
+        currency: 'USD',
+        source: 'vapi.cost',
+        breakdown: { transport: 1, stt: 2, llm: 5, tts: 9, vapi: 1.32, total: 18.32 },
+      },
     });
   });
 
   it('swaps from/to for an inbound call and falls back to the assistant id', () => {
     const [e] = parseFixture('vapi/end-of-call-report-inbound.json');
-    expect(e).toMatchObject({ from: '+14155559876', to: '+14155551234', direction: 'inbound', agentId: 'f0e1d2c3-b4a5-4968-8776-655443322110' });
+    expect(e).toMatchObject({
+      from: '+14155559876',
+      to: '+14155551234',
+      direction: 'inbound',
+      agentId: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+    });
     expect(e.contactId).toBeUndefined();
   });
 
@@ -69,14 +85,21 @@ describe('vapi parse: end-of-call-report', () => {
   it('reads the seed top-level shape (transcript and recording inside call)', () => {
     const [e] = parseFixture('vapi/seed-top-level.json');
     expect(e).toMatchObject({
-      callId: 'vapi_call_123', type: 'call.completed', outcome: 'completed', durationSec: 180,
-      transcript: 'AI: Hello!\nUser: Hi.', recordingUrl: 'https://example.com/recordings/vapi_call_123.wav',
-      startedAt: '2025-01-15T10:30:00.000Z', endedAt: '2025-01-15T10:33:00.000Z',
+      callId: 'vapi_call_123',
+      type: 'call.completed',
+      outcome: 'completed',
+      durationSec: 180,
+      transcript: 'AI: Hello!\nUser: Hi.',
+      recordingUrl: 'https://example.com/recordings/vapi_call_123.wav',
+      startedAt: '2025-01-15T10:30:00.000Z',
+      endedAt: '2025-01-15T10:33:00.000Z',
     });
   });
 
   it('keeps non-ASCII transcripts intact', () => {
-    expect(parseFixture('vapi/end-of-call-report-non-ascii.json')[0].transcript).toContain('Señora Müller, ¿qué tal?\nUser: 日本語でお願いします。');
+    expect(parseFixture('vapi/end-of-call-report-non-ascii.json')[0].transcript).toContain(
+      'Señora Müller, ¿qué tal?\nUser: 日本語でお願いします。',
+    );
   });
 
   it.each([
@@ -122,7 +145,13 @@ describe('vapi parse: status-update', () => {
 
   it('carries who/when on lifecycle statuses', () => {
     const [e] = parseFixture('vapi/status-update-in-progress.json');
-    expect(e).toMatchObject({ occurredAt: '2025-01-15T10:30:01.250Z', startedAt: '2025-01-15T10:30:01.250Z', from: '+14155551234', to: '+14155555678', contactId: 'contact_456def' });
+    expect(e).toMatchObject({
+      occurredAt: '2025-01-15T10:30:01.250Z',
+      startedAt: '2025-01-15T10:30:01.250Z',
+      from: '+14155551234',
+      to: '+14155555678',
+      contactId: 'contact_456def',
+    });
   });
 
   it('ends by endedReason', () => {
@@ -137,12 +166,15 @@ describe('vapi parse: status-update', () => {
 });
 
 describe('vapi parse: every other message', () => {
-  it.each(['transcript', 'speech-update', 'conversation-update', 'hang', 'tool-calls', 'unknown-type'])('%s → timeline-only call.updated', (name) => {
-    const [e] = parseFixture(`vapi/${name}.json`);
-    expect(e.type).toBe('call.updated');
-    expect(e.callId).toBe(CALL_ID);
-    expect(Object.keys(e).filter((k) => !TIMELINE_KEYS.includes(k))).toEqual([]);
-  });
+  it.each(['transcript', 'speech-update', 'conversation-update', 'hang', 'tool-calls', 'unknown-type'])(
+    '%s → timeline-only call.updated',
+    (name) => {
+      const [e] = parseFixture(`vapi/${name}.json`);
+      expect(e.type).toBe('call.updated');
+      expect(e.callId).toBe(CALL_ID);
+      expect(Object.keys(e).filter((k) => !TIMELINE_KEYS.includes(k))).toEqual([]);
+    },
+  );
 
   it('never rejects an unknown type that has a call id', () => {
     expect(parse({ message: { type: 'x-brand-new', call: { id: 'c1' }, whatever: [1, 2, 3] } })[0].type).toBe('call.updated');
@@ -158,13 +190,21 @@ describe('vapi parse: every other message', () => {
   });
 
   it('names a missing call id, nested or top-level', () => {
-    expect(payloadError(() => parseFixture('vapi/invalid-missing-call-id.json'))).toMatchObject({ field: 'message.call.id', message: 'Missing required field: message.call.id' });
+    expect(payloadError(() => parseFixture('vapi/invalid-missing-call-id.json'))).toMatchObject({
+      field: 'message.call.id',
+      message: 'Missing required field: message.call.id',
+    });
     expect(payloadError(() => parse({ type: 'end-of-call-report', call: {} }))).toMatchObject({ field: 'call.id' });
-    expect(payloadError(() => parse({ message: { type: 'hang', call: { id: { nested: true } } } })).message).toBe('Invalid field: message.call.id (expected string, received object)');
+    expect(payloadError(() => parse({ message: { type: 'hang', call: { id: { nested: true } } } })).message).toBe(
+      'Invalid field: message.call.id (expected string, received object)',
+    );
   });
 
   it('names a missing message type', () => {
-    expect(payloadError(() => parse({ message: { call: { id: 'c1' } } }))).toMatchObject({ field: 'message.type', message: 'Missing required field: message.type' });
+    expect(payloadError(() => parse({ message: { call: { id: 'c1' } } }))).toMatchObject({
+      field: 'message.type',
+      message: 'Missing required field: message.type',
+    });
   });
 });
 
@@ -192,13 +232,21 @@ describe('vapi verify', () => {
 
   describe('bearer', () => {
     it('accepts Authorization: Bearer <token>', () => {
-      expect(vapi.verify(makeReq(raw, { headers: { authorization: `Bearer ${SECRET}` } }), { secret: SECRET, mode: 'bearer' }).ok).toBe(true);
-      expect(vapi.verify(makeReq(raw, { headers: { authorization: 'Bearer nope' } }), { secret: SECRET, mode: 'bearer' })).toMatchObject({ ok: false, header: 'authorization' });
+      expect(vapi.verify(makeReq(raw, { headers: { authorization: `Bearer ${SECRET}` } }), { secret: SECRET, mode: 'bearer' }).ok).toBe(
+        true,
+      );
+      expect(vapi.verify(makeReq(raw, { headers: { authorization: 'Bearer nope' } }), { secret: SECRET, mode: 'bearer' })).toMatchObject({
+        ok: false,
+        header: 'authorization',
+      });
     });
     it('reads a configured header', () => {
       const cfg: ProviderSecret = { secret: SECRET, mode: 'bearer', header: 'X-Custom-Token' };
       expect(vapi.verify(makeReq(raw, { headers: { 'x-custom-token': SECRET } }), cfg).ok).toBe(true);
-      expect(vapi.verify(makeReq(raw, { headers: { authorization: `Bearer ${SECRET}` } }), cfg)).toMatchObject({ ok: false, header: 'x-custom-token' });
+      expect(vapi.verify(makeReq(raw, { headers: { authorization: `Bearer ${SECRET}` } }), cfg)).toMatchObject({
+        ok: false,
+        header: 'x-custom-token',
+      });
     });
   });
 
@@ -230,10 +278,22 @@ describe('vapi verify', () => {
     });
 
     it('honours base64 encoding, sha512, a prefix and custom headers', () => {
-      const c: ProviderSecret = { secret: SECRET, mode: 'hmac', algorithm: 'sha512', encoding: 'base64', header: 'X-Vapi-Signature', timestampHeader: 'X-Vapi-Timestamp', signaturePrefix: 'sha512=' };
-      const r = makeReq(raw, { headers: { 'x-vapi-signature': `sha512=${sig(signed(raw), 'sha512', 'base64')}`, 'x-vapi-timestamp': tsSec } });
+      const c: ProviderSecret = {
+        secret: SECRET,
+        mode: 'hmac',
+        algorithm: 'sha512',
+        encoding: 'base64',
+        header: 'X-Vapi-Signature',
+        timestampHeader: 'X-Vapi-Timestamp',
+        signaturePrefix: 'sha512=',
+      };
+      const r = makeReq(raw, {
+        headers: { 'x-vapi-signature': `sha512=${sig(signed(raw), 'sha512', 'base64')}`, 'x-vapi-timestamp': tsSec },
+      });
       expect(vapi.verify(r, c)).toEqual({ ok: true });
-      const hexInstead = makeReq(raw, { headers: { 'x-vapi-signature': `sha512=${sig(signed(raw), 'sha512', 'hex')}`, 'x-vapi-timestamp': tsSec } });
+      const hexInstead = makeReq(raw, {
+        headers: { 'x-vapi-signature': `sha512=${sig(signed(raw), 'sha512', 'hex')}`, 'x-vapi-timestamp': tsSec },
+      });
       expect(vapi.verify(hexInstead, c).ok).toBe(false);
     });
 
@@ -246,17 +306,25 @@ describe('vapi verify', () => {
       for (const t of [NOW - 6 * 60_000, NOW + 6 * 60_000]) {
         const ts = String(Math.floor(t / 1000));
         const msg = Buffer.concat([Buffer.from(`${ts}.`), raw]);
-        expect(vapi.verify(makeReq(raw, { headers: { 'x-signature': sig(msg), 'x-timestamp': ts } }), cfg)).toMatchObject({ ok: false, header: 'x-timestamp' });
+        expect(vapi.verify(makeReq(raw, { headers: { 'x-signature': sig(msg), 'x-timestamp': ts } }), cfg)).toMatchObject({
+          ok: false,
+          header: 'x-timestamp',
+        });
       }
     });
 
     it('names a missing signature or timestamp header', () => {
       expect(vapi.verify(makeReq(raw, { headers: { 'x-timestamp': tsSec } }), cfg)).toMatchObject({ ok: false, header: 'x-signature' });
-      expect(vapi.verify(makeReq(raw, { headers: { 'x-signature': sig(signed(raw)) } }), cfg)).toMatchObject({ ok: false, header: 'x-timestamp' });
+      expect(vapi.verify(makeReq(raw, { headers: { 'x-signature': sig(signed(raw)) } }), cfg)).toMatchObject({
+        ok: false,
+        header: 'x-timestamp',
+      });
     });
 
     it('refuses a wrong key and a truncated signature without throwing', () => {
-      expect(vapi.verify(makeReq(raw, { headers: { 'x-signature': sig(signed(raw), 'sha256', 'hex', 'other'), 'x-timestamp': tsSec } }), cfg).ok).toBe(false);
+      expect(
+        vapi.verify(makeReq(raw, { headers: { 'x-signature': sig(signed(raw), 'sha256', 'hex', 'other'), 'x-timestamp': tsSec } }), cfg).ok,
+      ).toBe(false);
       const short = makeReq(raw, { headers: { 'x-signature': sig(signed(raw)).slice(0, 10), 'x-timestamp': tsSec } });
       expect(() => vapi.verify(short, cfg)).not.toThrow();
       expect(vapi.verify(short, cfg).ok).toBe(false);
@@ -276,10 +344,14 @@ describe('vapi hostile values', () => {
   });
 
   it('names an over-long call id and metadata contact id by their paths', () => {
-    expect(() => parse({ message: { type: 'hang', call: { id: 'i'.repeat(201) } } })).toThrow('Invalid field: message.call.id (at most 200 characters');
+    expect(() => parse({ message: { type: 'hang', call: { id: 'i'.repeat(201) } } })).toThrow(
+      'Invalid field: message.call.id (at most 200 characters',
+    );
     const err = (() => {
       try {
-        parse({ message: { type: 'end-of-call-report', call: { id: 'c', assistantOverrides: { metadata: { contactId: 'x'.repeat(3000) } } } } });
+        parse({
+          message: { type: 'end-of-call-report', call: { id: 'c', assistantOverrides: { metadata: { contactId: 'x'.repeat(3000) } } } },
+        });
       } catch (e) {
         return e as PayloadError;
       }

@@ -29,7 +29,8 @@ test('values stored before encryption are read as they are; without a key nothin
 test('keys: 64 hex digits or base64 of 32 bytes, anything else refused by name', () => {
   expect(parseSecretsKey('07'.repeat(32))).toEqual(KEY);
   expect(parseSecretsKey(KEY.toString('base64'))).toEqual(KEY);
-  for (const bad of ['', 'short', '07'.repeat(31), 'zz'.repeat(32)]) expect(() => parseSecretsKey(bad)).toThrow(/SECRETS_KEY must be 32 bytes/);
+  for (const bad of ['', 'short', '07'.repeat(31), 'zz'.repeat(32)])
+    expect(() => parseSecretsKey(bad)).toThrow(/SECRETS_KEY must be 32 bytes/);
 });
 
 test('loadSecretsKey: SECRETS_KEY wins, else the file; with create, a missing file is made owner-only', () => {
