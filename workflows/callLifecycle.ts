@@ -3,7 +3,6 @@
 // email of a completed call, and the follow-up plan of an unanswered one (durable timers that
 // people can steer with signals). Deterministic: no Node imports, activity *types* only.
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -19,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { activityError } from './activityError';
 import type { CallEvent } from '../src/domain/events';
 import { type CallState, initialState, isTerminal } from '../src/domain/lifecycle';
 import {
@@ -524,13 +524,4 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
     upsertSearchAttributes(updates);
     setCurrentDetails(text);
   }
-}
-
-/** What an activity's failure says: its ApplicationFailure type, if any, and its own message. */
-function activityError(err: unknown): { type?: string; message: string } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return {
-    type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
-    message: cause instanceof Error ? cause.message : String(cause),
-  };
 }

@@ -4,16 +4,9 @@
 // when it frees up), and it reports the end of a plan it owns so joined calls settle. Asked
 // through an activity with a bounded number of tries, so a slow contact workflow never holds the
 // call: a plan then starts on its own, and an attempt whose cap cannot be checked goes to a person.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  log,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { activityError } from './activityError';
 import type { CallState } from '../src/domain/lifecycle';
 import { contactPhone } from '../src/domain/contact';
 import { type CallGateRole, type GateAnswer, type GateAsk, capMovedText, capRule } from '../src/domain/contactCaps';
@@ -77,8 +70,7 @@ export function contactGate(
         },
       });
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : err;
-      const message = cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause);
+      const { message } = activityError(err);
       log.warn('the contact workflow did not answer', { request: request.type, contactId, error: message });
       return { kind: 'failed', message };
     }
