@@ -89,12 +89,14 @@ const signInBody = z.object({ key: z.string().min(1, 'paste a read or admin API 
 /** What the dashboard's routes use of the app's dependencies. */
 export interface DashboardRouteDeps {
   col: Collections;
+  /** The clock of the sign-in rate limit (tests pin it). */
+  now?: () => number;
 }
 
 export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessions: DashboardSessions): void {
   // Sign-in attempts per client address, at the control routes' rate: guessing keys is hopeless
   // (48 random bytes), but each attempt costs a database read.
-  const attempts = new RateLimiter(DEFAULT_RATE_LIMITS);
+  const attempts = new RateLimiter(DEFAULT_RATE_LIMITS, deps.now);
   router.get('/dashboard', async (ctx) => {
     if (!(await sessions.current(ctx))) {
       ctx.set('Cache-Control', 'no-store');
