@@ -4,10 +4,7 @@
 import { getClient } from '@temporalio/activity';
 import type { Placement } from '../src/domain/followUp';
 import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '../src/domain/followUpCompliance';
-import { isValidTimeZone } from '../src/domain/callingWindow';
-import { phoneZones } from '../src/phoneZones';
 import type { Collections } from '../src/store/db';
-import { getContactRecord } from '../src/store/contacts';
 import { getFollowUpCall } from '../src/store/followUps';
 import {
   doNotCallFor,
@@ -15,6 +12,7 @@ import {
   markContactDoNotCall,
   addDoNotCallNumbers,
   pendingFollowUpWorkflows,
+  contactZones,
 } from '../src/store/compliance';
 import { cancelFollowUp } from '../workflows/messages';
 
@@ -38,26 +36,6 @@ export async function loadFollowUpContext(col: Collections, input: FollowUpConte
     contactZones(col, input, settings),
   ]);
   return { policy: s.callingWindow, ...zones, ...(dnc ? { doNotCall: dnc } : {}) };
-}
-
-/**
- * The contact's time zones as the rules take them: the contact's own, else the number's, else the
- * organization's default; and the number's regions. The dashboard shows follow-up times with it.
- */
-export async function contactZones(
-  col: Collections,
-  input: FollowUpContextInput,
-  settings: Promise<{ defaultTimeZone: string }>,
-): Promise<Pick<FollowUpContext, 'zones' | 'zoneSource' | 'regions'>> {
-  const { orgId, contactId, phone } = input;
-  const [contact, fromPhone] = await Promise.all([contactId ? getContactRecord(col, orgId, contactId) : null, phoneZones(phone)]);
-  const regions = fromPhone?.regions ?? [];
-  // Only zones this runtime knows: the workflow's time math must never throw on one it does not.
-  const phoneZoneList = (fromPhone?.zones ?? []).filter(isValidTimeZone);
-  if (contact?.timezone && isValidTimeZone(contact.timezone)) return { regions, zones: [contact.timezone], zoneSource: 'contact' };
-  if (phoneZoneList.length > 0) return { regions, zones: phoneZoneList, zoneSource: 'phone' };
-  const { defaultTimeZone } = await settings;
-  return { regions, zones: [isValidTimeZone(defaultTimeZone) ? defaultTimeZone : 'UTC'], zoneSource: 'organization' };
 }
 
 /** A post-call analysis value that means yes: true, "true", "yes", 1. */

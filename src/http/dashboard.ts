@@ -9,14 +9,13 @@ import { dirname, join } from 'node:path';
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { contactZones } from '../../activities/compliance';
 import { localTime } from '../domain/callingWindow';
 import { contactPhone } from '../domain/contact';
-import { CALL_STATUSES, isTerminal } from '../domain/lifecycle';
 import { STALE_CALL_AFTER_MS } from '../metrics';
-import { getComplianceSettings } from '../store/compliance';
+import { contactZones, getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
-import { identifyApiKey } from '../store/organizations';
+import { identifyApiKey, organizationName } from '../store/organizations';
+import { quietestOpenCalls, scheduledFollowUpCalls } from '../store/calls';
 import type { Collections } from '../store/db';
 import type { ApiRouter } from './auth';
 import { HttpError, unauthorized } from './errors';
@@ -172,10 +171,9 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
     ctx.set('Cache-Control', 'no-store');
     const session = await sessions.current(ctx);
     if (!session) throw unauthorized('Not signed in to the dashboard (no session cookie, or it expired, or its key was revoked)');
-    const org = await deps.col.organizations.findOne({ _id: session.orgId }, { projection: { name: 1 } });
     ctx.body = {
       orgId: session.orgId,
-      orgName: org?.name ?? session.orgId,
+      orgName: (await organizationName(deps.col, session.orgId)) ?? session.orgId,
       keyId: session.keyId,
       scope: session.scope,
       expiresAt: new Date(session.expiresAt).toISOString(),
@@ -197,21 +195,6 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
 
 const LIST_LIMIT = 50;
 const pad = (n: number) => String(n).padStart(2, '0');
-const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
-const brief = {
-  callId: 1,
-  contactId: 1,
-  to: 1,
-  from: 1,
-  direction: 1,
-  provider: 1,
-  status: 1,
-  outcome: 1,
-  followUp: 1,
-  nextFollowUpAt: 1,
-  updatedAt: 1,
-  stale: 1,
-} as const;
 
 /** The lists the dashboard shows beside the analytics: follow-up queue and stale calls. */
 export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): void {
@@ -221,23 +204,11 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
     // Each list is an equality on a small set or a short index range: on FerretDB a filter it cannot
     // push down (a range on another field, $exists, $regex) reads every call of the organization.
     const [scheduledDocs, due, canceled, open] = await Promise.all([
-      deps.col.calls
-        .find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: brief })
-        .sort({ nextFollowUpAt: 1 })
-        .limit(LIST_LIMIT)
-        .toArray(),
+      scheduledFollowUpCalls(deps.col, orgId, LIST_LIMIT),
       listFollowUpCalls(deps.col, orgId, { status: 'due' }, LIST_LIMIT),
       listFollowUpCalls(deps.col, orgId, { status: 'canceled' }, 4 * LIST_LIMIT),
       // Calls marked stale keep their open status, so both kinds of stale calls are among the open ones.
-      Promise.all(
-        OPEN_STATUSES.map((status) =>
-          deps.col.calls
-            .find({ orgId, status }, { projection: brief })
-            .sort({ updatedAt: 1 })
-            .limit(4 * LIST_LIMIT)
-            .toArray(),
-        ),
-      ),
+      quietestOpenCalls(deps.col, orgId, 4 * LIST_LIMIT),
     ]);
     // Read once for every contact whose zone falls back to the organization's.
     const settings = getComplianceSettings(deps.col, orgId);
@@ -266,7 +237,6 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
     );
     const silentSince = now - STALE_CALL_AFTER_MS;
     const stale = open
-      .flat()
       .filter((d) => d.stale || d.updatedAt.getTime() < silentSince)
       .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
       .slice(0, LIST_LIMIT)

@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Collections } from '../store/db';
-import { KEY_SCOPES, type KeyIdentity, isKeyScope } from '../store/organizations';
+import { KEY_SCOPES, type KeyIdentity, activeKeyById, isKeyScope } from '../store/organizations';
 import { deriveKey } from '../store/secrets';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
@@ -100,8 +100,7 @@ export class DashboardSessions {
   private async keyDoc(keyId: string) {
     const hit = this.keyChecks.get(keyId);
     if (hit && this.now() - hit.at < KEY_CHECK_TTL_MS) return hit.doc;
-    const doc = await this.col.apiKeys.findOne({ _id: keyId }, { projection: { orgId: 1, scope: 1, revokedAt: 1 } });
-    const valid = doc && !doc.revokedAt ? { orgId: doc.orgId, scope: doc.scope } : null;
+    const valid = await activeKeyById(this.col, keyId);
     if (this.keyChecks.size > 10_000) this.keyChecks.clear();
     this.keyChecks.set(keyId, { at: this.now(), doc: valid });
     return valid;

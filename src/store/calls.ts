@@ -1,7 +1,7 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
 import type { Filter } from 'mongodb';
 import { type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf } from '../domain/effects';
-import { type CallState, pickState } from '../domain/lifecycle';
+import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/lifecycle';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 import { rollupKeyOf } from '../domain/analytics';
 import { markCallDirty } from './analytics';
@@ -143,4 +143,47 @@ export async function recordFollowUpPlan(
   );
   await markCallDirty(col, orgId, callId);
   return r.modifiedCount === 1 ? 'saved' : 'stale';
+}
+
+const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
+
+/** The fields of a call the dashboard's lists show. */
+const LIST_FIELDS = {
+  callId: 1,
+  contactId: 1,
+  to: 1,
+  from: 1,
+  direction: 1,
+  provider: 1,
+  status: 1,
+  outcome: 1,
+  followUp: 1,
+  nextFollowUpAt: 1,
+  updatedAt: 1,
+  stale: 1,
+} as const;
+
+/**
+ * Calls with a follow-up scheduled, soonest first: a range on the `nextFollowUpAt` index (null while
+ * none is scheduled), so it reads only those calls.
+ */
+export async function scheduledFollowUpCalls(col: Collections, orgId: string, limit: number) {
+  return col.calls
+    .find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: LIST_FIELDS })
+    .sort({ nextFollowUpAt: 1 })
+    .limit(limit)
+    .toArray();
+}
+
+/**
+ * Unfinished calls, those without a change for longest first, up to `limit` per open status: one
+ * equality per status (FerretDB pushes those down; a `$in` or `$nin` reads every call).
+ */
+export async function quietestOpenCalls(col: Collections, orgId: string, limit: number) {
+  const perStatus = await Promise.all(
+    OPEN_STATUSES.map((status) =>
+      col.calls.find({ orgId, status }, { projection: LIST_FIELDS }).sort({ updatedAt: 1 }).limit(limit).toArray(),
+    ),
+  );
+  return perStatus.flat();
 }

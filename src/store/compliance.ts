@@ -3,7 +3,9 @@
 // contacts marked do-not-call. Every entry is its own document with a deterministic _id, so
 // marking is an idempotent upsert and no document has two writers.
 import { DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../domain/callingWindow';
-import type { DoNotCall } from '../domain/followUpCompliance';
+import type { DoNotCall, FollowUpContext } from '../domain/followUpCompliance';
+import { phoneZones } from '../phoneZones';
+import { getContactRecord } from './contacts';
 import { type Collections, docId } from './db';
 import type { ComplianceSettings, DoNotCallDoc } from './types';
 
@@ -150,4 +152,24 @@ export async function pendingFollowUpWorkflows(
     .limit(100)
     .toArray();
   return [...new Set(docs.map((d) => d.workflowId))];
+}
+
+/**
+ * The contact's time zones as the rules take them: the contact's own, else the number's, else the
+ * organization's default; and the number's regions. The dashboard shows follow-up times with it.
+ */
+export async function contactZones(
+  col: Collections,
+  input: { orgId: string; contactId?: string; phone?: string },
+  settings: Promise<{ defaultTimeZone: string }>,
+): Promise<Pick<FollowUpContext, 'zones' | 'zoneSource' | 'regions'>> {
+  const { orgId, contactId, phone } = input;
+  const [contact, fromPhone] = await Promise.all([contactId ? getContactRecord(col, orgId, contactId) : null, phoneZones(phone)]);
+  const regions = fromPhone?.regions ?? [];
+  // Only zones this runtime knows: the workflow's time math must never throw on one it does not.
+  const phoneZoneList = (fromPhone?.zones ?? []).filter(isValidTimeZone);
+  if (contact?.timezone && isValidTimeZone(contact.timezone)) return { regions, zones: [contact.timezone], zoneSource: 'contact' };
+  if (phoneZoneList.length > 0) return { regions, zones: phoneZoneList, zoneSource: 'phone' };
+  const { defaultTimeZone } = await settings;
+  return { regions, zones: [isValidTimeZone(defaultTimeZone) ? defaultTimeZone : 'UTC'], zoneSource: 'organization' };
 }

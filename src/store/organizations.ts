@@ -182,3 +182,14 @@ export async function setUnsignedAllowed(col: Collections, orgId: string, provid
   );
   return r.matchedCount === 1;
 }
+
+/** An organization's name, if it has one. */
+export async function organizationName(col: Collections, orgId: string): Promise<string | undefined> {
+  return (await col.organizations.findOne({ _id: orgId }, { projection: { name: 1 } }))?.name;
+}
+
+/** A key's organization and scope while it is not revoked, by the key's id (dashboard sessions re-check it). */
+export async function activeKeyById(col: Collections, keyId: string): Promise<{ orgId: string; scope: ApiKeyDoc['scope'] } | null> {
+  const doc = await col.apiKeys.findOne({ _id: keyId }, { projection: { orgId: 1, scope: 1, revokedAt: 1 } });
+  return doc && !doc.revokedAt ? { orgId: doc.orgId, scope: doc.scope } : null;
+}
