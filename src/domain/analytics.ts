@@ -2,6 +2,7 @@
 // provider, agent and outcome), how cells add up, the median from a fixed-bucket histogram, and
 // how UTC hours group into an organization's local days and weeks (DST included). No Node
 // imports: the store and the tests share it.
+import { localTime } from './callingWindow';
 import { CONNECTED_OUTCOMES, OUTCOMES, type Outcome } from './events';
 
 export const HOUR_MS = 3_600_000;
@@ -328,25 +329,6 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / 
 
 // ---- local time -------------------------------------------------------------------------------
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 type Parts = { y: number; m: number; d: number; h: number; mi: number; s: number };
 /**
  * Local fields of whole hours, remembered: formatToParts costs ~0.1 ms, and a 90-day series asks
@@ -359,9 +341,8 @@ function localParts(ms: number, tz: string): Parts {
   const key = ms % HOUR_MS === 0 ? `${tz}|${ms}` : undefined;
   const known = key === undefined ? undefined : hourParts.get(key);
   if (known) return known;
-  const p: Record<string, number> = {};
-  for (const part of formatter(tz).formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const parts = { y: p.year, m: p.month, d: p.day, h: p.hour, mi: p.minute, s: p.second };
+  const t = localTime(ms, tz);
+  const parts = { y: t.year, m: t.month, d: t.day, h: t.hour, mi: t.minute, s: t.second };
   if (key !== undefined) {
     if (hourParts.size >= 200_000) hourParts.clear();
     hourParts.set(key, parts);
@@ -454,14 +435,4 @@ export function localBuckets(from: number, to: number, interval: Interval, tz: s
     start = end;
   }
   return out;
-}
-
-/** Whether a zone's name is one the runtime knows. */
-export function isKnownTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -6,6 +6,7 @@
 // range or a local day boundary cuts from the calls themselves, so the figures are exact.
 import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { isValidTimeZone } from '../domain/callingWindow';
 import {
   CELL_OUTCOMES,
   type CallFacts,
@@ -20,7 +21,6 @@ import {
   hourDocId,
   hourOf,
   hourStart,
-  isKnownTimeZone,
   isoDay,
   localBuckets,
   localDayNumber,
@@ -67,7 +67,7 @@ export async function orgTimeZone(col: Collections, orgId: string): Promise<stri
   const known = zones.get(col.organizations)?.get(orgId);
   if (known && known.until > Date.now()) return known.zone;
   const stored = (await getComplianceSettings(col, orgId)).defaultTimeZone;
-  const zone = isKnownTimeZone(stored) ? stored : 'UTC';
+  const zone = isValidTimeZone(stored) ? stored : 'UTC';
   const map = zones.get(col.organizations) ?? new Map<string, { zone: string; until: number }>();
   if (map.size > 10_000) map.clear();
   map.set(orgId, { zone, until: Date.now() + ZONE_TTL_MS });
