@@ -129,6 +129,17 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   const workerMetrics = await (await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).text();
   expect(workerMetrics).toMatch(/calls_api_activities_total\{activity="saveCall",outcome="completed"\} [1-9]/);
   expect(seen(new RegExp(`metrics http://localhost:${env.WORKER_METRICS_PORT}/metrics`))).toBe(true);
+  // The worker make start runs keeps the analytics rollups (no test-only loop): the call is counted.
+  await eventually(
+    'the call in the analytics summary',
+    async () => {
+      const res = await fetch(`${receivers[0]}/api/analytics/summary`, { headers: { 'x-api-key': key } });
+      const body = (await res.json()) as { calls?: { total?: number }; outcomes?: { completed?: number } };
+      return res.status === 200 && body.calls?.total === 1 && body.outcomes?.completed === 1;
+    },
+    // The loop may wait for its lease slot (15 s) and the one-time backfill after the worker starts.
+    90_000,
+  );
 
   const pidFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as PidFileContent;
   expect(pidFile.processes.map((p) => p.name).sort()).toEqual(
