@@ -24,6 +24,7 @@ async function main() {
   const signaler = countedSignaler(createSignaler(client, config.temporal.taskQueue, config.workflow), metrics);
   const dispatcher = new Dispatcher({
     inbox: store.col.inbox,
+    eventLog: store.col.eventLog,
     signaler,
     logger,
     concurrency: config.inbox.dispatchConcurrency,

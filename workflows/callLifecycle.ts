@@ -79,6 +79,7 @@ import {
   type ControlFollowUpInput,
   type EmailView,
   callEvent,
+  callEvents,
   cancelFollowUp,
   controlFollowUp,
   followUpResult,
@@ -145,6 +146,9 @@ export async function callLifecycle(input: CallWorkflowInput): Promise<Omit<Call
 
   setHandler(callEvent, (event) => {
     pending.push(event);
+  });
+  setHandler(callEvents, (events) => {
+    pending.push(...events);
   });
   setHandler(retryNow, (i) => {
     commands.push(retryNowCommand(i));

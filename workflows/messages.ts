@@ -12,8 +12,13 @@ import type { CallGateRole, ContactGateState, GateAnswer, GateRequest, JoinedPla
 
 export const WORKFLOW_TYPE = 'callLifecycle';
 
-/** A canonical event for this call, from the receiver. */
+/** A canonical event for this call, whole (the receiver's signal before claim checks; the CLI may still send it). */
 export const callEvent = defineSignal<[CallEvent]>('callEvent');
+/**
+ * The receiver's events for this call, one or several: small fields only, the heavy ones claim-checked
+ * (src/domain/claimCheck.ts), so no signal passes a few KB whatever the webhook.
+ */
+export const callEvents = defineSignal<[CallEvent[]]>('callEvents');
 
 /** The call's reducer state plus what the workflow is doing now. */
 export const getState = defineQuery<CallView>('getState');

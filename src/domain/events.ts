@@ -1,6 +1,7 @@
 // The canonical call event every provider payload is turned into. Pure TypeScript: no Node
 // imports, so workflows, activities and tests all share it.
 import type { CallCost } from './cost';
+import type { ClaimRef } from './claimCheck';
 
 /** The lifecycle events of the Calls API spec. */
 export const CALL_EVENT_TYPES = [
@@ -92,6 +93,8 @@ export interface CallEvent extends CallFields {
   endedReason?: string;
   /** The receiver's id of the HTTP request that brought the event (its X-Request-Id and log lines). */
   requestId?: string;
+  /** Heavy fields this event carries only in slim form; the event log holds them whole (src/domain/claimCheck.ts). */
+  claim?: ClaimRef;
 }
 
 /** Outcomes of a call that connected (someone or something answered). */

@@ -5,6 +5,7 @@
 import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type Outcome, type Provider } from './events';
 import { clampFuture, isSafeId, lookup } from './limits';
 import { saneCost } from './cost';
+import { type Claims, type HeavyField, HEAVY_FIELDS } from './claimCheck';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
@@ -77,6 +78,8 @@ export interface CallState extends CallData {
    * later event of the call clears it.
    */
   stale?: StaleMark;
+  /** Heavy fields held in slim form here: the event-log document (or the record) that holds each whole. */
+  claims?: Claims;
   /** Precedence key of the event that set each field (and `status`/`outcome`). Internal. */
   owners: Partial<Record<DataField | 'status' | 'outcome', string>>;
 }
@@ -95,6 +98,7 @@ const STATE_KEYS: readonly (keyof CallState)[] = [
   'timeline',
   'owners',
   'stale',
+  'claims',
   ...DATA_FIELDS,
 ];
 
@@ -263,13 +267,19 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
   if (event.type === 'call.recording_ready') next.recordingReady = true;
 
   const data = eventData(event);
+  const claimed = new Set<string>(event.claim?.fields ?? []);
   for (const f of DATA_FIELDS) {
     const v = data[f];
-    if (isEmpty(v)) continue;
+    if (isEmpty(v) && !claimed.has(f)) continue;
     const owner = next.owners[f];
     if (owner === undefined || key > owner) {
-      (next as unknown as Record<string, unknown>)[f] = v;
+      if (v === undefined) delete (next as unknown as Record<string, unknown>)[f];
+      else (next as unknown as Record<string, unknown>)[f] = v;
       next.owners[f] = key;
+      if ((HEAVY_FIELDS as readonly string[]).includes(f)) {
+        next.claims = withClaim(next.claims, f as HeavyField, claimed.has(f) ? event.claim?.logId : undefined);
+        if (next.claims === undefined) delete next.claims;
+      }
     }
   }
 
@@ -287,6 +297,15 @@ export function reduce(state: CallState, input: CallEvent): ReduceResult {
   // Keep the start and the most recent end of a very chatty call.
   if (next.timeline.length > TIMELINE_CAP) next.timeline.splice(TIMELINE_CAP / 2, next.timeline.length - TIMELINE_CAP);
   return { state: next, duplicate: false };
+}
+
+/** The claims after a heavy field changed owner: the owner's log document when it came slim, none when it came whole. */
+function withClaim(claims: Claims | undefined, field: HeavyField, logId: string | undefined): Claims | undefined {
+  if (!logId && !claims?.[field]) return claims;
+  const out: Claims = { ...claims };
+  if (logId) out[field] = logId;
+  else delete out[field];
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** A one-line, human summary of a call for logs and the Temporal UI. */

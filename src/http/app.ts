@@ -17,6 +17,7 @@ import { contactRoutes } from './contacts';
 import { controlRoutes } from './control';
 import { complianceRoutes } from './compliance';
 import { analyticsRoutes } from './analytics';
+import { eventRoutes } from './events';
 import { requestIdMiddleware, requestLog } from './requestId';
 import { createReceiverMetrics, type ReceiverMetrics } from '../metrics';
 import { countStaleCalls } from '../store/calls';
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): Koa {
   complianceRoutes(api, deps);
   dashboardApiRoutes(api, deps);
   analyticsRoutes(api, deps);
+  eventRoutes(api, deps);
 
   app.use(router.routes()).use(router.allowedMethods());
   app.use(api.routes()).use(api.allowedMethods({ throw: true }));

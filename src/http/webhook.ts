@@ -1,11 +1,13 @@
 // POST /api/calls/webhook[/:provider]: raw bytes → provider (detect, verify, parse) → canonical
-// events inserted into the inbox → 200. A 200 means the database holds the events durably; the
-// dispatcher then hands them to the call's workflow (src/temporal/dispatcher.ts).
+// events inserted into the inbox with the request that brought them → 200. A 200 means the
+// database holds the events durably (and keeps them: src/store/eventLog.ts); the dispatcher then
+// hands them to the call's workflow (src/temporal/dispatcher.ts). Refusals are kept per organization.
 import type { RouterContext } from '@koa/router';
-import { PROVIDERS, type CallEvent, type Provider } from '../domain/events';
+import { PROVIDERS, type Provider } from '../domain/events';
 import { adapters, detectProvider, parseBody } from '../providers';
 import { PayloadError, type ProviderSecret, type WebhookRequest } from '../providers/types';
-import { type InboxDoc, acceptIntoInbox, inboxDoc } from '../store/inbox';
+import { type InboxDoc, INSERT_TIMEOUT_MS, acceptIntoInbox, inboxDoc } from '../store/inbox';
+import { RefusalBudget, recordRefused, redactHeaders, withRequest, writeChunks } from '../store/eventLog';
 import { webhookSigning } from '../store/organizations';
 import type { Collections } from '../store/db';
 import type { Dispatcher } from '../temporal/dispatcher';
@@ -35,10 +37,49 @@ export interface WebhookRouteDeps {
   now?: () => number;
 }
 
+/** Refusals worth showing the organization: a platform misconfigured, or sending what we cannot take. */
+const KEPT_REFUSALS = new Set([400, 401, 413, 415]);
+
 export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
   const now = deps.now ?? Date.now;
+  const budget = new RefusalBudget();
+
+  /** Keeps a refusal (bounded per organization and minute); never fails the answer. */
+  const keepRefusal = async (ctx: RouterContext<ApiState & WebhookState>, err: HttpError, body: Buffer | undefined, provider?: string) => {
+    if (!KEPT_REFUSALS.has(err.status) || !budget.take(ctx.state.orgId, Date.now())) return;
+    await recordRefused(
+      deps.col,
+      {
+        _id: `${ctx.state.orgId}:refused:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+        orgId: ctx.state.orgId,
+        ...(provider && { provider }),
+        receivedAt: new Date(),
+        status: err.status,
+        reason: err.message,
+        requestId: ctx.state.requestId,
+        path: ctx.path,
+        contentType: mediaType(ctx),
+        headers: redactHeaders(ctx.req.headers),
+      },
+      body,
+    ).catch((e: unknown) => requestLog(ctx, deps.logger).warn('could not keep a refused webhook', { err: e }));
+  };
 
   const handle = async (ctx: RouterContext<ApiState & WebhookState>, routeProvider?: string) => {
+    const seen: { body?: Buffer; provider?: string } = {};
+    try {
+      await accept(ctx, seen, routeProvider);
+    } catch (err) {
+      if (err instanceof HttpError) await keepRefusal(ctx, err, seen.body, seen.provider ?? routeProvider);
+      throw err;
+    }
+  };
+
+  const accept = async (
+    ctx: RouterContext<ApiState & WebhookState>,
+    seen: { body?: Buffer; provider?: string },
+    routeProvider?: string,
+  ) => {
     const { orgId, requestId } = ctx.state;
     const log = requestLog(ctx, deps.logger);
     if (routeProvider !== undefined && !(PROVIDERS as readonly string[]).includes(routeProvider)) {
@@ -50,6 +91,7 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
     }
 
     const rawBody = await readRawBody(ctx.req, deps.bodyLimitBytes);
+    seen.body = rawBody;
     const req: WebhookRequest = {
       rawBody,
       headers: ctx.req.headers,
@@ -62,13 +104,16 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
 
     let provider: Provider;
     let events;
+    let signed = false;
     try {
       const body = parseBody(req);
       provider = detectProvider(req, body, routeProvider);
+      seen.provider = provider;
       const signing = await webhookSigning(deps.col, orgId, provider);
       if (signing.secret) {
         const verdict = adapters[provider].verify(req, signing.secret as unknown as ProviderSecret);
         if (!verdict.ok) throw unauthorized(verdict.message);
+        signed = true;
       } else if (!signing.unsignedAllowed) {
         throw unauthorized(
           `Signature required: this organization stores webhook signing secrets, and none for ${provider} ` +
@@ -85,9 +130,23 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
 
     // The inbox's clock is the real one (not deps.now): it times hand-offs, not the call.
     const receivedAt = new Date();
-    const docs = events.map((original) => inboxDoc(orgId, provider, fitForTemporal({ ...original, requestId }, log), receivedAt));
+    // Kept whole: the workflow gets the heavy fields by reference (src/domain/claimCheck.ts).
+    const { docs, chunks } = withRequest(
+      events.map((e) => inboxDoc(orgId, provider, { ...e, requestId }, receivedAt)),
+      {
+        requestId,
+        path: ctx.path,
+        contentType,
+        headers: redactHeaders(ctx.req.headers),
+        signature: signed ? 'verified' : 'unsigned',
+        bytes: rawBody.length,
+        body: rawBody,
+      },
+    );
     let fresh: InboxDoc[];
     try {
+      // A body too big for one document goes first, in chunks; the inbox insert is what makes the event durable.
+      if (chunks.length > 0) await writeChunks(deps.col.eventChunks, chunks, INSERT_TIMEOUT_MS);
       fresh = await acceptIntoInbox(deps.col.inbox, docs);
     } catch (err) {
       // Not acknowledged, so the platform retries: nothing we answered 200 to is ever lost.
@@ -111,29 +170,4 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
 
   api.post('/calls/webhook', (ctx) => handle(ctx));
   api.post('/calls/webhook/:provider', (ctx) => handle(ctx, ctx.params.provider));
-}
-
-/** Temporal refuses payloads over 2 MB; keep well inside it. */
-export const MAX_EVENT_BYTES = 1_500_000;
-
-/**
- * Per-word timings and assistant configs are never carried into events, so only a transcript of
- * a day-long call could exceed the limit. Rather than refuse the call (the platform would retry
- * forever), keep the beginning of that transcript and say that it was cut.
- */
-function fitForTemporal(event: CallEvent, log: Logger): CallEvent {
-  const size = Buffer.byteLength(JSON.stringify(event));
-  if (size <= MAX_EVENT_BYTES) return event;
-  // Segments repeat the transcript's text with times: the first thing to go.
-  const fitted: CallEvent = {
-    ...event,
-    metadata: undefined,
-    transcriptSegments: undefined,
-    analysis: event.analysis && { ...event.analysis, data: undefined },
-  };
-  const rest = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify({ ...fitted, transcript: '' })) - 64;
-  if (fitted.transcript)
-    fitted.transcript = `${Buffer.from(fitted.transcript).subarray(0, Math.max(0, rest)).toString('utf8')} [transcript truncated]`;
-  log.warn('event too large for Temporal, cut down', { callId: event.callId, eventId: event.eventId, bytes: size });
-  return fitted;
 }

@@ -13,11 +13,13 @@ import type {
   DoNotCallDoc,
   EmailDoc,
   FollowUpCallDoc,
+  EventLogChunkDoc,
   InboxDoc,
   OrganizationDoc,
   OutboundDialerDoc,
   PlatformApiDoc,
   ProviderSecretDoc,
+  RefusedRequestDoc,
 } from './types';
 import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './types';
 
@@ -39,7 +41,12 @@ export interface Collections extends AnalyticsCollections {
   followUps: Collection<FollowUpCallDoc>;
   emails: Collection<EmailDoc>;
   outboundDialers: Collection<OutboundDialerDoc>;
+  /** Events on their way to Temporal, and dead letters (src/store/inbox.ts). */
   inbox: Collection<InboxDoc>;
+  /** Delivered events with their requests, kept for the retention (src/store/eventLog.ts). */
+  eventLog: Collection<InboxDoc>;
+  eventChunks: Collection<EventLogChunkDoc>;
+  refusedRequests: Collection<RefusedRequestDoc>;
   doNotCall: Collection<DoNotCallDoc>;
   platformApis: Collection<PlatformApiDoc>;
 }
@@ -67,6 +74,9 @@ export function collections(db: Db): Collections {
     emails: db.collection<EmailDoc>('emails'),
     outboundDialers: db.collection<OutboundDialerDoc>('outbound_dialers'),
     inbox: db.collection<InboxDoc>('inbox'),
+    eventLog: db.collection<InboxDoc>('event_log'),
+    eventChunks: db.collection<EventLogChunkDoc>('event_chunks'),
+    refusedRequests: db.collection<RefusedRequestDoc>('refused_requests'),
     doNotCall: db.collection<DoNotCallDoc>('do_not_call'),
     rollupMarks: db.collection<RollupMarkDoc>('analytics_marks'),
     rollups: db.collection<RollupDayDoc>('analytics_rollups'),
@@ -96,6 +106,12 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.followUps.createIndex({ orgId: 1, originalCallId: 1 }),
     col.inbox.createIndex({ nextAttemptAt: 1 }),
     col.inbox.createIndex({ receivedAt: 1 }),
+    // For MongoDB; FerretDB serves only the _id lookups of the event log from an index.
+    col.eventLog.createIndex({ orgId: 1, receivedAt: -1 }),
+    col.eventLog.createIndex({ orgId: 1, callId: 1 }),
+    col.eventLog.createIndex({ receivedAt: 1 }),
+    col.eventChunks.createIndex({ owner: 1 }),
+    col.refusedRequests.createIndex({ orgId: 1, receivedAt: -1 }),
     col.doNotCall.createIndex({ orgId: 1, kind: 1 }),
     // An analytics hour's calls (on FerretDB the GIN index of scripts/stack/servers.ts serves it).
     col.calls.createIndex({ rollupKey: 1 }),

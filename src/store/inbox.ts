@@ -1,8 +1,12 @@
 // The durable inbox: a webhook's canonical events are inserted here before the 200, and each
-// document lives until its event is in the call's Temporal history (then it is deleted).
+// document lives until its event is in the call's Temporal history; then it moves to the event
+// log (src/store/eventLog.ts), which keeps it for the retention. Dead letters stay here, parked.
 // Written to the subset FerretDB supports: inserts with a unique _id, single-document updates.
 import { MongoBulkWriteError, MongoError, MongoServerError, type Collection, type WriteError } from 'mongodb';
 import type { CallEvent, Provider } from '../domain/events';
+import { claimCheck } from '../domain/claimCheck';
+import type { Collections } from './db';
+import { keepDelivered, withTry } from './eventLog';
 import type { InboxDoc } from './types';
 
 export type { InboxDoc } from './types';
@@ -16,20 +20,25 @@ export const INSERT_TIMEOUT_MS = 4_000;
 
 export const inboxId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
 
+/** The event's inbox document: what Temporal gets (slim, claim-checked) and, when that differs, the whole event. */
 export function inboxDoc(orgId: string, provider: Provider, event: CallEvent, now: Date): InboxDoc {
+  const _id = inboxId(orgId, event.eventId);
+  const slim = claimCheck(event, _id);
   return {
-    _id: inboxId(orgId, event.eventId),
+    _id,
     orgId,
     provider,
     callId: event.callId,
-    event: JSON.stringify(event),
+    event: JSON.stringify(slim),
+    ...(slim !== event && { full: JSON.stringify(event) }),
     receivedAt: now,
     attempts: 0,
     nextAttemptAt: new Date(now.getTime() + HANDOFF_GRACE_MS),
   };
 }
 
-export const eventOf = (doc: Pick<InboxDoc, 'event'>): CallEvent => JSON.parse(doc.event) as CallEvent;
+/** The event as Temporal gets it; a document from before the event log holds it whole, so it is claim-checked here too. */
+export const eventOf = (doc: Pick<InboxDoc, '_id' | 'event'>): CallEvent => claimCheck(JSON.parse(doc.event) as CallEvent, doc._id);
 
 /**
  * Group commit: what concurrent callers ask for while one round trip is under way goes together
@@ -78,7 +87,7 @@ class GroupCommit<I, O> {
 type InsertResult = 'inserted' | 'duplicate' | Error;
 const MAX_BATCH = 500;
 const inserters = new WeakMap<Collection<InboxDoc>, GroupCommit<InboxDoc, InsertResult>>();
-const removers = new WeakMap<Collection<InboxDoc>, GroupCommit<string, null>>();
+const removers = new WeakMap<Collection<InboxDoc>, GroupCommit<InboxDoc, null>>();
 
 async function insertBatch(inbox: Collection<InboxDoc>, docs: InboxDoc[]): Promise<InsertResult[]> {
   const out: InsertResult[] = docs.map(() => 'inserted');
@@ -138,41 +147,51 @@ export async function claimInInbox(
   return r.modifiedCount === 1;
 }
 
-/** Delivered: Temporal's history holds the event now. Deletes by _id, many in one command. */
-export async function removeFromInbox(inbox: Collection<InboxDoc>, id: string): Promise<void> {
-  let group = removers.get(inbox);
+/** Delivered: Temporal's history holds the event now. Kept in the event log, then deleted here by _id, many in one command each. */
+export async function removeFromInbox(col: Pick<Collections, 'inbox' | 'eventLog'>, doc: InboxDoc): Promise<void> {
+  let group = removers.get(col.inbox);
   if (!group) {
-    group = new GroupCommit<string, null>(
-      async (ids: string[]) => {
-        await inbox.bulkWrite(
-          ids.map((_id) => ({ deleteOne: { filter: { _id } } })),
+    group = new GroupCommit<InboxDoc, null>(
+      async (docs: InboxDoc[]) => {
+        // Into the log first: the claim check's reader looks in the inbox, then in the log.
+        await keepDelivered(col, docs, new Date());
+        await col.inbox.bulkWrite(
+          docs.map((d) => ({ deleteOne: { filter: { _id: d._id } } })),
           { ordered: false },
         );
-        return ids.map(() => null);
+        return docs.map(() => null);
       },
       MAX_BATCH,
       isDatabaseUnavailable,
     );
-    removers.set(inbox, group);
+    removers.set(col.inbox, group);
   }
-  await group.submit(id);
+  await group.submit(doc);
 }
 
 /** A failed delivery: try again at `retryAt`. */
 export async function retryLater(
   inbox: Collection<InboxDoc>,
-  doc: Pick<InboxDoc, '_id' | 'attempts'>,
+  doc: Pick<InboxDoc, '_id' | 'attempts' | 'tries'>,
   retryAt: Date,
   error: string,
 ): Promise<void> {
-  await inbox.updateOne({ _id: doc._id }, { $set: { attempts: doc.attempts + 1, nextAttemptAt: retryAt, lastError: error.slice(0, 500) } });
+  const text = error.slice(0, 500);
+  const tries = withTry(doc.tries, { at: new Date(), outcome: 'retry', error: text });
+  await inbox.updateOne({ _id: doc._id }, { $set: { attempts: doc.attempts + 1, nextAttemptAt: retryAt, lastError: text, tries } });
 }
 
-export async function deadLetter(inbox: Collection<InboxDoc>, doc: Pick<InboxDoc, '_id' | 'attempts'>, reason: string): Promise<void> {
+/** Could not be delivered: parked with the reason until a person replays it (src/store/eventLog.ts). */
+export async function deadLetter(
+  inbox: Collection<InboxDoc>,
+  doc: Pick<InboxDoc, '_id' | 'attempts' | 'tries'>,
+  reason: string,
+): Promise<void> {
   const text = reason.slice(0, 500);
+  const tries = withTry(doc.tries, { at: new Date(), outcome: 'dead', error: text });
   await inbox.updateOne(
     { _id: doc._id },
-    { $set: { attempts: doc.attempts + 1, nextAttemptAt: PARKED, deadLetter: text, lastError: text } },
+    { $set: { attempts: doc.attempts + 1, nextAttemptAt: PARKED, deadLetter: text, lastError: text, tries } },
   );
 }
 

@@ -1,7 +1,7 @@
 // The documents of the store's collections, in one place: the modules that read and write them
 // (and db.ts, which names the collections) import these, so no store module imports another's
 // types back.
-import type { Collection } from 'mongodb';
+import type { Binary, Collection } from 'mongodb';
 import type { CallingPolicy } from '../domain/callingWindow';
 import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
@@ -228,24 +228,92 @@ export interface DoNotCallDoc {
   at: Date;
 }
 
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+/** One try at handing an event to Temporal, kept on its event-log document. */
+export interface DeliveryAttempt {
+  at: Date;
+  outcome: 'delivered' | 'retry' | 'dead' | 'replay';
+  error?: string;
+}
+
+/** What a platform sent, kept as it came (secrets in headers redacted). */
+export interface StoredRequest {
+  requestId?: string;
+  path: string;
+  contentType: string;
+  /** Header values, with keys, secrets, signatures and cookies redacted. */
+  headers: Record<string, string>;
+  /** How the signature check went: verified with the stored secret, or unsigned and allowed. */
+  signature: 'verified' | 'unsigned';
+  bytes: number;
+  /** The body byte for byte; absent when it is kept in chunks (see EventLogChunkDoc). */
+  raw?: Binary;
+}
+
+/**
+ * The event log: one document per canonical event a webhook produced, kept after delivery for the
+ * retention (src/store/eventLog.ts). While pending it is the inbox the relay delivers from.
+ */
 export interface InboxDoc {
   _id: string; // `${orgId}:${eventId}`: a platform's retry of an event we hold is a duplicate key
   orgId: string;
   provider: Provider;
   callId: string;
   /**
-   * The CallEvent as JSON text: it reaches the workflow exactly as parsed, whatever keys the
-   * platform's metadata has (MongoDB and FerretDB refuse `.` and leading `$` in stored keys).
+   * The CallEvent Temporal gets, as JSON text (its claim-checked, slim form when it has heavy
+   * fields): whatever keys the platform's metadata has (MongoDB and FerretDB refuse `.` and
+   * leading `$` in stored keys).
    */
   event: string;
+  /** The whole CallEvent as JSON text, when `event` is its slim form (absent when in chunks). */
+  full?: string;
   receivedAt: Date;
+  /** Absent on documents from before the event log: pending (nextAttemptAt says which). */
+  state?: DeliveryState;
+  deliveredAt?: Date;
   /** Failed deliveries so far. */
   attempts: number;
-  /** When the relay may take it: a short grace after receipt, a backoff after a failure, a lease while claimed. */
+  /** When the relay may take it: a short grace after receipt, a backoff after a failure, a lease while claimed; parked once done. */
   nextAttemptAt: Date;
   lastError?: string;
-  /** Set when Temporal refused the event for good; the relay skips it, /readyz counts it. */
+  /** Set when the event could not be delivered; the relay skips it, /readyz counts it, a replay retries it. */
   deadLetter?: string;
+  /** The latest delivery tries, oldest first (capped). */
+  tries?: DeliveryAttempt[];
+  /** The request that brought the event, on its first event; the others name that document. */
+  request?: StoredRequest;
+  requestOf?: string;
+  /** Parts kept as chunks because the document would pass the database's size limit. */
+  chunks?: { raw?: number; full?: number };
+}
+
+/** A slice of a large body or event, in order (`${owner}:${part}:${n}`). */
+export interface EventLogChunkDoc {
+  _id: string;
+  owner: string;
+  part: 'raw' | 'full';
+  n: number;
+  data: Binary;
+  receivedAt: Date;
+}
+
+/** A webhook refused (401, 400, 413, 415) for an organization, kept so people can see why. */
+export interface RefusedRequestDoc {
+  _id: string;
+  orgId: string;
+  provider?: string;
+  receivedAt: Date;
+  status: number;
+  reason: string;
+  requestId?: string;
+  path: string;
+  contentType: string;
+  headers: Record<string, string>;
+  /** At most 64 KB of the body as text; `truncated` when it was longer. */
+  body?: string;
+  bytes?: number;
+  truncated?: boolean;
 }
 
 /** A person's follow-up caps and the plan running for them; one writer, the contact's workflow. */

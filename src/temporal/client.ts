@@ -1,8 +1,8 @@
-// The receiver's side of Temporal: one signalWithStart per inbox event, to the call's own workflow.
+// The receiver's side of Temporal: one signalWithStart per call's inbox events, to the call's own workflow.
 import { Client, Connection } from '@temporalio/client';
 import type { CallEvent, Provider } from '../domain/events';
 import type { WorkflowSettings } from '../config';
-import { type CallWorkflowInput, WORKFLOW_TYPE, callEvent, workflowIdFor } from '../../workflows/messages';
+import { type CallWorkflowInput, WORKFLOW_TYPE, callEvents, workflowIdFor } from '../../workflows/messages';
 import { SA } from './searchAttributes';
 
 export async function connectTemporal(opts: { address: string; namespace: string }): Promise<Client> {
@@ -16,8 +16,8 @@ export function connectTemporalLazily(opts: { address: string; namespace: string
 }
 
 export interface CallSignaler {
-  /** Delivers the event durably: when this resolves, Temporal has it in the call's history. */
-  deliver(orgId: string, provider: Provider, event: CallEvent): Promise<{ workflowId: string }>;
+  /** Delivers one call's events (slim, claim-checked) durably: when this resolves, Temporal has them in the call's history. */
+  deliver(orgId: string, provider: Provider, events: CallEvent | CallEvent[]): Promise<{ workflowId: string }>;
   /** Throws when Temporal cannot be reached. */
   ping(): Promise<void>;
 }
@@ -31,7 +31,9 @@ const PING_DEADLINE_MS = 2_000;
 
 export function createSignaler(client: Client, taskQueue: string, settings: WorkflowSettings): CallSignaler {
   return {
-    async deliver(orgId, provider, event) {
+    async deliver(orgId, provider, one) {
+      const events = Array.isArray(one) ? one : [one];
+      const event = events[0];
       const workflowId = workflowIdFor(orgId, event.callId);
       const input: CallWorkflowInput = { orgId, callId: event.callId, provider, settings };
       await client.withDeadline(Date.now() + DELIVER_DEADLINE_MS, () =>
@@ -39,15 +41,15 @@ export function createSignaler(client: Client, taskQueue: string, settings: Work
           workflowId,
           taskQueue,
           args: [input],
-          signal: callEvent,
-          signalArgs: [event],
+          signal: callEvents,
+          signalArgs: [events],
           typedSearchAttributes: [
             { key: SA.orgId, value: orgId },
             { key: SA.callProvider, value: provider },
             { key: SA.callStatus, value: 'pending' },
           ],
           staticSummary: `${provider} call ${event.callId}`,
-          staticDetails: `Organization ${orgId}. State: query getState. Events arrive as the callEvent signal.`,
+          staticDetails: `Organization ${orgId}. State: query getState. Events arrive as the callEvents signal (heavy fields by reference to the event log).`,
         }),
       );
       return { workflowId };

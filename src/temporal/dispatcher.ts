@@ -1,7 +1,9 @@
 // From the inbox to the call's workflow. The receiver offers each freshly inserted event for an
 // immediate hand-off; a relay loop in every receiver delivers whatever is left (after a crash or
-// restart, while Temporal is down, or when the hand-off queue was full). A document is deleted
-// once Temporal holds its event, so at-least-once; the workflow's reducer drops duplicates.
+// restart, while Temporal is down, or when the hand-off queue was full). A document moves to the
+// event log once Temporal holds its event, so at-least-once; the workflow's reducer drops duplicates.
+// A failure is sorted: Temporal unreachable (its health probe fails) waits for it; anything else is
+// this event's problem, retried a bounded number of times and then kept as a dead letter with the reason.
 import { isGrpcServiceError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
@@ -20,6 +22,8 @@ import { type CallSignaler, DELIVER_DEADLINE_MS } from './client';
 
 export interface DispatcherOptions {
   inbox: Collection<InboxDoc>;
+  /** Where delivered events are kept (src/store/eventLog.ts). */
+  eventLog: Collection<InboxDoc>;
   signaler: CallSignaler;
   logger: Logger;
   /** signalWithStart calls in flight at once, hand-off and relay together. */
@@ -52,10 +56,17 @@ const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
 type Outcome = 'delivered' | 'retry' | 'dead' | 'skipped';
 
-/** Temporal said the request itself is wrong (INVALID_ARGUMENT): retrying the same event cannot help. */
+/** Tries of one event whose failures are its own (Temporal answering) before it becomes a dead letter. */
+export const EVENT_MAX_TRIES = 10;
+
+/** INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE: the request itself is wrong, so retrying the same event cannot help. */
+const PERMANENT_CODES = new Set([3, 9, 11]);
+
+/** Temporal said the request itself is wrong (a payload too large among others): retrying the same event cannot help. */
 export function isPermanentRejection(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e) && (e.code as number) === 3) return true;
+    if (isGrpcServiceError(e) && PERMANENT_CODES.has(e.code)) return true;
+    if (e instanceof Error && /size exceeds limit|too large/i.test(e.message)) return true;
   }
   return false;
 }
@@ -223,22 +234,32 @@ export class Dispatcher {
       return 'dead';
     }
     try {
-      await this.opts.signaler.deliver(doc.orgId, doc.provider, event);
+      await this.opts.signaler.deliver(doc.orgId, doc.provider, [event]);
     } catch (err) {
       const error = message(err);
-      if (isPermanentRejection(err)) {
-        this.opts.logger.error('Temporal refused an event for good; it is kept in the inbox as a dead letter', {
+      // Only a failed health probe means Temporal is down; an answer about this event is this event's problem.
+      const reachable =
+        !isPermanentRejection(err) &&
+        (await this.opts.signaler.ping().then(
+          () => true,
+          () => false,
+        ));
+      if (isPermanentRejection(err) || (reachable && doc.attempts + 1 >= EVENT_MAX_TRIES)) {
+        this.opts.logger.error('an event could not be delivered; it is kept in the inbox as a dead letter, to replay', {
           id: doc._id,
           callId: doc.callId,
+          attempts: doc.attempts + 1,
           error,
         });
         this.counts.deadLettered++;
         await deadLetter(this.opts.inbox, doc, error);
         return 'dead';
       }
-      if (!this.down) {
+      if (!reachable && !this.down) {
         this.down = { since: now, error };
         this.opts.logger.warn('Temporal unavailable: events wait in the inbox until it is back', { error });
+      } else if (reachable) {
+        this.opts.logger.warn('Temporal did not take an event; it will be tried again', { id: doc._id, attempts: doc.attempts + 1, error });
       }
       this.counts.failed++;
       const delay = Math.min(MAX_RETRY_DELAY_MS, 1_000 * 2 ** Math.min(doc.attempts, 20)) * (0.75 + Math.random() / 2);
@@ -246,7 +267,7 @@ export class Dispatcher {
       return 'retry';
     }
     this.counts.delivered++;
-    await removeFromInbox(this.opts.inbox, doc._id);
+    await removeFromInbox({ inbox: this.opts.inbox, eventLog: this.opts.eventLog }, doc);
     return 'delivered';
   }
 }

@@ -38,13 +38,13 @@ const payload = (callId: string) => ({
   metadata: { contactId: `ct_${callId}` },
 });
 
-/** The callEvent signals in a workflow's history, decoded. */
+/** The events of the callEvents signals in a workflow's history, decoded. */
 async function signalledEvents(workflowId: string): Promise<Array<Record<string, unknown>>> {
   const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? [])
     .map((e) => e.workflowExecutionSignaledEventAttributes ?? e.workflowExecutionStartedEventAttributes)
-    .filter((a): a is NonNullable<typeof a> => !!a && (a as { signalName?: string }).signalName === 'callEvent')
-    .map((a) => defaultPayloadConverter.fromPayload<Record<string, unknown>>(a.input!.payloads![0]));
+    .filter((a): a is NonNullable<typeof a> => !!a && (a as { signalName?: string }).signalName === 'callEvents')
+    .flatMap((a) => defaultPayloadConverter.fromPayload<Array<Record<string, unknown>>>(a.input!.payloads![0]));
 }
 
 describe('request ids', () => {

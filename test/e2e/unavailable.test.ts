@@ -83,6 +83,7 @@ describe('Temporal unreachable', () => {
     // Temporal reachable again (another receiver's relay, with a working client): delivered and applied.
     const relay = new Dispatcher({
       inbox: stack.store.col.inbox,
+      eventLog: stack.store.col.eventLog,
       signaler: createSignaler(stack.client, stack.taskQueue, testSettings()),
       logger: silentLogger,
       concurrency: 32,
@@ -159,7 +160,14 @@ describe('database unreachable', () => {
     const app = createApp({
       col: store.col,
       signaler,
-      dispatcher: new Dispatcher({ inbox: store.col.inbox, signaler, logger: silentLogger, concurrency: 32, relayIntervalMs: 1_000 }),
+      dispatcher: new Dispatcher({
+        inbox: store.col.inbox,
+        eventLog: store.col.eventLog,
+        signaler,
+        logger: silentLogger,
+        concurrency: 32,
+        relayIntervalMs: 1_000,
+      }),
       logger: silentLogger,
       pingDb: async () => {
         await store.db.command({ ping: 1 });

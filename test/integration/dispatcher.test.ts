@@ -33,6 +33,7 @@ beforeEach(async () => {
 const dispatcher = (over: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) =>
   new Dispatcher({
     inbox: store.col.inbox,
+    eventLog: store.col.eventLog,
     signaler: createSignaler(client, taskQueue, testSettings()),
     logger: silentLogger,
     concurrency: 32,
@@ -58,7 +59,7 @@ const docsFor = (orgId: string, n: number, due = false): InboxDoc[] =>
 /** The callEvent signals a workflow's history holds. */
 async function signalsIn(orgId: string, callId: string): Promise<number> {
   const history = await client.workflow.getHandle(workflowIdFor(orgId, callId)).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callEvent').length;
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callEvents').length;
 }
 
 test('the hand-off delivers right after the insert and deletes the document', async () => {

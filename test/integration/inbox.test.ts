@@ -27,6 +27,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await store.col.inbox.deleteMany({});
+  await store.col.eventLog.deleteMany({});
 });
 
 const event = (callId: string, type: CallEvent['type'] = 'call.completed', extra: Partial<CallEvent> = {}): CallEvent => ({
@@ -84,8 +85,10 @@ test('the relay sees a document only once it is due, and one claim of it wins', 
   expect(await dueInInbox(store.col.inbox, new Date(later.getTime() + 29_000), 10)).toEqual([]);
   expect(await dueInInbox(store.col.inbox, new Date(later.getTime() + 30_000), 10)).toHaveLength(1);
 
-  await removeFromInbox(store.col.inbox, doc._id);
+  await removeFromInbox(store.col, doc);
   expect(await store.col.inbox.countDocuments({})).toBe(0);
+  // Delivered events are kept in the log.
+  expect(await store.col.eventLog.findOne({ _id: doc._id })).toMatchObject({ state: 'delivered', callId: 'c3' });
 });
 
 test('a failure waits for its retry time; a dead letter is never due and is counted', async () => {
@@ -113,7 +116,7 @@ test('a failure waits for its retry time; a dead letter is never due and is coun
   const stats = await inboxStats(store.col.inbox, new Date(now.getTime() + 42_000));
   expect(stats).toEqual({ depth: 1, oldestAgeSec: 42, deadLetters: 1 });
   // A dead letter alone does not make the inbox look stuck.
-  await removeFromInbox(store.col.inbox, a._id);
+  await removeFromInbox(store.col, a);
   expect(await inboxStats(store.col.inbox, new Date(now.getTime() + 42_000))).toEqual({ depth: 0, oldestAgeSec: 0, deadLetters: 1 });
 });
 
@@ -133,6 +136,6 @@ test('concurrent webhooks share insert and delete round trips, and each still le
   for (let i = 2; i < 200; i += 4) expect(results[i].length + results[i + 1].length).toBe(1);
   expect(await store.col.inbox.countDocuments({ orgId: 'org_g' })).toBe(150);
 
-  await Promise.all(fresh.map((d) => removeFromInbox(store.col.inbox, d._id)));
+  await Promise.all(fresh.map((d) => removeFromInbox(store.col, d)));
   expect(await store.col.inbox.countDocuments({ orgId: 'org_g' })).toBe(0);
 });

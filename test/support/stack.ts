@@ -85,6 +85,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   // The receiver's defaults (src/config.ts): 32 deliveries in flight, a relay pass every second.
   const dispatcher = new Dispatcher({
     inbox: store.col.inbox,
+    eventLog: store.col.eventLog,
     signaler,
     logger: opts.logger ?? silentLogger,
     concurrency: 32,
