@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { PROVIDERS, type Provider } from './domain/events';
 import { ConfigError, loadConfig } from './config';
 import { COMPLIANCE_HELP, COMPLIANCE_OPTIONS, ComplianceUsageError, runComplianceCommand } from './cliCompliance';
+import { EVENTS_HELP, EVENTS_OPTIONS, EventsUsageError, runEventsCommand } from './cliEvents';
 import { parseCallingCode } from './domain/spending';
 import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from './store/secrets';
 import { connectStore, type Store } from './store/db';
@@ -85,6 +86,7 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
                                           DEV_API_KEY if set, else the key kept in DEV_API_KEY_FILE
 
 ${COMPLIANCE_HELP}
+${EVENTS_HELP}
 
 Database from MONGODB_URI / MONGODB_DB.`;
 
@@ -151,6 +153,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       'api-key-stdin': { type: 'boolean' },
       'api-key-env': { type: 'string' },
       ...COMPLIANCE_OPTIONS,
+      ...EVENTS_OPTIONS,
     },
   });
   const [noun, verb, arg] = positionals;
@@ -341,8 +344,9 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
     default:
       try {
         if (await runComplianceCommand(`${noun} ${verb ?? ''}`.trim(), arg, values, col)) return;
+        if (await runEventsCommand(`${noun} ${verb ?? ''}`.trim(), arg, values, col)) return;
       } catch (err) {
-        if (err instanceof ComplianceUsageError) throw new UsageError(err.message);
+        if (err instanceof ComplianceUsageError || err instanceof EventsUsageError) throw new UsageError(err.message);
         throw err;
       }
       throw new UsageError(noun === 'help' || !noun ? '' : `unknown command: ${positionals.join(' ')}`);

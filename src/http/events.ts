@@ -87,3 +87,78 @@ export function eventRoutes(api: ApiRouter, deps: EventRouteDeps): void {
     ctx.body = { id, was, state: 'pending', message: 'The event is due now; the relay delivers it, and the call applies it once' };
   });
 }
+
+// ---- the OpenAPI document's part (src/http/openapi.ts spreads it) -------------------------------
+
+type Json = Record<string, unknown>;
+const EventSummarySchema = z.looseObject({
+  id: z.string(),
+  state: z.enum(['pending', 'delivered', 'dead', 'refused']),
+  provider: z.string().optional(),
+  callId: z.string().optional(),
+  type: z.string().optional(),
+  receivedAt: z.string(),
+  attempts: z.number().int().optional(),
+  reason: z.string().optional().describe('A dead letter or a refusal: why'),
+  status: z.number().int().optional().describe('A refusal: the HTTP status answered'),
+});
+const schemaOf = (s: z.ZodType): Json => {
+  const { $schema: _s, ...rest } = z.toJSONSchema(s, { io: 'output', unrepresentable: 'any' }) as Json;
+  return rest;
+};
+const jsonBody = (schema: Json, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+export function eventPaths(h: {
+  error: (description: string) => Json;
+  operation: (
+    cls: 'read' | 'control',
+    op: { summary: string; description?: string; tags: string[]; parameters?: Json[]; responses: Json },
+  ) => Json;
+  queryParams: (schema: z.ZodType) => Json[];
+}): Record<string, Json> {
+  const id = { name: 'id', in: 'path', required: true, description: 'An event id from the list', schema: { type: 'string', minLength: 1 } };
+  const summary = schemaOf(EventSummarySchema);
+  return {
+    '/api/events': {
+      get: h.operation('read', {
+        summary: 'The event log: accepted events (pending, delivered, dead) and refused requests, newest first',
+        tags: ['events'],
+        parameters: h.queryParams(eventListQuery),
+        responses: {
+          200: jsonBody({ type: 'object', properties: { events: { type: 'array', items: summary } }, required: ['events'] }, 'Events'),
+          400: h.error('A query parameter is wrong; the message names it'),
+        },
+      }),
+    },
+    '/api/events/{id}': {
+      get: h.operation('read', {
+        summary: 'One event: the redacted request (body byte for byte), the canonical event, every delivery try',
+        tags: ['events'],
+        parameters: [id],
+        responses: {
+          200: jsonBody(
+            { ...summary, properties: { ...(summary.properties as Json), request: { type: 'object' }, event: { type: 'object' } } },
+            'The event',
+          ),
+          400: h.error('A malformed id'),
+          404: h.error('No such event in this organization'),
+        },
+      }),
+    },
+    '/api/events/{id}/replay': {
+      post: h.operation('control', {
+        summary: 'Deliver a dead or delivered event again; the call applies an event once, however often it arrives',
+        tags: ['events'],
+        parameters: [id],
+        responses: {
+          202: jsonBody(
+            { type: 'object', properties: { id: { type: 'string' }, was: { type: 'string' }, state: { type: 'string' } } },
+            'Due now',
+          ),
+          400: h.error('A malformed id'),
+          404: h.error('No such event in this organization'),
+        },
+      }),
+    },
+  };
+}

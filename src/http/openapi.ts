@@ -16,6 +16,7 @@ import { DOCS_HTML } from './docsPage';
 import { AnalyticsAgents, AnalyticsSummary, AnalyticsTimeseries, agentsQuery, summaryQuery, timeseriesQuery } from './analytics';
 import type { RouteClass } from './rateLimit';
 import { DashboardQueues, DashboardSession, DashboardSignedIn, DashboardSignedOut, dashboardPaths } from './dashboard';
+import { eventPaths } from './events';
 
 type Json = Record<string, unknown>;
 
@@ -520,6 +521,7 @@ export function openApiDocument(): Json {
         },
       },
       ...dashboardPaths({ json, error, operation }),
+      ...eventPaths({ error, operation, queryParams }),
       '/docs': {
         get: {
           summary: 'This document, readable',

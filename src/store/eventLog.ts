@@ -189,7 +189,7 @@ export function summaryOf(d: InboxDoc, state: DeliveryState): EventSummary {
 }
 
 export const refusedSummary = (r: RefusedRequestDoc): EventSummary => ({
-  id: r._id,
+  id: r._id.slice(r.orgId.length + 1),
   state: 'refused',
   ...(r.provider && { provider: r.provider }),
   receivedAt: r.receivedAt.toISOString(),

@@ -238,6 +238,17 @@ test('every route answers with a documented status and a body that matches its s
     ).status,
   ).toBe(200);
 
+  // The event log.
+  const events = await call('GET', '/api/events', `/api/events?callId=${done}`);
+  expect(events.status).toBe(200);
+  const eventId = encodeURIComponent(events.body.events[0].id);
+  expect((await call('GET', '/api/events', '/api/events?state=refused')).status).toBe(200);
+  expect((await call('GET', '/api/events', '/api/events?state=bogus')).status).toBe(400);
+  expect((await call('GET', '/api/events/{id}', `/api/events/${eventId}`)).status).toBe(200);
+  expect((await call('GET', '/api/events/{id}', '/api/events/nothing-here')).status).toBe(404);
+  expect((await call('POST', '/api/events/{id}/replay', `/api/events/${eventId}/replay`)).status).toBe(202);
+  expect((await call('POST', '/api/events/{id}/replay', '/api/events/nothing-here/replay')).status).toBe(404);
+
   // Operations.
   expect((await call('GET', '/healthz', '/healthz')).status).toBe(200);
   expect((await call('GET', '/readyz', '/readyz')).status).toBe(200);
