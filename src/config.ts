@@ -57,6 +57,8 @@ const schema = z.object({
   INBOX_RELAY_INTERVAL: duration('1s'),
   /** signalWithStart calls one receiver keeps in flight; Temporal's dev server has one history shard. */
   INBOX_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** How long delivered events, their requests and refused requests are kept (docs/event-log.md). */
+  EVENT_RETENTION: duration('30d'),
 
   /** How long a finished call's workflow waits for the recording before it closes. */
   RECORDING_WAIT: duration('15m'),
@@ -112,7 +114,7 @@ export interface Config {
   http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number; rateLimits: RateLimits };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  inbox: { relayIntervalMs: number; dispatchConcurrency: number };
+  inbox: { relayIntervalMs: number; dispatchConcurrency: number; retentionMs: number };
   workflow: WorkflowSettings;
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutMs: number };
   dialer: { timeoutMs: number };
@@ -184,7 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
     },
-    inbox: { relayIntervalMs: e.INBOX_RELAY_INTERVAL, dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY },
+    inbox: { relayIntervalMs: e.INBOX_RELAY_INTERVAL, dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY, retentionMs: e.EVENT_RETENTION },
     workflow: {
       recordingWaitMs: e.RECORDING_WAIT,
       idleTimeoutMs: e.CALL_IDLE_TIMEOUT,

@@ -5,6 +5,7 @@ import { loadSecretsKey, useSecretsKey } from './store/secrets';
 import { createApp } from './http/app';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
+import { startEventLogSweep } from './store/eventLog';
 import { connectTemporalLazily, createSignaler } from './temporal/client';
 import { createCallControl } from './temporal/control';
 import { Dispatcher } from './temporal/dispatcher';
@@ -31,6 +32,8 @@ async function main() {
     relayIntervalMs: config.inbox.relayIntervalMs,
   });
   dispatcher.start();
+  // The local database has no TTL index: past the retention, delivered events go by a sweep.
+  const sweep = startEventLogSweep(store.col, config.inbox.retentionMs, logger);
   const app = createApp({
     col: store.col,
     signaler,
@@ -57,6 +60,7 @@ async function main() {
   const stop = async (signal: string) => {
     logger.info('shutting down', { signal });
     server.close();
+    clearInterval(sweep);
     // Deliveries in flight finish (each bounded by its deadline); what is left waits in the inbox.
     await dispatcher.stop();
     await Promise.allSettled([store.close(), client.connection.close()]);

@@ -5,6 +5,7 @@
 // and scans for anything else. Bodies too big for one document are kept in chunks.
 import { Binary, type Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
+import type { Logger } from '../log';
 import type { Collections } from './db';
 import type { DeliveryAttempt, DeliveryState, EventLogChunkDoc, InboxDoc, RefusedRequestDoc, StoredRequest } from './types';
 
@@ -144,6 +145,22 @@ export async function sweepEventLog(col: Collections, now: Date, retentionMs: nu
   if (old.length > 0) await col.eventLog.deleteMany({ _id: { $in: old.map((d) => d._id) } });
   const refused = await col.refusedRequests.deleteMany({ receivedAt: { $lt: cutoff } });
   return { events: old.length, refused: refused.deletedCount };
+}
+
+/** How often the sweep runs: every receiver runs one; a second at the same time deletes nothing twice. */
+export const SWEEP_INTERVAL_MS = 3600_000;
+
+/** Sweeps now (after a short delay) and then every SWEEP_INTERVAL_MS; failures are logged and retried at the next. */
+export function startEventLogSweep(col: Collections, retentionMs: number, logger: Logger, intervalMs = SWEEP_INTERVAL_MS): NodeJS.Timeout {
+  const run = () =>
+    sweepEventLog(col, new Date(), retentionMs).then(
+      (n) => (n.events > 0 || n.refused > 0) && logger.info('event log swept', { ...n, retentionMs }),
+      (err: unknown) => logger.warn('event log sweep failed; tried again later', { err }),
+    );
+  setTimeout(() => void run(), 60_000).unref();
+  const timer = setInterval(() => void run(), intervalMs);
+  timer.unref();
+  return timer;
 }
 
 export type EventState = DeliveryState | 'refused';

@@ -7,9 +7,9 @@ import type { CallEvent } from '../../src/domain/events';
 import { silentLogger } from '../../src/log';
 import type { Store } from '../../src/store/db';
 import { collections } from '../../src/store/db';
-import { acceptIntoInbox, inboxDoc, type InboxDoc } from '../../src/store/inbox';
+import { PARKED, acceptIntoInbox, inboxDoc, type InboxDoc } from '../../src/store/inbox';
 import { connectTemporal, createSignaler } from '../../src/temporal/client';
-import { Dispatcher } from '../../src/temporal/dispatcher';
+import { Dispatcher, EVENT_MAX_TRIES } from '../../src/temporal/dispatcher';
 import { workflowIdFor } from '../../workflows/messages';
 import { freePort } from '../../scripts/stack';
 import { eventually, requireEnv, testSettings, testStore, uniqueId } from '../support/harness';
@@ -168,3 +168,48 @@ test('a backlog drains pass after pass without waiting the interval between full
     await d.stop();
   }
 }, 60_000);
+
+/** A gRPC error as the Temporal client raises it. */
+const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+
+test.each([
+  ['DEADLINE_EXCEEDED', 4, 'Deadline exceeded', EVENT_MAX_TRIES],
+  ['RESOURCE_EXHAUSTED', 8, 'namespace rate limit exceeded', EVENT_MAX_TRIES],
+  ['INVALID_ARGUMENT', 3, 'Blob data size exceeds limit', 1],
+  ['FAILED_PRECONDITION', 9, 'precondition failed', 1],
+])(
+  '%s for one event, with Temporal answering its probe: that event is retried at most a bounded number of times, then a dead letter; the others go on',
+  async (_, code, details, tries) => {
+    const orgId = uniqueId('org');
+    const real = createSignaler(client, taskQueue, testSettings());
+    const docs = docsFor(orgId, 3, true);
+    const badCall = docs[0].callId;
+    // Temporal itself is real and up (its health probe answers); only this event's signal fails.
+    const signaler = {
+      ping: () => real.ping(),
+      deliver: async (o: string, p: Parameters<typeof real.deliver>[1], e: Parameters<typeof real.deliver>[2]) => {
+        if ((Array.isArray(e) ? e[0] : e).callId === badCall) throw grpcError(code, details);
+        return real.deliver(o, p, e);
+      },
+    };
+    const d = dispatcher({ signaler });
+    await acceptIntoInbox(store.col.inbox, docs);
+    for (let i = 0; i < EVENT_MAX_TRIES + 2; i++) {
+      await d.relayOnce();
+      // Skip the backoff: make the failed event due again at once.
+      await store.col.inbox.updateMany(
+        { orgId, deadLetter: { $exists: false } },
+        { $set: { nextAttemptAt: new Date(Date.now() - 1_000) } },
+      );
+    }
+    expect(d.status().temporalDown).toBeNull();
+    const dead = await store.col.inbox.findOne({ callId: badCall });
+    expect(dead).toMatchObject({ attempts: tries, nextAttemptAt: PARKED });
+    expect(dead!.deadLetter).toContain(details);
+    expect(dead!.tries!.map((t) => t.outcome)).toEqual([...Array(tries - 1).fill('retry'), 'dead']);
+    // The other events were delivered and moved to the event log.
+    expect(await store.col.inbox.countDocuments({ orgId })).toBe(1);
+    expect(await store.col.eventLog.countDocuments({ orgId, state: 'delivered' })).toBe(2);
+    await d.stop();
+  },
+);

@@ -15,6 +15,7 @@ import {
   removeFromInbox,
   retryLater,
 } from '../../src/store/inbox';
+import { keepDelivered, sweepEventLog, withRequest, writeChunks } from '../../src/store/eventLog';
 import { testStore } from '../support/harness';
 
 let store: Store;
@@ -138,4 +139,52 @@ test('concurrent webhooks share insert and delete round trips, and each still le
 
   await Promise.all(fresh.map((d) => removeFromInbox(store.col, d)));
   expect(await store.col.inbox.countDocuments({ orgId: 'org_g' })).toBe(0);
+});
+
+test('the retention sweep removes delivered events (with their chunks) and refusals past it, never a pending one', async () => {
+  const day = 24 * 3600_000;
+  const now = new Date();
+  const old = new Date(now.getTime() - 31 * day);
+  const big = Buffer.alloc(9 * 1024 * 1024, 'a');
+  const { docs, chunks } = withRequest([inboxDoc('org_s', 'generic', event('s_old'), old)], {
+    path: '/api/calls/webhook',
+    contentType: 'application/json',
+    headers: {},
+    signature: 'unsigned',
+    bytes: big.length,
+    body: big,
+  });
+  expect(docs[0].chunks).toEqual({ raw: 3 });
+  await writeChunks(store.col.eventChunks, chunks, 10_000);
+  await keepDelivered(store.col, docs, old);
+  await keepDelivered(store.col, [inboxDoc('org_s', 'generic', event('s_new'), now)], now);
+  await acceptIntoInbox(store.col.inbox, [inboxDoc('org_s', 'generic', event('s_pending'), old)]);
+  await store.col.refusedRequests.insertMany([
+    {
+      _id: 'org_s:refused:old',
+      orgId: 'org_s',
+      receivedAt: old,
+      status: 401,
+      reason: 'bad signature',
+      path: '/',
+      contentType: '',
+      headers: {},
+    },
+    {
+      _id: 'org_s:refused:new',
+      orgId: 'org_s',
+      receivedAt: now,
+      status: 401,
+      reason: 'bad signature',
+      path: '/',
+      contentType: '',
+      headers: {},
+    },
+  ]);
+
+  expect(await sweepEventLog(store.col, now, 30 * day)).toEqual({ events: 1, refused: 1 });
+  expect((await store.col.eventLog.find({ orgId: 'org_s' }).toArray()).map((d) => d.callId)).toEqual(['s_new']);
+  expect(await store.col.eventChunks.countDocuments({ owner: docs[0]._id })).toBe(0);
+  expect(await store.col.inbox.countDocuments({ orgId: 'org_s' })).toBe(1);
+  expect((await store.col.refusedRequests.find({ orgId: 'org_s' }).toArray()).map((d) => d._id)).toEqual(['org_s:refused:new']);
 });
