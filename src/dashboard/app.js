@@ -4,6 +4,7 @@
 import { get, loadSession, post } from './api.js';
 import { renderAnalytics } from './charts.js';
 import { initDetail, openDetail, refreshDetail } from './detail.js';
+import { loadInbox } from './inbox.js';
 import { badge, count, dash, duration, el, fillTable, money, timeCell } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -56,6 +57,7 @@ async function refresh() {
     await Promise.all([
       renderAnalytics(f).catch(keep('analytics')),
       loadQueues().catch(keep('follow-up queue')),
+      loadInbox().catch(keep('inbox')),
       loadCalls(f).catch(keep('recent calls')),
       refreshDetail().catch(keep('call detail')),
     ]);

@@ -2,6 +2,7 @@
 // the call's workflow in the Temporal UI, and (admin sessions) the follow-up controls, showing
 // the workflow's own answer from the 202 or 409 body.
 import { ApiError, get, post } from './api.js';
+import { sentSection } from './inbox.js';
 import { badge, dash, duration, el, fillTable, money, time, timeCell } from './format.js';
 
 let current;
@@ -150,6 +151,7 @@ function render(call, attempts, contact, note) {
     call.timeline ?? [],
   );
   out.push(section('Timeline', timeline));
+  out.push(section('What the platform sent', sentSection(call.callId)));
   out.push(
     section(
       'Transcript',

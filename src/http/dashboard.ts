@@ -40,6 +40,7 @@ export const ASSETS: Record<string, string> = {
   'api.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
   'detail.js': 'text/javascript; charset=utf-8',
+  'inbox.js': 'text/javascript; charset=utf-8',
   'format.js': 'text/javascript; charset=utf-8',
   'signin.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PROVIDERS, type CallEvent } from '../domain/events';
 import type { Collections } from '../store/db';
-import { findEventDoc, fullEventOf, listEvents, rawBodyOf, refusedSummary, replayEvent, summaryOf } from '../store/eventLog';
+import { findEventDoc, fullEventOf, listEvents, orgInboxStats, rawBodyOf, refusedSummary, replayEvent, summaryOf } from '../store/eventLog';
 import type { ApiRouter } from './auth';
 import { notFound } from './errors';
 import { isIdentifier, parseWith, pathId } from './validate';
@@ -40,7 +40,11 @@ export function eventRoutes(api: ApiRouter, deps: EventRouteDeps): void {
   api.get('/events', async (ctx) => {
     const q = parseWith(eventListQuery, ctx.query, 'Bad Request');
     const { limit, ...filters } = q;
-    ctx.body = { events: await listEvents(deps.col, ctx.state.orgId, filters, limit) };
+    const [events, inbox] = await Promise.all([
+      listEvents(deps.col, ctx.state.orgId, filters, limit),
+      orgInboxStats(deps.col, ctx.state.orgId, new Date()),
+    ]);
+    ctx.body = { events, inbox };
   });
 
   api.get('/events/:id', async (ctx) => {
@@ -125,7 +129,21 @@ export function eventPaths(h: {
         tags: ['events'],
         parameters: h.queryParams(eventListQuery),
         responses: {
-          200: jsonBody({ type: 'object', properties: { events: { type: 'array', items: summary } }, required: ['events'] }, 'Events'),
+          200: jsonBody(
+            {
+              type: 'object',
+              properties: {
+                events: { type: 'array', items: summary },
+                inbox: {
+                  type: 'object',
+                  description: "This organization's inbox: events waiting, the oldest one's age (s), dead letters",
+                  properties: { depth: { type: 'integer' }, oldestAgeSec: { type: 'number' }, deadLetters: { type: 'integer' } },
+                },
+              },
+              required: ['events', 'inbox'],
+            },
+            'Events',
+          ),
           400: h.error('A query parameter is wrong; the message names it'),
         },
       }),

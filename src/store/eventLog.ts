@@ -241,13 +241,16 @@ export async function listEvents(col: Collections, orgId: string, f: EventFilter
   return out.sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0)).slice(0, limit);
 }
 
-/** A call's events in arrival order, with their requests' bodies as text: "what the platform sent". */
-export async function eventsOfCall(col: Collections, orgId: string, callId: string, limit = 100): Promise<InboxDoc[]> {
-  const [pending, kept] = await Promise.all([
-    col.inbox.find({ orgId, callId }, LIGHT).limit(limit).toArray(),
-    col.eventLog.find({ orgId, callId }, LIGHT).limit(limit).toArray(),
-  ]);
-  return [...pending, ...kept].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime()).slice(0, limit);
+/** The organization's part of the inbox: waiting events, the oldest one's age, dead letters (a scan of the small inbox). */
+export async function orgInboxStats(col: Collections, orgId: string, now: Date) {
+  const docs = await col.inbox.find({ orgId }, { projection: { receivedAt: 1, deadLetter: 1 } }).toArray();
+  const waiting = docs.filter((d) => !d.deadLetter);
+  const oldest = Math.min(...waiting.map((d) => d.receivedAt.getTime()));
+  return {
+    depth: waiting.length,
+    oldestAgeSec: waiting.length > 0 ? Math.max(0, Math.round((now.getTime() - oldest) / 1000)) : 0,
+    deadLetters: docs.length - waiting.length,
+  };
 }
 
 /**

@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { CallEvent } from '../../src/domain/events';
 import { startRollupLoop } from '../../src/store/analytics';
+import { acceptIntoInbox, deadLetter, inboxDoc } from '../../src/store/inbox';
 import { addApiKey, revokeApiKey } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
@@ -450,4 +452,41 @@ suite('dashboard in a real browser', () => {
     );
     await context.close();
   }, 30_000);
+  test("the Inbox panel lists a dead letter with its reason and replays it; a call's detail shows what the platform sent", async () => {
+    const callId = uniqueId('c_dash_dead');
+    const event: CallEvent = {
+      eventId: `generic:${callId}:call.completed`,
+      provider: 'generic',
+      providerEvent: 'call.completed',
+      callId,
+      type: 'call.completed',
+      receivedAt: new Date().toISOString(),
+      durationSec: 7,
+    };
+    const [doc] = await acceptIntoInbox(stack.store.col.inbox, [inboxDoc(stack.orgId, 'generic', event, new Date())]);
+    await deadLetter(stack.store.col.inbox, doc, 'INVALID_ARGUMENT: refused for the dashboard test');
+
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await signIn(context, stack.apiKey);
+    const row = page.locator('#inbox-dead tbody tr', { hasText: 'refused for the dashboard test' });
+    await row.waitFor();
+    expect(await page.getAttribute('#inbox-stats [data-dead]', 'data-dead')).toBe('1');
+    await shot(page, '07-inbox-dead-letter', false);
+    await row.locator('button[data-replay]').click();
+    await row.locator('button', { hasText: 'Replayed' }).waitFor();
+    await eventually('the replayed call recorded', async () => (await stack.get(`/api/calls/${callId}`)).json?.durationSec === 7);
+    await page.click('#refresh');
+    await page.locator('#inbox-dead td.empty').waitFor({ timeout: 15_000 });
+
+    // What the platform sent for a seeded call: the raw body and the canonical event, opened on demand.
+    await page.click(`#calls tbody tr[data-id="${done}"]`);
+    const sent = page.locator('#d-sent details.sent').first();
+    await sent.waitFor();
+    await sent.locator('summary').click();
+    await sent.locator('pre.raw').waitFor();
+    expect(await sent.locator('pre.raw').textContent()).toContain('Friday works.');
+    expect(JSON.parse((await sent.locator('pre.canonical').textContent()) ?? '{}')).toMatchObject({ callId: done, type: 'call.completed' });
+    await shot(page, '08-what-the-platform-sent', false);
+    await context.close();
+  }, 60_000);
 });
