@@ -147,6 +147,23 @@ export async function claimInInbox(
   return r.modifiedCount === 1;
 }
 
+/**
+ * Takes many due documents in one write: each is leased to this claimer (a token) while still due,
+ * then one read says which this claimer holds. Two receivers may both hold one (FerretDB is not
+ * atomic here); the workflow drops the duplicate.
+ */
+export async function claimBatch(inbox: Collection<InboxDoc>, docs: InboxDoc[], now: Date, leaseMs: number): Promise<InboxDoc[]> {
+  if (docs.length === 0) return [];
+  const token = `${process.pid}:${now.getTime()}:${Math.random().toString(36).slice(2, 10)}`;
+  const ids = docs.map((d) => d._id);
+  await inbox.updateMany(
+    { _id: { $in: ids }, nextAttemptAt: { $lte: now } },
+    { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs), claimedBy: token } },
+  );
+  const held = new Set((await inbox.find({ _id: { $in: ids }, claimedBy: token }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+  return docs.filter((d) => held.has(d._id));
+}
+
 /** Delivered: Temporal's history holds the event now. Kept in the event log, then deleted here by _id, many in one command each. */
 export async function removeFromInbox(col: Pick<Collections, 'inbox' | 'eventLog'>, doc: InboxDoc): Promise<void> {
   let group = removers.get(col.inbox);

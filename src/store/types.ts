@@ -277,6 +277,8 @@ export interface InboxDoc {
   /** When the relay may take it: a short grace after receipt, a backoff after a failure, a lease while claimed; parked once done. */
   nextAttemptAt: Date;
   lastError?: string;
+  /** The relay pass that leased it last (src/store/inbox.ts claimBatch). */
+  claimedBy?: string;
   /** Set when the event could not be delivered; the relay skips it, /readyz counts it, a replay retries it. */
   deadLetter?: string;
   /** The latest delivery tries, oldest first (capped). */

@@ -8,16 +8,7 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
 import type { Logger } from '../log';
-import {
-  HANDOFF_GRACE_MS,
-  type InboxDoc,
-  claimInInbox,
-  deadLetter,
-  dueInInbox,
-  eventOf,
-  removeFromInbox,
-  retryLater,
-} from '../store/inbox';
+import { HANDOFF_GRACE_MS, type InboxDoc, claimBatch, deadLetter, dueInInbox, eventOf, removeFromInbox, retryLater } from '../store/inbox';
 import { type CallSignaler, DELIVER_DEADLINE_MS } from './client';
 
 export interface DispatcherOptions {
@@ -56,6 +47,35 @@ const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
 type Outcome = 'delivered' | 'retry' | 'dead' | 'skipped';
 
+/** One call's events, given to its workflow in one signal. */
+interface Group {
+  docs: InboxDoc[];
+  fromRelay: boolean;
+  done: (o: Outcome[]) => void;
+}
+/** What one signal carries at most: well inside Temporal's payload limits (slim events are a few KB). */
+const GROUP_MAX_EVENTS = 20;
+const GROUP_MAX_BYTES = 32 * 1024;
+
+/** One call's documents together, in arrival order, within the group limits. */
+export function groupByCall(docs: InboxDoc[]): InboxDoc[][] {
+  const out: InboxDoc[][] = [];
+  const open = new Map<string, { docs: InboxDoc[]; bytes: number }>();
+  for (const d of [...docs].sort((x, y) => x.receivedAt.getTime() - y.receivedAt.getTime())) {
+    const key = `${d.orgId}\u0000${d.provider}\u0000${d.callId}`;
+    const g = open.get(key);
+    if (g && g.docs.length < GROUP_MAX_EVENTS && g.bytes + d.event.length <= GROUP_MAX_BYTES) {
+      g.docs.push(d);
+      g.bytes += d.event.length;
+      continue;
+    }
+    const fresh = { docs: [d], bytes: d.event.length };
+    open.set(key, fresh);
+    out.push(fresh.docs);
+  }
+  return out;
+}
+
 /** Tries of one event whose failures are its own (Temporal answering) before it becomes a dead letter. */
 export const EVENT_MAX_TRIES = 10;
 
@@ -75,8 +95,11 @@ const message = (err: unknown) =>
   err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
 
 export class Dispatcher {
-  private readonly queue: Array<{ doc: InboxDoc; claim: boolean; done: (o: Outcome) => void }> = [];
+  /** Fresh events from the hand-off go first; the relay's backlog has its own queue. */
+  private readonly fresh: Group[] = [];
+  private readonly relayed: Group[] = [];
   private inFlight = 0;
+  private relayInFlight = 0;
   private readonly counts = { delivered: 0, failed: 0, deadLettered: 0 };
   private down: { since: number; error: string } | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -90,29 +113,38 @@ export class Dispatcher {
   private readonly now: () => number;
   private readonly batch: number;
   private readonly maxQueued: number;
+  /** Delivery slots the relay may use: the rest stay free for fresh events, so they never wait behind a backlog. */
+  private readonly relaySlots: number;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.now = opts.now ?? Date.now;
-    this.batch = opts.relayBatch ?? 200;
+    this.batch = opts.relayBatch ?? 500;
     this.maxQueued = opts.maxQueued ?? 2_000;
+    this.relaySlots = Math.max(1, opts.concurrency - Math.max(1, Math.floor(opts.concurrency / 4)));
   }
 
   status(): DispatcherStatus {
+    const queued = [...this.fresh, ...this.relayed].reduce((n, g) => n + g.docs.length, 0);
     return {
       temporalDown: this.down && { since: new Date(this.down.since).toISOString(), error: this.down.error },
       inFlight: this.inFlight,
-      queued: this.queue.length,
+      queued,
       ...this.counts,
     };
   }
 
+  private queuedFresh(): number {
+    return this.fresh.reduce((n, g) => n + g.docs.length, 0);
+  }
+
   /**
-   * Hands just-inserted documents to Temporal without waiting. Skipped while Temporal is down or
-   * the queue is full: the documents are in the inbox, and the relay takes them after their grace.
+   * Hands just-inserted documents to Temporal without waiting, one signal per call. Skipped while
+   * Temporal is down or the fresh queue is full: the documents are in the inbox, and the relay takes
+   * them after their grace. The relay's backlog does not count against it.
    */
   offer(docs: InboxDoc[]): void {
-    if (this.stopped || this.down || this.queue.length + docs.length > this.maxQueued) return;
-    for (const doc of docs) this.queue.push({ doc, claim: false, done: () => {} });
+    if (this.stopped || this.down || docs.length === 0 || this.queuedFresh() + docs.length > this.maxQueued) return;
+    for (const g of groupByCall(docs)) this.fresh.push({ docs: g, fromRelay: false, done: () => {} });
     this.pump();
   }
 
@@ -127,12 +159,12 @@ export class Dispatcher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const q of this.queue.splice(0)) q.done('skipped');
+    for (const g of [...this.fresh.splice(0), ...this.relayed.splice(0)]) g.done(g.docs.map(() => 'skipped'));
     await this.passing;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
-  /** One relay pass: delivers due documents. Returns how many it delivered. */
+  /** One relay pass: claims due documents in one write and delivers them, a call's together. Returns how many it delivered. */
   async relayOnce(): Promise<number> {
     const down = this.down;
     if (down) {
@@ -146,24 +178,26 @@ export class Dispatcher {
         return 0;
       }
     }
-    const room = Math.max(0, Math.min(this.batch, this.maxQueued - this.queue.length));
+    const room = Math.max(0, Math.min(this.batch, this.maxQueued - this.relayed.reduce((n, g) => n + g.docs.length, 0)));
     if (room === 0) {
-      // The hand-off queue is full; wait the interval rather than spin.
+      // The relay's queue is full; wait the interval rather than spin.
       this.backlog = false;
       return 0;
     }
-    const due = await dueInInbox(this.opts.inbox, new Date(this.now()), room);
+    const now = new Date(this.now());
+    const due = await dueInInbox(this.opts.inbox, now, room);
     this.backlog = due.length === room;
+    const held = await claimBatch(this.opts.inbox, due, now, LEASE_MS);
     const outcomes = await Promise.all(
-      due.map(
-        (doc) =>
-          new Promise<Outcome>((done) => {
-            this.queue.push({ doc, claim: true, done });
+      groupByCall(held).map(
+        (docs) =>
+          new Promise<Outcome[]>((done) => {
+            this.relayed.push({ docs, fromRelay: true, done });
             this.pump();
           }),
       ),
     );
-    return outcomes.filter((o) => o === 'delivered').length;
+    return outcomes.flat().filter((o) => o === 'delivered').length;
   }
 
   private schedule(delayMs: number): void {
@@ -196,18 +230,22 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < this.opts.concurrency && this.queue.length > 0) {
-      const item = this.queue.shift()!;
+    while (this.inFlight < this.opts.concurrency) {
+      const fromRelay = this.fresh.length === 0;
+      if (fromRelay && (this.relayed.length === 0 || this.relayInFlight >= this.relaySlots)) return;
+      const group = fromRelay ? this.relayed.shift()! : this.fresh.shift()!;
       this.inFlight++;
-      void this.deliver(item.doc, item.claim)
+      if (fromRelay) this.relayInFlight++;
+      void this.deliver(group)
         .catch((err) => {
-          this.opts.logger.warn('inbox delivery bookkeeping failed; the relay will deliver it again', { id: item.doc._id, err });
-          return 'retry' as const;
+          this.opts.logger.warn('inbox delivery bookkeeping failed; the relay will deliver it again', { id: group.docs[0]._id, err });
+          return group.docs.map(() => 'retry' as const);
         })
         .then((o) => {
           this.inFlight--;
-          item.done(o);
-          if (this.inFlight === 0 && this.queue.length === 0) {
+          if (fromRelay) this.relayInFlight--;
+          group.done(o);
+          if (this.inFlight === 0 && this.fresh.length === 0 && this.relayed.length === 0) {
             for (const f of this.idle) f();
             this.idle.clear();
           }
@@ -216,58 +254,89 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(doc: InboxDoc, claim: boolean): Promise<Outcome> {
+  private async deliver(group: Group): Promise<Outcome[]> {
+    const { docs, fromRelay } = group;
+    const skipped = docs.map(() => 'skipped' as const);
     // Temporal went down while this waited: leave it for the relay rather than fail it again.
-    if (this.down || (this.stopped && claim)) return 'skipped';
+    if (this.down || (this.stopped && fromRelay)) return skipped;
     const now = this.now();
     // A hand-off that could still be running when the relay may take the document is left to the
     // relay, so one event is not signalled twice just because the queue was long.
-    if (!claim && now - doc.receivedAt.getTime() > HANDOFF_GRACE_MS - DELIVER_DEADLINE_MS) return 'skipped';
-    if (claim && !(await claimInInbox(this.opts.inbox, doc, new Date(now), LEASE_MS))) return 'skipped';
-    let event: CallEvent;
-    try {
-      event = eventOf(doc);
-    } catch (err) {
-      // Only a hand-edited document can get here; retrying cannot mend it.
-      this.counts.deadLettered++;
-      await deadLetter(this.opts.inbox, doc, `unreadable event: ${message(err)}`);
+    if (!fromRelay && now - docs[0].receivedAt.getTime() > HANDOFF_GRACE_MS - DELIVER_DEADLINE_MS) return skipped;
+    const readable: Array<{ doc: InboxDoc; event: CallEvent }> = [];
+    const out = new Map<string, Outcome>();
+    for (const doc of docs) {
+      try {
+        readable.push({ doc, event: eventOf(doc) });
+      } catch (err) {
+        // Only a hand-edited document can get here; retrying cannot mend it.
+        this.counts.deadLettered++;
+        await deadLetter(this.opts.inbox, doc, `unreadable event: ${message(err)}`);
+        out.set(doc._id, 'dead');
+      }
+    }
+    if (readable.length > 0) {
+      try {
+        await this.opts.signaler.deliver(
+          docs[0].orgId,
+          docs[0].provider,
+          readable.map((r) => r.event),
+        );
+        this.counts.delivered += readable.length;
+        await Promise.all(readable.map((r) => removeFromInbox({ inbox: this.opts.inbox, eventLog: this.opts.eventLog }, r.doc)));
+        for (const r of readable) out.set(r.doc._id, 'delivered');
+      } catch (err) {
+        if (isPermanentRejection(err) && readable.length > 1) {
+          // Which of the call's events is refused is unknown: each goes again alone, now.
+          for (const r of readable) {
+            const [o] = await this.deliver({ docs: [r.doc], fromRelay: true, done: () => {} });
+            out.set(r.doc._id, o);
+          }
+        } else {
+          const o = await this.failed(
+            readable.map((r) => r.doc),
+            err,
+            now,
+          );
+          for (const r of readable) out.set(r.doc._id, o);
+        }
+      }
+    }
+    return docs.map((d) => out.get(d._id) ?? 'skipped');
+  }
+
+  /** A signal failed: Temporal down (its probe fails) waits for it; otherwise it is these events' problem. */
+  private async failed(docs: InboxDoc[], err: unknown, now: number): Promise<Outcome> {
+    const error = message(err);
+    const permanent = isPermanentRejection(err);
+    // Only a failed health probe means Temporal is down; an answer about this event is this event's problem.
+    const reachable =
+      !permanent &&
+      (await this.opts.signaler.ping().then(
+        () => true,
+        () => false,
+      ));
+    const doc = docs[0];
+    if (permanent || (reachable && doc.attempts + 1 >= EVENT_MAX_TRIES)) {
+      this.opts.logger.error('an event could not be delivered; it is kept in the inbox as a dead letter, to replay', {
+        ids: docs.map((d) => d._id),
+        callId: doc.callId,
+        attempts: doc.attempts + 1,
+        error,
+      });
+      this.counts.deadLettered += docs.length;
+      await Promise.all(docs.map((d) => deadLetter(this.opts.inbox, d, error)));
       return 'dead';
     }
-    try {
-      await this.opts.signaler.deliver(doc.orgId, doc.provider, [event]);
-    } catch (err) {
-      const error = message(err);
-      // Only a failed health probe means Temporal is down; an answer about this event is this event's problem.
-      const reachable =
-        !isPermanentRejection(err) &&
-        (await this.opts.signaler.ping().then(
-          () => true,
-          () => false,
-        ));
-      if (isPermanentRejection(err) || (reachable && doc.attempts + 1 >= EVENT_MAX_TRIES)) {
-        this.opts.logger.error('an event could not be delivered; it is kept in the inbox as a dead letter, to replay', {
-          id: doc._id,
-          callId: doc.callId,
-          attempts: doc.attempts + 1,
-          error,
-        });
-        this.counts.deadLettered++;
-        await deadLetter(this.opts.inbox, doc, error);
-        return 'dead';
-      }
-      if (!reachable && !this.down) {
-        this.down = { since: now, error };
-        this.opts.logger.warn('Temporal unavailable: events wait in the inbox until it is back', { error });
-      } else if (reachable) {
-        this.opts.logger.warn('Temporal did not take an event; it will be tried again', { id: doc._id, attempts: doc.attempts + 1, error });
-      }
-      this.counts.failed++;
-      const delay = Math.min(MAX_RETRY_DELAY_MS, 1_000 * 2 ** Math.min(doc.attempts, 20)) * (0.75 + Math.random() / 2);
-      await retryLater(this.opts.inbox, doc, new Date(this.now() + delay), error);
-      return 'retry';
+    if (!reachable && !this.down) {
+      this.down = { since: now, error };
+      this.opts.logger.warn('Temporal unavailable: events wait in the inbox until it is back', { error });
+    } else if (reachable) {
+      this.opts.logger.warn('Temporal did not take an event; it will be tried again', { id: doc._id, attempts: doc.attempts + 1, error });
     }
-    this.counts.delivered++;
-    await removeFromInbox({ inbox: this.opts.inbox, eventLog: this.opts.eventLog }, doc);
-    return 'delivered';
+    this.counts.failed += docs.length;
+    const delay = Math.min(MAX_RETRY_DELAY_MS, 1_000 * 2 ** Math.min(doc.attempts, 20)) * (0.75 + Math.random() / 2);
+    await Promise.all(docs.map((d) => retryLater(this.opts.inbox, d, new Date(this.now() + delay), error)));
+    return 'retry';
   }
 }

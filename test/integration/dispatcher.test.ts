@@ -213,3 +213,50 @@ test.each([
     await d.stop();
   },
 );
+
+test("the relay gives one call's waiting events to its workflow in one signal, claimed in one write", async () => {
+  const orgId = uniqueId('org');
+  const callId = `${orgId}_grouped`;
+  const docs = (['call.initiated', 'call.ringing', 'call.answered'] as const).map((type) => {
+    const e: CallEvent = {
+      eventId: `generic:${callId}:${type}`,
+      provider: 'generic',
+      providerEvent: type,
+      callId,
+      type,
+      receivedAt: new Date().toISOString(),
+    };
+    return { ...inboxDoc(orgId, 'generic', e, new Date()), nextAttemptAt: new Date(Date.now() - 1_000) };
+  });
+  await acceptIntoInbox(store.col.inbox, docs);
+  const d = dispatcher();
+  expect(await d.relayOnce()).toBe(3);
+  const history = await client.workflow.getHandle(workflowIdFor(orgId, callId)).fetchHistory();
+  const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callEvents');
+  expect(signals).toHaveLength(1);
+  expect(await store.col.eventLog.countDocuments({ callId })).toBe(3);
+  await d.stop();
+});
+
+test('a fresh event is not stuck behind a backlog: the hand-off keeps slots the relay may not use', async () => {
+  const backlogOrg = uniqueId('org');
+  await acceptIntoInbox(store.col.inbox, docsFor(backlogOrg, 3_000, true));
+  const d = dispatcher();
+  d.start();
+  try {
+    await eventually('the relay to be busy', async () => d.status().queued > 100, 20_000);
+    const freshOrg = uniqueId('org');
+    const fresh = await acceptIntoInbox(store.col.inbox, docsFor(freshOrg, 1));
+    const t0 = Date.now();
+    d.offer(fresh);
+    await eventually('the fresh event delivered', async () => (await store.col.inbox.countDocuments({ orgId: freshOrg })) === 0, 10_000);
+    const waited = Date.now() - t0;
+    const left = await store.col.inbox.countDocuments({ orgId: backlogOrg });
+    // Delivered while the backlog is still there, in about one signal's time rather than the backlog's.
+    expect(left).toBeGreaterThan(100);
+    expect(waited).toBeLessThan(3_000);
+  } finally {
+    await d.stop();
+  }
+  await store.col.inbox.deleteMany({ orgId: backlogOrg });
+});
