@@ -59,6 +59,12 @@ bench: ## webhook benchmark, then the campaign and analytics benchmarks (CAMPAIG
 	@node --import tsx bench/webhook.ts
 	@node --import tsx bench/campaign.ts
 	@node --import tsx bench/analytics.ts
+	@node --import tsx bench/temporalSetups.ts
+
+.PHONY: bench-temporal
+bench-temporal: ## the campaign on the dev server, temporal-server with 1 and with 4 history shards (TEMPORAL_BENCH_CALLS=...)
+	@bash scripts/ensure-tools.sh test
+	@node --import tsx bench/temporalSetups.ts
 
 .PHONY: bench-analytics
 bench-analytics: ## analytics benchmark alone: 100,000 calls over 90 days, rollups, p50/p95/p99 of the analytics routes
