@@ -2,8 +2,11 @@
 SHELL := bash
 .DEFAULT_GOAL := help
 BIN := node_modules/.bin
-# Extra jest arguments, e.g. `make test JEST_ARGS="test/unit -t reduce"`.
+# Extra jest arguments, e.g. `make test JEST_ARGS="test/unit -t reduce"` (then no second pass).
 JEST_ARGS ?=
+# The Temporal engine of `make start`: dev (the CLI's dev server) or server (temporal-server on
+# PostgreSQL, TEMPORAL_SHARDS history shards); docs/temporal.md.
+TEMPORAL ?= dev
 # What `prettier --check` covers: the whole tree but what .prettierignore leaves alone.
 FORMAT_CHECK := .
 
@@ -22,15 +25,15 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 start: ## run everything locally: Temporal, FerretDB over PostgreSQL, Mailpit, worker, receiver (Ctrl-C stops)
-	@bash scripts/ensure-tools.sh start
+	@TEMPORAL=$(TEMPORAL) bash scripts/ensure-tools.sh start
 	@# node with tsx loaded in-process (not the tsx wrapper), so Ctrl-C reaches start.ts once
-	@node --import tsx scripts/start.ts
+	@TEMPORAL=$(TEMPORAL) node --import tsx scripts/start.ts
 
-test: ## install/build what is missing, type-check, then run jest against fresh test servers
+test: ## install/build what is missing, type-check, jest on fresh test servers, then the e2e subset on temporal-server
 	@bash scripts/ensure-tools.sh test
 	$(BIN)/tsc --noEmit -p tsconfig.json
 	$(STATIC_CHECKS)
-	$(BIN)/jest $(JEST_ARGS)
+	bash scripts/test-passes.sh $(JEST_ARGS)
 
 test-faults: ## the fault tests alone: Temporal, the database and a receiver stopped mid-burst (about 5 min)
 	@bash scripts/ensure-tools.sh test
@@ -56,6 +59,12 @@ bench: ## webhook benchmark, then the campaign and analytics benchmarks (CAMPAIG
 	@node --import tsx bench/webhook.ts
 	@node --import tsx bench/campaign.ts
 	@node --import tsx bench/analytics.ts
+	@node --import tsx bench/temporalSetups.ts
+
+.PHONY: bench-temporal
+bench-temporal: ## the campaign on the dev server, temporal-server with 1 and with 4 history shards (TEMPORAL_BENCH_CALLS=...)
+	@bash scripts/ensure-tools.sh test
+	@node --import tsx bench/temporalSetups.ts
 
 .PHONY: bench-analytics
 bench-analytics: ## analytics benchmark alone: 100,000 calls over 90 days, rollups, p50/p95/p99 of the analytics routes

@@ -786,6 +786,10 @@ function sampler(s: BenchStack): CpuSampler {
   cpu.setRoots([
     { label: 'temporal', pid: s.temporal.pid ?? -1 },
     { label: s.db.kind, pid: s.db.pid ?? -1 },
+    // PostgreSQL runs beside FerretDB and the real Temporal server, not under them: roots of their own.
+    ...[s.db, s.temporal].flatMap((h) =>
+      (h.parts ?? []).map((p) => ({ label: `postgresql (${h === s.db ? s.db.kind : 'temporal'})`, pid: p.pid ?? -1 })),
+    ),
     ...s.workers.map((p) => ({ label: s.workers.length > 1 ? `workers (${s.workers.length})` : 'worker', pid: p.pid })),
     ...s.receivers.map((p) => ({ label: s.receivers.length > 1 ? `receivers (${s.receivers.length})` : 'receiver', pid: p.pid })),
   ]);

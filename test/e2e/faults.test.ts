@@ -2,9 +2,19 @@
 // (file-backed, so they can be stopped and started again with their data), two receivers and a
 // worker as separate Node processes with the default settings. Each fault lands in the middle of
 // a burst sent as a platform sends (retrying what was not acknowledged), and each test ends by
-// checking every acknowledged event's effect in the database.
+// checking every acknowledged event's effect in the database. With TEMPORAL=server, Temporal is the
+// production server on a PostgreSQL of its own, and its restart stops and starts both.
 import path from 'node:path';
-import { freePort, startFerretDb, startTemporal, type DatabaseHandle, type TemporalHandle } from '../../scripts/stack';
+import {
+  freePort,
+  startFerretDb,
+  startTemporal,
+  startTemporalServer,
+  temporalKind,
+  temporalShards,
+  type DatabaseHandle,
+  type TemporalHandle,
+} from '../../scripts/stack';
 import { connectStore, type Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
@@ -21,7 +31,14 @@ const receivers: AppProcess[] = [];
 const workers: AppProcess[] = [];
 
 const startOwnTemporal = (port: number) =>
-  startTemporal({ port, uiPort: null, dbFile: path.join(runDir, 'temporal.db'), logFile: path.join(runDir, 'temporal.log') });
+  temporalKind() === 'server'
+    ? startTemporalServer({
+        port,
+        dataDir: path.join(runDir, 'temporal-server'),
+        logFile: path.join(runDir, 'temporal.log'),
+        historyShards: temporalShards(),
+      })
+    : startTemporal({ port, uiPort: null, dbFile: path.join(runDir, 'temporal.db'), logFile: path.join(runDir, 'temporal.log') });
 const startOwnDb = (port: number) =>
   startFerretDb({ port, dir: path.join(runDir, 'ferretdb'), logFile: path.join(runDir, 'ferretdb.log') });
 

@@ -1,12 +1,15 @@
 // `make start` as a user runs it (scripts/start.ts with the default database: FerretDB over its
 // own PostgreSQL), on free ports and a data folder of its own: it comes up with two receivers,
 // answers a webhook end to end, restarts a worker killed with SIGKILL while the receivers keep
-// answering, and stops every process it started on SIGINT.
+// answering, and stops every process it started on SIGINT. With TEMPORAL=server (make test's second
+// pass) the stack runs the production Temporal server on FerretDB's PostgreSQL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { freePort, isAlive as alive, isPortOpen } from '../../scripts/stack';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DEFAULT_HISTORY_SHARDS, freePort, isAlive as alive, isPortOpen, temporalKind } from '../../scripts/stack';
 import { eventually, uniqueId } from '../support/harness';
 
 jest.setTimeout(240_000);
@@ -88,8 +91,13 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
     throw fail(err.message);
   });
   expect(seen(/ferretdb on PostgreSQL \d+/)).toBe(true);
-  // Temporal's SQLite file runs in WAL mode (--sqlite-pragma journal_mode=wal).
-  expect(fs.existsSync(path.join(dataDir, 'temporal.db-wal'))).toBe(true);
+  if (temporalKind() === 'server') {
+    expect(seen(new RegExp(`Temporal\\s+127\\.0\\.0\\.1:\\d+ \\(temporal-server, ${DEFAULT_HISTORY_SHARDS} history shards`))).toBe(true);
+    expect(fs.readFileSync(path.join(dataDir, 'temporal-server', 'config', 'development.yaml'), 'utf8')).toMatch(/pluginName: postgres12/);
+  } else {
+    // Temporal's SQLite file runs in WAL mode (--sqlite-pragma journal_mode=wal).
+    expect(fs.existsSync(path.join(dataDir, 'temporal.db-wal'))).toBe(true);
+  }
   const key = fs.readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim();
   expect(output.find((l) => /dev API key\s+ck_/.test(l))).toContain(key);
   expect(seen(/dashboard\s+http:\/\/localhost:\d+\/dashboard/)).toBe(true);
@@ -125,6 +133,19 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   const first = uniqueId('call_start');
   expect((await postCall(receivers[0], first)).status).toBe(200);
   await completed(receivers[1], first);
+  // A user finds the call by its contact with the temporal CLI (the search attributes make start registered).
+  const listed = async () =>
+    (
+      await promisify(execFile)(process.env.TEMPORAL_CLI_PATH ?? 'temporal', [
+        'workflow',
+        'list',
+        '--address',
+        `127.0.0.1:${env.TEMPORAL_PORT}`,
+        '--query',
+        `ContactId='contact_start'`,
+      ])
+    ).stdout;
+  await eventually('the call listed by its ContactId', async () => (await listed()).includes(first), 30_000);
   // make start's worker serves its metrics (activities by type and outcome) on WORKER_METRICS_PORT.
   const workerMetrics = await (await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).text();
   expect(workerMetrics).toMatch(/calls_api_activities_total\{activity="saveCall",outcome="completed"\} [1-9]/);

@@ -2,7 +2,8 @@
 // PostgreSQL, see scripts/stack/servers.ts startDatabase) for this test run only, on their
 // own ports and in a fresh .test-data/run-* folder, so a `make start` stack or another test run
 // on the same machine is never touched. Test workers read the addresses from process.env (they
-// are forked after this runs). TEST_UNIT_ONLY=1 starts nothing.
+// are forked after this runs). TEST_UNIT_ONLY=1 starts nothing. TEMPORAL=server runs the production
+// Temporal server instead of the dev server, on the database's PostgreSQL (docs/temporal.md).
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -14,6 +15,9 @@ import {
   freePort,
   startDatabase,
   startTemporal,
+  startTemporalServer,
+  temporalKind,
+  temporalShards,
   stopAll,
   toolPath,
   withDatabase,
@@ -76,20 +80,32 @@ export default async function globalSetup(): Promise<void> {
     return h;
   };
 
-  const results = await Promise.allSettled([
-    withPortRetry('temporal', temporalPort, (port) =>
-      startTemporal({ port, uiPort: null, dbFile: null, logFile: path.join(runDir, 'temporal.log') }),
-    ).then(record),
-    withPortRetry('database', dbPort, (port) =>
-      startDatabase({
-        port,
-        dir: path.join(runDir, 'db'),
-        logFile: path.join(runDir, 'database.log'),
-        postgresLogFile: path.join(runDir, 'postgres.log'),
-        externalUri,
-      }),
-    ).then(record),
-  ]);
+  const database = withPortRetry('database', dbPort, (port) =>
+    startDatabase({
+      port,
+      dir: path.join(runDir, 'db'),
+      logFile: path.join(runDir, 'database.log'),
+      postgresLogFile: path.join(runDir, 'postgres.log'),
+      externalUri,
+    }),
+  ).then(record);
+  const logFile = path.join(runDir, 'temporal.log');
+  // The real server keeps its databases in the PostgreSQL under FerretDB (its own without one), so it starts second.
+  const temporalStart =
+    temporalKind() === 'server'
+      ? database.then((db) =>
+          withPortRetry('temporal', temporalPort, (port) =>
+            startTemporalServer({
+              port,
+              dataDir: path.join(runDir, 'temporal-server'),
+              logFile,
+              postgres: db.postgres,
+              historyShards: temporalShards(),
+            }),
+          ),
+        )
+      : withPortRetry('temporal', temporalPort, (port) => startTemporal({ port, uiPort: null, dbFile: null, logFile }));
+  const results = await Promise.allSettled([temporalStart.then(record), database]);
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length) {
     await stopAll(handles).catch(() => {});
@@ -116,8 +132,10 @@ export default async function globalSetup(): Promise<void> {
     : db.backend
       ? `${db.kind} on ${db.backend}`
       : db.kind;
+  const temporalLine =
+    'historyShards' in temporal ? `temporal-server (${String(temporal.historyShards)} history shards)` : 'temporal dev server';
   process.stdout.write(
-    `\ntest servers up in ${secs}s: temporal ${temporal.address}, ${dbKind} ${db.uri} (logs: ${path.relative(ROOT, runDir)}/)\n`,
+    `\ntest servers up in ${secs}s: ${temporalLine} ${temporal.address}, ${dbKind} ${db.uri} (logs: ${path.relative(ROOT, runDir)}/)\n`,
   );
 }
 
