@@ -186,6 +186,12 @@ export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['state'] as const,
       registers,
     }),
+    dialRefusals: new Counter({
+      name: 'calls_api_follow_up_dial_refusals_total',
+      help: "Follow-up attempts not dialed and left due for a person, by guard: country (not an allowed calling code), number_type (premium rate, shared cost, UAN, personal, international network), budget (the organization's daily dial budget is used)",
+      labelNames: ['guard'] as const,
+      registers,
+    }),
     emails: new Counter({
       name: 'calls_api_emails_total',
       help: 'Thank-you emails by final state: sent, skipped (no contact, address or SMTP server), failed (out of tries)',
@@ -216,6 +222,11 @@ function countOutcome(m: WorkerMetrics, activity: string, args: unknown[], resul
     case 'recordEmailFailure':
       if (!err) m.emails.inc({ state: 'failed' });
       return;
+    case 'placeFollowUpCall': {
+      const guard = (result as { refusedBy?: string } | undefined)?.refusedBy;
+      if (!err && guard) m.dialRefusals.inc({ guard });
+      return;
+    }
     case 'recordFollowUp': {
       const state = (args[0] as { plan?: { status?: string } })?.plan?.status;
       if (!err && result === 'saved' && state) m.followUps.inc({ state });
