@@ -43,7 +43,7 @@ const schema = z.object({
   RATE_LIMIT_CONTROL_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.control.burst),
   WEBHOOK_BODY_LIMIT: z.string().default('10mb'),
   /** Bytes of large request bodies one receiver holds at once; past it they are answered 503 with Retry-After. */
-  BODY_BYTES_IN_FLIGHT: z.string().default('64mb'),
+  BODY_BYTES_IN_FLIGHT: z.string().default('32mb'),
 
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
   MONGODB_DB: z

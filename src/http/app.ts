@@ -49,7 +49,7 @@ export interface AppDeps {
   now?: () => number;
   /** Prometheus metrics served at /metrics; one of its own when absent. */
   metrics?: ReceiverMetrics;
-  /** Bytes of large request bodies held at once across requests (BODY_BYTES_IN_FLIGHT); 64 MB when absent. */
+  /** Bytes of large request bodies held at once across requests (BODY_BYTES_IN_FLIGHT); 32 MB when absent. */
   bodyBytesInFlight?: number;
 }
 

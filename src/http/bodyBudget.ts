@@ -6,8 +6,8 @@ import type { IncomingMessage } from 'node:http';
 import type Koa from 'koa';
 import { HttpError } from './errors';
 
-/** Bytes of bodies in flight in one receiver when BODY_BYTES_IN_FLIGHT is not set: six full-size webhooks. */
-export const DEFAULT_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+/** Bytes of bodies in flight in one receiver when BODY_BYTES_IN_FLIGHT is not set: three full-size webhooks. */
+export const DEFAULT_BODY_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 /** Bodies up to this size never wait for the budget: the ordinary webhook is a few KB. */
 export const SMALL_BODY_BYTES = 64 * 1024;
 /** What the 503 tells a client to wait before it sends the body again. */
