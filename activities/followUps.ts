@@ -6,7 +6,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type FollowUpPlan, type Placement, describePlan } from '../src/domain/followUp';
 import { followUpMetadata } from '../src/domain/followUpLink';
 import { withoutBlanks } from '../src/domain/compact';
-import { allowedCallingCodes, dialRefusal } from '../src/domain/spending';
+import { allowedCallingCodes, dialRefusal, numberTypeRefusal } from '../src/domain/spending';
+import { riskyNumberType } from '../src/phoneTypes';
+import { getComplianceSettings } from '../src/store/compliance';
+import { takeDialBudget } from '../src/store/dialBudget';
 import type { Collections } from '../src/store/db';
 import { recordFollowUpPlan } from '../src/store/calls';
 import { placementGate } from './compliance';
@@ -49,7 +52,10 @@ export interface PlaceFollowUpInput {
   placingAt?: number;
 }
 
-export type PlaceResult = Placement & { uncertain?: boolean };
+/** Which guard kept an attempt from being dialed: counted on the worker's /metrics. */
+export type DialGuard = 'country' | 'number_type' | 'budget';
+
+export type PlaceResult = Placement & { uncertain?: boolean; refusedBy?: DialGuard };
 
 /** Network errors raised before a request left this machine: the platform never saw it. */
 const NOT_SENT_CODES = new Set([
@@ -170,11 +176,14 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       await markAttempt(col, id, ref, 'due', reason);
       return { kind: 'due', reason };
     }
-    // Toll-fraud guard: only countries the organization calls from (or listed) are dialed unattended.
-    const refused = dialRefusal(input.to, allowedCallingCodes(dialer.allowedCountryCodes, [dialer.fromNumber, input.from]));
+    // Toll-fraud guards: only the countries and number types the operator configured are dialed unattended.
+    const refusal = (guard: DialGuard, reason: string | undefined) => (reason ? { guard, reason } : undefined);
+    const refused =
+      refusal('country', dialRefusal(input.to, allowedCallingCodes(dialer.allowedCountryCodes, dialer.fromNumber))) ??
+      refusal('number_type', numberTypeRefusal(input.to, riskyNumberType(input.to), dialer.allowedNumberTypes));
     if (refused) {
-      await markAttempt(col, id, ref, 'due', `${refused}; call by hand if it is right`);
-      return { kind: 'due', reason: refused };
+      await markAttempt(col, id, ref, 'due', `${refused.reason}; call by hand if it is right`);
+      return { kind: 'due', reason: refused.reason, refusedBy: refused.guard };
     }
 
     const doc = await ensureAttempt(col, id, ref);
@@ -182,6 +191,12 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     const token = `${info.workflowExecution?.runId ?? 'standalone'}:${info.activityId}:${info.attempt}`;
     const settled = settledResult(doc);
     if (settled) return settled;
+    const { dailyDialBudget } = await getComplianceSettings(col, input.orgId);
+    const overBudget = await takeDialBudget(col, input.orgId, id, dailyDialBudget, new Date());
+    if (overBudget) {
+      await markAttempt(col, id, ref, 'due', `${overBudget}; call by hand or raise the budget`);
+      return { kind: 'due', reason: overBudget, refusedBy: 'budget' };
+    }
     if (!(await claimAttempt(col, input.orgId, id, token, dialer.provider))) {
       const now = await ensureAttempt(col, id, ref);
       const again = settledResult(now);

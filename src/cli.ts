@@ -7,7 +7,7 @@ import { PROVIDERS, type Provider } from './domain/events';
 import { ConfigError, loadConfig } from './config';
 import { COMPLIANCE_HELP, COMPLIANCE_OPTIONS, ComplianceUsageError, runComplianceCommand } from './cliCompliance';
 import { EVENTS_HELP, EVENTS_OPTIONS, EventsUsageError, runEventsCommand } from './cliEvents';
-import { parseCallingCode } from './domain/spending';
+import { RISKY_NUMBER_TYPES, parseCallingCode } from './domain/spending';
 import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from './store/secrets';
 import { connectStore, type Store } from './store/db';
 import { type PollableProvider, DEFAULT_API_BASE_URLS } from './providers/getCall';
@@ -65,8 +65,9 @@ const HELP = `Usage: tsx src/cli.ts <command> [options]
              [--base-url URL]
              [--from-number +1...] [--agent-id ID] [--phone-number-id ID] [--task TEXT]
              [--allowed-countries 1,44]   country calling codes follow-ups may dial (toll-fraud
-                                          guard; default: the countries of the caller id and of
-                                          the original call's own number; others become due)
+                                          guard; default: the caller id's country; others become due)
+             [--allow-number-types T,...] opt in to number types refused by default: premium-rate,
+                                          shared-cost, uan, personal-number, international-network
                                           the platform API that places follow-up calls for the
                                           organization (agent id: Retell agent, Vapi assistant,
                                           Bland pathway; phone number id: Vapi only)
@@ -147,6 +148,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
       'phone-number-id': { type: 'string' },
       task: { type: 'string' },
       'allowed-countries': { type: 'string' },
+      'allow-number-types': { type: 'string' },
       'account-sid': { type: 'string' },
       'secret-stdin': { type: 'boolean' },
       'secret-env': { type: 'string' },
@@ -248,6 +250,9 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
           throw new UsageError('--allowed-countries takes country calling codes like 1,44,49');
         allowedCountryCodes = codes as string[];
       }
+      const allowedNumberTypes = values['allow-number-types']?.split(',').map((t) => t.trim());
+      if (allowedNumberTypes?.some((t) => !(RISKY_NUMBER_TYPES as readonly string[]).includes(t)))
+        throw new UsageError(`--allow-number-types takes ${RISKY_NUMBER_TYPES.join(', ')}`);
       await setOutboundDialer(col, {
         orgId,
         provider,
@@ -258,6 +263,7 @@ async function run(argv: string[], store: Store, config: ReturnType<typeof loadC
         phoneNumberId: values['phone-number-id'],
         task: values.task,
         allowedCountryCodes,
+        allowedNumberTypes,
       });
       console.log(`follow-up calls of ${orgId} will be placed with ${provider} at ${baseUrl} (API key stored, not shown)`);
       return;

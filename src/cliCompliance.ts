@@ -18,10 +18,11 @@ export const COMPLIANCE_HELP = `
   rules show --org ORG_ID                 the calling rules in force (defaults filled in)
   rules set --org ORG_ID [--start HH:MM] [--end HH:MM] [--days mon,tue,...]
             [--regions "US-FL=08:00-20:00[@mon,tue,...] ..."] [--no-regions]
-            [--default-timezone ZONE] [--cap N] [--opt-out-field NAME]
+            [--default-timezone ZONE] [--cap N] [--opt-out-field NAME] [--dial-budget N]
                                           change them; options left out keep their value
                                           (--regions replaces the regional rules; default window
-                                          08:00-21:00 every day, US-FL 08:00-20:00)
+                                          08:00-21:00 every day, US-FL 08:00-20:00; dial budget:
+                                          200 unattended follow-up calls per UTC day)
   dnc add --org ORG_ID --phone +1... [--reason TEXT]
   dnc remove --org ORG_ID --phone +1...
   dnc list --org ORG_ID                   the organization's do-not-call numbers
@@ -43,6 +44,7 @@ export const COMPLIANCE_OPTIONS = {
   'default-timezone': { type: 'string' },
   cap: { type: 'string' },
   'opt-out-field': { type: 'string' },
+  'dial-budget': { type: 'string' },
 } as const;
 
 export interface ComplianceValues {
@@ -57,6 +59,7 @@ export interface ComplianceValues {
   'default-timezone'?: string;
   cap?: string;
   'opt-out-field'?: string;
+  'dial-budget'?: string;
 }
 
 export class ComplianceUsageError extends Error {}
@@ -155,6 +158,7 @@ export async function runComplianceCommand(
           .filter(Boolean)
           .map(parseRegion);
       const next: ComplianceSettings = {
+        ...cur,
         callingWindow: w,
         defaultTimeZone: values['default-timezone'] ?? cur.defaultTimeZone,
         contactCapPer24h:
@@ -164,6 +168,12 @@ export async function runComplianceCommand(
               : fail(`--cap: expected a whole number (got ${values.cap})`)
             : cur.contactCapPer24h,
         optOutField: values['opt-out-field'] ?? cur.optOutField,
+        dailyDialBudget:
+          values['dial-budget'] === undefined
+            ? cur.dailyDialBudget
+            : /^\d+$/.test(values['dial-budget'])
+              ? Number(values['dial-budget'])
+              : fail(`--dial-budget: expected a whole number (got ${values['dial-budget']})`),
       };
       const problems = settingsProblems(next);
       if (problems.length > 0) fail(problems.join('; '));

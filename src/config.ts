@@ -42,6 +42,8 @@ const schema = z.object({
   RATE_LIMIT_CONTROL: z.coerce.number().min(0).default(DEFAULT_RATE_LIMITS.control.perSecond),
   RATE_LIMIT_CONTROL_BURST: z.coerce.number().int().min(1).default(DEFAULT_RATE_LIMITS.control.burst),
   WEBHOOK_BODY_LIMIT: z.string().default('10mb'),
+  /** Bytes of large request bodies one receiver holds at once; past it they are answered 503 with Retry-After. */
+  BODY_BYTES_IN_FLIGHT: z.string().default('32mb'),
 
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/'),
   MONGODB_DB: z
@@ -111,7 +113,15 @@ const schema = z.object({
 });
 
 export interface Config {
-  http: { port: number; host: string; publicBaseUrl?: string; trustProxy: boolean; bodyLimitBytes: number; rateLimits: RateLimits };
+  http: {
+    port: number;
+    host: string;
+    publicBaseUrl?: string;
+    trustProxy: boolean;
+    bodyLimitBytes: number;
+    bodyBytesInFlight: number;
+    rateLimits: RateLimits;
+  };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   inbox: { relayIntervalMs: number; dispatchConcurrency: number; retentionMs: number };
@@ -166,6 +176,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (bodyLimitBytes === undefined) {
     throw new ConfigError(`Invalid configuration:\n  WEBHOOK_BODY_LIMIT: expected a size like 10mb (got "${e.WEBHOOK_BODY_LIMIT}")`);
   }
+  const bodyBytesInFlight = parseSize(e.BODY_BYTES_IN_FLIGHT);
+  if (bodyBytesInFlight === undefined || bodyBytesInFlight < bodyLimitBytes) {
+    throw new ConfigError(
+      `Invalid configuration:\n  BODY_BYTES_IN_FLIGHT: expected a size like 64mb, at least WEBHOOK_BODY_LIMIT (got "${e.BODY_BYTES_IN_FLIGHT}")`,
+    );
+  }
   return {
     http: {
       port: e.PORT,
@@ -173,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
       trustProxy: e.TRUST_PROXY,
       bodyLimitBytes,
+      bodyBytesInFlight,
       rateLimits: {
         webhook: { perSecond: e.RATE_LIMIT_WEBHOOK, burst: e.RATE_LIMIT_WEBHOOK_BURST },
         read: { perSecond: e.RATE_LIMIT_READ, burst: e.RATE_LIMIT_READ_BURST },

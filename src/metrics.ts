@@ -36,24 +36,31 @@ export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
  */
 export const STALE_CALL_AFTER_MS = 60 * 60_000;
 
-/** One database read per second at most, however often /metrics is asked; null when it fails or has no source. */
-function throttled<T>(read: () => Promise<T> | undefined): () => Promise<T | null> {
+/**
+ * How often a scrape may run the database counts behind the inbox and stale gauges. /metrics needs
+ * no key, so anyone who reaches it could otherwise make the database count at their own pace.
+ */
+export const SCRAPE_DB_READ_EVERY_MS = 5_000;
+
+/** One database read per SCRAPE_DB_READ_EVERY_MS at most, however often /metrics is asked; null when it fails or has no source. */
+function throttled<T>(read: () => Promise<T> | undefined, clock: () => number): () => Promise<T | null> {
   let last: { at: number; value: Promise<T | null> } | undefined;
   return () => {
-    const now = Date.now();
-    if (!last || now - last.at >= 1_000) last = { at: now, value: (read() ?? Promise.resolve(null)).catch(() => null) };
+    const now = clock();
+    if (!last || now - last.at >= SCRAPE_DB_READ_EVERY_MS) last = { at: now, value: (read() ?? Promise.resolve(null)).catch(() => null) };
     return last.value;
   };
 }
 
-export function createReceiverMetrics(opts: { processMetrics?: boolean } = {}) {
+export function createReceiverMetrics(opts: { processMetrics?: boolean; now?: () => number } = {}) {
   const registry = new Registry();
   // Node's own: CPU, memory, event-loop lag, handles.
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const sources: { inbox?: () => Promise<InboxStats>; staleCalls?: () => Promise<number>; dispatcher?: () => DispatcherStatus } = {};
-  const inbox = throttled(() => sources.inbox?.());
-  const staleCalls = throttled(() => sources.staleCalls?.());
+  const clock = opts.now ?? Date.now;
+  const inbox = throttled(() => sources.inbox?.(), clock);
+  const staleCalls = throttled(() => sources.staleCalls?.(), clock);
   /** A gauge read from the inbox on scrape; no sample while the database cannot answer (absent() alerts see it). */
   const inboxGauge = (name: string, help: string, pick: (s: InboxStats) => number) =>
     new Gauge({
@@ -186,6 +193,12 @@ export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['state'] as const,
       registers,
     }),
+    dialRefusals: new Counter({
+      name: 'calls_api_follow_up_dial_refusals_total',
+      help: "Follow-up attempts not dialed and left due for a person, by guard: country (not an allowed calling code), number_type (premium rate, shared cost, UAN, personal, international network), budget (the organization's daily dial budget is used)",
+      labelNames: ['guard'] as const,
+      registers,
+    }),
     emails: new Counter({
       name: 'calls_api_emails_total',
       help: 'Thank-you emails by final state: sent, skipped (no contact, address or SMTP server), failed (out of tries)',
@@ -216,6 +229,11 @@ function countOutcome(m: WorkerMetrics, activity: string, args: unknown[], resul
     case 'recordEmailFailure':
       if (!err) m.emails.inc({ state: 'failed' });
       return;
+    case 'placeFollowUpCall': {
+      const guard = (result as { refusedBy?: string } | undefined)?.refusedBy;
+      if (!err && guard) m.dialRefusals.inc({ guard });
+      return;
+    }
     case 'recordFollowUp': {
       const state = (args[0] as { plan?: { status?: string } })?.plan?.status;
       if (!err && result === 'saved' && state) m.followUps.inc({ state });

@@ -44,6 +44,7 @@ async function main() {
       await store.db.command({ ping: 1 });
     },
     bodyLimitBytes: config.http.bodyLimitBytes,
+    bodyBytesInFlight: config.http.bodyBytesInFlight,
     publicBaseUrl: config.http.publicBaseUrl,
     trustProxy: config.http.trustProxy,
     rateLimits: config.http.rateLimits,

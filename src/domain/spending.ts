@@ -1,6 +1,7 @@
 // Guards on what follow-up calls may cost: a hard cap on attempts per call that no manual retry
-// can raise, and the countries a follow-up may dial (toll fraud: a contact's number changed to a
-// premium-rate destination abroad). Pure: the workflow, the activities and tests share them.
+// can raise, the countries and number types a follow-up may dial (toll fraud: a forged webhook or a
+// changed contact number pointing at a premium-rate destination), and a daily budget of unattended
+// calls per organization. Pure: the workflow, the activities and tests share them.
 
 /** Attempts per call, automatic and manual together, when FOLLOW_UP_HARD_CAP is not set. */
 export const DEFAULT_FOLLOW_UP_HARD_CAP = 10;
@@ -79,11 +80,13 @@ export function parseCallingCode(v: string): string | undefined {
 
 /**
  * The codes a follow-up may dial: the organization's explicit list when it set one, else the
- * countries of its own numbers (the dialer's caller id, the number the original call used).
+ * country of the dialer's own caller id. Only what the operator configured: never a number taken
+ * from a webhook, whose sender chooses it.
  */
-export function allowedCallingCodes(explicit: readonly string[] | undefined, ownNumbers: readonly (string | undefined)[]): string[] {
+export function allowedCallingCodes(explicit: readonly string[] | undefined, dialerNumber: string | undefined): string[] {
   if (explicit && explicit.length > 0) return Array.from(new Set(explicit));
-  return Array.from(new Set(ownNumbers.map(callingCodeOf).filter((c): c is string => c !== undefined)));
+  const own = callingCodeOf(dialerNumber);
+  return own ? [own] : [];
 }
 
 /** Why `to` may not be dialed under `allowed`, or undefined when it may. */
@@ -91,10 +94,33 @@ export function dialRefusal(to: string, allowed: readonly string[]): string | un
   const code = callingCodeOf(to);
   if (code === undefined) return `${to} is not an international (E.164) number, so its country cannot be checked`;
   if (allowed.length === 0) {
-    return `no allowed country calling codes are known for this organization (no caller id and no own number); set them with "outbound set --allowed-countries"`;
+    return `no allowed country calling codes are known for this organization (the dialer has no caller id); set them with "outbound set --allowed-countries"`;
   }
   if (!allowed.includes(code)) {
     return `toll-fraud guard: ${to} is in country calling code +${code}, outside the organization's allowed ${allowed.map((c) => `+${c}`).join(', ')}`;
   }
   return undefined;
+}
+
+/** Number types toll fraud uses, refused unless the dialer's settings opt in (`outbound set --allow-number-types`). */
+export const RISKY_NUMBER_TYPES = ['premium-rate', 'shared-cost', 'uan', 'personal-number', 'international-network'] as const;
+export type RiskyNumberType = (typeof RISKY_NUMBER_TYPES)[number];
+
+/** Why a number of this type may not be dialed unattended, or undefined when it may. */
+export function numberTypeRefusal(
+  to: string,
+  type: RiskyNumberType | undefined,
+  optedIn: readonly string[] | undefined,
+): string | undefined {
+  if (!type || optedIn?.includes(type)) return undefined;
+  return `toll-fraud guard: ${to} is a ${type} number, refused unless the dialer opts in ("outbound set --allow-number-types ${type}")`;
+}
+
+/** Unattended follow-up calls an organization may place per UTC day when its calling rules set no `dailyDialBudget`. */
+export const DEFAULT_DAILY_DIAL_BUDGET = 200;
+
+/** Why one more unattended call would exceed the day's budget, or undefined when it fits. */
+export function budgetRefusal(usedWithThis: number, budget: number, day: string): string | undefined {
+  if (usedWithThis <= budget) return undefined;
+  return `daily dial budget: the organization's ${budget} unattended follow-up calls for ${day} (UTC) are used (calling rules: dailyDialBudget)`;
 }

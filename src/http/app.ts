@@ -9,6 +9,7 @@ import { inboxStats, isDatabaseUnavailable } from '../store/inbox';
 import type { CallControl } from '../temporal/control';
 import type { Logger } from '../log';
 import { HttpError } from './errors';
+import { BodyBudget, bodyBudgetMiddleware } from './bodyBudget';
 import { type ApiRouter, authenticate } from './auth';
 import type { RateLimits } from './rateLimit';
 import { webhookRoutes } from './webhook';
@@ -49,6 +50,8 @@ export interface AppDeps {
   now?: () => number;
   /** Prometheus metrics served at /metrics; one of its own when absent. */
   metrics?: ReceiverMetrics;
+  /** Bytes of large request bodies held at once across requests (BODY_BYTES_IN_FLIGHT); 32 MB when absent. */
+  bodyBytesInFlight?: number;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -63,6 +66,7 @@ export function createApp(deps: AppDeps): Koa {
   metrics.sources.dispatcher = () => deps.dispatcher.status();
   app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(deps.logger));
+  app.use(bodyBudgetMiddleware(new BodyBudget(deps.bodyBytesInFlight)));
 
   const router = new Router();
   router.get('/healthz', (ctx) => {

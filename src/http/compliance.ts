@@ -47,6 +47,7 @@ export const callingRulesBody = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1 to 64 letters, digits, _ . or -')
     .optional(),
+  dailyDialBudget: z.number().int().min(0).max(100_000).optional(),
 });
 
 export const phoneField = z.string().transform((s, ctx) => {

@@ -6,6 +6,7 @@ import type Router from '@koa/router';
 import { PROVIDERS } from '../domain/events';
 import type { ReceiverMetrics, WebhookResult } from '../metrics';
 import { routeClassOf } from './auth';
+import { HttpError } from './errors';
 import type { WebhookState } from './webhook';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -53,6 +54,8 @@ export function metricsMiddleware(m: ReceiverMetrics): Koa.Middleware {
  */
 export function metricsRoute(router: Router, m: ReceiverMetrics): void {
   router.get('/metrics', async (ctx) => {
+    // The router ignores case and a trailing slash; only the exact path is served, the one the proxy's rule names.
+    if (ctx.path !== '/metrics') throw new HttpError(404, 'Not Found', `No route for ${ctx.method} ${ctx.path}`);
     ctx.body = await m.registry.metrics();
     ctx.set('Content-Type', m.registry.contentType);
   });

@@ -119,6 +119,7 @@ const CallingRules = z.looseObject({
   defaultTimeZone: z.string(),
   contactCapPer24h: z.number().int(),
   optOutField: z.string(),
+  dailyDialBudget: z.number().int(),
 });
 const DoNotCallList = z.strictObject({
   items: z.array(z.looseObject({ phone: z.string(), reason: z.string(), source: z.string(), at: isoTime })),

@@ -1,6 +1,7 @@
 // Reads the request body as raw bytes, before any parser: signatures are computed over exactly
 // these bytes.
 import type { IncomingMessage } from 'node:http';
+import { bodyBudgetFull, holdBodyBytes } from './bodyBudget';
 import { HttpError } from './errors';
 
 export function tooLarge(limit: number): HttpError {
@@ -13,20 +14,26 @@ export function tooLarge(limit: number): HttpError {
 }
 
 /**
- * Collects the body up to `limit` bytes. Past the limit it stops buffering but keeps reading,
- * so the client still receives the 413 instead of a reset connection.
+ * Collects the body up to `limit` bytes. Past the limit, or when the process holds too many large
+ * bodies (src/http/bodyBudget.ts), it stops buffering but keeps reading, so the client still
+ * receives the 413 or 503 instead of a reset connection.
  */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    let over = Number(req.headers['content-length']) > limit;
+    const declared = Number(req.headers['content-length']);
+    let over = declared > limit;
+    // A declared length is held at once: a body that cannot fit is refused before it is buffered.
+    let busy = !over && Number.isFinite(declared) && !holdBodyBytes(req, declared);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
+      if (!over && !busy && !holdBodyBytes(req, size)) busy = true;
+      if (over || busy) chunks = [];
+      else chunks.push(chunk);
     });
-    req.on('end', () => (over ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks, size))));
+    req.on('end', () => (over ? reject(tooLarge(limit)) : busy ? reject(bodyBudgetFull()) : resolve(Buffer.concat(chunks, size))));
     req.on('error', (err) => reject(new HttpError(400, 'Bad Request', `Could not read the request body: ${err.message}`)));
   });
 }

@@ -3,6 +3,7 @@
 // contacts marked do-not-call. Every entry is its own document with a deterministic _id, so
 // marking is an idempotent upsert and no document has two writers.
 import { DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../domain/callingWindow';
+import { DEFAULT_DAILY_DIAL_BUDGET } from '../domain/spending';
 import type { DoNotCall, FollowUpContext } from '../domain/followUpCompliance';
 import { phoneZones } from '../phoneZones';
 import { getContactRecord } from './contacts';
@@ -16,6 +17,7 @@ export const DEFAULT_COMPLIANCE: ComplianceSettings = {
   defaultTimeZone: 'UTC',
   contactCapPer24h: 3,
   optOutField: 'opt_out',
+  dailyDialBudget: DEFAULT_DAILY_DIAL_BUDGET,
 };
 
 /** Why settings are not valid, each message naming its field; empty when valid. */
@@ -26,6 +28,8 @@ export function settingsProblems(s: ComplianceSettings): string[] {
   if (!Number.isInteger(s.contactCapPer24h) || s.contactCapPer24h < 0 || s.contactCapPer24h > 100)
     out.push('contactCapPer24h: expected a whole number from 0 to 100');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s.optOutField)) out.push('optOutField: expected 1 to 64 letters, digits, _ . or -');
+  if (!Number.isInteger(s.dailyDialBudget) || s.dailyDialBudget < 0 || s.dailyDialBudget > 100_000)
+    out.push('dailyDialBudget: expected a whole number from 0 to 100000');
   return out;
 }
 

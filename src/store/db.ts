@@ -10,6 +10,7 @@ import type {
   ContactGateDoc,
   ContactPhoneDoc,
   ContactStatsDoc,
+  DialBudgetDoc,
   DoNotCallDoc,
   EmailDoc,
   FollowUpCallDoc,
@@ -49,6 +50,8 @@ export interface Collections extends AnalyticsCollections {
   refusedRequests: Collection<RefusedRequestDoc>;
   doNotCall: Collection<DoNotCallDoc>;
   platformApis: Collection<PlatformApiDoc>;
+  /** One document per unattended follow-up call, counted per organization and day (src/store/dialBudget.ts). */
+  dialBudget: Collection<DialBudgetDoc>;
 }
 
 export interface Store {
@@ -82,6 +85,7 @@ export function collections(db: Db): Collections {
     rollups: db.collection<RollupDayDoc>('analytics_rollups'),
     rollupState: db.collection<RollupStateDoc>('analytics_state'),
     platformApis: db.collection<PlatformApiDoc>('platform_apis'),
+    dialBudget: db.collection<DialBudgetDoc>('dial_budget'),
   };
 }
 
@@ -113,6 +117,7 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.eventChunks.createIndex({ owner: 1 }),
     col.refusedRequests.createIndex({ orgId: 1, receivedAt: -1 }),
     col.doNotCall.createIndex({ orgId: 1, kind: 1 }),
+    col.dialBudget.createIndex({ orgId: 1, day: 1 }),
     // An analytics hour's calls (on FerretDB the GIN index of scripts/stack/servers.ts serves it).
     col.calls.createIndex({ rollupKey: 1 }),
   ]);

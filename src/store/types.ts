@@ -156,8 +156,10 @@ export interface OutboundDialerDoc {
   phoneNumberId?: string;
   /** Bland `task` prompt when no pathway is set. */
   task?: string;
-  /** Country calling codes follow-ups may dial (`1`, `44`); unset: the countries of the organization's own numbers. */
+  /** Country calling codes follow-ups may dial (`1`, `44`); unset: the country of `fromNumber` only. */
   allowedCountryCodes?: string[];
+  /** Risky number types the operator lets follow-ups dial (src/domain/spending.ts RISKY_NUMBER_TYPES); unset: none. */
+  allowedNumberTypes?: string[];
   updatedAt: Date;
 }
 
@@ -212,6 +214,17 @@ export interface ComplianceSettings {
   contactCapPer24h: number;
   /** The post-call analysis field that, when truthy, marks the contact do-not-call. */
   optOutField: string;
+  /** Unattended follow-up calls the organization may place per UTC day; past it attempts become due. */
+  dailyDialBudget: number;
+}
+
+/** One unattended follow-up call counted against its organization's daily budget (one per attempt). */
+export interface DialBudgetDoc {
+  _id: string; // followUpKey(org, original call, attempt)
+  orgId: string;
+  /** The UTC day it counts in, YYYY-MM-DD. */
+  day: string;
+  at: Date;
 }
 
 export interface DoNotCallDoc {

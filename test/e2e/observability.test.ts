@@ -2,7 +2,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../src/log';
-import { serveMetrics } from '../../src/metrics';
+import { SCRAPE_DB_READ_EVERY_MS, serveMetrics } from '../../src/metrics';
 import { inboxId } from '../../src/store/inbox';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';
@@ -204,19 +204,19 @@ describe('metrics', () => {
       nextAttemptAt: new Date(Date.now() + 3_600_000),
     });
     try {
-      await new Promise((r) => setTimeout(r, 1_100)); // past the one-second cache of the inbox read
+      await new Promise((r) => setTimeout(r, SCRAPE_DB_READ_EVERY_MS + 100)); // past the cache of the inbox read
       expect(await value(m, 'calls_api_inbox_depth')).toBeGreaterThanOrEqual(1);
       expect(await value(m, 'calls_api_inbox_oldest_age_seconds')).toBeGreaterThanOrEqual(119);
     } finally {
       await stack.store.col.inbox.deleteOne({ _id: id });
     }
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, SCRAPE_DB_READ_EVERY_MS + 100));
     expect(await value(m, 'calls_api_inbox_oldest_age_seconds')).toBeLessThan(60);
   });
 
   test('calls marked stale are counted, on scrape; an old unfinished call without the mark is not', async () => {
     const m = stack.metrics.registry;
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, SCRAPE_DB_READ_EVERY_MS + 100));
     const before = await value(m, 'calls_api_calls_stale');
     const callId = uniqueId('c_stale');
     const now = Date.now();
@@ -266,7 +266,7 @@ describe('metrics', () => {
         updatedAt: new Date(now),
       },
     ]);
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, SCRAPE_DB_READ_EVERY_MS + 100));
     expect(await value(m, 'calls_api_calls_stale')).toBe(before + 1);
   });
 

@@ -3,6 +3,7 @@
 // the real dev server gets there in seconds; test/workflow/staleCall.test.ts runs the 30-minute
 // default on the time-skipping server.
 import { createHmac } from 'node:crypto';
+import { SCRAPE_DB_READ_EVERY_MS } from '../../src/metrics';
 import { setPlatformApi } from '../../src/store/platformApis';
 import { setProviderSecret } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
@@ -99,7 +100,7 @@ test('GET /api/calls?stale=true finds the calls whose platform could not say how
     30_000,
   );
   expect(ids(await stack.get('/api/calls?stale=true'))).toEqual([]);
-  await new Promise((r) => setTimeout(r, 1_100)); // the gauge reads the database at most once a second
+  await new Promise((r) => setTimeout(r, SCRAPE_DB_READ_EVERY_MS + 100)); // the gauge reads the database at most once per interval
   expect(await metric()).toBe(0);
   expect(fake.asked(settled)).toHaveLength(1);
 });

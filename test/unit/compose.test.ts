@@ -38,7 +38,16 @@ function serviceBlocks(yaml: string): Map<string, string> {
   return blocks;
 }
 
-const publishedPorts = (block: string) => [...block.matchAll(/published:\s*"?(\d+)/g)].map((m) => Number(m[1]));
+/** Host ports a service publishes, with the address they bind (undefined: every interface). */
+function ports(block: string): { ip?: string; port: number }[] {
+  const out: { ip?: string; port: number }[] = [];
+  // docker-compose 1.29 prints a port with a host address in the short form, others in the long one.
+  for (const m of block.matchAll(/^\s*- (?:(\d+\.\d+\.\d+\.\d+):)?(\d+):\d+(?:\/\w+)?\s*$/gm)) out.push({ ip: m[1], port: Number(m[2]) });
+  for (const m of block.matchAll(/- (?:host_ip: (\S+)\s+)?published: "?(\d+)"?(?:\s+host_ip: (\S+))?/g))
+    out.push({ ip: m[1] ?? m[3], port: Number(m[2]) });
+  return out;
+}
+const publishedPorts = (block: string) => ports(block).map((p) => p.port);
 
 (compose ? describe : describe.skip)(`docker-compose.yml (checked with ${compose ?? 'docker-compose: not installed'})`, () => {
   let services: Map<string, string>;
@@ -68,10 +77,19 @@ const publishedPorts = (block: string) => [...block.matchAll(/published:\s*"?(\d
     const source = fs.readFileSync(FILE, 'utf8');
     expect(source).toMatch(/proxy_pass \$\$receiver;/);
     expect(source).toMatch(/set \$\$receiver http:\/\/receiver:3000;/);
-    // /metrics (no API key) stays inside: the proxy answers it with a 404.
-    expect(source).toMatch(/location = \/metrics \{\s*return 404;\s*\}/);
+    // /metrics (no API key) stays inside: the proxy answers every spelling of it with a 404.
+    expect(source).toMatch(/location ~\* \^\/\+metrics\(\/\|\$\$\) \{\s*return 404;\s*\}/);
     const all = [...services.values()].flatMap(publishedPorts);
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  test('only the proxy listens on every interface; Temporal, its UI, Mailpit and Prometheus on loopback only', () => {
+    const exposed: string[] = [];
+    const loopback: string[] = [];
+    for (const [name, block] of services)
+      for (const p of ports(block)) (p.ip === '127.0.0.1' ? loopback : exposed).push(`${name}:${p.port}`);
+    expect(exposed).toEqual(['proxy:3000']);
+    expect(loopback.sort()).toEqual(['mailpit:8025', 'prometheus:9090', 'temporal-ui:8233', 'temporal:7233']);
   });
 
   test('an invalid file is refused (the check can fail)', () => {

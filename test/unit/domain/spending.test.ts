@@ -3,8 +3,10 @@
 import { loadConfig } from '../../../src/config';
 import { type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, startPlan } from '../../../src/domain/followUp';
 import {
+  DEFAULT_DAILY_DIAL_BUDGET,
   DEFAULT_FOLLOW_UP_HARD_CAP,
   allowedCallingCodes,
+  budgetRefusal,
   callingCodeOf,
   dialRefusal,
   parseCallingCode,
@@ -79,9 +81,10 @@ describe('toll-fraud guard', () => {
     expect(callingCodeOf(n)).toBe(code);
   });
 
-  test('by default the countries of the organization\u2019s own numbers are allowed', () => {
-    const allowed = allowedCallingCodes(undefined, ['+14155550000', undefined, '+14155559999']);
+  test('by default the country of the dialer\u2019s caller id is allowed, and nothing without one', () => {
+    const allowed = allowedCallingCodes(undefined, '+14155550000');
     expect(allowed).toEqual(['1']);
+    expect(allowedCallingCodes(undefined, undefined)).toEqual([]);
     expect(dialRefusal('+14155551234', allowed)).toBeUndefined();
     expect(dialRefusal('+882161234567', allowed)).toBe(
       'toll-fraud guard: +882161234567 is in country calling code +882, outside the organization\u2019s allowed +1'.replace('\u2019', "'"),
@@ -89,7 +92,7 @@ describe('toll-fraud guard', () => {
   });
 
   test('an explicit list replaces the default; unknown countries and non-E.164 numbers are refused', () => {
-    const allowed = allowedCallingCodes(['1', '44'], ['+4915112345678']);
+    const allowed = allowedCallingCodes(['1', '44'], '+4915112345678');
     expect(dialRefusal('+442071234567', allowed)).toBeUndefined();
     expect(dialRefusal('+4915112345678', allowed)).toMatch(/^toll-fraud guard/);
     expect(dialRefusal('4155551234', allowed)).toMatch(/not an international/);
@@ -105,4 +108,13 @@ describe('toll-fraud guard', () => {
   ])('parseCallingCode(%j) = %s', (v, c) => {
     expect(parseCallingCode(v)).toBe(c);
   });
+});
+
+test('the daily dial budget: the call that would go past it is refused, naming the day and the setting', () => {
+  expect(DEFAULT_DAILY_DIAL_BUDGET).toBe(200);
+  expect(budgetRefusal(200, 200, '2026-12-04')).toBeUndefined();
+  expect(budgetRefusal(201, 200, '2026-12-04')).toBe(
+    "daily dial budget: the organization's 200 unattended follow-up calls for 2026-12-04 (UTC) are used (calling rules: dailyDialBudget)",
+  );
+  expect(budgetRefusal(1, 0, '2026-12-04')).toMatch(/^daily dial budget/);
 });
