@@ -18,7 +18,7 @@ export const COMPLIANCE_HELP = `
   rules show --org ORG_ID                 the calling rules in force (defaults filled in)
   rules set --org ORG_ID [--start HH:MM] [--end HH:MM] [--days mon,tue,...]
             [--regions "US-FL=08:00-20:00[@mon,tue,...] ..."] [--no-regions]
-            [--default-timezone ZONE] [--cap N] [--opt-out-field NAME]
+            [--default-timezone ZONE] [--cap N] [--opt-out-field NAME] [--purpose solicitation|informational|debt-collection]
                                           change them; options left out keep their value
                                           (--regions replaces the regional rules; default window
                                           08:00-21:00 every day, US-FL 08:00-20:00)
@@ -43,6 +43,7 @@ export const COMPLIANCE_OPTIONS = {
   'default-timezone': { type: 'string' },
   cap: { type: 'string' },
   'opt-out-field': { type: 'string' },
+  purpose: { type: 'string' },
 } as const;
 
 export interface ComplianceValues {
@@ -57,6 +58,7 @@ export interface ComplianceValues {
   'default-timezone'?: string;
   cap?: string;
   'opt-out-field'?: string;
+  purpose?: string;
 }
 
 export class ComplianceUsageError extends Error {}
@@ -164,6 +166,8 @@ export async function runComplianceCommand(
               : fail(`--cap: expected a whole number (got ${values.cap})`)
             : cur.contactCapPer24h,
         optOutField: values['opt-out-field'] ?? cur.optOutField,
+        // Checked by settingsProblems below, which names the purposes.
+        purpose: (values.purpose ?? cur.purpose) as ComplianceSettings['purpose'],
       };
       const problems = settingsProblems(next);
       if (problems.length > 0) fail(problems.join('; '));

@@ -3,6 +3,7 @@
 // types back.
 import type { Collection } from 'mongodb';
 import type { CallingPolicy } from '../domain/callingWindow';
+import type { CallPurpose } from '../domain/callingLaw/rules';
 import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
 import type { Provider } from '../domain/events';
@@ -68,6 +69,8 @@ export interface ContactDoc {
   email?: string;
   phone?: string;
   timezone?: string;
+  /** Where the person lives, when known (ISO 3166-2: `US-OK`, `CA-ON`): its calling law applies besides the number's. */
+  region?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -212,6 +215,8 @@ export interface ComplianceSettings {
   contactCapPer24h: number;
   /** The post-call analysis field that, when truthy, marks the contact do-not-call. */
   optOutField: string;
+  /** What the calls are for; selects the calling-law rules (src/domain/callingLaw). Default `solicitation`, the strictest. */
+  purpose: CallPurpose;
 }
 
 export interface DoNotCallDoc {
