@@ -4,6 +4,9 @@
 import { getClient } from '@temporalio/activity';
 import type { Placement } from '../src/domain/followUp';
 import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '../src/domain/followUpCompliance';
+import { lawsFor } from '../src/domain/callingLaw/rules';
+import { lawAttemptLimits, lawQuietAfterConversation } from '../src/domain/callingLaw/apply';
+import type { GateRequest } from '../src/domain/contactCaps';
 import type { Collections } from '../src/store/db';
 import { getFollowUpCall } from '../src/store/followUps';
 import {
@@ -13,7 +16,9 @@ import {
   addDoNotCallNumbers,
   pendingFollowUpWorkflows,
   contactZones,
+  lastConversationAt,
 } from '../src/store/compliance';
+import { getContactRecord } from '../src/store/contacts';
 import { cancelFollowUp } from '../workflows/messages';
 
 export interface ComplianceActivityDeps {
@@ -35,7 +40,33 @@ export async function loadFollowUpContext(col: Collections, input: FollowUpConte
     doNotCallFor(col, input.orgId, { contactId: input.contactId, phone: input.phone }),
     contactZones(col, input, settings),
   ]);
-  return { policy: s.callingWindow, ...zones, ...(dnc ? { doNotCall: dnc } : {}) };
+  const laws = lawsFor(zones.regions, s.purpose);
+  return { policy: s.callingWindow, ...zones, purpose: s.purpose, laws, ...(dnc ? { doNotCall: dnc } : {}) };
+}
+
+/**
+ * What a reservation for the contact is checked against: the organization's 24-hour cap, the caps
+ * of the calling law of the contact's regions (its address and its number's), and the law's quiet
+ * period after a conversation (Regulation F for debt collection).
+ */
+export async function reserveRules(
+  col: Collections,
+  orgId: string,
+  contactId: string,
+  now = Date.now(),
+): Promise<Pick<Extract<GateRequest, { type: 'reserve' }>, 'cap' | 'limits' | 'quietUntil' | 'quietRule'>> {
+  const settings = getComplianceSettings(col, orgId);
+  const contact = await getContactRecord(col, orgId, contactId);
+  const [s, zones] = await Promise.all([settings, contactZones(col, { orgId, contactId, phone: contact?.phone }, settings)]);
+  const laws = lawsFor(zones.regions, s.purpose);
+  const limits = lawAttemptLimits(laws, now);
+  const quiet = lawQuietAfterConversation(laws, now);
+  const last = quiet ? await lastConversationAt(col, orgId, contactId) : undefined;
+  return {
+    cap: s.contactCapPer24h,
+    ...(limits.length > 0 ? { limits } : {}),
+    ...(quiet && last !== undefined ? { quietUntil: last + quiet.ms, quietRule: quiet.rule } : {}),
+  };
 }
 
 /** A post-call analysis value that means yes: true, "true", "yes", 1. */

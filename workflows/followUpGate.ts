@@ -103,7 +103,7 @@ export function contactGate(
       }
       const rules = await db.followUpContext({ orgId, contactId: s.contactId, phone: contactPhone(s) });
       const freeAt = Date.parse(a.freeAt);
-      const moved = applyCapMove(plan, freeAt, capMovedText(freeAt, rules.zones[0] ?? 'UTC', a.cap), now);
+      const moved = applyCapMove(plan, freeAt, capMovedText(freeAt, rules.zones[0] ?? 'UTC', a.cap, a.rule), now);
       // The time the cap frees up may be outside the calling window: the window moves it further.
       return applyFollowUpRules(moved, rules, now);
     },

@@ -77,10 +77,20 @@ export interface EffectiveWindow {
   days: ReadonlySet<Weekday>;
   /** The rules that narrowed it (`US-FL`), for the human text. */
   regions: string[];
+  /** Rules by local date (laws: hours per weekday, named holidays), on top of the rest. */
+  limits?: readonly DayLimit[];
+}
+
+/** A rule that narrows the window by local date (src/domain/callingLaw): it only ever narrows. */
+export interface DayLimit {
+  /** Allowed minutes [start, end) on that local date; null: no calls that day; undefined: no limit that day. */
+  hoursOn(year: number, month: number, day: number, weekday: Weekday): { startMin: number; endMin: number } | null | undefined;
+  /** Why the rule refuses that local time ("Oklahoma, 15 O.S. §775C.4: 08:00–20:00"), or undefined when it allows it. */
+  refusal(t: LocalTime): string | undefined;
 }
 
 /** The window for a contact in these regions (e.g. `['US', 'US-FL']`); empty when a rule leaves no hours. */
-export function effectiveWindow(policy: CallingPolicy, regions: readonly string[] = []): EffectiveWindow {
+export function effectiveWindow(policy: CallingPolicy, regions: readonly string[] = [], limits?: readonly DayLimit[]): EffectiveWindow {
   let startMin = parseHhmm(policy.start) ?? 0;
   let endMin = parseHhmm(policy.end) ?? 24 * 60;
   let days = new Set<Weekday>(policy.days);
@@ -93,7 +103,29 @@ export function effectiveWindow(policy: CallingPolicy, regions: readonly string[
     if (r.end !== undefined) endMin = Math.min(endMin, parseHhmm(r.end) ?? 24 * 60);
     if (r.days) days = new Set([...days].filter((d) => r.days!.includes(d)));
   }
-  return { startMin, endMin, days, regions: applied };
+  return { startMin, endMin, days, regions: applied, ...(limits && limits.length > 0 ? { limits } : {}) };
+}
+
+/** The window's hours on one local date, every rule applied; undefined when no call may be placed that day. */
+export function hoursOn(
+  w: EffectiveWindow,
+  year: number,
+  month: number,
+  day: number,
+  weekday: Weekday,
+): { startMin: number; endMin: number } | undefined {
+  if (!w.days.has(weekday)) return undefined;
+  let startMin = w.startMin;
+  let endMin = w.endMin;
+  for (const l of w.limits ?? []) {
+    const h = l.hoursOn(year, month, day, weekday);
+    if (h === null) return undefined;
+    if (h) {
+      startMin = Math.max(startMin, h.startMin);
+      endMin = Math.min(endMin, h.endMin);
+    }
+  }
+  return startMin < endMin ? { startMin, endMin } : undefined;
 }
 
 // ---- time zones through Intl -----------------------------------------------------------------
@@ -190,13 +222,17 @@ function localWall(ms: number, zone: string): number {
   return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
 }
 
+/** How far ahead an opening is searched; a window that fits all zones opens within a week, holidays aside. */
+const SEARCH_DAYS = 14;
+
 const minutesOf = (t: LocalTime) => t.hour * 60 + t.minute + t.second / 60;
 
 /** Whether instant `ms` is inside the window in `zone`. */
 export function isInside(ms: number, zone: string, w: EffectiveWindow): boolean {
   const t = localTime(ms, zone);
   const m = minutesOf(t);
-  return w.days.has(t.weekday) && m >= w.startMin && m < w.endMin;
+  const h = hoursOn(w, t.year, t.month, t.day, t.weekday);
+  return h !== undefined && m >= h.startMin && m < h.endMin;
 }
 
 /** The first instant ≥ `ms` inside the window in one zone; undefined when the window is empty. */
@@ -204,13 +240,14 @@ function nextInZone(ms: number, zone: string, w: EffectiveWindow): number | unde
   if (w.days.size === 0 || w.startMin >= w.endMin) return undefined;
   if (isInside(ms, zone, w)) return ms;
   const t = localTime(ms, zone);
-  const startToday = minutesOf(t) < w.startMin && w.days.has(t.weekday);
-  for (let d = startToday ? 0 : 1; d <= 8; d++) {
+  // Holidays next to a weekend without calls can close several days in a row: look two weeks ahead.
+  for (let d = 0; d <= SEARCH_DAYS; d++) {
     // Calendar arithmetic on a UTC date: the local date d days later, whatever the zone's offset.
     const date = new Date(Date.UTC(t.year, t.month - 1, t.day + d));
-    const wd = WEEKDAYS[date.getUTCDay()];
-    if (!w.days.has(wd)) continue;
-    const at = zonedInstant(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), w.startMin, zone);
+    const [y, m, day] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
+    const h = hoursOn(w, y, m, day, WEEKDAYS[date.getUTCDay()]);
+    if (!h || (d === 0 && minutesOf(t) >= h.startMin)) continue;
+    const at = zonedInstant(y, m, day, h.startMin, zone);
     if (at >= ms && isInside(at, zone, w)) return at;
   }
   return undefined;
@@ -227,9 +264,6 @@ export interface Opening {
   text?: string;
 }
 
-/** How far ahead an opening is searched; a window that fits all zones opens within a week. */
-const SEARCH_DAYS = 14;
-
 /**
  * The first instant ≥ `at` that is inside the calling window in every one of `zones` (a number
  * that maps to several zones must fit them all). Undefined when no such instant exists within
@@ -240,8 +274,9 @@ export function nextOpening(
   zones: readonly string[],
   policy: CallingPolicy,
   regions: readonly string[] = [],
+  limits?: readonly DayLimit[],
 ): Opening | undefined {
-  const w = effectiveWindow(policy, regions);
+  const w = effectiveWindow(policy, regions, limits);
   const list = zones.length > 0 ? [...new Set(zones)] : ['UTC'];
   let t = at;
   let decider = list[0];
@@ -259,16 +294,35 @@ export function nextOpening(
     }
     if (!moved) {
       if (t === at) return { at, moved: false, zone: decider };
-      return { at: t, moved: true, zone: decider, text: movedText(t, decider, w) };
+      return { at: t, moved: true, zone: decider, text: movedText(t, decider, w, refusals(at, list, w)) };
     }
   }
   return undefined;
 }
 
-export function movedText(ms: number, zone: string, w: Pick<EffectiveWindow, 'regions'> = { regions: [] }): string {
+/** What each law says against calling at `at` in any of the zones ("Oklahoma, 15 O.S. §775C.4: 08:00–20:00"), once each. */
+function refusals(at: number, zones: readonly string[], w: EffectiveWindow): string[] {
+  const out = new Set<string>();
+  for (const zone of zones) {
+    const t = localTime(at, zone);
+    for (const l of w.limits ?? []) {
+      const r = l.refusal(t);
+      if (r) out.add(r);
+    }
+  }
+  return [...out];
+}
+
+export function movedText(
+  ms: number,
+  zone: string,
+  w: Pick<EffectiveWindow, 'regions'> = { regions: [] },
+  laws: readonly string[] = [],
+): string {
   const t = localTime(ms, zone);
   const pad = (n: number) => String(n).padStart(2, '0');
   const day = `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)}`;
-  const rule = w.regions.length > 0 ? `calling window, ${w.regions.join(', ')} rules` : 'calling window';
+  const rule =
+    laws.length > 0 ? laws.join('; ') : w.regions.length > 0 ? `calling window, ${w.regions.join(', ')} rules` : 'calling window';
   return `moved to ${pad(t.hour)}:${pad(t.minute)} ${zone} on ${day} (${rule})`;
 }

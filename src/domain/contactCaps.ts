@@ -41,8 +41,11 @@ export const emptyGate = (): ContactGateState => ({ rev: 0, reservations: [] });
 export type GateRequest =
   /** A call ended unanswered and would start a follow-up plan. */
   | { type: 'startPlan'; callId: string }
-  /** The plan's attempt is due: may it be placed now? `cap` is the organization's contactCapPer24h. */
-  | { type: 'reserve'; callId: string; attempt: number; cap: number }
+  /**
+   * The plan's attempt is due: may it be placed now? `cap` is the organization's contactCapPer24h;
+   * `limits` the calling law's caps for the contact, `quietUntil` (epoch ms) the end of a law's quiet period after a conversation.
+   */
+  | { type: 'reserve'; callId: string; attempt: number; cap: number; limits?: AttemptLimit[]; quietUntil?: number; quietRule?: string }
   /** The reserved attempt was not dialed after all (deferred, do-not-call, refused): give the slot back. */
   | { type: 'release'; callId: string; attempt: number }
   /** The owner's plan ended (answered, exhausted, canceled, due and waited out): settle the joined calls. */
@@ -51,12 +54,19 @@ export type GateRequest =
 /** A request as the call's workflow sends it: the cap of a reservation is the organization's, filled in by the askContactGate activity. */
 export type GateAsk = Exclude<GateRequest, { type: 'reserve' }> | { type: 'reserve'; callId: string; attempt: number };
 
+/** A cap besides the organization's: at most `cap` attempts in any rolling `windowMs` ("Oklahoma, 15 O.S. §775C.4: 3 calls in 24 hours"). */
+export interface AttemptLimit {
+  cap: number;
+  windowMs: number;
+  rule: string;
+}
+
 export type GateAnswer =
   | { kind: 'owner' }
   | { kind: 'joined'; ownerCallId: string; since: string }
   | { kind: 'allowed'; used: number; cap: number }
-  /** `freeAt` is when a slot frees up; absent when the cap is 0 (no follow-up may be placed at all). */
-  | { kind: 'refused'; used: number; cap: number; freeAt?: string }
+  /** `freeAt` is when a slot frees up; absent when the cap is 0 (no follow-up may be placed at all). `rule`: the law that refused, when not the organization's cap. */
+  | { kind: 'refused'; used: number; cap: number; freeAt?: string; rule?: string }
   | { kind: 'released' }
   | { kind: 'ended'; settled: string[] };
 
@@ -80,8 +90,8 @@ export const reservationKey = (callId: string, attempt: number) => `${callId}:${
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The reservations still inside the rolling window ending at `now`: (now − 24 h, now]. */
-export function inWindow(reservations: readonly Reservation[], now: number): Reservation[] {
-  return reservations.filter((r) => r.at > now - CAP_WINDOW_MS);
+export function inWindow(reservations: readonly Reservation[], now: number, windowMs = CAP_WINDOW_MS): Reservation[] {
+  return reservations.filter((r) => r.at > now - windowMs);
 }
 
 /**
@@ -89,13 +99,38 @@ export function inWindow(reservations: readonly Reservation[], now: number): Res
  * N ≤ k, fewer than N remain in the window once t(k−N) is 24 hours old. Undefined when a slot is
  * free now, or never (cap 0).
  */
-export function nextFreeAt(reservations: readonly Reservation[], cap: number, now: number): number | undefined {
+export function nextFreeAt(reservations: readonly Reservation[], cap: number, now: number, windowMs = CAP_WINDOW_MS): number | undefined {
   if (cap <= 0) return undefined;
-  const times = inWindow(reservations, now)
+  const times = inWindow(reservations, now, windowMs)
     .map((r) => r.at)
     .sort((a, b) => a - b);
   if (times.length < cap) return undefined;
-  return times[times.length - cap] + CAP_WINDOW_MS;
+  return times[times.length - cap] + windowMs;
+}
+
+/**
+ * Why a new attempt may not be placed now, or undefined when it may: the law's quiet period, then
+ * every cap (the organization's and the law's); when several are full, the one that frees up last.
+ */
+function reserveRefusal(
+  reservations: readonly Reservation[],
+  req: Extract<GateRequest, { type: 'reserve' }>,
+  now: number,
+): GateAnswer | undefined {
+  const used = inWindow(reservations, now).length;
+  let worst: Extract<GateAnswer, { kind: 'refused' }> | undefined;
+  if (req.quietUntil !== undefined && req.quietUntil > now)
+    worst = { kind: 'refused', used, cap: req.cap, freeAt: iso(req.quietUntil), ...(req.quietRule ? { rule: req.quietRule } : {}) };
+  for (const l of [{ cap: req.cap, windowMs: CAP_WINDOW_MS, rule: undefined }, ...(req.limits ?? [])]) {
+    const n = inWindow(reservations, now, l.windowMs).length;
+    if (n < l.cap) continue;
+    const free = nextFreeAt(reservations, l.cap, now, l.windowMs);
+    // A cap of 0 never frees up: it decides.
+    if (free === undefined) return { kind: 'refused', used: n, cap: l.cap, ...(l.rule ? { rule: l.rule } : {}) };
+    if (!worst || Date.parse(worst.freeAt!) < free)
+      worst = { kind: 'refused', used: n, cap: l.cap, freeAt: iso(free), ...(l.rule ? { rule: l.rule } : {}) };
+  }
+  return worst;
 }
 
 function changed(s: ContactGateState, change: Partial<ContactGateState>): ContactGateState {
@@ -117,16 +152,19 @@ export function decideGate(s: ContactGateState, req: GateRequest, now: number): 
     }
     case 'reserve': {
       const key = reservationKey(req.callId, req.attempt);
-      const window = inWindow(s.reservations, now);
+      // A law's cap may count further back than 24 hours (Regulation F: 7 days); older reservations count against nothing.
+      const kept = inWindow(s.reservations, now, Math.max(CAP_WINDOW_MS, ...(req.limits ?? []).map((l) => l.windowMs)));
       // A retried or replayed request for a slot already taken: allowed again, no second slot.
-      if (s.reservations.some((r) => r.key === key)) return same({ kind: 'allowed', used: window.length, cap: req.cap });
-      if (window.length >= req.cap) {
-        const free = nextFreeAt(s.reservations, req.cap, now);
-        return same({ kind: 'refused', used: window.length, cap: req.cap, ...(free !== undefined ? { freeAt: iso(free) } : {}) });
-      }
-      // Older reservations leave the state: they no longer count against anything.
-      const reservations = [...window, { key, callId: req.callId, attempt: req.attempt, at: now }];
-      return { state: changed(s, { reservations }), answer: { kind: 'allowed', used: reservations.length, cap: req.cap }, notify: [] };
+      if (s.reservations.some((r) => r.key === key))
+        return same({ kind: 'allowed', used: inWindow(s.reservations, now).length, cap: req.cap });
+      const refused = reserveRefusal(kept, req, now);
+      if (refused) return same(refused);
+      const reservations = [...kept, { key, callId: req.callId, attempt: req.attempt, at: now }];
+      return {
+        state: changed(s, { reservations }),
+        answer: { kind: 'allowed', used: inWindow(reservations, now).length, cap: req.cap },
+        notify: [],
+      };
     }
     case 'release': {
       const key = reservationKey(req.callId, req.attempt);
@@ -149,12 +187,12 @@ export function decideGate(s: ContactGateState, req: GateRequest, now: number): 
   }
 }
 
-/** "moved to 09:10 America/Chicago on Sat 2026-11-28 (24-hour cap: 3 attempts)" */
-export function capMovedText(ms: number, zone: string, cap: number): string {
+/** "moved to 09:10 America/Chicago on Sat 2026-11-28 (24-hour cap: 3 attempts)"; a law's cap names the law. */
+export function capMovedText(ms: number, zone: string, cap: number, rule?: string): string {
   const t = localTime(ms, zone);
   const pad = (n: number) => String(n).padStart(2, '0');
   const day = `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)}`;
-  return `moved to ${pad(t.hour)}:${pad(t.minute)} ${zone} on ${day} (${capRule(cap)})`;
+  return `moved to ${pad(t.hour)}:${pad(t.minute)} ${zone} on ${day} (${rule ?? capRule(cap)})`;
 }
 
 export const capRule = (cap: number) => `24-hour cap: ${cap} attempt${cap === 1 ? '' : 's'}`;

@@ -2,6 +2,8 @@
 // window in the contact's local time. Pure: the workflow applies it when it plans an attempt,
 // the placing activity again just before dialing (hours may have passed). No Node imports.
 import { type CallingPolicy, nextOpening } from './callingWindow';
+import { lawLimits } from './callingLaw/apply';
+import type { CallPurpose, LawRule } from './callingLaw/rules';
 import { type FollowUpHistoryEntry, type FollowUpPlan, applyCommand, currentAttempt } from './followUp';
 
 export interface DoNotCall {
@@ -22,6 +24,10 @@ export interface FollowUpContext {
   regions: string[];
   policy: CallingPolicy;
   doNotCall?: DoNotCall;
+  /** What the organization's calls are for (absent in contexts recorded before the law table: no law applied then). */
+  purpose?: CallPurpose;
+  /** The calling-law rules of the contact's regions for that purpose (src/domain/callingLaw/rules.ts). */
+  laws?: LawRule[];
 }
 
 /** A person's explicit decision to call outside the window (never past do-not-call). */
@@ -39,11 +45,11 @@ export const dncReason = (d: DoNotCall): string => `the contact is on the do-not
 export function decideFollowUpTime(plannedAt: number, ctx: FollowUpContext, override?: WindowOverride): FollowUpDecision {
   if (ctx.doNotCall) return { kind: 'blocked', reason: dncReason(ctx.doNotCall) };
   if (override) return { kind: 'at', at: plannedAt };
-  const o = nextOpening(plannedAt, ctx.zones, ctx.policy, ctx.regions);
+  const o = nextOpening(plannedAt, ctx.zones, ctx.policy, ctx.regions, lawLimits(ctx.laws));
   if (!o) {
     return {
       kind: 'noWindow',
-      reason: `no time in the next two weeks is inside the calling window in all of the contact's time zones (${ctx.zones.join(', ')}); call by hand or override the window`,
+      reason: `no time in the next two weeks is inside the calling window${ctx.laws?.length ? ' and the calling law' : ''} in all of the contact's time zones (${ctx.zones.join(', ')}); call by hand or override the window`,
     };
   }
   return o.moved ? { kind: 'at', at: o.at, movedText: o.text } : { kind: 'at', at: plannedAt };
@@ -127,7 +133,7 @@ export function applyFollowUpRules(plan: FollowUpPlan, ctx: FollowUpContext, now
 }
 
 function nextOpeningMoves(at: number, ctx: FollowUpContext): boolean {
-  return nextOpening(at, ctx.zones, ctx.policy, ctx.regions)?.moved ?? true;
+  return nextOpening(at, ctx.zones, ctx.policy, ctx.regions, lawLimits(ctx.laws))?.moved ?? true;
 }
 
 /** The override a person gave for the plan's current attempt, if any: the placing activity honours it. */

@@ -3,6 +3,7 @@
 // do-not-call also cancels the follow-ups pending for it, with the reason.
 import { z } from 'zod';
 import { WEEKDAYS } from '../domain/callingWindow';
+import { CALL_PURPOSES } from '../domain/callingLaw/rules';
 import { normalizePhone } from '../domain/phone';
 import {
   type ComplianceSettings,
@@ -43,6 +44,8 @@ export const callingRulesBody = z.strictObject({
   callingWindow: callingWindow.optional(),
   defaultTimeZone: z.string().min(1).max(64).optional(),
   contactCapPer24h: z.number().int().min(0).max(100).optional(),
+  /** What the calls are for: selects the calling-law rules; `solicitation` (the default) is the strictest. */
+  purpose: z.enum(CALL_PURPOSES).optional(),
   optOutField: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1 to 64 letters, digits, _ . or -')

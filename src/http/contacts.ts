@@ -40,6 +40,8 @@ const fields = {
   email: z.email(),
   phone,
   timezone,
+  /** Where the person lives (ISO 3166-2): that region's calling law applies too. */
+  region: z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'a country (US) or a subdivision (US-OK), ISO 3166-2'),
 };
 export const createBody = z
   .strictObject({
@@ -49,7 +51,7 @@ export const createBody = z
       .optional(),
     ...fields,
   })
-  .partial({ name: true, email: true, phone: true, timezone: true });
+  .partial({ name: true, email: true, phone: true, timezone: true, region: true });
 /** `doNotCall: {reason}` marks the contact do-not-call (its pending follow-ups are canceled); `null` clears the mark. */
 export const patchBody = z
   .strictObject({ ...fields, doNotCall: z.strictObject({ reason: z.string().trim().min(1).max(500) }).nullable() })

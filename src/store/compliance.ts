@@ -4,6 +4,7 @@
 // marking is an idempotent upsert and no document has two writers.
 import { DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../domain/callingWindow';
 import { DEFAULT_DAILY_DIAL_BUDGET } from '../domain/spending';
+import { CALL_PURPOSES } from '../domain/callingLaw/rules';
 import type { DoNotCall, FollowUpContext } from '../domain/followUpCompliance';
 import { phoneZones } from '../phoneZones';
 import { getContactRecord } from './contacts';
@@ -18,6 +19,7 @@ export const DEFAULT_COMPLIANCE: ComplianceSettings = {
   contactCapPer24h: 3,
   optOutField: 'opt_out',
   dailyDialBudget: DEFAULT_DAILY_DIAL_BUDGET,
+  purpose: 'solicitation',
 };
 
 /** Why settings are not valid, each message naming its field; empty when valid. */
@@ -30,6 +32,7 @@ export function settingsProblems(s: ComplianceSettings): string[] {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s.optOutField)) out.push('optOutField: expected 1 to 64 letters, digits, _ . or -');
   if (!Number.isInteger(s.dailyDialBudget) || s.dailyDialBudget < 0 || s.dailyDialBudget > 100_000)
     out.push('dailyDialBudget: expected a whole number from 0 to 100000');
+  if (!(CALL_PURPOSES as readonly string[]).includes(s.purpose)) out.push(`purpose: expected one of ${CALL_PURPOSES.join(', ')}`);
   return out;
 }
 
@@ -158,6 +161,9 @@ export async function pendingFollowUpWorkflows(
   return [...new Set(docs.map((d) => d.workflowId))];
 }
 
+/** `US-OK` → `['US', 'US-OK']`: a subdivision's country applies too. */
+export const regionsOf = (region: string | undefined): string[] => (region ? [...new Set([region.split('-')[0], region])] : []);
+
 /**
  * The contact's time zones as the rules take them: the contact's own, else the number's, else the
  * organization's default; and the number's regions. The dashboard shows follow-up times with it.
@@ -169,11 +175,24 @@ export async function contactZones(
 ): Promise<Pick<FollowUpContext, 'zones' | 'zoneSource' | 'regions'>> {
   const { orgId, contactId, phone } = input;
   const [contact, fromPhone] = await Promise.all([contactId ? getContactRecord(col, orgId, contactId) : null, phoneZones(phone)]);
-  const regions = fromPhone?.regions ?? [];
+  // The contact's own region (its address) and the number's both apply when they differ: the stricter rule wins.
+  const regions = [...new Set([...(fromPhone?.regions ?? []), ...regionsOf(contact?.region)])];
   // Only zones this runtime knows: the workflow's time math must never throw on one it does not.
   const phoneZoneList = (fromPhone?.zones ?? []).filter(isValidTimeZone);
   if (contact?.timezone && isValidTimeZone(contact.timezone)) return { regions, zones: [contact.timezone], zoneSource: 'contact' };
   if (phoneZoneList.length > 0) return { regions, zones: phoneZoneList, zoneSource: 'phone' };
   const { defaultTimeZone } = await settings;
   return { regions, zones: [isValidTimeZone(defaultTimeZone) ? defaultTimeZone : 'UTC'], zoneSource: 'organization' };
+}
+
+/** When the organization last had a telephone conversation with the contact (a call that ended completed), epoch ms. */
+export async function lastConversationAt(col: Collections, orgId: string, contactId: string): Promise<number | undefined> {
+  const [d] = await col.calls
+    .find({ orgId, contactId, outcome: 'completed' }, { projection: { endedAt: 1, updatedAt: 1 } })
+    .sort({ endedAt: -1 })
+    .limit(1)
+    .toArray();
+  if (!d) return undefined;
+  const at = Date.parse(d.endedAt ?? '') || d.updatedAt?.getTime();
+  return Number.isFinite(at) ? at : undefined;
 }

@@ -129,6 +129,8 @@ export interface ContactInput {
   email?: string;
   phone?: string;
   timezone?: string;
+  /** ISO 3166-2 (`US-OK`): where the person lives; its calling law applies besides the number's. */
+  region?: string;
 }
 
 export async function createContact(
@@ -138,7 +140,7 @@ export async function createContact(
 ): Promise<(ContactDoc & ContactFigures) | 'exists'> {
   const contactId = input.contactId ?? newContactId();
   const doc = blank(orgId, contactId, new Date());
-  for (const k of ['name', 'email', 'phone', 'timezone'] as const) if (input[k] !== undefined) doc[k] = input[k];
+  for (const k of ['name', 'email', 'phone', 'timezone', 'region'] as const) if (input[k] !== undefined) doc[k] = input[k];
   if (!(await insertQuietly(() => col.contacts.insertOne(doc)))) return 'exists';
   if (doc.phone) await claimPhone(col, orgId, doc.phone, contactId);
   return { ...doc, ...(await loadContactFigures(col, orgId, contactId)) };
@@ -151,7 +153,7 @@ export async function updateContact(
   input: ContactInput,
 ): Promise<(ContactDoc & ContactFigures) | null> {
   const set: Record<string, unknown> = { updatedAt: new Date() };
-  for (const k of ['name', 'email', 'phone', 'timezone'] as const) if (input[k] !== undefined) set[k] = input[k];
+  for (const k of ['name', 'email', 'phone', 'timezone', 'region'] as const) if (input[k] !== undefined) set[k] = input[k];
   const doc = await col.contacts.findOneAndUpdate({ _id: docId(orgId, contactId), orgId }, { $set: set }, { returnDocument: 'after' });
   if (!doc) return null;
   if (input.phone) await claimPhone(col, orgId, input.phone, contactId);

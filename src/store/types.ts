@@ -3,6 +3,7 @@
 // types back.
 import type { Binary, Collection } from 'mongodb';
 import type { CallingPolicy } from '../domain/callingWindow';
+import type { CallPurpose } from '../domain/callingLaw/rules';
 import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
 import type { Provider } from '../domain/events';
@@ -68,6 +69,8 @@ export interface ContactDoc {
   email?: string;
   phone?: string;
   timezone?: string;
+  /** Where the person lives, when known (ISO 3166-2: `US-OK`, `CA-ON`): its calling law applies besides the number's. */
+  region?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -216,6 +219,8 @@ export interface ComplianceSettings {
   optOutField: string;
   /** Unattended follow-up calls the organization may place per UTC day; past it attempts become due. */
   dailyDialBudget: number;
+  /** What the calls are for; selects the calling-law rules (src/domain/callingLaw). Default `solicitation`, the strictest. */
+  purpose: CallPurpose;
 }
 
 /** One unattended follow-up call counted against its organization's daily budget (one per attempt). */

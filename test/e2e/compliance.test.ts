@@ -26,6 +26,8 @@ async function send(method: string, path: string, body?: unknown, key = stack.ap
 
 test('calling rules: defaults, a partial PUT, and bad values named in a 400; only admin keys may change them', async () => {
   expect(await send('GET', '/api/settings/calling-rules')).toEqual({ status: 200, json: DEFAULT_COMPLIANCE });
+  // The default purpose is the strictest: telephone solicitation.
+  expect(DEFAULT_COMPLIANCE.purpose).toBe('solicitation');
   const put = await send('PUT', '/api/settings/calling-rules', {
     callingWindow: { start: '09:00', end: '20:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'], regions: [] },
     optOutField: 'do_not_call',
@@ -43,6 +45,7 @@ test('calling rules: defaults, a partial PUT, and bad values named in a 400; onl
     [{ callingWindow: { start: '8am', end: '20:00', days: ['mon'], regions: [] } }, 'callingWindow.start'],
     [{ callingWindow: { start: '20:00', end: '08:00', days: ['mon'], regions: [] } }, 'callingWindow.end: must be after start'],
     [{ defaultTimeZone: 'Mars/Olympus' }, 'defaultTimeZone'],
+    [{ purpose: 'sales' }, 'purpose'],
     [{ contactCapPer24h: -1 }, 'contactCapPer24h'],
     [{ windowStart: '08:00' }, 'Unknown field: windowStart'],
   ];

@@ -120,7 +120,10 @@ test('a no-answer at 20:30 local time is followed up at 08:00 local the next day
     expect(localTime(next, CHICAGO)).toMatchObject({ hour: 8, minute: 0 });
     expect(next - at).toBeGreaterThan(11 * H);
     expect(next - at).toBeLessThan(12 * H);
-    expect(plan.window).toMatch(/^moved to 08:00 America\/Chicago on \w{3} \d{4}-\d\d-\d\d \(calling window\)$/);
+    // The default window is the federal one, and the text names it (the organization's own window alone says "calling window").
+    expect(plan.window).toMatch(
+      /^moved to 08:00 America\/Chicago on \w{3} \d{4}-\d\d-\d\d \(United States, 47 CFR 64\.1200\(c\)\(1\) \(TCPA\): 08:00–21:00\)$/,
+    );
     expect(plan.summary).toContain(plan.window);
     expect(plan.history.map((h) => h.event)).toEqual(['scheduled', 'moved']);
 
@@ -128,7 +131,7 @@ test('a no-answer at 20:30 local time is followed up at 08:00 local the next day
       store.col.calls.findOne({ _id: `${ORG}:${callId}`, 'followUp.window': { $exists: true } }),
     );
     expect(record.nextFollowUpAt?.toISOString()).toBe(plan.nextFollowUpAt);
-    expect(record.followUp?.summary).toContain('(calling window)');
+    expect(record.followUp?.summary).toContain('(United States, 47 CFR 64.1200(c)(1) (TCPA): 08:00–21:00)');
     expect((await handle(callId).query(getState)).waitingFor).toContain(plan.nextFollowUpAt);
 
     // At 22:30 local nothing is placed; a minute after 08:00 it is.
