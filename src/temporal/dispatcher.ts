@@ -30,6 +30,9 @@ export interface DispatcherOptions {
   relayBatch?: number;
   /** Events waiting for a free slot beyond which the hand-off leaves new ones to the relay. */
   maxQueued?: number;
+  /** Acks first: while this says webhooks wait for their answer, at most `concurrencyWhileAcking` deliveries run. */
+  acking?: () => boolean;
+  concurrencyWhileAcking?: number;
   now?: () => number;
 }
 
@@ -185,7 +188,11 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < this.opts.concurrency && this.queue.length > 0) {
+    // Deliveries share the event loop with the acknowledgements; a burst's acks go first, the backlog waits (at least one runs).
+    const limit = this.opts.acking?.()
+      ? Math.max(1, Math.min(this.opts.concurrency, this.opts.concurrencyWhileAcking ?? 4))
+      : this.opts.concurrency;
+    while (this.inFlight < limit && this.queue.length > 0) {
       const item = this.queue.shift()!;
       this.inFlight++;
       void this.deliver(item.doc, item.claim)
