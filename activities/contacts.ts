@@ -116,6 +116,7 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
     return send(req, ':again');
   },
 
+  /** Runs recorded before loadContactState replay with it. */
   async loadContactGate(ref: { orgId: string; contactId: string }): Promise<ContactGateState> {
     return loadContactGate(col, ref.orgId, ref.contactId);
   },
@@ -125,7 +126,16 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
     await saveContactGate(col, input.orgId, input.contactId, input.gate);
   },
 
-  /** The figures stored for a contact, so a new run of its workflow continues from them. */
+  /** Everything a new run of the contact's workflow continues from: its figures and follow-up state, read at once. */
+  async loadContactState(ref: { orgId: string; contactId: string }): Promise<{ figures: ContactFigures; gate: ContactGateState }> {
+    const [figures, gate] = await Promise.all([
+      loadContactFigures(col, ref.orgId, ref.contactId),
+      loadContactGate(col, ref.orgId, ref.contactId),
+    ]);
+    return { figures, gate };
+  },
+
+  /** The figures stored for a contact (runs recorded before loadContactState replay with it). */
   async loadContactFigures(ref: { orgId: string; contactId: string }): Promise<ContactFigures> {
     return loadContactFigures(col, ref.orgId, ref.contactId);
   },

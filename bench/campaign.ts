@@ -2,17 +2,20 @@
 // (Temporal dev server on a file, the local database, the app's own worker and receiver processes),
 // started fresh on free ports under .test-data/bench-<time>/ and stopped at the end.
 //
-//   make bench-campaign                       (defaults: 10,000 calls × 3 events, 50 in flight)
-//   make bench-campaign CAMPAIGN_CALLS=1000 CAMPAIGN_HISTORY=0,10000
+//   make bench-campaign                       (defaults: 3,000 calls × 3 events, 50 in flight)
+//   make bench-campaign CAMPAIGN_CALLS=10000 CAMPAIGN_HISTORY=0,10000
 //   node --import tsx bench/campaign.ts --calls 300 --concurrency 20 --history 0,1000
 //
 // 1. Baselines on the fresh stack: GET /healthz (HTTP floor), a bare signalWithStart from a client
-//    (Temporal floor) and a bare insertOne (database floor), at the campaign's concurrency.
-// 2. Campaign: N calls, each sent in order (initiated → answered → completed) by one lane, C lanes,
-//    several calls per contact. Ack rate and latency; then the drain: from the first webhook until
-//    every call record is completed and every contact's callCount is its number of calls. Then the
-//    loss check: events acknowledged but not applied, contacts counted twice or not at all.
-// 3. History, on a second fresh stack: per-call time from the first webhook to the contact's count
+//    (Temporal floor) and a bare insertOne (database floor), at the campaign's concurrency, each
+//    with the CPU it cost per operation.
+// 2. Ingest alone: the workers stopped, N calls × 3 events by event type; ack rate, latency and CPU
+//    per acknowledged webhook; then the workers start and the backlog's drain is timed.
+// 3. Campaign, once per order (bench/campaign/run.ts): lanes (each call's three events in a row)
+//    and by event type (every initiated, then every answered, then every completed), the workers
+//    running: ack rate and latency while draining, the drain from the first webhook until every call
+//    is completed and every contact counted, the loss check, CPU per completed call, cache hits.
+// 4. History, on a second fresh stack: per-call time from the first webhook to the contact's count
 //    with the organization already holding 0, 10k, 100k calls (seeded straight into the database).
 // CPU per process is sampled from /proc throughout. Everything listens on 127.0.0.1 only.
 import fs from 'node:fs';
@@ -26,18 +29,21 @@ import { loadConfig } from '../src/config';
 import { parseDuration } from '../src/domain/duration';
 import { connectTemporal, createSignaler } from '../src/temporal/client';
 import { CpuSampler, type CpuSegment } from './campaign/cpu';
-import {
-  EVENTS,
-  eventBody,
-  historyContactId,
-  readContactCount,
-  readContactCounts,
-  seedHistory,
-  seededCount,
-  type SeedState,
-} from './campaign/seed';
+import { EVENTS, eventBody, historyContactId, readContactCount, seedHistory, seededCount, type SeedState } from './campaign/seed';
 import { type BenchStack, DB_NAME, killEarlierLeftovers, running, startBenchStack, stopEverything, stopStack } from './campaign/stack';
-import { type Dist, dist, lanes, r1, r2, sleep, timedLoop } from './campaign/stats';
+import { type Dist, dist, r1, r2, sleep, timedLoop } from './campaign/stats';
+import {
+  type CampaignResult,
+  type CampaignObserver,
+  type CoreMsPer,
+  ORDERS,
+  type Order,
+  contactCount,
+  coreMsPer,
+  is2xx,
+  postWebhook,
+  runCampaign,
+} from './campaign/run';
 
 // ---- options: flags win over CAMPAIGN_* environment variables, which win over the defaults ----
 
@@ -52,6 +58,7 @@ const { values: flags } = parseArgs({
     'history-concurrency': { type: 'string' },
     'baseline-ops': { type: 'string' },
     phases: { type: 'string' },
+    orders: { type: 'string' },
     'cpu-interval': { type: 'string' },
     keep: { type: 'boolean' },
     workers: { type: 'string' },
@@ -84,7 +91,7 @@ function fail(msg: string): never {
 }
 
 const O = {
-  calls: int('calls', 'CAMPAIGN_CALLS', 10_000, 1, 1_000_000),
+  calls: int('calls', 'CAMPAIGN_CALLS', 3_000, 1, 1_000_000),
   concurrency: int('concurrency', 'CAMPAIGN_CONCURRENCY', 50, 1, 500),
   callsPerContact: int('calls-per-contact', 'CAMPAIGN_CALLS_PER_CONTACT', 5, 1, 1000),
   timeoutMs: ms('timeout', 'CAMPAIGN_TIMEOUT', '30m'),
@@ -93,10 +100,13 @@ const O = {
   historyConcurrency: int('history-concurrency', 'CAMPAIGN_HISTORY_CONCURRENCY', 10, 1, 100),
   baselineOps: int('baseline-ops', 'CAMPAIGN_BASELINE_OPS', 2000, 0, 100_000),
   phases: new Set(
-    opt('phases', 'CAMPAIGN_PHASES', 'baseline,campaign,history')
+    opt('phases', 'CAMPAIGN_PHASES', 'baseline,ingest,campaign,history')
       .split(',')
       .map((s) => s.trim()),
   ),
+  orders: opt('orders', 'CAMPAIGN_ORDERS', ORDERS.join(','))
+    .split(',')
+    .map((s) => s.trim()) as Order[],
   cpuIntervalMs: ms('cpu-interval', 'CAMPAIGN_CPU_INTERVAL', '2s'),
   keep: flags.keep ?? ['1', 'true', 'yes'].includes(process.env.CAMPAIGN_KEEP ?? ''),
   // As many app processes as `make start` would run (its WORKERS / RECEIVERS), unless told otherwise.
@@ -116,74 +126,42 @@ const HISTORY_LEVELS =
           }),
         ),
       ].sort((a, b) => a - b);
-for (const p of O.phases)
-  if (!['baseline', 'campaign', 'history'].includes(p)) fail(`--phases: unknown phase "${p}" (baseline, campaign, history)`);
-/** Requests in flight when the benchmark reads every contact over the API for the loss check. */
-const CHECK_CONCURRENCY = 8;
-const REQUEST_TIMEOUT_MS = 30_000;
-const POLL_MS = 1500;
-/** The pause after a poll that took `ms`: never under POLL_MS, and long enough that the benchmark's
- *  own polling (a scan on FerretDB, growing with the calls sent) takes at most 5 % of the time. */
-const pollPause = (ms: number) => Math.max(POLL_MS, ms * 20);
+/** Extra figures other benchmarks hang on each campaign (bench/campaign/run.ts CampaignObserver). */
+const OBSERVERS: CampaignObserver[] = [];
+const PHASES = ['baseline', 'ingest', 'campaign', 'history'];
+for (const p of O.phases) if (!PHASES.includes(p)) fail(`--phases / CAMPAIGN_PHASES: unknown phase "${p}" (${PHASES.join(', ')})`);
+for (const o of O.orders)
+  if (!(ORDERS as readonly string[]).includes(o)) fail(`--orders / CAMPAIGN_ORDERS: unknown order "${o}" (${ORDERS.join(', ')})`);
 
 const say = (m: string) => process.stdout.write(`[campaign] ${m}\n`);
-
-// ---- HTTP ----
-
-type Outcome = number | 'timeout' | 'error';
-
-async function postWebhook(baseUrl: string, apiKey: string, body: Record<string, unknown>): Promise<{ status: Outcome; ms: number }> {
-  const t = performance.now();
-  try {
-    const r = await fetch(`${baseUrl}/api/calls/webhook`, {
-      method: 'POST',
-      headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    await r.arrayBuffer();
-    return { status: r.status, ms: performance.now() - t };
-  } catch (err) {
-    return { status: (err as Error).name === 'TimeoutError' ? 'timeout' : 'error', ms: performance.now() - t };
-  }
-}
-
-/** The contact's callCount as the read API shows it (0 while it does not exist). */
-async function contactCount(baseUrl: string, apiKey: string, contactId: string): Promise<number> {
-  for (;;) {
-    const r = await fetch(`${baseUrl}/api/contacts/${encodeURIComponent(contactId)}`, {
-      headers: { 'x-api-key': apiKey },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const body = (await r.json()) as { callCount?: number };
-    // The read API's rate limit (100/s a key by default) paces the check; it is not a miscount.
-    if (r.status === 429) {
-      await sleep(1000 * Math.max(1, Number(r.headers.get('retry-after')) || 1));
-      continue;
-    }
-    if (r.status === 404) return 0;
-    if (r.status !== 200) throw new Error(`GET /api/contacts/${contactId} answered ${r.status}`);
-    return body.callCount ?? 0;
-  }
-}
-
-const is2xx = (s: Outcome) => typeof s === 'number' && s >= 200 && s < 300;
+/** The CPU sampler's machine-wide label. */
+const MACHINE = 'machine total (all cores)';
 
 // ---- phase 1: baselines ----
+
+type Floor = Dist & { perSec: number; errors: number; coreMsPerOp: CoreMsPer };
 
 interface Baselines {
   concurrency: number;
   ops: number;
-  healthz?: Dist & { perSec: number; errors: number };
-  signalWithStart?: Dist & { perSec: number; errors: number };
-  insertOne?: Dist & { perSec: number; errors: number };
+  healthz?: Floor;
+  signalWithStart?: Floor;
+  insertOne?: Floor;
 }
 
-async function baselines(s: BenchStack): Promise<Baselines> {
+/** A floor's loop inside its own CPU segment: the CPU per operation beside the rate. */
+async function measureFloor(cpu: CpuSampler, name: string, n: number, c: number, one: (i: number) => Promise<void>): Promise<Floor> {
+  cpu.start(`floor ${name}`);
+  const r = await timedLoop(n, c, one);
+  const seg = cpu.end();
+  return { ...r, coreMsPerOp: seg ? coreMsPer([seg], n - r.errors) : {} };
+}
+
+async function baselines(s: BenchStack, cpu: CpuSampler): Promise<Baselines> {
   const n = O.baselineOps;
   const c = O.concurrency;
   say(`baselines: ${n} operations each at ${c} in flight ...`);
-  const healthz = await timedLoop(n, c, async () => {
+  const healthz = await measureFloor(cpu, 'healthz', n, c, async () => {
     const r = await fetch(`${s.baseUrls[0]}/healthz`);
     await r.arrayBuffer();
   });
@@ -191,7 +169,7 @@ async function baselines(s: BenchStack): Promise<Baselines> {
   // polls: the Temporal floor under the same settings the receiver sends.
   const client = await connectTemporal({ address: s.temporal.address, namespace: 'default' });
   const signaler = createSignaler(client, 'bench-bare', loadConfig(s.env).workflow);
-  const signalWithStart = await timedLoop(n, c, async (i) => {
+  const signalWithStart = await measureFloor(cpu, 'signalWithStart', n, c, async (i) => {
     await signaler.deliver('org_bench_bare', 'generic', {
       eventId: `bare:${i}`,
       provider: 'generic',
@@ -204,7 +182,7 @@ async function baselines(s: BenchStack): Promise<Baselines> {
   await client.connection.close();
   // One durable insert of an event-sized document: the floor of an acknowledgement that waits on the database.
   const floor = s.store.client.db('bench_floor').collection('events');
-  const insertOne = await timedLoop(n, c, async (i) => {
+  const insertOne = await measureFloor(cpu, 'insertOne', n, c, async (i) => {
     await floor.insertOne({
       _id: `e${i}` as never,
       body: eventBody(`floor_${i}`, 'c', i, 'call.completed', new Date()),
@@ -214,205 +192,10 @@ async function baselines(s: BenchStack): Promise<Baselines> {
   await s.store.client.db('bench_floor').dropDatabase();
   for (const [name, r] of Object.entries({ healthz, signalWithStart, insertOne })) {
     say(
-      `  ${name.padEnd(16)} ${String(r.perSec).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+      `  ${name.padEnd(16)} ${String(r.perSec).padStart(7)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${r.coreMsPerOp[MACHINE] ?? '—'} core-ms/op machine-wide${r.errors ? `  errors ${r.errors}` : ''}`,
     );
   }
   return { concurrency: c, ops: n, healthz, signalWithStart, insertOne };
-}
-
-// ---- phase 2: the campaign ----
-
-interface CampaignResult {
-  calls: number;
-  eventsSent: number;
-  concurrency: number;
-  contacts: number;
-  callsPerContact: number;
-  ack: { acknowledged: number; perSec: number; seconds: number; latencyMs: Dist; non2xx: Record<string, number> };
-  drain: {
-    finished: boolean;
-    seconds: number | null;
-    callsPerSec: number | null;
-    callsCompletedSeconds: number | null;
-    completedCalls: number;
-    exactContacts: number;
-    timeoutSeconds: number;
-    progress: [number, number][];
-  };
-  loss: {
-    lostEvents: number;
-    callsNotCompleted: number;
-    extraEventsApplied: number;
-    doubleCountedContacts: number;
-    underCountedContacts: number;
-    examples: string[];
-  };
-  cpu: CpuSegment[];
-}
-
-async function campaign(s: BenchStack, cpu: CpuSampler): Promise<CampaignResult> {
-  const N = O.calls;
-  const contacts = Math.max(1, Math.ceil(N / O.callsPerContact));
-  const { orgId, apiKey } = await s.newOrg('Campaign benchmark');
-  const callId = (i: number) => `camp_${i}`;
-  const contactOf = (i: number) => i % contacts;
-  const contactId = (k: number) => `camp_c${k}`;
-  /** Bit k set: event k of the call was acknowledged. */
-  const acked = new Uint8Array(N);
-  const latencies: number[] = [];
-  const non2xx: Record<string, number> = {};
-  let acknowledged = 0;
-  say(`campaign: ${N} calls × 3 events at ${O.concurrency} in flight, ${contacts} contacts (${O.callsPerContact} calls each) ...`);
-
-  cpu.start('burst');
-  const t0 = performance.now();
-  const progress: [number, number][] = [];
-  const since = () => (performance.now() - t0) / 1000;
-  const deadline = t0 + O.timeoutMs;
-  let loadDone = false;
-  let completedCalls = 0;
-  let callsCompletedAt: number | null = null;
-  let expectedCompleted = N;
-
-  // Completed calls, polled with one indexed count while the burst runs and after.
-  const poller = (async () => {
-    let lastSaid = 0;
-    for (;;) {
-      // A failed count (the database busy or restarting) is tried again at the next poll.
-      const q = performance.now();
-      completedCalls = await s.store.col.calls.countDocuments({ orgId, status: 'completed' }).catch(() => completedCalls);
-      const took = performance.now() - q;
-      progress.push([r1(since()), completedCalls]);
-      if (since() - lastSaid >= 15) {
-        lastSaid = since();
-        say(`  ${r1(since())} s: ${acknowledged} webhooks acknowledged, ${completedCalls} calls completed`);
-      }
-      if (loadDone && completedCalls >= expectedCompleted) {
-        callsCompletedAt = since();
-        return;
-      }
-      if (performance.now() > deadline) return;
-      await sleep(pollPause(took));
-    }
-  })();
-
-  const loadSeconds = await lanes(N, O.concurrency, async (i, lane) => {
-    for (let k = 0; k < EVENTS.length; k++) {
-      const r = await postWebhook(
-        s.baseUrls[lane % s.baseUrls.length],
-        apiKey,
-        eventBody(callId(i), contactId(contactOf(i)), contactOf(i), EVENTS[k], new Date()),
-      );
-      latencies.push(r.ms);
-      if (is2xx(r.status)) {
-        acked[i] |= 1 << k;
-        acknowledged++;
-      } else {
-        non2xx[String(r.status)] = (non2xx[String(r.status)] ?? 0) + 1;
-      }
-    }
-  });
-  const completedAcked = (i: number) => (acked[i] & 4) !== 0;
-  expectedCompleted = acked.reduce((n, _, i) => n + (completedAcked(i) ? 1 : 0), 0);
-  loadDone = true;
-  const ack = { acknowledged, perSec: r1(acknowledged / loadSeconds), seconds: r1(loadSeconds), latencyMs: dist(latencies), non2xx };
-  say(
-    `  burst sent in ${ack.seconds} s: ${acknowledged}/${N * 3} acknowledged, ${ack.perSec}/s, p50 ${ack.latencyMs.p50} ms, p99 ${ack.latencyMs.p99} ms, max ${ack.latencyMs.max} ms${Object.keys(non2xx).length ? `, non-2xx ${JSON.stringify(non2xx)}` : ''}`,
-  );
-  cpu.start('drain');
-  await poller;
-
-  // Contacts: each must show one count per call whose completion was acknowledged.
-  const expected = new Map<string, number>();
-  for (let i = 0; i < N; i++)
-    if (completedAcked(i)) expected.set(contactId(contactOf(i)), (expected.get(contactId(contactOf(i))) ?? 0) + 1);
-  let pending = [...expected.keys()];
-  let drainedAt: number | null = null;
-  if (callsCompletedAt !== null) {
-    say(`  all ${expectedCompleted} calls completed after ${r1(callsCompletedAt)} s; checking ${expected.size} contacts ...`);
-    for (;;) {
-      const q = performance.now();
-      const counts = await readContactCounts(s.store.col, orgId).catch(() => new Map<string, number>());
-      const took = performance.now() - q;
-      pending = pending.filter((id) => (counts.get(id) ?? 0) < expected.get(id)!);
-      if (pending.length === 0) {
-        drainedAt = since();
-        break;
-      }
-      if (performance.now() > deadline) break;
-      await sleep(pollPause(took));
-    }
-  }
-  cpu.end();
-  if (drainedAt === null)
-    say(
-      `  gave up after ${r1(since())} s (timeout ${O.timeoutMs / 1000} s): ${completedCalls}/${expectedCompleted} calls completed, ${expected.size - pending.length}/${expected.size} contacts counted`,
-    );
-  else say(`  drained after ${r1(drainedAt)} s: ${r1(expectedCompleted / drainedAt)} calls/s end to end`);
-
-  // Loss check over every call record and, once more, every contact.
-  const docs = await s.store.col.calls.find({ orgId }, { projection: { callId: 1, status: 1, eventCount: 1 } }).toArray();
-  const byId = new Map(docs.map((d) => [d.callId, d]));
-  let lostEvents = 0;
-  let callsNotCompleted = 0;
-  let extraEventsApplied = 0;
-  const examples: string[] = [];
-  for (let i = 0; i < N; i++) {
-    const want = [0, 1, 2].filter((k) => acked[i] & (1 << k)).length;
-    const d = byId.get(callId(i));
-    const got = d?.eventCount ?? 0;
-    if (got < want) {
-      lostEvents += want - got;
-      if (examples.length < 5) examples.push(`${callId(i)}: ${want} events acknowledged, ${got} applied`);
-    }
-    if (got > want) extraEventsApplied += got - want;
-    if (completedAcked(i) && d?.status !== 'completed') callsNotCompleted++;
-  }
-  let doubleCounted = 0;
-  let underCounted = 0;
-  let unreadable = 0;
-  const ids = [...expected.keys()];
-  await lanes(ids.length, CHECK_CONCURRENCY, async (i) => {
-    const n = await contactCount(s.baseUrls[0], apiKey, ids[i]).catch(() => -1);
-    const want = expected.get(ids[i])!;
-    if (n < 0) unreadable++;
-    else if (n > want) doubleCounted++;
-    else if (n < want) underCounted++;
-    if (n !== want && examples.length < 10) examples.push(`contact ${ids[i]}: callCount ${n}, ${want} calls`);
-  });
-  const loss = {
-    lostEvents,
-    callsNotCompleted,
-    extraEventsApplied,
-    doubleCountedContacts: doubleCounted,
-    underCountedContacts: underCounted,
-    unreadableContacts: unreadable,
-    examples,
-  };
-  say(
-    `  loss check${drainedAt === null ? ' (drain unfinished: "lost" means not applied yet)' : ''}: ${lostEvents} lost events, ${callsNotCompleted} calls not completed, ${doubleCounted} double-counted and ${underCounted} under-counted contacts${unreadable ? `, ${unreadable} contacts the API did not answer for` : ''}`,
-  );
-  return {
-    calls: N,
-    eventsSent: N * 3,
-    concurrency: O.concurrency,
-    contacts,
-    callsPerContact: O.callsPerContact,
-    ack,
-    drain: {
-      finished: drainedAt !== null,
-      seconds: drainedAt === null ? null : r1(drainedAt),
-      // Calls whose completion was acknowledged: the ones the drain waited for.
-      callsPerSec: drainedAt === null ? null : r2(expectedCompleted / drainedAt),
-      callsCompletedSeconds: callsCompletedAt === null ? null : r1(callsCompletedAt),
-      completedCalls,
-      exactContacts: expected.size - pending.length,
-      timeoutSeconds: O.timeoutMs / 1000,
-      progress,
-    },
-    loss,
-    cpu: cpu.all().slice(-2),
-  };
 }
 
 // ---- phase 3: per-call time against history ----
@@ -637,7 +420,7 @@ function markdown(r: Report): string {
   out.push(
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}; database: ${r.database}; ${r.startedAt.slice(0, 10)}; load average at start ${m.loadAvgAtStart.join(' ')}`,
   );
-  const segs = [...(r.campaign?.cpu ?? []), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
+  const segs = [...r.campaigns.flatMap((c) => c.cpu), ...r.history.map((h) => h.cpu).filter((x): x is CpuSegment => x !== null)];
   // Segments of a few seconds say little about the machine; the long ones do.
   const busiest = Math.max(0, ...segs.filter((x) => x.seconds >= 10).map((x) => x.avgPercent['other processes on the machine'] ?? 0));
   if (busiest > 25) {
@@ -646,49 +429,77 @@ function markdown(r: Report): string {
       `Warning: processes outside this benchmark used up to ${fmt(busiest)} % CPU on average during a phase (see the CPU table): these figures are not those of a quiet machine.`,
     );
   }
-  const c = r.campaign;
-  if (c) {
+  const b = r.baselines;
+  const floorMs = (f?: Floor) => f?.coreMsPerOp[MACHINE];
+  if (r.campaigns.length) {
+    const c0 = r.campaigns[0];
     const apps = `${r.options.workers} worker${r.options.workers > 1 ? 's' : ''} and ${r.options.receivers} receiver${r.options.receivers > 1 ? 's' : ''}`;
     out.push(
       '',
-      `Campaign: ${fmt(c.calls)} calls × 3 events at ${c.concurrency} in flight, ${fmt(c.contacts)} contacts (${c.callsPerContact} calls each), ${apps}.`,
+      `Campaigns: ${fmt(c0.calls)} calls × 3 events at ${c0.concurrency} in flight, ${fmt(c0.contacts)} contacts (${c0.callsPerContact} calls each), ${apps}, each on a fresh stack.`,
       '',
     );
-    out.push('| | measured | target |', '|---|---:|---:|');
-    out.push(`| acknowledged webhooks/s | ${fmt(c.ack.perSec)} | ≥ 1,000 |`);
-    out.push(
-      `| ack latency p50 / p99 / max | ${fmt(c.ack.latencyMs.p50, 1)} / ${fmt(c.ack.latencyMs.p99, 1)} / ${fmt(c.ack.latencyMs.max, 1)} ms | p99 ≤ 50 ms |`,
+    out.push(`| | ${r.campaigns.map((c) => c.label).join(' | ')} | target |`, `|---|${r.campaigns.map(() => '---:').join('|')}|---:|`);
+    const row = (name: string, f: (c: CampaignResult) => string, target: string) =>
+      out.push(`| ${name} | ${r.campaigns.map(f).join(' | ')} | ${target} |`);
+    row('acknowledged webhooks/s', (c) => fmt(c.ack.perSec), '≥ 1,000 alone');
+    row(
+      'ack latency p50 / p99 / max, ms',
+      (c) => `${fmt(c.ack.latencyMs.p50)} / ${fmt(c.ack.latencyMs.p99)} / ${fmt(c.ack.latencyMs.max)}`,
+      'p99 ≤ 50 alone, ≤ 250 draining',
     );
-    const bad = Object.entries(c.ack.non2xx)
-      .map(([k, v]) => `${v} × ${k}`)
-      .join(', ');
-    out.push(`| non-2xx answers | ${bad || '0'} | 0 |`);
-    out.push(
-      c.drain.finished
-        ? `| end-to-end drain (first webhook → every call completed and counted) | ${fmt(c.drain.seconds, 1)} s = ${fmt(c.drain.callsPerSec, 2)} calls/s | ≥ 25 calls/s |`
-        : `| end-to-end drain | not finished in ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} calls completed, ${fmt(c.drain.exactContacts)} contacts exact | ≥ 25 calls/s |`,
+    row(
+      'non-2xx answers',
+      (c) =>
+        Object.entries(c.ack.non2xx)
+          .map(([k, v]) => `${v} × ${k}`)
+          .join(', ') || '0',
+      '0',
     );
-    out.push(
-      c.drain.finished
-        ? `| lost events (acknowledged, never applied) | ${c.loss.lostEvents} | 0 |`
-        : `| events acknowledged but not applied when the drain gave up | ${c.loss.lostEvents} | 0 |`,
+    row(
+      'drain, calls/s end to end',
+      (c) =>
+        c.drain.finished
+          ? `${fmt(c.drain.callsPerSec, 2)} (${fmt(c.drain.seconds)} s${c.ingestAlone ? " from the workers' start" : ''})`
+          : `unfinished after ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} completed`,
+      '≥ 25',
     );
-    out.push(`| double-counted / under-counted contacts | ${c.loss.doubleCountedContacts} / ${c.loss.underCountedContacts} | 0 / 0 |`);
+    row('core-ms per acknowledged webhook, machine-wide', (c) => fmt(c.coreMsPerAck[MACHINE], 1), '—');
+    row(
+      'core-ms per completed call, machine-wide',
+      (c) => fmt(c.coreMsPerCall[MACHINE], 1),
+      `≤ 2 × 3 signalWithStart = ${fmt(6 * (floorMs(b?.signalWithStart) ?? NaN), 1)}`,
+    );
+    row(
+      'worker sticky cache hits / misses (forced evictions)',
+      (c) => (c.stickyCache ? `${fmt(c.stickyCache.hits)} / ${fmt(c.stickyCache.misses)} (${fmt(c.stickyCache.forcedEvictions)})` : '—'),
+      '—',
+    );
+    row(
+      'worker RSS before → after, MB',
+      (c) => (c.stickyCache ? `${fmt(c.stickyCache.workerRssStartMb)} → ${fmt(c.stickyCache.workerRssMb)}` : '—'),
+      '—',
+    );
+    row('lost events', (c) => String(c.loss.lostEvents), '0');
+    row('double- / under-counted contacts', (c) => `${c.loss.doubleCountedContacts} / ${c.loss.underCountedContacts}`, '0 / 0');
+    const labels = [...new Set(r.campaigns.flatMap((c) => Object.keys(c.coreMsPerCall)))].sort(
+      (x, y) => (c0.coreMsPerCall[y] ?? 0) - (c0.coreMsPerCall[x] ?? 0),
+    );
+    out.push('', 'Core-ms per unit of work, by process (per acknowledged webhook during the burst / per completed call end to end):', '');
+    out.push(`| process | ${r.campaigns.map((c) => c.label).join(' | ')} |`, `|---|${r.campaigns.map(() => '---:').join('|')}|`);
+    for (const l of labels)
+      out.push(`| ${l} | ${r.campaigns.map((c) => `${fmt(c.coreMsPerAck[l], 1)} / ${fmt(c.coreMsPerCall[l], 1)}`).join(' | ')} |`);
   }
-  const b = r.baselines;
   if (b) {
     out.push(
       '',
       `Floors on the same servers, ${fmt(b.ops)} operations at ${b.concurrency} in flight:`,
       '',
-      '| | per second | p50 | p99 | campaign ack rate vs this |',
+      '| | per second | p50 | p99 | core-ms per operation, machine-wide |',
       '|---|---:|---:|---:|---:|',
     );
-    const row = (name: string, d?: Dist & { perSec: number }) => {
-      if (d)
-        out.push(
-          `| ${name} | ${fmt(d.perSec)} | ${fmt(d.p50, 1)} ms | ${fmt(d.p99, 1)} ms | ${c ? `${fmt(c.ack.perSec / d.perSec, 2)}×` : '—'} |`,
-        );
+    const row = (name: string, d?: Floor) => {
+      if (d) out.push(`| ${name} | ${fmt(d.perSec)} | ${fmt(d.p50, 1)} ms | ${fmt(d.p99, 1)} ms | ${fmt(floorMs(d), 2)} |`);
     };
     row('GET /healthz (HTTP floor)', b.healthz);
     row('bare signalWithStart (Temporal floor)', b.signalWithStart);
@@ -731,7 +542,7 @@ interface Report {
   options: Omit<typeof O, 'phases'> & { phases: string[]; historyLevels: number[] };
   database: string;
   baselines?: Baselines;
-  campaign?: CampaignResult;
+  campaigns: CampaignResult[];
   history: HistoryLevel[];
   errors: string[];
 }
@@ -746,7 +557,8 @@ async function cleanUp(): Promise<void> {
   await stopEverything();
   if (!O.keep) {
     // Logs and the report stay; the data (Temporal file, database files) goes.
-    for (const sub of ['campaign', 'history']) {
+    for (const sub of fs.existsSync(RUN_DIR) ? fs.readdirSync(RUN_DIR) : []) {
+      if (!fs.statSync(path.join(RUN_DIR, sub)).isDirectory()) continue;
       fs.rmSync(path.join(RUN_DIR, sub, 'db'), { recursive: true, force: true });
       for (const f of fs.existsSync(path.join(RUN_DIR, sub)) ? fs.readdirSync(path.join(RUN_DIR, sub)) : []) {
         if (f.startsWith('temporal.db')) fs.rmSync(path.join(RUN_DIR, sub, f), { force: true });
@@ -783,6 +595,11 @@ for (const ev of ['unhandledRejection', 'uncaughtException'] as const) {
 /** CPU per process: all workers under one label, all receivers under another. */
 function sampler(s: BenchStack): CpuSampler {
   const cpu = new CpuSampler(O.cpuIntervalMs, RUN_DIR);
+  setRoots(cpu, s);
+  return cpu;
+}
+
+function setRoots(cpu: CpuSampler, s: BenchStack): void {
   cpu.setRoots([
     { label: 'temporal', pid: s.temporal.pid ?? -1 },
     { label: s.db.kind, pid: s.db.pid ?? -1 },
@@ -793,7 +610,6 @@ function sampler(s: BenchStack): CpuSampler {
     ...s.workers.map((p) => ({ label: s.workers.length > 1 ? `workers (${s.workers.length})` : 'worker', pid: p.pid })),
     ...s.receivers.map((p) => ({ label: s.receivers.length > 1 ? `receivers (${s.receivers.length})` : 'receiver', pid: p.pid })),
   ]);
-  return cpu;
 }
 
 async function main(): Promise<void> {
@@ -806,6 +622,7 @@ async function main(): Promise<void> {
     machine: machine(),
     options: { ...O, phases: [...O.phases], historyLevels: HISTORY_LEVELS },
     database: 'not started',
+    campaigns: [],
     history: [],
     errors: [],
   };
@@ -814,12 +631,30 @@ async function main(): Promise<void> {
   );
   const reportFile = path.join(RUN_DIR, `campaign-${stamp}.json`);
   try {
-    if (O.phases.has('baseline') || O.phases.has('campaign')) {
-      const s = await startBenchStack(RUN_DIR, 'campaign', APPS, say);
+    // Each campaign on a fresh stack: the workflows and cache of one do not weigh on the next.
+    const runs: { label: string; order: Order; ingestAlone: boolean }[] = [
+      ...(O.phases.has('ingest') ? [{ label: 'ingest alone', order: 'by-type' as Order, ingestAlone: true }] : []),
+      ...(O.phases.has('campaign') ? O.orders.map((order) => ({ label: order, order, ingestAlone: false })) : []),
+    ];
+    if (O.phases.has('baseline') && runs.length === 0) runs.push({ label: 'floors', order: 'lanes', ingestAlone: false });
+    for (const [i, run] of runs.entries()) {
+      const s = await startBenchStack(RUN_DIR, run.label.replace(/ /g, '-'), APPS, say);
       report.database = `${s.db.kind} (${DB_NAME})`;
       const cpu = sampler(s);
-      if (O.phases.has('baseline') && O.baselineOps > 0) report.baselines = await baselines(s);
-      if (O.phases.has('campaign')) report.campaign = await campaign(s, cpu);
+      if (i === 0 && O.phases.has('baseline') && O.baselineOps > 0) report.baselines = await baselines(s, cpu);
+      if (run.label !== 'floors')
+        report.campaigns.push(
+          await runCampaign(s, cpu, {
+            ...run,
+            calls: O.calls,
+            concurrency: O.concurrency,
+            callsPerContact: O.callsPerContact,
+            timeoutMs: O.timeoutMs,
+            observers: OBSERVERS,
+            onWorkersRestarted: () => setRoots(cpu, s),
+            say,
+          }),
+        );
       await stopStack(s);
     }
     if (O.phases.has('history') && HISTORY_LEVELS.length) {

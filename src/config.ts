@@ -24,6 +24,13 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** The worker's defaults (docs/performance.md); the cache's size follows the heap, see defaultMaxCachedWorkflows. */
+export const WORKER_DEFAULTS = {
+  maxConcurrentWorkflowTasks: 40,
+  maxConcurrentActivities: 100,
+  stickyTimeout: '10s',
+};
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const schema = z.object({
@@ -59,6 +66,8 @@ const schema = z.object({
   INBOX_RELAY_INTERVAL: duration('1s'),
   /** signalWithStart calls one receiver keeps in flight; Temporal's dev server has one history shard. */
   INBOX_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** signalWithStart calls kept in flight while webhooks wait for their answer: the acknowledgement goes first. */
+  INBOX_DISPATCH_WHILE_ACKING: z.coerce.number().int().min(1).max(1000).default(4),
   /** How long delivered events, their requests and refused requests are kept (docs/event-log.md). */
   EVENT_RETENTION: duration('30d'),
 
@@ -110,6 +119,22 @@ const schema = z.object({
    */
   WORKER_METRICS_PORT: port(0),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  /** The SDK core's own Prometheus endpoint (sticky cache hits/misses, task latencies) on WORKER_METRICS_HOST; 0 = off. */
+  WORKER_CORE_METRICS_PORT: port(0),
+  /** Workflows the worker keeps in memory between tasks (an evicted one replays its history on its next event); unset: by heap size. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .refine((n) => n !== 1, '0 (no cache) or at least 2')
+    .optional(),
+  /** Workflow tasks one worker runs at once (the SDK's default is 40). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(WORKER_DEFAULTS.maxConcurrentWorkflowTasks),
+  /** Activities (local ones too) one worker runs at once. */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(WORKER_DEFAULTS.maxConcurrentActivities),
+  /** How long a task waits on this worker's sticky queue before Temporal hands it to any worker (which then replays). */
+  WORKER_STICKY_TIMEOUT: duration(WORKER_DEFAULTS.stickyTimeout),
 });
 
 export interface Config {
@@ -124,14 +149,40 @@ export interface Config {
   };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  inbox: { relayIntervalMs: number; dispatchConcurrency: number; retentionMs: number };
+  inbox: { relayIntervalMs: number; dispatchConcurrency: number; dispatchWhileAcking: number; retentionMs: number };
   workflow: WorkflowSettings;
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutMs: number };
   dialer: { timeoutMs: number };
   dev: { apiKey?: string; apiKeyFile: string };
   secrets: { key?: string; keyFile: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  workerMetrics: { port: number; host: string };
+  workerMetrics: { port: number; host: string; corePort: number };
+  worker: WorkerTuning;
+}
+
+/** Heap one cached call or contact workflow takes, with margin (docs/performance.md). */
+export const CACHED_WORKFLOW_MB = 0.3;
+/** Heap the worker needs besides its cache: the bundle, the activities' clients, a burst's garbage. */
+const WORKER_BASE_HEAP_MB = 512;
+/** A campaign's open calls and their contacts (10,000 calls, 5 a contact) fit; past that, memory grows for no gain. */
+const MAX_DEFAULT_CACHE = 12_000;
+
+/**
+ * The cache a worker gets by default: as many workflows as the heap holds beside the worker's own
+ * needs, up to a campaign's open calls. The SDK's own default (600 a GB of heap, 2,310 with Node's
+ * 4 GB heap) evicts during a 3,000-call campaign, and every event of an evicted call replays its history.
+ */
+export function defaultMaxCachedWorkflows(heapLimitMb: number): number {
+  return Math.max(100, Math.min(MAX_DEFAULT_CACHE, Math.floor((heapLimitMb - WORKER_BASE_HEAP_MB) / CACHED_WORKFLOW_MB)));
+}
+
+/** How the worker spends its memory and cores (src/worker.ts). */
+export interface WorkerTuning {
+  /** Unset: defaultMaxCachedWorkflows of the worker's heap limit. */
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTasks: number;
+  maxConcurrentActivities: number;
+  stickyTimeoutMs: number;
 }
 
 /** Settings the call workflow receives as input, so a running workflow never reads config. */
@@ -203,7 +254,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
     },
-    inbox: { relayIntervalMs: e.INBOX_RELAY_INTERVAL, dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY, retentionMs: e.EVENT_RETENTION },
+    inbox: {
+      relayIntervalMs: e.INBOX_RELAY_INTERVAL,
+      dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY,
+      dispatchWhileAcking: e.INBOX_DISPATCH_WHILE_ACKING,
+      retentionMs: e.EVENT_RETENTION,
+    },
     workflow: {
       recordingWaitMs: e.RECORDING_WAIT,
       idleTimeoutMs: e.CALL_IDLE_TIMEOUT,
@@ -232,6 +288,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
     secrets: { key: e.SECRETS_KEY, keyFile: e.SECRETS_KEY_FILE },
     logLevel: e.LOG_LEVEL,
-    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
+    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST, corePort: e.WORKER_CORE_METRICS_PORT },
+    worker: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      stickyTimeoutMs: e.WORKER_STICKY_TIMEOUT,
+    },
   };
 }

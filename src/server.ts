@@ -3,6 +3,7 @@
 import { ConfigError, loadConfig } from './config';
 import { loadSecretsKey, useSecretsKey } from './store/secrets';
 import { createApp } from './http/app';
+import { trackAcking } from './http/acking';
 import { createLogger } from './log';
 import { connectStore } from './store/db';
 import { startEventLogSweep } from './store/eventLog';
@@ -23,6 +24,8 @@ async function main() {
   const client = connectTemporalLazily(config.temporal);
   const metrics = createReceiverMetrics();
   const signaler = countedSignaler(createSignaler(client, config.temporal.taskQueue, config.workflow), metrics);
+  /** Set once the server exists: webhooks received and not yet answered make the hand-off step back. */
+  let acking = () => false;
   const dispatcher = new Dispatcher({
     inbox: store.col.inbox,
     eventLog: store.col.eventLog,
@@ -30,6 +33,8 @@ async function main() {
     logger,
     concurrency: config.inbox.dispatchConcurrency,
     relayIntervalMs: config.inbox.relayIntervalMs,
+    acking: () => acking(),
+    concurrencyWhileAcking: config.inbox.dispatchWhileAcking,
   });
   dispatcher.start();
   // The local database has no TTL index: past the retention, delivered events go by a sweep.
@@ -55,6 +60,7 @@ async function main() {
   const server = app.listen(config.http.port, config.http.host, () => {
     logger.info('receiver listening', { url: `http://${config.http.host}:${config.http.port}` });
   });
+  acking = trackAcking(server);
   // Large bodies on slow links: allow more than Node's default before timing out a request.
   server.requestTimeout = 120_000;
 

@@ -6,6 +6,7 @@ import { connectStore } from './store/db';
 import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { getHeapStatistics } from 'node:v8';
 import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
 import { startRollupLoop } from './store/analytics';
 
@@ -17,7 +18,13 @@ async function main() {
   useSecretsKey(loadSecretsKey(config.secrets));
   const logger = createLogger(config.logLevel, { service: 'worker' });
   // The SDK logs the whole workflow bundle build at INFO; our own logs say what matters.
-  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'),
+    // The core's own counters (sticky cache hits and misses, task latencies), for tuning the cache.
+    ...(config.workerMetrics.corePort > 0 && {
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.workerMetrics.host}:${config.workerMetrics.corePort}` } } },
+    }),
+  });
   // Short server selection, like the receiver: an activity that cannot reach the database fails
   // fast and is retried, rather than holding its workflow task.
   const store = await connectStore(config.mongo.uri, config.mongo.db, { serverSelectionTimeoutMS: 3_000 });
@@ -26,7 +33,7 @@ async function main() {
     config.workerMetrics.port > 0
       ? await serveMetrics(metrics.registry, config.workerMetrics.port, config.workerMetrics.host, logger)
       : null;
-  const { worker, connection } = await createWorker({
+  const { worker, connection, maxCachedWorkflows } = await createWorker({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -37,8 +44,12 @@ async function main() {
       dialTimeoutMs: config.dialer.timeoutMs,
     },
     activityInterceptors: [activityMetrics(metrics)],
+    tuning: config.worker,
   });
   logger.info('worker running', {
+    ...config.worker,
+    maxCachedWorkflows,
+    heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     taskQueue: config.temporal.taskQueue,
     temporal: config.temporal.address,
     smtp: `${config.smtp.host}:${config.smtp.port}`,

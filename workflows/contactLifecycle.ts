@@ -24,6 +24,9 @@ import { type ContactGateState, type JoinedPlanEnd, decideGate, emptyGate, inWin
 import { GATE_PATCH } from './followUpGate';
 import { type ContactWorkflowInput, callEnded, followUpGate, getContactState, joinedPlanEnded, workflowIdFor } from './messages';
 
+/** Runs recorded before the figures and the follow-up state were read together replay their two reads. */
+const STATE_ONCE_PATCH = 'contact-state-read-once';
+
 export async function contactLifecycle(input: ContactWorkflowInput): Promise<ContactFigures> {
   const { orgId, contactId, settings } = input;
   const db = proxyLocalActivities<Activities>({
@@ -51,9 +54,17 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
     return r.answer;
   });
 
-  let figures: ContactFigures = input.carried?.figures ?? (await db.loadContactFigures({ orgId, contactId }));
-  // A run whose history began before the per-person rules replays without the load it never made (no state was stored then).
-  gate ??= patched(GATE_PATCH) ? await db.loadContactGate({ orgId, contactId }) : emptyGate();
+  let figures: ContactFigures;
+  if (!input.carried && patched(STATE_ONCE_PATCH)) {
+    // One read of the figures and the follow-up state together: a single local activity where there were two.
+    const stored = await db.loadContactState({ orgId, contactId });
+    figures = stored.figures;
+    gate ??= stored.gate;
+  } else {
+    figures = input.carried?.figures ?? (await db.loadContactFigures({ orgId, contactId }));
+    // A run whose history began before the per-person rules replays without the load it never made (no state was stored then).
+    gate ??= patched(GATE_PATCH) ? await db.loadContactGate({ orgId, contactId }) : emptyGate();
+  }
   savedRev = Math.max(savedRev, gate.rev);
   setHandler(getContactState, () => ({ orgId, contactId, figures, pending: pending.length, gate }));
 

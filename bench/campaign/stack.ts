@@ -35,6 +35,12 @@ export interface BenchStack {
   db: DatabaseHandle;
   workers: ManagedProcess[];
   receivers: ManagedProcess[];
+  /** The SDK core's Prometheus endpoint of each worker (sticky cache hits and misses, task latencies). */
+  workerMetricsUrls: string[];
+  /** Stops every worker (ingest alone: the receiver keeps handing events to Temporal, nobody runs them). */
+  stopWorkers(): Promise<void>;
+  /** Starts the workers again and waits until they poll. */
+  startWorkers(): Promise<void>;
   /** One URL per receiver; load is spread over them by lane. */
   baseUrls: string[];
   /** The environment the app processes got (addresses, ports). */
@@ -67,6 +73,8 @@ let stopping = false;
 const pendingStarts: Promise<unknown>[] = [];
 /** Processes stopped on purpose between phases: their exit is no news. */
 const stoppedOnPurpose = new Set<number>();
+/** The run's bookkeeping handle of each app process. */
+const handleOf = new WeakMap<ManagedProcess, ServerHandle>();
 
 function tracker(own: ServerHandle[]) {
   return <H extends ServerHandle>(h: H): H => {
@@ -148,17 +156,20 @@ export async function startBenchStack(
   };
   delete env.TEMPORAL_TASK_QUEUE;
   const store = await connectStore(db.uri, DB_NAME);
-  const app = (name: string, script: string, port?: number) => {
-    const procEnv = port === undefined ? env : { ...env, PORT: String(port) };
+  // CAMPAIGN_CPU_PROF=<folder>: each app process writes a V8 CPU profile there when it stops.
+  const profDir = process.env.CAMPAIGN_CPU_PROF ? path.resolve(ROOT, process.env.CAMPAIGN_CPU_PROF) : null;
+  const app = (name: string, script: string, extraEnv: NodeJS.ProcessEnv) => {
+    const procEnv = { ...env, ...extraEnv };
+    const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, label, name)}`] : [];
     const proc = spawnLogged({
       name,
       command: process.execPath,
-      args: ['--import', 'tsx', script],
+      args: [...prof, '--import', 'tsx', script],
       logFile: path.join(logs, `${name}.log`),
       env: procEnv,
       processGroup: true,
     });
-    track({
+    const handle = track({
       name,
       pid: proc.pid,
       command: proc.command,
@@ -167,16 +178,27 @@ export async function startBenchStack(
       logFile: proc.logFile,
       stop: (t) => proc.stop(t),
     });
+    handleOf.set(proc, handle);
     return proc;
   };
   log(`${label}: starting ${apps.workers} worker(s) (src/worker.ts) and ${apps.receivers} receiver(s) (src/server.ts) ...`);
   // Named as scripts/start.ts names them.
   const name = (kind: string, i: number, n: number) => (n > 1 ? `${kind}-${i + 1}` : kind);
-  const workers = Array.from({ length: apps.workers }, (_, i) => app(name('worker', i, apps.workers), 'src/worker.ts'));
-  const receivers = httpPorts.map((port, i) => app(name('receiver', i, apps.receivers), 'src/server.ts', port));
+  const metricPorts: number[] = [];
+  for (let i = 0; i < apps.workers; i++) metricPorts.push(await freePort());
+  const spawnWorkers = () =>
+    metricPorts.map((p, i) => app(name('worker', i, apps.workers), 'src/worker.ts', { WORKER_CORE_METRICS_PORT: String(p) }));
+  const workers = spawnWorkers();
+  const receivers = httpPorts.map((port, i) => app(name('receiver', i, apps.receivers), 'src/server.ts', { PORT: String(port) }));
   const baseUrls = httpPorts.map((port) => `http://127.0.0.1:${port}`);
+  const taskQueue = loadConfig(env).temporal.taskQueue;
+  const watchExit = (p: ManagedProcess) =>
+    void p.exited.then(({ code, signal }) => {
+      if (!stopping && !stoppedOnPurpose.has(p.pid))
+        log(`WARNING: ${p.name} exited during the benchmark (code ${code}, signal ${signal}); log: ${p.logFile}`);
+    });
   await Promise.all([
-    waitForPollers(temporal.address, loadConfig(env).temporal.taskQueue, workers, 180_000),
+    waitForPollers(temporal.address, taskQueue, workers, 180_000),
     ...receivers.map((r, i) =>
       waitUntil(
         r,
@@ -188,18 +210,26 @@ export async function startBenchStack(
       ),
     ),
   ]);
-  for (const p of [...workers, ...receivers]) {
-    void p.exited.then(({ code, signal }) => {
-      if (!stopping && !stoppedOnPurpose.has(p.pid))
-        log(`WARNING: ${p.name} exited during the benchmark (code ${code}, signal ${signal}); log: ${p.logFile}`);
-    });
-  }
-  return {
+  for (const p of [...workers, ...receivers]) watchExit(p);
+  const stack: BenchStack = {
     dir,
     temporal,
     db,
     workers,
     receivers,
+    workerMetricsUrls: metricPorts.map((p) => `http://127.0.0.1:${p}/metrics`),
+    async stopWorkers() {
+      for (const w of stack.workers) stoppedOnPurpose.add(w.pid);
+      await Promise.all(stack.workers.map((w) => w.stop(30_000)));
+      for (const w of stack.workers) forget(handleOf.get(w));
+      stack.workers = [];
+    },
+    async startWorkers() {
+      stack.workers = spawnWorkers();
+      stack.workers.forEach(watchExit);
+      // A restarted worker is a new poller identity; the stopped ones linger in describeTaskQueue for a while.
+      await waitForPollers(temporal.address, taskQueue, stack.workers, 180_000, true);
+    },
     baseUrls,
     env,
     store,
@@ -210,10 +240,23 @@ export async function startBenchStack(
       return { orgId, apiKey: key };
     },
   };
+  return stack;
+}
+
+/** Drops a stopped process from the run's bookkeeping. */
+function forget(h: ServerHandle | undefined): void {
+  const i = h ? running.indexOf(h) : -1;
+  if (i >= 0) running.splice(i, 1);
 }
 
 /** Waits until Temporal sees every worker process polling the task queue (no log line to parse). */
-async function waitForPollers(address: string, taskQueue: string, workers: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitForPollers(
+  address: string,
+  taskQueue: string,
+  workers: ManagedProcess[],
+  timeoutMs: number,
+  byPid = false,
+): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     const deadline = Date.now() + timeoutMs;
@@ -226,7 +269,10 @@ async function waitForPollers(address: string, taskQueue: string, workers: Manag
         taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
       // This Temporal is the run's own: every poller of the queue is one of these workers.
-      if (new Set((res.pollers ?? []).map((p) => p.identity)).size >= workers.length) return;
+      const ids = new Set((res.pollers ?? []).map((p) => p.identity ?? ''));
+      // The SDK's identity is <pid>@<host>: after a restart, count only the new processes.
+      const seen = byPid ? workers.filter((w) => [...ids].some((id) => id.startsWith(`${w.pid}@`))).length : ids.size;
+      if (seen >= workers.length) return;
       if (Date.now() > deadline)
         throw new Error(
           `the workers did not poll task queue ${taskQueue} within ${timeoutMs / 1000}s; logs: ${workers.map((w) => w.logFile).join(', ')}`,

@@ -25,6 +25,9 @@ export interface DispatcherOptions {
   relayBatch?: number;
   /** Events waiting for a free slot beyond which the hand-off leaves new ones to the relay. */
   maxQueued?: number;
+  /** Acks first: while this says webhooks wait for their answer, at most `concurrencyWhileAcking` deliveries run. */
+  acking?: () => boolean;
+  concurrencyWhileAcking?: number;
   now?: () => number;
 }
 
@@ -230,7 +233,11 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < this.opts.concurrency) {
+    // Deliveries share the event loop with the acknowledgements; a burst's acks go first, the backlog waits (at least one runs).
+    const limit = this.opts.acking?.()
+      ? Math.max(1, Math.min(this.opts.concurrency, this.opts.concurrencyWhileAcking ?? 4))
+      : this.opts.concurrency;
+    while (this.inFlight < limit) {
       const fromRelay = this.fresh.length === 0;
       if (fromRelay && (this.relayed.length === 0 || this.relayInFlight >= this.relaySlots)) return;
       const group = fromRelay ? this.relayed.shift()! : this.fresh.shift()!;

@@ -9,7 +9,14 @@ import type { Store } from '../../src/store/db';
 import { countContactCalls, getContact, resolveContact, updateContact } from '../../src/store/contacts';
 import { noFigures } from '../../src/domain/contactFigures';
 import { SA } from '../../src/temporal/searchAttributes';
-import { CONTACT_WORKFLOW_TYPE, type ContactWorkflowInput, callEnded, contactWorkflowIdFor } from '../../workflows/messages';
+import {
+  CONTACT_WORKFLOW_TYPE,
+  type ContactWorkflowInput,
+  callEnded,
+  contactWorkflowIdFor,
+  getContactState,
+} from '../../workflows/messages';
+import { saveContactGate } from '../../src/store/contactGate';
 import { eventually, requireEnv, testStore, uniqueId, workflowBundle } from '../support/harness';
 import { freePort } from '../../scripts/stack';
 
@@ -54,12 +61,12 @@ async function report(taskQueue: string, contactId: string, calls: { callId: str
   );
 }
 
-async function withWorker(taskQueue: string, fn: () => Promise<void>) {
+async function withWorker(taskQueue: string, fn: () => Promise<void>, activities = createActivities({ col: store.col })) {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col }),
+    activities,
   });
   await worker.runUntil(fn);
 }
@@ -108,6 +115,42 @@ test('one call reported many times counts once, also across runs of the contact 
     await countedTo(contactId, 2);
   });
   expect(await store.col.contactCalls.countDocuments({ orgId: ORG, contactId })).toBe(2);
+});
+
+test('each run of the contact workflow reads its stored figures and follow-up state in one activity', async () => {
+  const tq = uniqueId('tq');
+  const contactId = uniqueId('once');
+  await resolveContact(store.col, ORG, { contactId });
+  const stored = { rev: 3, reservations: [{ key: 'earlier:1', callId: 'earlier', attempt: 1, at: Date.now() }] };
+  await saveContactGate(store.col, ORG, contactId, stored);
+  const real = createActivities({ col: store.col });
+  const calls: Record<string, number> = {};
+  const counted = <K extends 'loadContactState' | 'loadContactFigures' | 'loadContactGate'>(name: K) =>
+    ((...args: Parameters<(typeof real)[K]>) => {
+      calls[name] = (calls[name] ?? 0) + 1;
+      return (real[name] as (...a: typeof args) => unknown)(...args);
+    }) as (typeof real)[K];
+  const activities = {
+    ...real,
+    loadContactState: counted('loadContactState'),
+    loadContactFigures: counted('loadContactFigures'),
+    loadContactGate: counted('loadContactGate'),
+  };
+  await withWorker(
+    tq,
+    async () => {
+      await report(tq, contactId, [{ callId: 'first', date: at(1) }]);
+      await countedTo(contactId, 1);
+      const handle = env.client.workflow.getHandle(contactWorkflowIdFor(ORG, contactId));
+      await handle.terminate('the next call starts a new run, which continues from the stored state');
+      await report(tq, contactId, [{ callId: 'second', date: at(2) }]);
+      await countedTo(contactId, 2);
+      // The new run took the stored follow-up state from the same read as the figures.
+      expect((await handle.query(getContactState)).gate).toEqual(stored);
+    },
+    activities,
+  );
+  expect(calls).toEqual({ loadContactState: 2 });
 });
 
 test('a late, older call counts but does not become the last call', async () => {

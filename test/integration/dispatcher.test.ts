@@ -73,6 +73,24 @@ test('the hand-off delivers right after the insert and deletes the document', as
   await d.stop();
 });
 
+test('acks first: while webhooks wait for their answer the hand-off keeps few deliveries in flight, then catches up', async () => {
+  const orgId = uniqueId('org');
+  let acking = true;
+  const d = dispatcher({ acking: () => acking, concurrencyWhileAcking: 2 });
+  const fresh = await acceptIntoInbox(store.col.inbox, docsFor(orgId, 8));
+  d.offer(fresh);
+  expect(d.status()).toMatchObject({ inFlight: 2, queued: 6 });
+  acking = false;
+  await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 15_000);
+  expect(d.status()).toMatchObject({ delivered: 8, inFlight: 0, queued: 0 });
+  // With no webhook waiting, the whole concurrency is used at once.
+  const more = await acceptIntoInbox(store.col.inbox, docsFor(`${orgId}b`, 8));
+  d.offer(more);
+  expect(d.status()).toMatchObject({ inFlight: 8, queued: 0 });
+  await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId: `${orgId}b` })) === 0, 15_000);
+  await d.stop();
+});
+
 test('what the hand-off has no room for stays in the inbox, and the relay delivers it', async () => {
   const orgId = uniqueId('org');
   const d = dispatcher({ maxQueued: 3 });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, parseSize } from '../../../src/config';
+import { ConfigError, defaultMaxCachedWorkflows, loadConfig, parseSize } from '../../../src/config';
 import { parseDuration } from '../../../src/domain/duration';
 
 describe('loadConfig', () => {
@@ -32,6 +32,40 @@ describe('loadConfig', () => {
     expect(c.mongo.uri).toBe('mongodb://db:27017/');
   });
 
+  test('the worker and the hand-off: defaults, and what the environment sets', () => {
+    const d = loadConfig({});
+    expect(d.worker).toEqual({
+      maxCachedWorkflows: undefined,
+      maxConcurrentWorkflowTasks: 40,
+      maxConcurrentActivities: 100,
+      stickyTimeoutMs: 10_000,
+    });
+    expect(d.workerMetrics.corePort).toBe(0);
+    expect(d.inbox.dispatchWhileAcking).toBe(4);
+    const c = loadConfig({
+      WORKER_MAX_CACHED_WORKFLOWS: '0',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
+      WORKER_STICKY_TIMEOUT: '30s',
+      WORKER_CORE_METRICS_PORT: '9465',
+      INBOX_DISPATCH_WHILE_ACKING: '32',
+    });
+    expect(c.worker).toEqual({
+      maxCachedWorkflows: 0,
+      maxConcurrentWorkflowTasks: 8,
+      maxConcurrentActivities: 20,
+      stickyTimeoutMs: 30_000,
+    });
+    expect(c.workerMetrics.corePort).toBe(9465);
+    expect(c.inbox.dispatchWhileAcking).toBe(32);
+  });
+
+  test("the worker's default cache holds a 10,000-call campaign's open calls and contacts on Node's 4 GB heap, less on a small one", () => {
+    expect(defaultMaxCachedWorkflows(4144)).toBe(12_000);
+    expect(defaultMaxCachedWorkflows(2048)).toBe(5_120);
+    expect(defaultMaxCachedWorkflows(256)).toBe(100);
+  });
+
   test('empty values count as unset', () => {
     expect(loadConfig({ PORT: '' }).http.port).toBe(3000);
   });
@@ -45,6 +79,13 @@ describe('loadConfig', () => {
     ['PUBLIC_BASE_URL', 'not a url', /PUBLIC_BASE_URL/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['MONGODB_DB', 'calls.api', /MONGODB_DB/],
+    ['WORKER_MAX_CACHED_WORKFLOWS', '1', /WORKER_MAX_CACHED_WORKFLOWS: 0 \(no cache\) or at least 2/],
+    ['WORKER_MAX_CACHED_WORKFLOWS', 'lots', /WORKER_MAX_CACHED_WORKFLOWS/],
+    ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', '1', /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/],
+    ['WORKER_MAX_CONCURRENT_ACTIVITIES', '0', /WORKER_MAX_CONCURRENT_ACTIVITIES/],
+    ['WORKER_STICKY_TIMEOUT', 'later', /WORKER_STICKY_TIMEOUT: expected a duration/],
+    ['WORKER_CORE_METRICS_PORT', '-1', /WORKER_CORE_METRICS_PORT/],
+    ['INBOX_DISPATCH_WHILE_ACKING', '0', /INBOX_DISPATCH_WHILE_ACKING/],
   ])('a bad %s=%s stops start-up naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
