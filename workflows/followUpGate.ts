@@ -7,6 +7,7 @@
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { activityError } from './activityError';
+import { localOptions } from './activityOptions';
 import type { CallState } from '../src/domain/lifecycle';
 import { contactPhone } from '../src/domain/contact';
 import { type CallGateRole, type GateAnswer, type GateAsk, capMovedText, capRule } from '../src/domain/contactCaps';
@@ -50,10 +51,7 @@ export function contactGate(
     startToCloseTimeout: settings.activityTimeoutMs,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: GATE_TRIES },
   });
-  const db = proxyLocalActivities<Activities>({
-    startToCloseTimeout: settings.activityTimeoutMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-  });
+  const db = proxyLocalActivities<Activities>(localOptions(settings));
   const role: CallGateRole = carried ?? { owner: false, endReported: false };
 
   async function ask(contactId: string, request: GateAsk): Promise<GateAnswer | { kind: 'failed'; message: string }> {

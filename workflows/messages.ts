@@ -2,13 +2,11 @@
 // Imports nothing from Node, so the workflow bundle can include it.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CallEvent, Outcome, Provider } from '../src/domain/events';
-import type { CallState } from '../src/domain/lifecycle';
-import type { EffectsDone } from '../src/domain/effects';
-import type { StaleWatch } from '../src/domain/stale';
-import type { FollowUpCommand, FollowUpPlan } from '../src/domain/followUp';
+import type { CallView } from '../src/domain/callDetails';
+import type { CarriedCall } from '../src/domain/call';
 import type { WorkflowSettings } from '../src/config';
 import type { ContactFigures, CountedCall } from '../src/domain/contactFigures';
-import type { CallGateRole, ContactGateState, GateAnswer, GateRequest, JoinedPlanEnd } from '../src/domain/contactCaps';
+import type { ContactGateState, GateAnswer, GateRequest, JoinedPlanEnd } from '../src/domain/contactCaps';
 
 export const WORKFLOW_TYPE = 'callLifecycle';
 
@@ -23,28 +21,7 @@ export const callEvents = defineSignal<[CallEvent[]]>('callEvents');
 /** The call's reducer state plus what the workflow is doing now. */
 export const getState = defineQuery<CallView>('getState');
 
-export interface CallView {
-  state: Omit<CallState, 'owners'>;
-  /** What the workflow waits for next, in words. */
-  waitingFor: string;
-  /** The follow-up plan of an unanswered call, if it has one. */
-  followUp?: FollowUpView;
-  /** The post-call thank-you email, once the workflow dealt with it. */
-  email?: EmailView;
-  /** What the last follow-up signal did (or why it did nothing). */
-  lastCommand?: { type: FollowUpCommand['type']; applied: boolean; note: string; at: string };
-}
-
-export interface FollowUpView extends FollowUpPlan {
-  /** "follow-up attempt 1 of 3 scheduled for ..." */
-  summary: string;
-}
-
-export interface EmailView {
-  status: 'sending' | 'sent' | 'skipped' | 'failed';
-  reason?: string;
-  messageId?: string;
-}
+export type { CallView };
 
 // ---- manual control of follow-ups (temporal / tctl CLI, HTTP routes) --------------------------
 // Every input is optional or a small JSON object, so the CLIs can send them as they are:
@@ -108,8 +85,6 @@ export interface FollowUpResultInput {
 }
 export const followUpResult = defineSignal<[FollowUpResultInput]>('followUpResult');
 
-export type { FollowUpCommand };
-
 /** One workflow per call. The id says which call it is, so it reads well in the Temporal UI. */
 export function workflowIdFor(orgId: string, callId: string): string {
   return `call:${orgId}:${callId}`;
@@ -121,19 +96,7 @@ export interface CallWorkflowInput {
   provider: Provider;
   settings: WorkflowSettings;
   /** Set when the workflow continued as new: the state and events it had not applied yet. */
-  carried?: {
-    state: CallState;
-    pending: CallEvent[];
-    followUp?: FollowUpPlan;
-    commands?: FollowUpCommand[];
-    email?: EmailView;
-    reportedResult?: string;
-    effectsDone?: EffectsDone;
-    /** Polls of the platform since the call's last event (src/domain/stale.ts). */
-    staleWatch?: StaleWatch;
-    /** This call's part in the contact's one follow-up plan (see followUpGate). */
-    gateRole?: CallGateRole;
-  };
+  carried?: CarriedCall;
 }
 
 // ---- the contact's own workflow: the one writer of its call figures ----------------------------

@@ -3,10 +3,15 @@
 // itself needs nothing more, what a follow-up call reports to the call it follows up, and which
 // follow-up command a person's signal or Update asks for. The workflow only runs what these
 // decide (activities, timers, signals). No Node imports: the workflow bundle includes this module.
+import { contactPhone } from './contact';
+import type { CallGateRole, JoinedPlanEnd } from './contactCaps';
 import type { CountedCall } from './contactFigures';
 import { type EffectsDone, effectsDoneOf } from './effects';
+import type { StaleWatch } from './stale';
+import type { EmailView } from './thankYou';
 import type { CallEvent } from './events';
 import { type FollowUpCommand, type FollowUpPlan, isAnswered, resolveScheduleTime } from './followUp';
+import { windowOverrideOf } from './followUpCompliance';
 import { followUpLinkOf } from './followUpLink';
 import { type CallState, isTerminal, reduce } from './lifecycle';
 
@@ -30,6 +35,21 @@ export function effectsOwed(done: EffectsDone, s: CallState): boolean {
 
 /** The recording is in, or will never come (a failed call has none). */
 export const recordingSettled = (s: CallState): boolean => s.recordingReady || s.recordingUrl !== undefined || s.status === 'failed';
+
+/** What a run hands to the next when it continues as new: the state and what it had not applied yet. */
+export interface CarriedCall {
+  state: CallState;
+  pending: CallEvent[];
+  followUp?: FollowUpPlan;
+  commands?: FollowUpCommand[];
+  email?: EmailView;
+  reportedResult?: string;
+  effectsDone?: EffectsDone;
+  /** Polls of the platform since the call's last event (src/domain/stale.ts). */
+  staleWatch?: StaleWatch;
+  /** This call's part in the contact's one follow-up plan (see workflows/followUpGate.ts). */
+  gateRole?: CallGateRole;
+}
 
 /** When the call ended and last changed, and whether the workflow stopped waiting for the call itself. */
 export interface CallClock {
@@ -109,8 +129,50 @@ export const countedCallOf = (s: CallState, now: number): CountedCall => ({
   durationSec: s.durationSec,
 });
 
+/** The parties of the call as the follow-up and opt-out activities name them. */
+export const contactRef = (s: CallState): { orgId: string; contactId?: string; phone?: string } => ({
+  orgId: s.orgId,
+  contactId: s.contactId,
+  phone: contactPhone(s),
+});
+
+/** What the opt-out check reads: the platform's analysis data of this call, and who the contact is. */
+export const optOutRequest = (s: CallState) => ({
+  orgId: s.orgId,
+  callId: s.callId,
+  contactId: s.contactId,
+  phone: contactPhone(s),
+  data: s.analysis?.data ?? {},
+});
+
+/** What the thank-you email says of the call: its agent, when it was, how long. */
+export const thankYouRequest = (s: CallState) => ({
+  orgId: s.orgId,
+  callId: s.callId,
+  contactId: s.contactId,
+  agentId: s.agentId,
+  agentName: typeof s.metadata?.agentName === 'string' ? s.metadata.agentName : undefined,
+  callDate: s.startedAt ?? s.answeredAt ?? s.endedAt,
+  durationSec: s.durationSec,
+});
+
+/** What the dialer is asked for the plan's attempt: the contact's number, from the number the call used, a person's window override. */
+export const dialRequest = (s: CallState, plan: FollowUpPlan, now: number) => ({
+  orgId: s.orgId,
+  originalCallId: s.callId,
+  attempt: plan.attempt,
+  contactId: s.contactId,
+  to: contactPhone(s),
+  from: s.direction === 'inbound' ? s.to : s.from,
+  agentId: s.agentId,
+  windowOverride: windowOverrideOf(plan),
+  placingAt: now,
+});
+
 /** The state as clients see it: without the reducer's field owners. */
-export function publicState(s: CallState): Omit<CallState, 'owners'> {
+export type PublicCallState = Omit<CallState, 'owners'>;
+
+export function publicState(s: CallState): PublicCallState {
   const { owners: _owners, ...rest } = s;
   return rest;
 }
@@ -138,6 +200,30 @@ export function scheduleCommand(
   const o = typeof i === 'object' && i !== null ? i : undefined;
   return { type: 'schedule', at: resolveScheduleTime(i, now), by: o?.by, reason: o?.reason, overrideWindow: o?.overrideWindow };
 }
+
+/** The plan this call joined ended (from the contact's workflow). */
+export const joinedEndedCommand = (e: JoinedPlanEnd): FollowUpCommand => ({
+  type: 'joinedEnded',
+  ownerCallId: e.ownerCallId,
+  status: e.status,
+  reason: e.reason,
+});
+
+/** A follow-up call of this one reports how it ended. */
+export const resultCommand = (r: {
+  attempt: number;
+  callId: string;
+  status: string;
+  outcome?: CallState['outcome'];
+  answered: boolean;
+}): FollowUpCommand => ({
+  type: 'result',
+  attempt: r.attempt,
+  callId: r.callId,
+  status: r.status,
+  outcome: r.outcome,
+  answered: r.answered,
+});
 
 /** The command an Update names by its `type`. */
 export type ControlInput =

@@ -4,6 +4,36 @@
 import { type FollowUpPlan, describePlan, isSettled } from './followUp';
 import { type CallState, describe } from './lifecycle';
 import { type StaleWatch, describeStale } from './stale';
+import type { EmailView } from './thankYou';
+import type { FollowUpCommand } from './followUp';
+
+export type { EmailView };
+
+/** What the last follow-up command did (or why it did nothing). */
+export interface LastCommand {
+  type: FollowUpCommand['type'];
+  applied: boolean;
+  note: string;
+  at: string;
+}
+
+export interface FollowUpView extends FollowUpPlan {
+  /** "follow-up attempt 1 of 3 scheduled for ..." */
+  summary: string;
+}
+
+/** The call's reducer state plus what the workflow is doing now (the getState query). */
+export interface CallView {
+  state: Omit<CallState, 'owners'>;
+  /** What the workflow waits for next, in words. */
+  waitingFor: string;
+  /** The follow-up plan of an unanswered call, if it has one. */
+  followUp?: FollowUpView;
+  /** The post-call thank-you email, once the workflow dealt with it. */
+  email?: EmailView;
+  /** What the last follow-up signal did (or why it did nothing). */
+  lastCommand?: LastCommand;
+}
 
 /** The parts of a call workflow's state that its UI text reads. */
 export interface CallDetailsInput {
@@ -55,4 +85,30 @@ export function callDetails(d: CallDetailsInput): string {
   lines.push(`waiting for: ${d.waitingFor}`);
   lines.push(`events: ${s.eventCount}`);
   return lines.join('\n\n');
+}
+
+/** What the workflow shows where people look: the search attributes' values and the UI's details text. */
+export interface CallPublication {
+  status: CallState['status'];
+  outcome: string | null;
+  contactId: string | null;
+  stale: true | null;
+  nextFollowUpAt: Date | null;
+  followUpAttempt: number | null;
+  text: string;
+}
+
+/** The search attributes' values and the details text of a call. */
+export function publication(d: CallDetailsInput): CallPublication {
+  const s = d.state;
+  const f = d.followUp;
+  return {
+    status: s.status,
+    outcome: s.outcome ?? null,
+    contactId: s.contactId ?? null,
+    stale: s.stale ? true : null,
+    nextFollowUpAt: f?.status === 'scheduled' && f.nextFollowUpAt ? new Date(f.nextFollowUpAt) : null,
+    followUpAttempt: f && f.attempt > 0 ? f.attempt : null,
+    text: callDetails(d),
+  };
 }

@@ -1,4 +1,5 @@
 // Which party of a call is the contact, and how a looked-up contact joins the state.
+import type { WorkflowSettings } from '../config';
 import type { CallState } from './lifecycle';
 
 /**
@@ -16,3 +17,10 @@ export function contactPhone(s: Pick<CallState, 'direction' | 'from' | 'to'>): s
 export function withResolvedContact(s: CallState, contactId: string): CallState {
   return { ...s, contactId, owners: { ...s.owners, contactId: '' } };
 }
+
+/** Settings the call's workflow hands to the contact's workflow when it starts it. */
+export const contactWorkflowSettings = (s: WorkflowSettings) => ({
+  activityTimeoutMs: s.activityTimeoutMs,
+  idleCloseMs: s.contactIdleMs,
+  maxHistoryEvents: s.maxHistoryEvents,
+});

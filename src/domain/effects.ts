@@ -11,7 +11,9 @@ export type Effect =
   /** Send the post_call_thank_you email. Once per call. */
   | 'sendThankYou'
   /** Schedule a follow-up call after the configured delay. */
-  | 'scheduleFollowUp';
+  | 'scheduleFollowUp'
+  /** Check the platform's analysis for the organization's opt-out field (the person may have asked not to be called). */
+  | 'applyOptOut';
 
 export interface EffectPolicy {
   /** Outcomes that get a follow-up call (no-answer always; busy by configuration). */
@@ -68,5 +70,15 @@ export function effectsFor(prev: Pick<CallState, 'status' | 'outcome'>, next: Ca
   } else if (next.outcome && policy.followUpOn.includes(next.outcome)) {
     effects.push('scheduleFollowUp');
   }
+  return effects;
+}
+
+/**
+ * Everything owed for the state since `done`: the transition's effects, then the opt-out check
+ * whenever the platform's analysis data changed (it can arrive after the end, or change).
+ */
+export function effectsToRun(done: EffectsDone, s: CallState, policy: EffectPolicy): Effect[] {
+  const effects = effectsFor(done, s, policy);
+  if (s.analysis?.data && analysisChanged(done, s)) effects.push('applyOptOut');
   return effects;
 }

@@ -399,6 +399,12 @@ export function beginPlacing(plan: FollowUpPlan, now: number): FollowUpPlan {
   );
 }
 
+/** The dialer failed on every try: the attempt is due for a person (or a retryNow), never silently dropped. */
+export const dialerFailed = (message: string, tries: number): Placement => ({
+  kind: 'due',
+  reason: `the dialer failed after ${tries} tries (${message}); call by hand or send retryNow`,
+});
+
 /** What placing the attempt gave: a call the platform accepted, or an attempt due for a person. */
 export function applyPlacement(
   plan: FollowUpPlan,

@@ -4,7 +4,7 @@
 import { type CallingPolicy, nextOpening } from './callingWindow';
 import { lawLimits } from './callingLaw/apply';
 import type { CallPurpose, LawRule } from './callingLaw/rules';
-import { type FollowUpHistoryEntry, type FollowUpPlan, applyCommand, currentAttempt } from './followUp';
+import { type FollowUpCommand, type FollowUpHistoryEntry, type FollowUpPlan, applyCommand, currentAttempt } from './followUp';
 
 export interface DoNotCall {
   reason: string;
@@ -138,3 +138,7 @@ function nextOpeningMoves(at: number, ctx: FollowUpContext): boolean {
 
 /** The override a person gave for the plan's current attempt, if any: the placing activity honours it. */
 export const windowOverrideOf = (plan: FollowUpPlan): WindowOverride | undefined => currentAttempt(plan)?.windowOverride;
+
+/** Only a person's retryNow or schedule that asks for it overrides the window; the workflow's own plans never do. */
+export const windowOverrideFrom = (cmd: FollowUpCommand | undefined): WindowOverride | undefined =>
+  (cmd?.type === 'retryNow' || cmd?.type === 'schedule') && cmd.overrideWindow ? { by: cmd.by, reason: cmd.reason } : undefined;

@@ -31,6 +31,13 @@ export type PollAnswer =
    */
   | { kind: 'unknown'; reason: string; final: boolean };
 
+/** The poll itself failed (the activity ran out of tries): the platform may answer next time. */
+export const unaskedAnswer = (provider: Provider, message: string): PollAnswer => ({
+  kind: 'unknown',
+  reason: `${provider} could not be asked (${message})`,
+  final: false,
+});
+
 /** The workflow's polling progress since the call's last event. */
 export interface StaleWatch {
   polls: number;

@@ -27,6 +27,25 @@ export interface RenderedEmail {
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
+/** The thank-you email as the call's workflow tracks it (shown in getState and the UI's details). */
+export interface EmailView {
+  status: 'sending' | 'sent' | 'skipped' | 'failed';
+  reason?: string;
+  messageId?: string;
+}
+
+/** Failures of the send activity that no retry can fix: the contact has no address, or no mailer is set up. */
+export const EMAIL_NOT_RETRIED: readonly string[] = ['NoEmailAddress', 'NoMailer'];
+
+/**
+ * The email after the send activity gave up: skipped when nothing could ever send it (not an
+ * error of the call), failed when the mailer kept failing (the call record says so).
+ */
+export const emailAfterFailure = (err: { type?: string; message: string }, tries: number): EmailView =>
+  err.type !== undefined && EMAIL_NOT_RETRIED.includes(err.type)
+    ? { status: 'skipped', reason: err.message }
+    : { status: 'failed', reason: `gave up after ${tries} tries: ${err.message}` };
+
 /** "3 minutes 5 seconds", "45 seconds". */
 export function spokenDuration(sec: number): string {
   const total = Math.max(0, Math.round(sec));
