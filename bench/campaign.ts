@@ -26,6 +26,7 @@ import { loadConfig } from '../src/config';
 import { parseDuration } from '../src/domain/duration';
 import { connectTemporal, createSignaler } from '../src/temporal/client';
 import { CpuSampler, type CpuSegment } from './campaign/cpu';
+import { type RelayResult, relayBacklog, relayMarkdown } from './campaign/relay';
 import {
   EVENTS,
   eventBody,
@@ -694,6 +695,7 @@ function markdown(r: Report): string {
     row('bare signalWithStart (Temporal floor)', b.signalWithStart);
     row('bare insertOne (database floor)', b.insertOne);
   }
+  if (r.relay) out.push('', '| relay | |', '|---|---|', relayMarkdown(r.relay));
   if (r.history.length) {
     out.push(
       '',
@@ -731,6 +733,8 @@ interface Report {
   options: Omit<typeof O, 'phases'> & { phases: string[]; historyLevels: number[] };
   database: string;
   baselines?: Baselines;
+  /** The relay's backlog rate beside the Temporal floor of the same run (bench/campaign/relay.ts). */
+  relay?: RelayResult;
   campaign?: CampaignResult;
   history: HistoryLevel[];
   errors: string[];
@@ -815,6 +819,9 @@ async function main(): Promise<void> {
       report.database = `${s.db.kind} (${DB_NAME})`;
       const cpu = sampler(s);
       if (O.phases.has('baseline') && O.baselineOps > 0) report.baselines = await baselines(s);
+      const relayEvents = Number(process.env.CAMPAIGN_RELAY_EVENTS ?? 10_000);
+      if (O.phases.has('baseline') && relayEvents > 0)
+        report.relay = await relayBacklog(s, { events: relayEvents, floorOps: O.baselineOps }, say);
       if (O.phases.has('campaign')) report.campaign = await campaign(s, cpu);
       await stopStack(s);
     }
