@@ -29,6 +29,7 @@ import { loadConfig } from '../src/config';
 import { parseDuration } from '../src/domain/duration';
 import { connectTemporal, createSignaler } from '../src/temporal/client';
 import { CpuSampler, type CpuSegment } from './campaign/cpu';
+import { type RelayResult, relayBacklog, relayMarkdown } from './campaign/relay';
 import { EVENTS, eventBody, historyContactId, readContactCount, seedHistory, seededCount, type SeedState } from './campaign/seed';
 import { type BenchStack, DB_NAME, killEarlierLeftovers, running, startBenchStack, stopEverything, stopStack } from './campaign/stack';
 import { type Dist, dist, r1, r2, sleep, timedLoop } from './campaign/stats';
@@ -505,6 +506,7 @@ function markdown(r: Report): string {
     row('bare signalWithStart (Temporal floor)', b.signalWithStart);
     row('bare insertOne (database floor)', b.insertOne);
   }
+  if (r.relay) out.push('', '| relay | |', '|---|---|', relayMarkdown(r.relay));
   if (r.history.length) {
     out.push(
       '',
@@ -542,6 +544,8 @@ interface Report {
   options: Omit<typeof O, 'phases'> & { phases: string[]; historyLevels: number[] };
   database: string;
   baselines?: Baselines;
+  /** The relay's backlog rate beside the Temporal floor of the same run (bench/campaign/relay.ts). */
+  relay?: RelayResult;
   campaigns: CampaignResult[];
   history: HistoryLevel[];
   errors: string[];
@@ -642,6 +646,9 @@ async function main(): Promise<void> {
       report.database = `${s.db.kind} (${DB_NAME})`;
       const cpu = sampler(s);
       if (i === 0 && O.phases.has('baseline') && O.baselineOps > 0) report.baselines = await baselines(s, cpu);
+      const relayEvents = Number(process.env.CAMPAIGN_RELAY_EVENTS ?? 10_000);
+      if (i === 0 && O.phases.has('baseline') && relayEvents > 0)
+        report.relay = await relayBacklog(s, { events: relayEvents, floorOps: O.baselineOps }, say);
       if (run.label !== 'floors')
         report.campaigns.push(
           await runCampaign(s, cpu, {

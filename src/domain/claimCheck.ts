@@ -2,10 +2,9 @@
 // fields (transcript, segments, free-form metadata, analysis) go into the workflow only in a slim
 // form, with the id of the event-log document that holds the whole value; the activity that saves
 // the call reads it from there. Pure: the receiver, the reducer and the activities share it.
-import type { CallAnalysis, CallEvent, CallFields } from './events';
+import type { CallAnalysis, CallEvent, CallFields, HeavyField } from './events';
 
-export const HEAVY_FIELDS = ['transcript', 'transcriptSegments', 'metadata', 'analysis'] as const;
-export type HeavyField = (typeof HEAVY_FIELDS)[number];
+export const HEAVY_FIELDS: readonly HeavyField[] = ['transcript', 'transcriptSegments', 'metadata', 'analysis'];
 
 /** A field whose JSON is at most this many bytes travels whole: most calls never need the log. */
 export const FIELD_BUDGET_BYTES = 4_096;
@@ -13,12 +12,6 @@ export const FIELD_BUDGET_BYTES = 4_096;
 const SLIM_BUDGET_BYTES = 2_048;
 const SLIM_STRING_CHARS = 256;
 const SUMMARY_CHARS = 1_000;
-
-/** Which heavy fields an event carries only in slim form, and the event-log document holding them whole. */
-export interface ClaimRef {
-  logId: string;
-  fields: HeavyField[];
-}
 
 /** Event-log document id per claimed field of a call's state; `RECORD` when the call record itself holds the value. */
 export type Claims = Partial<Record<HeavyField, string>>;

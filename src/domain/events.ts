@@ -1,7 +1,6 @@
 // The canonical call event every provider payload is turned into. Pure TypeScript: no Node
 // imports, so workflows, activities and tests all share it.
 import type { CallCost } from './cost';
-import type { ClaimRef } from './claimCheck';
 
 /** The lifecycle events of the Calls API spec. */
 export const CALL_EVENT_TYPES = [
@@ -41,6 +40,15 @@ export interface TranscriptSegment {
   confidence?: number;
   startSec?: number;
   endSec?: number;
+}
+
+/** Fields that can be large; past a few KB Temporal carries them by reference (src/domain/claimCheck.ts). */
+export type HeavyField = 'transcript' | 'transcriptSegments' | 'metadata' | 'analysis';
+
+/** Which heavy fields an event carries only in slim form, and the event-log document holding them whole. */
+export interface ClaimRef {
+  logId: string;
+  fields: HeavyField[];
 }
 
 /** Set on a call that we placed as a follow-up of an earlier unanswered call. */

@@ -2,10 +2,10 @@
 // to every order of events. It is order-independent and idempotent by construction: every field
 // is owned by the event with the highest precedence key that supplied it, so neither a late
 // `ringing`, a duplicate, nor an early `recording_ready` can move the call backwards.
-import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type Outcome, type Provider } from './events';
+import { OUTCOMES, type CallEvent, type CallEventType, type CallFields, type HeavyField, type Outcome, type Provider } from './events';
 import { clampFuture, isSafeId, lookup } from './limits';
 import { saneCost } from './cost';
-import { type Claims, type HeavyField, HEAVY_FIELDS } from './claimCheck';
+import { type Claims, HEAVY_FIELDS } from './claimCheck';
 
 export const CALL_STATUSES = ['pending', 'initiated', 'ringing', 'answered', 'completed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];

@@ -1,8 +1,8 @@
 // The claim check's reader: the activity that saves a call fills the heavy fields its state holds
 // in slim form from the event log, by _id. A field the record already holds for the same claim is
 // left as it is, so a 10 MB transcript is read and written once, not on every save.
-import { type HeavyField, RECORD, slimState } from '../domain/claimCheck';
-import type { CallEvent } from '../domain/events';
+import { RECORD, slimState } from '../domain/claimCheck';
+import type { CallEvent, HeavyField } from '../domain/events';
 import type { CallState } from '../domain/lifecycle';
 import { type Collections, docId } from './db';
 import { findEventDoc, fullEventOf } from './eventLog';

@@ -9,8 +9,6 @@ import type { Logger } from '../log';
 import type { Collections } from './db';
 import type { DeliveryAttempt, DeliveryState, EventLogChunkDoc, InboxDoc, RefusedRequestDoc, StoredRequest } from './types';
 
-/** How long events and refused requests are kept after receipt (EVENT_RETENTION, default 30 days). */
-export const DEFAULT_RETENTION_MS = 30 * 24 * 3600_000;
 /** A document whose body and event together pass this keeps them in chunks (the limit is 16 MB, with room for the rest). */
 export const CHUNK_OVER_BYTES = 8 * 1024 * 1024;
 const CHUNK_BYTES = 4 * 1024 * 1024;

@@ -1,0 +1,141 @@
+// The relay's backlog rate beside the Temporal floor of the same run: a backlog of N events (three
+// per call, as a campaign sends them) is put straight into an inbox of its own, and one dispatcher
+// with the receiver's defaults (32 in flight, relay pass every second) hands it to Temporal, to a
+// task queue no worker polls, as the floor's bare signalWithStart loop does. Events per second of
+// the relay ÷ signals per second of the floor is the ratio the issue asks ≥ 0.8 of.
+//
+//   node --import tsx bench/campaign/relay.ts [--events 10000] [--floor-ops 2000]   (a stack of its own)
+//   make bench-campaign                       (runs it on the campaign's stack after the baselines)
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ROOT } from '../../scripts/stack';
+import { loadConfig } from '../../src/config';
+import type { CallEvent } from '../../src/domain/events';
+import { silentLogger } from '../../src/log';
+import { collections, ensureIndexes } from '../../src/store/db';
+import { inboxDoc } from '../../src/store/inbox';
+import { connectTemporal, createSignaler } from '../../src/temporal/client';
+import { Dispatcher } from '../../src/temporal/dispatcher';
+import { type BenchStack, startBenchStack, stopStack } from './stack';
+import { r1, sleep, timedLoop } from './stats';
+
+export interface RelayResult {
+  events: number;
+  calls: number;
+  /** The floor of the same run: bare signalWithStart, one event each, at the dispatcher's concurrency. */
+  floorSignalsPerSec: number;
+  relayEventsPerSec: number;
+  relaySignalsPerSec: number;
+  /** relayEventsPerSec ÷ floorSignalsPerSec */
+  ratio: number;
+  drainSec: number;
+  concurrency: number;
+}
+
+const TYPES = ['call.initiated', 'call.answered', 'call.completed'] as const;
+
+export async function relayBacklog(
+  s: BenchStack,
+  opts: { events: number; floorOps: number },
+  say: (m: string) => void,
+): Promise<RelayResult> {
+  const settings = loadConfig(s.env);
+  const concurrency = settings.inbox.dispatchConcurrency;
+  const client = await connectTemporal({ address: s.temporal.address, namespace: 'default' });
+  const run = Date.now().toString(36);
+  const signaler = createSignaler(client, `bench-relay-${run}`, settings.workflow);
+  say(`relay: floor, ${opts.floorOps} bare signalWithStart at ${concurrency} in flight ...`);
+  const floor = await timedLoop(opts.floorOps, concurrency, async (i) => {
+    await signaler.deliver('org_bench_floor', 'generic', {
+      eventId: `floor:${run}:${i}`,
+      provider: 'generic',
+      providerEvent: 'call.completed',
+      callId: `floor_${run}_${i}`,
+      type: 'call.completed',
+      receivedAt: new Date().toISOString(),
+    });
+  });
+  // An inbox of its own, so the stack's receivers do not relay it too.
+  const db = s.store.client.db(`bench_relay_${run}`);
+  const col = collections(db);
+  await ensureIndexes(col);
+  const calls = Math.ceil(opts.events / TYPES.length);
+  say(`relay: a backlog of ${opts.events} events (${calls} calls) ...`);
+  const past = new Date(Date.now() - 60_000);
+  const docs = Array.from({ length: opts.events }, (_, i) => {
+    const callId = `relay_${run}_${Math.floor(i / TYPES.length)}`;
+    const type = TYPES[i % TYPES.length];
+    const e: CallEvent = {
+      eventId: `generic:${callId}:${type}`,
+      provider: 'generic',
+      providerEvent: type,
+      callId,
+      type,
+      receivedAt: past.toISOString(),
+    };
+    return { ...inboxDoc('org_bench_relay', 'generic', e, past), nextAttemptAt: past };
+  });
+  for (let i = 0; i < docs.length; i += 1_000) await col.inbox.insertMany(docs.slice(i, i + 1_000));
+  const dispatcher = new Dispatcher({
+    inbox: col.inbox,
+    eventLog: col.eventLog,
+    signaler,
+    logger: silentLogger,
+    concurrency,
+    relayIntervalMs: settings.inbox.relayIntervalMs,
+  });
+  const t0 = performance.now();
+  dispatcher.start();
+  let left = opts.events;
+  while (left > 0) {
+    await sleep(250);
+    left = await col.inbox.countDocuments({});
+  }
+  const drainSec = (performance.now() - t0) / 1000;
+  const delivered = dispatcher.status().delivered;
+  await dispatcher.stop();
+  await db.dropDatabase();
+  await client.connection.close();
+  const relayEventsPerSec = r1(opts.events / drainSec);
+  const result: RelayResult = {
+    events: opts.events,
+    calls,
+    floorSignalsPerSec: floor.perSec,
+    relayEventsPerSec,
+    // One signal per call's waiting events, so fewer signals than events.
+    relaySignalsPerSec: r1(delivered / TYPES.length / drainSec),
+    ratio: Math.round((relayEventsPerSec / floor.perSec) * 100) / 100,
+    drainSec: r1(drainSec),
+    concurrency,
+  };
+  say(
+    `relay: ${result.events} events drained in ${result.drainSec} s = ${relayEventsPerSec} events/s; floor ${floor.perSec} signals/s; ratio ${result.ratio}`,
+  );
+  return result;
+}
+
+/** The report's line. */
+export const relayMarkdown = (r: RelayResult) =>
+  `| relay backlog (${r.events} events, ${r.calls} calls) | ${r.relayEventsPerSec} events/s in ${r.drainSec} s, floor ${r.floorSignalsPerSec} signals/s: ratio ${r.ratio} |`;
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { events: { type: 'string' }, 'floor-ops': { type: 'string' } } });
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const say = (m: string) => process.stdout.write(`[relay] ${m}\n`);
+  const runDir = path.join(ROOT, '.test-data', `bench-relay-${Date.now().toString(36)}`);
+  void (async () => {
+    const s = await startBenchStack(runDir, 'relay', { workers: 0, receivers: 0 }, say);
+    try {
+      const r = await relayBacklog(s, { events: Number(values.events ?? 10_000), floorOps: Number(values['floor-ops'] ?? 2_000) }, say);
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    } finally {
+      await stopStack(s);
+    }
+    process.exit(0);
+  })().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
