@@ -71,11 +71,13 @@ export function dashboardPaths(h: {
     },
     '/dashboard/sign-out': {
       post: {
-        summary: "Sign out: clears the session cookie (the session's CSRF token in X-CSRF-Token)",
+        summary:
+          "Sign out: ends the session on every receiver (a copied cookie stops working too) and clears the cookie (the session's CSRF token in X-CSRF-Token)",
         tags: ['dashboard'],
         security: [],
         responses: {
-          200: h.json('DashboardSignedOut', 'The cookie is cleared'),
+          200: h.json('DashboardSignedOut', 'The session is revoked and the cookie cleared'),
+          503: h.error('The database cannot be reached: the session was not revoked'),
           403: h.error(`${origin}; or a session without its CSRF token`),
           500: h.error('An unexpected error'),
         },

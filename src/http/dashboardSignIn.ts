@@ -74,7 +74,10 @@ export function signInRoutes(router: Router, deps: DashboardRouteDeps, sessions:
     checkSameOrigin(ctx);
     const session = await sessions.current(ctx);
     // Without a valid session there is nothing to protect; the cookie is cleared either way.
-    if (session) sessions.checkCsrf(ctx, session);
+    if (session) {
+      sessions.checkCsrf(ctx, session);
+      await sessions.revoke(session);
+    }
     sessions.clearCookie(ctx);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { signedOut: true };
