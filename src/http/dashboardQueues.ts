@@ -6,6 +6,7 @@ import { contactPhone } from '../domain/contact';
 import { STALE_CALL_AFTER_MS } from '../metrics';
 import { contactZones, getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
+import { dialBudgetUsed, utcDay } from '../store/dialBudget';
 import { quietestOpenCalls, scheduledFollowUpCalls } from '../store/calls';
 import type { ApiRouter } from './auth';
 import type { DashboardRouteDeps } from './dashboardSignIn';
@@ -20,16 +21,17 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
     const now = Date.now();
     // Each list is an equality on a small set or a short index range: on FerretDB a filter it cannot
     // push down (a range on another field, $exists, $regex) reads every call of the organization.
-    const [scheduledDocs, due, canceled, open] = await Promise.all([
+    const [scheduledDocs, due, canceled, open, dialed, rules] = await Promise.all([
       scheduledFollowUpCalls(deps.col, orgId, LIST_LIMIT),
       listFollowUpCalls(deps.col, orgId, { status: 'due' }, LIST_LIMIT),
       listFollowUpCalls(deps.col, orgId, { status: 'canceled' }, 4 * LIST_LIMIT),
       // Calls marked stale keep their open status, so both kinds of stale calls are among the open ones.
       quietestOpenCalls(deps.col, orgId, 4 * LIST_LIMIT),
+      dialBudgetUsed(deps.col, orgId, new Date(now)),
+      getComplianceSettings(deps.col, orgId),
     ]);
     // Read once for every contact whose zone falls back to the organization's.
-    const settings = getComplianceSettings(deps.col, orgId);
-    settings.catch(() => undefined); // awaited only when a zone falls back to it; a failure then fails that request
+    const settings = Promise.resolve(rules);
     const scheduled = await Promise.all(
       scheduledDocs.map(async (d) => {
         const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; summary?: string } | undefined;
@@ -83,6 +85,13 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
         .slice(0, LIST_LIMIT)
         .map((f) => ({ callId: f.originalCallId, contactId: f.contactId, reason: f.reason ?? '', at: f.updatedAt.toISOString() })),
       stale,
+      dialBudget: {
+        day: utcDay(new Date(now)),
+        used: dialed,
+        budget: rules.dailyDialBudget,
+        refused: due.filter((f) => f.reason?.startsWith('daily dial budget') && f.dueAt && utcDay(f.dueAt) === utcDay(new Date(now)))
+          .length,
+      },
     };
   });
 }
@@ -130,4 +139,12 @@ export const DashboardQueues = z.strictObject({
       }),
     )
     .describe('Calls marked stale, and unfinished calls without an event for an hour'),
+  dialBudget: z
+    .strictObject({
+      day: z.string().describe('The UTC day, YYYY-MM-DD'),
+      used: z.number().int().describe('Unattended follow-up calls counted against the budget that day'),
+      budget: z.number().int().describe("The calling rules' dailyDialBudget"),
+      refused: z.number().int().describe('Attempts due that day because the budget was used (among the 50 listed)'),
+    })
+    .describe("The organization's daily dial budget of unattended follow-up calls"),
 });
