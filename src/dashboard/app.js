@@ -117,6 +117,10 @@ async function loadQueues() {
   setCount('n-moved', q.moved.length);
   setCount('n-blocked', q.blocked.length);
   setCount('n-stale', q.stale.length);
+  const b = q.dialBudget;
+  $('dial-budget').textContent =
+    `Unattended follow-up calls today (${b.day} UTC): ${b.used} of ${b.budget}${b.refused ? `; ${b.refused} over budget, due above` : ''}`;
+  $('dial-budget').dataset.used = String(b.used);
   fillTable(
     $('q-scheduled'),
     [

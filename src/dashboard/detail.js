@@ -3,7 +3,7 @@
 // the workflow's own answer from the 202 or 409 body.
 import { ApiError, get, post } from './api.js';
 import { sentSection } from './inbox.js';
-import { badge, dash, duration, el, fillTable, money, time, timeCell } from './format.js';
+import { badge, dash, duration, el, fillTable, linkable, money, time, timeCell } from './format.js';
 
 let current;
 
@@ -105,7 +105,9 @@ function render(call, attempts, contact, note) {
     el('p', { class: 'links' }, [
       el('a', { href: call.temporalUi, target: '_blank', rel: 'noopener noreferrer', id: 'd-temporal' }, 'Workflow in the Temporal UI'),
       call.recordingUrl
-        ? el('a', { href: call.recordingUrl, target: '_blank', rel: 'noopener noreferrer', id: 'd-recording' }, 'Recording')
+        ? linkable(call.recordingUrl)
+          ? el('a', { href: linkable(call.recordingUrl), target: '_blank', rel: 'noopener noreferrer', id: 'd-recording' }, 'Recording')
+          : el('span', { id: 'd-recording', class: 'muted' }, `Recording (not a web link, shown as text): ${call.recordingUrl}`)
         : el('span', { class: 'muted' }, call.recordingReady ? 'Recording ready' : 'No recording yet'),
     ]),
   );

@@ -17,6 +17,24 @@ export function el(tag, attrs = {}, children = []) {
 
 export const dash = '–';
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The URL as a link target when it is safe to follow: https:, or http: on this machine (a local
+ * stack). Anything else (javascript:, data:, file:, http: elsewhere) comes from a webhook anyone
+ * with the key can send, so it is shown as text only.
+ */
+export function linkable(url) {
+  let u;
+  try {
+    u = new URL(String(url));
+  } catch {
+    return undefined;
+  }
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return u.href;
+  return undefined;
+}
+
 export function duration(sec) {
   if (sec === undefined || sec === null || Number.isNaN(sec)) return dash;
   const s = Math.round(sec);

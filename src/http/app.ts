@@ -58,6 +58,9 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // X-Forwarded-* are anyone's to send unless a proxy in front of us sets them (TRUST_PROXY).
   app.proxy = deps.trustProxy ?? false;
+  // The client address is the one our proxy saw and appended (the rightmost X-Forwarded-For entry);
+  // entries left of it are whatever the client sent.
+  app.maxIpsCount = 1;
 
   app.use(requestIdMiddleware(deps.logger));
   const metrics = deps.metrics ?? createReceiverMetrics({ processMetrics: false });
@@ -102,7 +105,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   const api: ApiRouter = new Router({ prefix: '/api' });
-  api.use(authenticate(deps.col, deps.rateLimits, sessions));
+  api.use(authenticate(deps.col, deps.rateLimits, sessions, deps.now));
   webhookRoutes(api, deps);
   callRoutes(api, deps);
   contactRoutes(api, deps);

@@ -5,7 +5,7 @@ import type { Router, RouterMiddleware } from '@koa/router';
 import type { Collections } from '../store/db';
 import { type KeyScope, identifyApiKey } from '../store/organizations';
 import { HttpError, unauthorized } from './errors';
-import { DEFAULT_RATE_LIMITS, type RateLimits, type RouteClass, RateLimiter } from './rateLimit';
+import { DEFAULT_RATE_LIMITS, FAILED_KEY_LIMIT, type RateLimits, type RouteClass, type Verdict, RateLimiter } from './rateLimit';
 import type { RequestState } from './requestId';
 import { type DashboardSessions, checkSameOrigin } from './session';
 
@@ -37,13 +37,25 @@ export const ALLOWED: Record<KeyScope, readonly RouteClass[]> = {
 
 const forbidden = (message: string) => new HttpError(403, 'Forbidden', message);
 
+const tooManyFailures = (v: Verdict & { ok: false }) =>
+  new HttpError(
+    429,
+    'Too Many Requests',
+    `Too many requests with an invalid API key from this address (${v.limit.perSecond}/s, burst ${v.limit.burst}); retry after ${v.retryAfterSec} s`,
+    { 'Retry-After': String(v.retryAfterSec) },
+  );
+
 /** With `sessions`, a dashboard session cookie stands for its key when no key is sent (not on webhook routes). */
 export function authenticate(
   col: Collections,
   limits: RateLimits = DEFAULT_RATE_LIMITS,
   sessions?: DashboardSessions,
+  /** The clock of the failed-key limit (tests pin it). */
+  now?: () => number,
 ): RouterMiddleware<ApiState> {
   const limiter = new RateLimiter(limits);
+  // Keyed on the client address (the one the trusted proxy saw): a bad key has no key to count on.
+  const failures = new RateLimiter({ webhook: FAILED_KEY_LIMIT, read: FAILED_KEY_LIMIT, control: FAILED_KEY_LIMIT }, now);
   return async (ctx, next) => {
     const cls = routeClassOf(ctx.method, ctx.path);
     const header = ctx.get('x-api-key');
@@ -53,8 +65,14 @@ export function authenticate(
     }
     const fromQuery = typeof query === 'string' ? query : undefined;
     const session = !header && !fromQuery && cls !== 'webhook' && sessions ? await sessions.current(ctx) : undefined;
+    // An address that keeps sending bad keys is refused before its next guess costs a database read.
+    const blocked = session ? { ok: true as const } : failures.peek(ctx.ip, 'control');
+    if (!blocked.ok) throw tooManyFailures(blocked);
     const who = session ?? (await identifyApiKey(col, header || fromQuery));
-    if (!who) throw unauthorized();
+    if (!who) {
+      const v = failures.take(ctx.ip, 'control');
+      throw v.ok ? unauthorized() : tooManyFailures(v);
+    }
     if (!ALLOWED[who.scope].includes(cls)) {
       throw forbidden(
         `This API key's scope (${who.scope}) does not allow ${cls === 'webhook' ? 'webhook' : cls} routes` +

@@ -222,7 +222,9 @@ const authErrors = (cls: RouteClass) => ({
     `The key's scope does not allow this route (allowed: ${scopesFor(cls).join(', ')})` +
       (cls === 'control' ? '; or, with a session cookie, a request from another site or without the CSRF token' : ''),
   ),
-  429: error("The key's rate limit for this route class is used up; Retry-After says when to come back"),
+  429: error(
+    "The key's rate limit for this route class is used up, or this address sent too many invalid keys (5/s, burst 20); Retry-After says when to come back",
+  ),
   500: error('An unexpected error (logged with the request id)'),
   503: error('The database (or, for control, Temporal) cannot be reached; retry after Retry-After'),
 });

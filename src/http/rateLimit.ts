@@ -21,6 +21,9 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 
 export type Verdict = { ok: true } | { ok: false; retryAfterSec: number; limit: RateLimit };
 
+/** Requests with an unknown or revoked API key per client address: enough for a misconfigured platform's retries, too few to guess keys. */
+export const FAILED_KEY_LIMIT: RateLimit = { perSecond: 5, burst: 20 };
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -36,6 +39,15 @@ export class RateLimiter {
     private readonly limits: RateLimits = DEFAULT_RATE_LIMITS,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Whether the bucket of `key` for `cls` has a token, without taking it. */
+  peek(key: string, cls: RouteClass): Verdict {
+    const limit = this.limits[cls];
+    const b = this.buckets.get(`${cls}:${key}`);
+    if (limit.perSecond <= 0 || !b) return { ok: true };
+    const tokens = Math.min(limit.burst, b.tokens + ((this.now() - b.at) / 1000) * limit.perSecond);
+    return tokens >= 1 ? { ok: true } : { ok: false, retryAfterSec: Math.max(1, Math.ceil((1 - tokens) / limit.perSecond)), limit };
+  }
 
   /** Takes one token from the bucket of `key` for `cls`. */
   take(key: string, cls: RouteClass): Verdict {

@@ -1,7 +1,8 @@
 // Dashboard sessions: a signed and encrypted cookie (AES-256-GCM, key derived from SECRETS_KEY)
-// holding organization, key id, scope and expiry, so any receiver can read it and none keeps
-// state. The key itself never leaves the sign-in request. Each request re-checks that the key is
-// still there and not revoked (cached for a few seconds). Requests that change something carry a
+// holding organization, key id, scope and expiry, so any receiver can read it. The key itself never
+// leaves the sign-in request. Each request re-checks that the key is still there and not revoked
+// (cached for a few seconds), and that the session was not signed out (one read by _id: sign-out
+// must end a copied cookie on every receiver at once). Requests that change something carry a
 // CSRF token bound to the session and must come from the dashboard's own origin.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
@@ -90,7 +91,8 @@ export class DashboardSessions {
   async current(ctx: Context): Promise<Session | undefined> {
     const session = this.open(ctx.cookies.get(SESSION_COOKIE));
     if (!session) return undefined;
-    const doc = await this.keyDoc(session.keyId);
+    const [doc, revoked] = await Promise.all([this.keyDoc(session.keyId), this.col.revokedSessions.findOne({ _id: session.sid })]);
+    if (revoked) return undefined;
     if (!doc || doc.orgId !== session.orgId) return undefined;
     const scope = isKeyScope(doc.scope) ? doc.scope : 'admin';
     if (scope === 'webhook') return undefined;
@@ -116,6 +118,15 @@ export class DashboardSessions {
       maxAge: SESSION_TTL_MS,
       overwrite: true,
     });
+  }
+
+  /** Ends the session on every receiver: its cookie, wherever it was copied to, is no session from now on. */
+  async revoke(session: Session): Promise<void> {
+    await this.col.revokedSessions.updateOne(
+      { _id: session.sid },
+      { $setOnInsert: { orgId: session.orgId, expiresAt: new Date(session.expiresAt), revokedAt: new Date(this.now()) } },
+      { upsert: true },
+    );
   }
 
   clearCookie(ctx: Context): void {

@@ -11,6 +11,7 @@ import type {
   ContactPhoneDoc,
   ContactStatsDoc,
   DialBudgetDoc,
+  RevokedSessionDoc,
   DoNotCallDoc,
   EmailDoc,
   FollowUpCallDoc,
@@ -52,6 +53,8 @@ export interface Collections extends AnalyticsCollections {
   platformApis: Collection<PlatformApiDoc>;
   /** One document per unattended follow-up call, counted per organization and day (src/store/dialBudget.ts). */
   dialBudget: Collection<DialBudgetDoc>;
+  /** Dashboard sessions signed out before their expiry (src/http/session.ts). */
+  revokedSessions: Collection<RevokedSessionDoc>;
 }
 
 export interface Store {
@@ -86,6 +89,7 @@ export function collections(db: Db): Collections {
     rollupState: db.collection<RollupStateDoc>('analytics_state'),
     platformApis: db.collection<PlatformApiDoc>('platform_apis'),
     dialBudget: db.collection<DialBudgetDoc>('dial_budget'),
+    revokedSessions: db.collection<RevokedSessionDoc>('revoked_sessions'),
   };
 }
 

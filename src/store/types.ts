@@ -404,3 +404,11 @@ export interface AnalyticsCollections {
   rollups: Collection<RollupDayDoc>;
   rollupState: Collection<RollupStateDoc>;
 }
+
+/** A dashboard session ended by sign-out: its cookie is refused until it would have expired anyway. */
+export interface RevokedSessionDoc {
+  _id: string; // the session id (sid) in the cookie
+  orgId: string;
+  expiresAt: Date;
+  revokedAt: Date;
+}

@@ -105,3 +105,65 @@ test('sign-in attempts from one address are rate limited with a JSON 429 and Ret
     message: expect.stringMatching(/^Too many sign-in attempts from this address/),
   });
 });
+
+test('behind the proxy the sign-in limit counts the address the proxy saw, whatever the client puts left of it', async () => {
+  const frozen = Date.now();
+  const base = await receiver(true, () => frozen);
+  const answers = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      fetch(`${base}/dashboard/sign-in`, {
+        method: 'POST',
+        body: JSON.stringify({ key: 'ck_nobody000_notarealkeynotarealkey' }),
+        // The client's own X-Forwarded-For (a new address each time), then the one the proxy appended.
+        headers: {
+          'content-type': 'application/json',
+          'sec-fetch-site': 'same-origin',
+          'x-forwarded-for': `10.1.${i}.7, 203.0.113.9`,
+        },
+      }),
+    ),
+  );
+  const statuses = answers.map((r) => r.status);
+  expect(statuses.filter((s) => s === 401).length).toBe(50);
+  expect(statuses.filter((s) => s === 429).length).toBe(10);
+});
+
+test('requests with an invalid API key are limited per client address (5/s, burst 20); other addresses are not', async () => {
+  const frozen = Date.now();
+  const base = await receiver(true, () => frozen);
+  const attempt = (from: string, k = 'ck_nobody000_notarealkeynotarealkey') =>
+    fetch(`${base}/api/calls`, {
+      headers: { 'x-api-key': k, 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 200)}, ${from}` },
+    });
+  const answers = await Promise.all(Array.from({ length: 30 }, () => attempt('203.0.113.20')));
+  const statuses = answers.map((r) => r.status);
+  expect(statuses.filter((s) => s === 401).length).toBe(20);
+  expect(statuses.filter((s) => s === 429).length).toBe(10);
+  const limited = answers.find((r) => r.status === 429)!;
+  expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  expect(await limited.json()).toEqual({
+    error: 'Too Many Requests',
+    message: expect.stringMatching(/^Too many requests with an invalid API key from this address/),
+  });
+  expect((await attempt('203.0.113.21')).status).toBe(401);
+  // While its bucket is empty the address waits, even with a valid key: the check comes before the key's lookup.
+  expect((await attempt('203.0.113.20', key)).status).toBe(429);
+  expect((await attempt('203.0.113.22', key)).status).toBe(200);
+});
+
+test('sign-out revokes the session: a copy of the cookie stops working on every receiver', async () => {
+  useSecretsKey(randomBytes(32));
+  const [a, b] = [await receiver(false), await receiver(false)];
+  const cookie = (await signIn(a)).headers.get('set-cookie')!.split(';')[0];
+  const at = async (base: string) => (await fetch(`${base}/api/calls`, { headers: { cookie } })).status;
+  expect(await at(b)).toBe(200);
+  const session = (await (await fetch(`${a}/dashboard/session`, { headers: { cookie } })).json()) as { csrfToken: string };
+  const out = await fetch(`${a}/dashboard/sign-out`, {
+    method: 'POST',
+    headers: { cookie, 'sec-fetch-site': 'same-origin', 'x-csrf-token': session.csrfToken },
+  });
+  expect(out.status).toBe(200);
+  expect(await at(a)).toBe(401);
+  expect(await at(b)).toBe(401);
+  expect((await fetch(`${a}/dashboard/session`, { headers: { cookie } })).status).toBe(401);
+});

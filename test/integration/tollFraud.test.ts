@@ -189,4 +189,54 @@ describe("the issue's reproduction, end to end", () => {
       /calls_api_follow_up_dial_refusals_total\{guard="country"\} 1/,
     );
   }, 90_000);
+
+  test('past the budget set over the API the attempt is due, and the dashboard shows the day against the budget', async () => {
+    const put = await fetch(`${stack.baseUrl}/api/settings/calling-rules`, {
+      method: 'PUT',
+      headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ dailyDialBudget: 0 }),
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ dailyDialBudget: 0 });
+    await setOutboundDialer(stack.store.col, {
+      orgId: stack.orgId,
+      provider: 'retell',
+      baseUrl: fake.baseUrl,
+      apiKey: 'rk',
+      fromNumber: '+14155550100',
+      phoneNumberId: undefined,
+    });
+    const callId = uniqueId('budget');
+    const to = '+14155550177';
+    expect(
+      (await stack.post('/api/calls/webhook', { callId, event: 'call.completed', status: 'no-answer', from: '+14155550100', to })).status,
+    ).toBe(200);
+    await eventually(
+      'the follow-up to be scheduled',
+      async () => (await stack.get(`/api/calls/${callId}`)).json?.followUp?.status === 'scheduled',
+      30_000,
+    );
+    expect((await stack.post(`/api/calls/${callId}/retry`, {})).status).toBe(202);
+    const attempt = await eventually(
+      'the attempt to be due',
+      async () => (await stack.get(`/api/follow-ups?callId=${callId}`)).json?.items?.find((a: { status: string }) => a.status === 'due'),
+      30_000,
+    );
+    expect(attempt.reason).toMatch(
+      /^daily dial budget: the organization's 0 unattended follow-up calls for \d{4}-\d\d-\d\d \(UTC\) are used/,
+    );
+    expect(sentTo(to)).toEqual([]);
+    const queues = (await stack.get('/api/dashboard/queues')).json;
+    expect(queues.dialBudget).toEqual({ day: new Date().toISOString().slice(0, 10), used: 0, budget: 0, refused: 1 });
+    expect(queues.due).toEqual(expect.arrayContaining([expect.objectContaining({ callId, reason: attempt.reason })]));
+    expect(
+      (
+        await fetch(`${stack.baseUrl}/api/settings/calling-rules`, {
+          method: 'PUT',
+          headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ dailyDialBudget: -1 }),
+        })
+      ).status,
+    ).toBe(400);
+  }, 90_000);
 });
