@@ -160,8 +160,8 @@ export interface Config {
   worker: WorkerTuning;
 }
 
-/** Heap one cached call or contact workflow takes, with margin (docs/performance.md). */
-export const CACHED_WORKFLOW_MB = 0.3;
+/** Memory one cached call or contact workflow takes, with margin: the worker's RSS grew 0.40 MB a workflow at 1,200 (docs/performance.md). */
+const CACHED_WORKFLOW_MB = 0.5;
 /** Heap the worker needs besides its cache: the bundle, the activities' clients, a burst's garbage. */
 const WORKER_BASE_HEAP_MB = 512;
 /** A campaign's open calls and their contacts (10,000 calls, 5 a contact) fit; past that, memory grows for no gain. */
@@ -169,8 +169,8 @@ const MAX_DEFAULT_CACHE = 12_000;
 
 /**
  * The cache a worker gets by default: as many workflows as the heap holds beside the worker's own
- * needs, up to a campaign's open calls. The SDK's own default (600 a GB of heap, 2,310 with Node's
- * 4 GB heap) evicts during a 3,000-call campaign, and every event of an evicted call replays its history.
+ * needs, up to a 10,000-call campaign's open calls and contacts. With Node's 4 GB heap that is 7,264,
+ * where the SDK's own default (600 a GB, 2,310) evicts during a 3,000-call campaign.
  */
 export function defaultMaxCachedWorkflows(heapLimitMb: number): number {
   return Math.max(100, Math.min(MAX_DEFAULT_CACHE, Math.floor((heapLimitMb - WORKER_BASE_HEAP_MB) / CACHED_WORKFLOW_MB)));

@@ -60,9 +60,10 @@ describe('loadConfig', () => {
     expect(c.inbox.dispatchWhileAcking).toBe(32);
   });
 
-  test("the worker's default cache holds a 10,000-call campaign's open calls and contacts on Node's 4 GB heap, less on a small one", () => {
-    expect(defaultMaxCachedWorkflows(4144)).toBe(12_000);
-    expect(defaultMaxCachedWorkflows(2048)).toBe(5_120);
+  test("the worker's default cache follows its heap: a 3,000-call campaign's open calls and contacts fit Node's 4 GB heap", () => {
+    expect(defaultMaxCachedWorkflows(4144)).toBe(7_264);
+    expect(defaultMaxCachedWorkflows(2048)).toBe(3_072);
+    expect(defaultMaxCachedWorkflows(16_384)).toBe(12_000);
     expect(defaultMaxCachedWorkflows(256)).toBe(100);
   });
 
