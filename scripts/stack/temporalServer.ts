@@ -12,6 +12,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
 import { SA } from '../../src/temporal/searchAttributes';
 import { startPostgres, type PostgresHandle, type TemporalHandle } from './servers';
+import { startTemporalUi, type TemporalUiHandle } from './temporalUi';
 import { LOCALHOST, ROOT, ServerStartError, assertPortsFree, freePort, isPortOpen, requireTool, spawnLogged, waitUntil } from './supervise';
 
 /** The set-up `make start` and the tests use unless told otherwise (docs/temporal.md has the measurements). */
@@ -53,6 +54,8 @@ export interface TemporalServerOptions {
   /** Database names: <prefix> and <prefix>_visibility (default "temporal"), so several servers can share one PostgreSQL. */
   databasePrefix?: string;
   namespace?: string;
+  /** The Web UI's port (scripts/stack/temporalUi.ts); null or absent: none. */
+  uiPort?: number | null;
   readyTimeoutMs?: number;
   processGroup?: boolean;
 }
@@ -357,7 +360,22 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       await proc.stop(5000);
       throw err;
     }
-    const parts = ownPostgres ? [pg] : [];
+    let ui: TemporalUiHandle | null = null;
+    if (opts.uiPort != null) {
+      const uiOpts = {
+        port: opts.uiPort,
+        temporalAddress: address,
+        dataDir: path.join(opts.dataDir, 'ui'),
+        processGroup: opts.processGroup,
+      };
+      ui = await startTemporalUi({ ...uiOpts, logFile: path.join(path.dirname(opts.logFile), 'temporal-ui.log') }).catch(
+        async (err: unknown) => {
+          await proc.stop(5000);
+          throw err;
+        },
+      );
+    }
+    const parts = [...(ownPostgres ? [pg] : []), ...(ui ? [ui] : [])];
     return {
       name: 'temporal',
       pid: proc.pid,
@@ -366,15 +384,16 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       processGroup: proc.processGroup,
       stopSignal: proc.stopSignal,
       parts,
-      exited: ownPostgres ? Promise.race([proc.exited, pg.exited!]) : proc.exited,
+      exited: Promise.race([proc.exited, ...parts.map((p) => p.exited!)]),
       address,
       port: opts.port,
-      uiUrl: null,
+      uiUrl: ui?.url ?? null,
       binary,
       historyShards: shards,
       postgres: pg,
       stop: async (timeoutMs?: number) => {
         try {
+          await ui?.stop(timeoutMs);
           await proc.stop(timeoutMs);
         } finally {
           if (ownPostgres) await pg.stop(timeoutMs);

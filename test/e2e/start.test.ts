@@ -9,7 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DEFAULT_HISTORY_SHARDS, freePort, isAlive as alive, isPortOpen, temporalKind } from '../../scripts/stack';
+import { DEFAULT_HISTORY_SHARDS, freePort, isAlive as alive, isPortOpen, temporalKind, toolPath } from '../../scripts/stack';
 import { eventually, uniqueId } from '../support/harness';
 
 jest.setTimeout(240_000);
@@ -94,6 +94,12 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   if (temporalKind() === 'server') {
     expect(seen(new RegExp(`Temporal\\s+127\\.0\\.0\\.1:\\d+ \\(temporal-server, ${DEFAULT_HISTORY_SHARDS} history shards`))).toBe(true);
     expect(fs.readFileSync(path.join(dataDir, 'temporal-server', 'config', 'development.yaml'), 'utf8')).toMatch(/pluginName: postgres12/);
+    // Its Web UI (temporal-ui-server, when ensure-tools built it) reads the same namespace.
+    if (toolPath('temporal-ui-server')) {
+      expect(seen(new RegExp(`Temporal UI\\s+http://localhost:${env.TEMPORAL_UI_PORT}`))).toBe(true);
+      const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/namespaces/default/search-attributes`);
+      expect(await ui.text()).toContain('"ContactId": "INDEXED_VALUE_TYPE_KEYWORD"');
+    }
   } else {
     // Temporal's SQLite file runs in WAL mode (--sqlite-pragma journal_mode=wal).
     expect(fs.existsSync(path.join(dataDir, 'temporal.db-wal'))).toBe(true);
