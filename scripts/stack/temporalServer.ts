@@ -15,7 +15,7 @@ import { startPostgres, type PostgresHandle, type TemporalHandle } from './serve
 import { startTemporalUi, type TemporalUiHandle } from './temporalUi';
 import { LOCALHOST, ROOT, ServerStartError, assertPortsFree, freePort, isPortOpen, requireTool, spawnLogged, waitUntil } from './supervise';
 
-/** The set-up `make start` and the tests use unless told otherwise (docs/temporal.md has the measurements). */
+/** History shards of TEMPORAL=server unless TEMPORAL_SHARDS says otherwise; compose's too (docs/temporal.md). */
 export const DEFAULT_HISTORY_SHARDS = 4;
 export const DYNAMIC_CONFIG_FILE = path.join(ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
@@ -51,8 +51,6 @@ export interface TemporalServerOptions {
   historyShards?: number;
   /** A running PostgreSQL to create the databases in; stop() leaves it running. */
   postgres?: PostgresHandle;
-  /** Database names: <prefix> and <prefix>_visibility (default "temporal"), so several servers can share one PostgreSQL. */
-  databasePrefix?: string;
   namespace?: string;
   /** The Web UI's port (scripts/stack/temporalUi.ts); null or absent: none. */
   uiPort?: number | null;
@@ -264,7 +262,7 @@ function databaseExists(pg: PostgresHandle, database: string): Promise<boolean> 
 
 /** Registers the namespace (one day of retention, as the dev server's) and the app's search attributes;
  *  both are no-ops when already there, so every start runs them. */
-export async function registerNamespace(address: string, namespace: string): Promise<void> {
+async function registerNamespace(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
     try {
@@ -300,7 +298,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const binary = requireTool('temporal-server');
   const shards = opts.historyShards ?? DEFAULT_HISTORY_SHARDS;
   const namespace = opts.namespace ?? 'default';
-  const db = opts.databasePrefix ?? 'temporal';
+  const db = 'temporal';
   const timeout = opts.readyTimeoutMs ?? 120_000;
   await assertPortsFree('temporal-server', [opts.port]);
   const configDir = path.join(opts.dataDir, 'config');
@@ -323,7 +321,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     if (madeWith !== shards) {
       throw new ServerStartError(
         'temporal-server',
-        `database ${db} was created with ${madeWith} history shards, not ${shards}; the count cannot change on existing data (delete ${opts.dataDir} or use TEMPORAL_SHARDS=${madeWith})`,
+        `database ${db} was created with ${madeWith} history shards, not ${shards}; the count cannot change on existing data (use TEMPORAL_SHARDS=${madeWith}, or start over: \`make clean\` deletes it)`,
       );
     }
     fs.writeFileSync(shardFile, String(shards));
