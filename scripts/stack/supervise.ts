@@ -43,7 +43,8 @@ export class ServerStartError extends Error {
 
 // ---- tool lookup ------------------------------------------------------------------------------
 
-export type ToolName = 'temporal' | 'temporal-server' | 'temporal-sql-tool' | 'ferretdb' | 'mailpit' | 'tctl' | 'temporal-test-server';
+export type ToolName =
+  'temporal' | 'temporal-server' | 'temporal-sql-tool' | 'temporal-ui-server' | 'ferretdb' | 'mailpit' | 'tctl' | 'temporal-test-server';
 
 /** Path of a tool built by scripts/ensure-tools.sh, or null when it is not there.
  *  temporal: TEMPORAL_BIN wins when set (ensure-tools.sh honours the same variable). */

@@ -12,9 +12,10 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
 import { SA } from '../../src/temporal/searchAttributes';
 import { startPostgres, type PostgresHandle, type TemporalHandle } from './servers';
+import { startTemporalUi, type TemporalUiHandle } from './temporalUi';
 import { LOCALHOST, ROOT, ServerStartError, assertPortsFree, freePort, isPortOpen, requireTool, spawnLogged, waitUntil } from './supervise';
 
-/** The set-up `make start` and the tests use unless told otherwise (docs/temporal.md has the measurements). */
+/** History shards of TEMPORAL=server unless TEMPORAL_SHARDS says otherwise; compose's too (docs/temporal.md). */
 export const DEFAULT_HISTORY_SHARDS = 4;
 export const DYNAMIC_CONFIG_FILE = path.join(ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
@@ -50,9 +51,9 @@ export interface TemporalServerOptions {
   historyShards?: number;
   /** A running PostgreSQL to create the databases in; stop() leaves it running. */
   postgres?: PostgresHandle;
-  /** Database names: <prefix> and <prefix>_visibility (default "temporal"), so several servers can share one PostgreSQL. */
-  databasePrefix?: string;
   namespace?: string;
+  /** The Web UI's port (scripts/stack/temporalUi.ts); null or absent: none. */
+  uiPort?: number | null;
   readyTimeoutMs?: number;
   processGroup?: boolean;
 }
@@ -261,7 +262,7 @@ function databaseExists(pg: PostgresHandle, database: string): Promise<boolean> 
 
 /** Registers the namespace (one day of retention, as the dev server's) and the app's search attributes;
  *  both are no-ops when already there, so every start runs them. */
-export async function registerNamespace(address: string, namespace: string): Promise<void> {
+async function registerNamespace(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
     try {
@@ -297,7 +298,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const binary = requireTool('temporal-server');
   const shards = opts.historyShards ?? DEFAULT_HISTORY_SHARDS;
   const namespace = opts.namespace ?? 'default';
-  const db = opts.databasePrefix ?? 'temporal';
+  const db = 'temporal';
   const timeout = opts.readyTimeoutMs ?? 120_000;
   await assertPortsFree('temporal-server', [opts.port]);
   const configDir = path.join(opts.dataDir, 'config');
@@ -320,7 +321,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     if (madeWith !== shards) {
       throw new ServerStartError(
         'temporal-server',
-        `database ${db} was created with ${madeWith} history shards, not ${shards}; the count cannot change on existing data (delete ${opts.dataDir} or use TEMPORAL_SHARDS=${madeWith})`,
+        `database ${db} was created with ${madeWith} history shards, not ${shards}; the count cannot change on existing data (use TEMPORAL_SHARDS=${madeWith}, or start over: \`make clean\` deletes it)`,
       );
     }
     fs.writeFileSync(shardFile, String(shards));
@@ -357,7 +358,22 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       await proc.stop(5000);
       throw err;
     }
-    const parts = ownPostgres ? [pg] : [];
+    let ui: TemporalUiHandle | null = null;
+    if (opts.uiPort != null) {
+      const uiOpts = {
+        port: opts.uiPort,
+        temporalAddress: address,
+        dataDir: path.join(opts.dataDir, 'ui'),
+        processGroup: opts.processGroup,
+      };
+      ui = await startTemporalUi({ ...uiOpts, logFile: path.join(path.dirname(opts.logFile), 'temporal-ui.log') }).catch(
+        async (err: unknown) => {
+          await proc.stop(5000);
+          throw err;
+        },
+      );
+    }
+    const parts = [...(ownPostgres ? [pg] : []), ...(ui ? [ui] : [])];
     return {
       name: 'temporal',
       pid: proc.pid,
@@ -366,15 +382,16 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       processGroup: proc.processGroup,
       stopSignal: proc.stopSignal,
       parts,
-      exited: ownPostgres ? Promise.race([proc.exited, pg.exited!]) : proc.exited,
+      exited: Promise.race([proc.exited, ...parts.map((p) => p.exited!)]),
       address,
       port: opts.port,
-      uiUrl: null,
+      uiUrl: ui?.url ?? null,
       binary,
       historyShards: shards,
       postgres: pg,
       stop: async (timeoutMs?: number) => {
         try {
+          await ui?.stop(timeoutMs);
           await proc.stop(timeoutMs);
         } finally {
           if (ownPostgres) await pg.stop(timeoutMs);

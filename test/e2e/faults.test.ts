@@ -169,8 +169,10 @@ test('Temporal stopped for 60 s mid-burst: webhooks still acknowledged, 0 lost o
       if (down) ackedWhileDown++;
       if (n !== 60) return;
       outage = (async () => {
-        await temporal.stop();
+        // Counted from the stop signal: the real server's graceful shutdown takes seconds, in which
+        // its frontend already turns clients away, and a quick burst can end inside them.
         down = true;
+        await temporal.stop();
         await new Promise((r) => setTimeout(r, 60_000));
         down = false;
         temporal = await startOwnTemporal(temporal.port);

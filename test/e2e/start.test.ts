@@ -9,10 +9,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DEFAULT_HISTORY_SHARDS, freePort, isAlive as alive, isPortOpen, temporalKind } from '../../scripts/stack';
+import { DEFAULT_HISTORY_SHARDS, freePort, isAlive as alive, isPortOpen, temporalKind, toolPath } from '../../scripts/stack';
 import { eventually, uniqueId } from '../support/harness';
 
-jest.setTimeout(240_000);
+// Longer than the steps' own waits added up: a loaded 2-core machine takes minutes.
+jest.setTimeout(360_000);
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -94,6 +95,12 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   if (temporalKind() === 'server') {
     expect(seen(new RegExp(`Temporal\\s+127\\.0\\.0\\.1:\\d+ \\(temporal-server, ${DEFAULT_HISTORY_SHARDS} history shards`))).toBe(true);
     expect(fs.readFileSync(path.join(dataDir, 'temporal-server', 'config', 'development.yaml'), 'utf8')).toMatch(/pluginName: postgres12/);
+    // Its Web UI (temporal-ui-server, when ensure-tools built it) reads the same namespace.
+    if (toolPath('temporal-ui-server')) {
+      expect(seen(new RegExp(`Temporal UI\\s+http://localhost:${env.TEMPORAL_UI_PORT}`))).toBe(true);
+      const ui = await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/namespaces/default/search-attributes`);
+      expect(await ui.text()).toContain('"ContactId": "INDEXED_VALUE_TYPE_KEYWORD"');
+    }
   } else {
     // Temporal's SQLite file runs in WAL mode (--sqlite-pragma journal_mode=wal).
     expect(fs.existsSync(path.join(dataDir, 'temporal.db-wal'))).toBe(true);
@@ -134,18 +141,12 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
   expect((await postCall(receivers[0], first)).status).toBe(200);
   await completed(receivers[1], first);
   // A user finds the call by its contact with the temporal CLI (the search attributes make start registered).
-  const listed = async () =>
-    (
-      await promisify(execFile)(process.env.TEMPORAL_CLI_PATH ?? 'temporal', [
-        'workflow',
-        'list',
-        '--address',
-        `127.0.0.1:${env.TEMPORAL_PORT}`,
-        '--query',
-        `ContactId='contact_start'`,
-      ])
-    ).stdout;
-  await eventually('the call listed by its ContactId', async () => (await listed()).includes(first), 30_000);
+  const temporalCli = async (args: string[]) =>
+    (await promisify(execFile)(process.env.TEMPORAL_CLI_PATH ?? 'temporal', [...args, '--address', `127.0.0.1:${env.TEMPORAL_PORT}`]))
+      .stdout;
+  const listed = (contactId: string) => temporalCli(['workflow', 'list', '--query', `ContactId='${contactId}'`, '-o', 'json']);
+  await eventually('the call listed by its ContactId', async () => (await listed('contact_start')).includes(`:${first}"`), 30_000);
+
   // make start's worker serves its metrics (activities by type and outcome) on WORKER_METRICS_PORT.
   const workerMetrics = await (await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).text();
   expect(workerMetrics).toMatch(/calls_api_activities_total\{activity="saveCall",outcome="completed"\} [1-9]/);
@@ -161,6 +162,34 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
     // The loop may wait for its lease slot (15 s) and the one-time backfill after the worker starts.
     90_000,
   );
+
+  // A busy call (after the analytics count, which would count it) gets its follow-up, and a signal
+  // from the temporal CLI steers it: cancelled, with the reason given.
+  const busy = uniqueId('call_busy');
+  const busyBody = { callId: busy, provider: 'generic', event: 'call.failed', status: 'busy', from: '+14155551234', to: '+14155555679' };
+  const sent = await fetch(`${receivers[0]}/api/calls/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    body: JSON.stringify({ ...busyBody, metadata: { contactId: 'contact_busy' } }),
+  });
+  expect(sent.status).toBe(200);
+  const followUp = async () =>
+    (
+      (await (await fetch(`${receivers[1]}/api/calls/${busy}`, { headers: { 'x-api-key': key } })).json()) as {
+        followUp?: { status?: string; reason?: string };
+      }
+    ).followUp;
+  await eventually('a scheduled follow-up', async () => (await followUp())?.status === 'scheduled', 60_000);
+  let workflowId = '';
+  await eventually('the busy call listed by its ContactId', async () => {
+    const rows = JSON.parse((await listed('contact_busy')) || '[]') as { execution: { workflowId: string } }[];
+    workflowId = rows.map((r) => r.execution.workflowId).find((w) => w.endsWith(`:${busy}`)) ?? '';
+    return workflowId !== '';
+  });
+  const input = JSON.stringify({ reason: 'asked not to be called', by: 'cli' });
+  await temporalCli(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'cancelFollowUp', '--input', input]);
+  await eventually('the follow-up cancelled', async () => (await followUp())?.status === 'canceled', 30_000);
+  expect(await followUp()).toMatchObject({ reason: 'asked not to be called' });
 
   const pidFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as PidFileContent;
   expect(pidFile.processes.map((p) => p.name).sort()).toEqual(
