@@ -215,7 +215,7 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
     settings.catch(() => undefined); // awaited only when a zone falls back to it; a failure then fails that request
     const scheduled = await Promise.all(
       scheduledDocs.map(async (d) => {
-        const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; summary?: string } | undefined;
+        const plan = d.followUp as { attempt?: number; maxAttempts?: number; window?: string; cap?: string } | undefined;
         const at = d.nextFollowUpAt ?? new Date(now);
         // The zone the calling rules use for this person: the contact's own, else the number's, else the organization's.
         const context = await contactZones(deps.col, { orgId, contactId: d.contactId, phone: contactPhone(d) }, settings);
@@ -231,7 +231,7 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
           zone,
           zoneSource: context.zoneSource,
           localTime: `${t.weekday[0].toUpperCase()}${t.weekday.slice(1)} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`,
-          ...(plan?.window ? { window: plan.window } : {}),
+          ...(plan?.cap || plan?.window ? { window: [plan.cap, plan.window].filter(Boolean).join('; ') } : {}),
         };
       }),
     );
@@ -299,7 +299,7 @@ const scheduledItem = z.looseObject({
   zone: z.string().describe("The contact's time zone as the calling rules find it"),
   zoneSource: z.enum(['contact', 'phone', 'organization']),
   localTime: z.string().describe("The follow-up's time on the contact's clock: `Sat 2026-11-28 08:00`"),
-  window: z.string().optional().describe('How the calling window moved it'),
+  window: z.string().optional().describe('What moved it, with the rule: the calling window or law, or a cap'),
 });
 export const DashboardQueues = z.strictObject({
   scheduled: z.array(scheduledItem).describe('Follow-up calls scheduled, soonest first (at most 50)'),
