@@ -4,7 +4,7 @@
 import { getClient } from '@temporalio/activity';
 import type { Placement } from '../src/domain/followUp';
 import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '../src/domain/followUpCompliance';
-import { lawsFor } from '../src/domain/callingLaw/rules';
+import { inForce, lawsFor } from '../src/domain/callingLaw/rules';
 import { lawAttemptLimits, lawQuietAfterConversation } from '../src/domain/callingLaw/apply';
 import type { GateRequest } from '../src/domain/contactCaps';
 import type { Collections } from '../src/store/db';
@@ -40,7 +40,7 @@ export async function loadFollowUpContext(col: Collections, input: FollowUpConte
     doNotCallFor(col, input.orgId, { contactId: input.contactId, phone: input.phone }),
     contactZones(col, input, settings),
   ]);
-  const laws = lawsFor(zones.regions, s.purpose);
+  const laws = lawsFor(zones.regions, s.purpose).map(inForce);
   return { policy: s.callingWindow, ...zones, purpose: s.purpose, laws, ...(dnc ? { doNotCall: dnc } : {}) };
 }
 

@@ -3,7 +3,7 @@
 // the placing activity again just before dialing (hours may have passed). No Node imports.
 import { type CallingPolicy, nextOpening } from './callingWindow';
 import { lawLimits } from './callingLaw/apply';
-import type { CallPurpose, LawRule } from './callingLaw/rules';
+import type { CallPurpose, LawInForce } from './callingLaw/rules';
 import { type FollowUpCommand, type FollowUpHistoryEntry, type FollowUpPlan, applyCommand, currentAttempt } from './followUp';
 
 export interface DoNotCall {
@@ -27,7 +27,7 @@ export interface FollowUpContext {
   /** What the organization's calls are for (absent in contexts recorded before the law table: no law applied then). */
   purpose?: CallPurpose;
   /** The calling-law rules of the contact's regions for that purpose (src/domain/callingLaw/rules.ts). */
-  laws?: LawRule[];
+  laws?: LawInForce[];
 }
 
 /** A person's explicit decision to call outside the window (never past do-not-call). */

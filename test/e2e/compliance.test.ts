@@ -124,12 +124,14 @@ test('PATCH doNotCall marks the contact, cancels its pending follow-up with the 
 }, 90_000);
 
 test('retry obeys the window unless a person overrides it over HTTP, which needs by and reason and is recorded', async () => {
-  // A window that excludes the current hour in UTC, the contact's own time zone.
+  // A window that excludes the current hour in UTC, the contact's own time zone; informational
+  // calls, so no calling law narrows the window to nothing at some hours of the day.
   const h = new Date().getUTCHours();
   const window = h < 12 ? { start: '20:00', end: '23:00' } : { start: '02:00', end: '05:00' };
   expect(
     (
       await send('PUT', '/api/settings/calling-rules', {
+        purpose: 'informational',
         callingWindow: { ...window, days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], regions: [] },
       })
     ).status,
@@ -177,3 +179,15 @@ test('retry obeys the window unless a person overrides it over HTTP, which needs
   await wf.terminate('test done');
   expect((await send('PUT', '/api/settings/calling-rules', DEFAULT_COMPLIANCE)).status).toBe(200);
 }, 90_000);
+
+test("a contact's region (where the person lives) is kept and validated: its calling law applies besides the number's", async () => {
+  const contactId = uniqueId('contact');
+  const made = await send('POST', '/api/contacts', { contactId, phone: '+12145550123', region: 'US-OK' });
+  expect(made.status).toBe(201);
+  expect(made.json.region).toBe('US-OK');
+  const bad = await send('PATCH', `/api/contacts/${contactId}`, { region: 'Oklahoma' });
+  expect(bad.status).toBe(400);
+  expect(bad.json.message).toContain('region');
+  expect((await send('PATCH', `/api/contacts/${contactId}`, { region: 'CA-ON' })).json.region).toBe('CA-ON');
+  expect((await send('GET', `/api/contacts/${contactId}`)).json.region).toBe('CA-ON');
+});

@@ -1,7 +1,7 @@
 // What the calling rules know about a contact, from the real database and libphonenumber's data:
 // the time zone in order (contact's own, the number's, the organization's), the region for the
 // stricter rules, and do-not-call from the contact's mark or the organization's list.
-import { loadFollowUpContext } from '../../activities/compliance';
+import { loadFollowUpContext, reserveRules } from '../../activities/compliance';
 import { createContact } from '../../src/store/contacts';
 import { DEFAULT_COMPLIANCE, addDoNotCallNumbers, markContactDoNotCall, setComplianceSettings } from '../../src/store/compliance';
 import type { Store } from '../../src/store/db';
@@ -26,6 +26,9 @@ test("the contact's own zone first, then the number's (with its state), then the
     zoneSource: 'contact',
     regions: ['US', 'US-IL'],
     policy: DEFAULT_COMPLIANCE.callingWindow,
+    // Solicitation by default: the federal hours, Illinois has no rule of its own in the table.
+    purpose: 'solicitation',
+    laws: [expect.objectContaining({ id: 'US-TCPA-64.1200(c)(1)', citation: '47 CFR 64.1200(c)(1) (TCPA)' })],
   });
 
   await createContact(store.col, ORG, { contactId: 'miami', phone: '+13055550101' });
@@ -61,4 +64,38 @@ test("do-not-call: the contact's mark wins over the list; the list alone blocks 
     reason: 'asked',
   });
   expect((await loadFollowUpContext(store.col, { orgId: ORG, contactId: 'other', phone: '+14155550100' })).doNotCall).toBeUndefined();
+});
+
+test("a contact whose address and number disagree gets both regions' laws and the stricter caps; the purpose picks them", async () => {
+  // A Dallas number, a person who lives in Oklahoma.
+  await createContact(store.col, ORG, { contactId: 'okie', phone: '+12145550101', region: 'US-OK' });
+  const ctx = await loadFollowUpContext(store.col, { orgId: ORG, contactId: 'okie', phone: '+12145550101' });
+  expect(ctx.regions).toEqual(['US', 'US-TX', 'US-OK']);
+  expect(ctx.laws!.map((l) => l.id)).toEqual(['US-TCPA-64.1200(c)(1)', 'US-OK-775C.4', 'US-TX-301.051']);
+  expect(await reserveRules(store.col, ORG, 'okie')).toEqual({
+    cap: 3,
+    limits: [{ cap: 3, windowMs: 24 * 3_600_000, rule: 'Oklahoma, 15 O.S. §775C.4: 3 calls in 24 hours' }],
+  });
+
+  // A collector: Regulation F's 7 in 7 days, and 7 quiet days from the last conversation (a call that ended completed).
+  const DEBT = 'org_ctx_debt';
+  await createOrganization(store.col, 'Collector', DEBT);
+  await setComplianceSettings(store.col, DEBT, { ...DEFAULT_COMPLIANCE, purpose: 'debt-collection' });
+  await createContact(store.col, DEBT, { contactId: 'debtor', phone: '+14055550101' });
+  expect(
+    (await loadFollowUpContext(store.col, { orgId: DEBT, contactId: 'debtor', phone: '+14055550101' })).laws!.map((l) => l.id),
+  ).toEqual(['US-RegF-1006.14(b)(2)']);
+  const noTalk = await reserveRules(store.col, DEBT, 'debtor');
+  expect(noTalk).toEqual({ cap: 3, limits: [expect.objectContaining({ cap: 7, windowMs: 7 * 24 * 3_600_000 })] });
+  const endedAt = '2026-12-01T15:00:00.000Z';
+  const call = { orgId: DEBT, contactId: 'debtor', outcome: 'completed', endedAt, createdAt: new Date(), updatedAt: new Date() };
+  await store.col.calls.insertMany([
+    { _id: `${DEBT}:talk`, callId: 'talk', ...call },
+    // A later voicemail is no conversation.
+    { _id: `${DEBT}:vm`, callId: 'vm', ...call, outcome: 'voicemail', endedAt: '2026-12-02T15:00:00.000Z' },
+  ] as never);
+  expect(await reserveRules(store.col, DEBT, 'debtor')).toMatchObject({
+    quietUntil: Date.parse(endedAt) + 7 * 24 * 3_600_000,
+    quietRule: 'United States, Regulation F, 12 CFR 1006.14(b)(2) and 1006.6(b)(1)(i): no call within 7 days after a conversation',
+  });
 });

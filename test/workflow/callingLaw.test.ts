@@ -9,7 +9,8 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { type Weekday, localTime } from '../../src/domain/callingWindow';
-import type { CallEvent, CallEventType } from '../../src/domain/events';
+import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
+import type { FollowUpPlan } from '../../src/domain/followUp';
 import type { Store } from '../../src/store/db';
 import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
@@ -22,6 +23,7 @@ import { startTimeSkipping } from '../support/fakes/timeSkipping';
 const H = 3_600_000;
 const ORG = 'org_law';
 const DEBT_ORG = 'org_law_debt';
+const LOOSE_ORG = 'org_law_loose';
 const AGENT_PHONE = '+14055550100';
 const OKLAHOMA_PHONE = '+14055550142'; // area code 405: Oklahoma City
 const TORONTO_PHONE = '+14165550142'; // area code 416: Toronto, Ontario
@@ -38,8 +40,10 @@ beforeAll(async () => {
   await store.col.organizations.insertMany([
     { _id: ORG, name: 'Law', createdAt: new Date() },
     { _id: DEBT_ORG, name: 'Collector', createdAt: new Date(), compliance: { purpose: 'debt-collection' } },
+    // An organization that would allow ten attempts a day: Oklahoma's three still hold.
+    { _id: LOOSE_ORG, name: 'Loose', createdAt: new Date(), compliance: { contactCapPer24h: 10 } },
   ]);
-  for (const orgId of [ORG, DEBT_ORG])
+  for (const orgId of [ORG, DEBT_ORG, LOOSE_ORG])
     await setOutboundDialer(store.col, {
       orgId,
       provider: 'retell',
@@ -57,10 +61,10 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
+function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent {
   return {
-    eventId: `generic:${callId}:${type}`,
-    provider: 'generic',
+    eventId: `${provider}:${callId}:${type}`,
+    provider,
     providerEvent: type,
     callId,
     type,
@@ -215,3 +219,52 @@ test('Regulation F: a debt collector’s attempt waits seven days after a conver
     await cleanUp(DEBT_ORG, [talk, callId], contactId);
   }
 }, 120_000);
+
+test("Oklahoma's cap: three attempts in 24 hours per person across the organization's calls, though the organization allows ten", async () => {
+  const tq = uniqueId('tq');
+  const [c1, c2] = [uniqueId('call'), uniqueId('call')];
+  const contactId = uniqueId('contact');
+  const zone = 'America/Chicago';
+  await createContact(store.col, LOOSE_ORG, { contactId, phone: OKLAHOMA_PHONE, timezone: zone });
+  const signaler = createSignaler(env.client, tq, settings());
+  const planIs = (callId: string, pred: (p: FollowUpPlan) => boolean) =>
+    until(`plan of ${callId}`, async () => {
+      const p = await planOf(LOOSE_ORG, callId);
+      return p && pred(p) && p;
+    });
+  const placedFor = (callId: string) => fake.placed().filter((r) => r.body?.metadata?.originalCallId === callId);
+  try {
+    await withWorker(tq, async () => {
+      // 08:00: c1's plan places three attempts at 10:00, 12:00 and 14:00, none answered.
+      await skipTo(8, 0, zone);
+      await signaler.deliver(LOOSE_ORG, 'generic', noAnswer(c1, contactId, OKLAHOMA_PHONE));
+      await planIs(c1, (p) => p.status === 'scheduled');
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await env.sleep(2 * H + 60_000);
+        const req = (await until(`attempt ${attempt} placed`, async () => placedFor(c1).length === attempt && placedFor(c1)))[attempt - 1];
+        await planIs(c1, (p) => p.status === 'placed' && p.attempt === attempt);
+        await signaler.deliver(
+          LOOSE_ORG,
+          'retell',
+          event(req.callId!, 'call.failed', { outcome: 'no-answer', to: OKLAHOMA_PHONE, metadata: req.body.metadata }, 'retell'),
+        );
+        if (attempt < 3) await planIs(c1, (p) => p.status === 'scheduled' && p.attempt === attempt + 1);
+      }
+      await planIs(c1, (p) => p.status === 'exhausted');
+      const firstPlaced = placedFor(c1)[0];
+      expect(firstPlaced).toBeDefined();
+
+      // A new call goes unanswered: its attempt, due at about 16:00, is the fourth in 24 hours.
+      await signaler.deliver(LOOSE_ORG, 'generic', noAnswer(c2, contactId, OKLAHOMA_PHONE));
+      const planned = await planIs(c2, (p) => p.status === 'scheduled');
+      await env.sleep(Date.parse(planned.nextFollowUpAt!) - (await env.currentTimeMs()) + 60_000);
+      const moved = await planIs(c2, (p) => p.status === 'scheduled' && !!p.cap);
+      expect(moved.cap).toMatch(
+        /^moved to 10:0\d America\/Chicago on \w{3} \d{4}-\d\d-\d\d \(Oklahoma, 15 O\.S\. §775C\.4: 3 calls in 24 hours\)$/,
+      );
+      expect(placedFor(c2)).toHaveLength(0);
+    });
+  } finally {
+    await cleanUp(LOOSE_ORG, [c1, c2], contactId);
+  }
+}, 180_000);

@@ -36,7 +36,12 @@ beforeAll(async () => {
   [env, store, fake] = await Promise.all([startTimeSkipping(), testStore('caps'), startFakeOutbound()]);
   // A window open all day, so the hour the test runs at does not matter; the cap is left unset (default 3).
   const callingWindow = { start: '00:00', end: '24:00', days: [...WEEKDAYS], regions: [] };
-  await store.col.organizations.insertOne({ _id: ORG, name: 'Caps', createdAt: new Date(), compliance: { callingWindow } });
+  await store.col.organizations.insertOne({
+    _id: ORG,
+    name: 'Caps',
+    createdAt: new Date(),
+    compliance: { callingWindow, purpose: 'informational' },
+  });
   await setOutboundDialer(store.col, {
     orgId: ORG,
     provider: 'retell',

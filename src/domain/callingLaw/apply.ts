@@ -4,7 +4,7 @@
 import { type DayLimit, type LocalTime, type Weekday, parseHhmm } from '../callingWindow';
 import type { AttemptLimit } from '../contactCaps';
 import { holidayOn } from './holidays';
-import type { LawRule } from './rules';
+import type { LawInForce } from './rules';
 
 const DAY_NAMES: Record<Weekday, string> = {
   sun: 'Sundays',
@@ -19,10 +19,10 @@ const DAY_NAMES: Record<Weekday, string> = {
 const ymd = (y: number, m: number, d: number) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 
 /** Who says so, for the human text: "Oklahoma, 15 O.S. §775C.4". */
-export const lawLabel = (r: LawRule) => `${r.name}, ${r.citation}`;
+export const lawLabel = (r: LawInForce) => `${r.name}, ${r.citation}`;
 
 /** The rule's own hours on a local date: null when it bars calls that day, undefined when it sets none. */
-function lawHours(r: LawRule, y: number, m: number, d: number, wd: Weekday): { startMin: number; endMin: number } | null | undefined {
+function lawHours(r: LawInForce, y: number, m: number, d: number, wd: Weekday): { startMin: number; endMin: number } | null | undefined {
   if (ymd(y, m, d) < r.effective) return undefined;
   if (holidayOn(r.holidays, y, m, d)) return null;
   const h = r.hours?.[wd];
@@ -32,7 +32,7 @@ function lawHours(r: LawRule, y: number, m: number, d: number, wd: Weekday): { s
 }
 
 /** Why the rule refuses local time `t`, or undefined when it allows it. */
-export function lawRefusal(r: LawRule, t: LocalTime): string | undefined {
+export function lawRefusal(r: LawInForce, t: LocalTime): string | undefined {
   const h = lawHours(r, t.year, t.month, t.day, t.weekday);
   if (h === undefined) return undefined;
   if (h === null) {
@@ -47,7 +47,7 @@ export function lawRefusal(r: LawRule, t: LocalTime): string | undefined {
 }
 
 /** The rules as limits on the calling window. */
-export function lawLimits(rules: readonly LawRule[] | undefined): DayLimit[] {
+export function lawLimits(rules: readonly LawInForce[] | undefined): DayLimit[] {
   return (rules ?? [])
     .filter((r) => r.hours || r.holidays)
     .map((r) => ({
@@ -57,7 +57,7 @@ export function lawLimits(rules: readonly LawRule[] | undefined): DayLimit[] {
 }
 
 /** The caps of the rules in force at `now` (epoch ms). */
-export function lawAttemptLimits(rules: readonly LawRule[], now: number): AttemptLimit[] {
+export function lawAttemptLimits(rules: readonly LawInForce[], now: number): AttemptLimit[] {
   const today = new Date(now).toISOString().slice(0, 10);
   return rules
     .filter((r) => r.cap && r.effective <= today)
@@ -69,7 +69,7 @@ export function lawAttemptLimits(rules: readonly LawRule[], now: number): Attemp
 }
 
 /** The longest quiet period after a conversation among the rules in force, in ms, with the rule that sets it. */
-export function lawQuietAfterConversation(rules: readonly LawRule[], now: number): { ms: number; rule: string } | undefined {
+export function lawQuietAfterConversation(rules: readonly LawInForce[], now: number): { ms: number; rule: string } | undefined {
   const today = new Date(now).toISOString().slice(0, 10);
   const r = rules
     .filter((x) => x.quietAfterConversationHours && x.effective <= today)

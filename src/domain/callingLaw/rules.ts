@@ -39,6 +39,12 @@ export interface LawRule {
   note?: string;
 }
 
+/** A rule as the workflow carries it in its history: without its sources and notes. */
+export type LawInForce = Omit<LawRule, 'sources' | 'note'>;
+
+/** The rule without what the decision does not read, so workflow histories stay small. */
+export const inForce = ({ sources: _sources, note: _note, ...rule }: LawRule): LawInForce => rule;
+
 const ALL: Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const MON_SAT: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const MON_FRI: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri'];
