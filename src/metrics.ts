@@ -30,12 +30,6 @@ export const WEBHOOK_RESULTS = [
 ] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
-/**
- * An unfinished call without a change for this long (read by the analytics and dashboard views).
- * The calls_api_calls_stale gauge counts the calls the workflow marked stale instead (src/domain/stale.ts).
- */
-export const STALE_CALL_AFTER_MS = 60 * 60_000;
-
 /** One database read per second at most, however often /metrics is asked; null when it fails or has no source. */
 function throttled<T>(read: () => Promise<T> | undefined): () => Promise<T | null> {
   let last: { at: number; value: Promise<T | null> } | undefined;

@@ -11,7 +11,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { localTime } from '../domain/callingWindow';
 import { contactPhone } from '../domain/contact';
-import { STALE_CALL_AFTER_MS } from '../metrics';
+import { SILENT_CALL_AFTER_MS } from '../domain/stale';
 import { contactZones, getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
 import { identifyApiKey, organizationName } from '../store/organizations';
@@ -235,7 +235,7 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
         };
       }),
     );
-    const silentSince = now - STALE_CALL_AFTER_MS;
+    const silentSince = now - SILENT_CALL_AFTER_MS;
     const stale = open
       .filter((d) => d.stale || d.updatedAt.getTime() < silentSince)
       .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())

@@ -5,7 +5,7 @@ import type Koa from 'koa';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONNECTED_OUTCOMES, OUTCOMES, type CallEvent } from '../../src/domain/events';
-import { initialState, reduce } from '../../src/domain/lifecycle';
+import { initialState, reduce } from '../../src/domain/reducer';
 import { DURATION_EDGES, durationBucket, followUpFigures, localBuckets } from '../../src/domain/analytics';
 import {
   acquireLease,
