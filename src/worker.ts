@@ -7,7 +7,7 @@ import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
-import { startRollupLoop } from './store/analytics';
+import { startRollupLoop } from './store/rollupLoop';
 
 /** Pause between analytics rollup passes: the figures lag changes by about this much. */
 const ROLLUP_INTERVAL_MS = 1_000;

@@ -4,7 +4,7 @@ import { type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf } from '../domain/effe
 import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/reducer';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 import { rollupKeyOf } from '../domain/analytics';
-import { markCallDirty } from './analytics';
+import { markCallDirty } from './rollupLoop';
 
 /**
  * Writes the call's state. Guarded on eventCount so that a slower, older write can never

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startRollupLoop } from '../../src/store/analytics';
+import { startRollupLoop } from '../../src/store/rollupLoop';
 import { addApiKey, revokeApiKey } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
