@@ -1,5 +1,5 @@
 // Activities that keep the call record and its metrics in MongoDB.
-import type { CallState } from '../src/domain/lifecycle';
+import type { CallState } from '../src/domain/reducer';
 import type { Collections } from '../src/store/db';
 import type { EffectsDone } from '../src/domain/effects';
 import { loadCallState, markEffectsDone, recordCallMetrics, saveCallState } from '../src/store/calls';

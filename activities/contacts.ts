@@ -14,7 +14,7 @@ import {
   type ContactWorkflowInput,
   callEnded,
   contactWorkflowIdFor,
-  followUpGate,
+  contactGateUpdate,
   workflowIdFor,
 } from '../workflows/messages';
 
@@ -88,7 +88,7 @@ export const createContactActivities = ({ col }: ContactActivityDeps) => ({
     const info = Context.current().info;
     const client = getClient();
     const send = (r: GateRequest, suffix: string) =>
-      client.workflow.executeUpdateWithStart(followUpGate, {
+      client.workflow.executeUpdateWithStart(contactGateUpdate, {
         args: [r],
         updateId: `gate:${info.workflowExecution?.runId ?? info.activityId}:${info.activityId}${suffix}`,
         // One operation per request: the SDK uses each once.

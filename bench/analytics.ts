@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ROOT } from '../scripts/stack';
 import { rollupKeyOf } from '../src/domain/analytics';
-import { backfillStep, insertCallRecords, markHours, rollupTick } from '../src/store/analytics';
+import { backfillStep, insertCallRecords, markHours, rollupTick } from '../src/store/rollupLoop';
 import { addApiKey } from '../src/store/organizations';
 import { callRecords } from '../test/support/callRecords';
 import { type BenchStack, killEarlierLeftovers, startBenchStack, stopEverything } from './campaign/stack';

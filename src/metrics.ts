@@ -31,12 +31,6 @@ export const WEBHOOK_RESULTS = [
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 /**
- * An unfinished call without a change for this long (read by the analytics and dashboard views).
- * The calls_api_calls_stale gauge counts the calls the workflow marked stale instead (src/domain/stale.ts).
- */
-export const STALE_CALL_AFTER_MS = 60 * 60_000;
-
-/**
  * How often a scrape may run the database counts behind the inbox and stale gauges. /metrics needs
  * no key, so anyone who reaches it could otherwise make the database count at their own pace.
  */

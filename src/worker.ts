@@ -8,7 +8,7 @@ import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getHeapStatistics } from 'node:v8';
 import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
-import { startRollupLoop } from './store/analytics';
+import { startRollupLoop } from './store/rollupLoop';
 
 /** Pause between analytics rollup passes: the figures lag changes by about this much. */
 const ROLLUP_INTERVAL_MS = 1_000;

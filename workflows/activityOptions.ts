@@ -1,5 +1,5 @@
 // How the call workflow's activities are retried, in one place: the call workflow's proxies and
-// the contact-rules proxies (workflows/followUpGate.ts) read these. Deterministic: no Node imports.
+// the contact gate's (workflows/contactGate.ts) read these. Deterministic: no Node imports.
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { WorkflowSettings } from '../src/config';
 import { POLL_TRIES } from '../src/domain/stale';

@@ -11,7 +11,7 @@ import type { Effect } from '../src/domain/effects';
 import { type FollowUpCommand, type FollowUpPlan, describePlan, dialerFailed } from '../src/domain/followUp';
 import { unaskedAnswer } from '../src/domain/stale';
 import { callAttributes } from '../src/temporal/searchAttributes';
-import { contactGate } from './followUpGate';
+import { contactGate } from './contactGate';
 import * as m from './messages';
 
 export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.PublicCallState> {
@@ -26,7 +26,7 @@ export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.Pu
   const platform = wf.proxyActivities<Activities>(pollOptions(settings));
 
   const run = new CallRun(input, () => Date.now());
-  // The contact's one follow-up plan and its 24-hour cap, kept by the contact's workflow (workflows/followUpGate.ts).
+  // The contact's one follow-up plan and its 24-hour cap, kept by the contact's workflow (workflows/contactGate.ts).
   const gate = contactGate(orgId, callId, settings, run.planOpts, input.carried?.gateRole);
 
   wf.setHandler(m.callEvent, (event) => run.receive(event));

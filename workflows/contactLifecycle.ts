@@ -1,7 +1,7 @@
 // One workflow per contact: the single writer of the contact's call figures and of its
 // per-person follow-up rules. Call workflows signal it when a call ends; it counts each call once
 // (by call id, with a fact per call in the database) and stores the figures. They also ask it,
-// through the followUpGate Update, whether a follow-up plan may start (one per contact: a later
+// through the contact gate's Update, whether a follow-up plan may start (one per contact: a later
 // call joins the running plan) and whether an attempt may be placed (at most N per rolling 24
 // hours); it decides in src/domain/contactCaps, stores the outcome, then answers. Batches
 // whatever arrived together into one database round. Closes when idle; the next call starts a
@@ -21,8 +21,8 @@ import {
 import type { Activities } from '../activities';
 import { type ContactFigures, type CountedCall } from '../src/domain/contactFigures';
 import { type ContactGateState, type JoinedPlanEnd, decideGate, emptyGate, inWindow } from '../src/domain/contactCaps';
-import { GATE_PATCH } from './followUpGate';
-import { type ContactWorkflowInput, callEnded, followUpGate, getContactState, joinedPlanEnded, workflowIdFor } from './messages';
+import { GATE_PATCH } from './contactGate';
+import { type ContactWorkflowInput, callEnded, contactGateUpdate, getContactState, joinedPlanEnded, workflowIdFor } from './messages';
 
 /** Runs recorded before the figures and the follow-up state were read together replay their two reads. */
 const STATE_ONCE_PATCH = 'contact-state-read-once';
@@ -43,7 +43,7 @@ export async function contactLifecycle(input: ContactWorkflowInput): Promise<Con
   let savedRev = gate?.rev ?? 0;
   const notify: JoinedPlanEnd[] = [...(input.carried?.notify ?? [])];
   // Registered before the first await, so an Update that started this run is never refused for want of a handler.
-  setHandler(followUpGate, async (req) => {
+  setHandler(contactGateUpdate, async (req) => {
     await condition(() => gate !== undefined);
     const r = decideGate(gate!, req, Date.now());
     gate = r.state;

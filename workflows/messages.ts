@@ -123,12 +123,13 @@ export interface ContactView {
 export const getContactState = defineQuery<ContactView>('getContactState');
 
 /**
- * The contact's per-person follow-up rules, asked by a call's workflow (through the
- * askContactGate activity, since workflow code cannot send Updates): may this call start a plan
- * or must it join the one running, may this attempt be placed now under the 24-hour cap. The same
- * request again gets the same answer and takes no second slot.
+ * The contact gate: the contact's per-person follow-up rules, asked by a call's workflow (through
+ * the askContactGate activity, since workflow code cannot send Updates): may this call start a
+ * plan or must it join the one running, may this attempt be placed now under the 24-hour cap. The
+ * same request again gets the same answer and takes no second slot. Its wire name stays
+ * 'followUpGate': running contact workflows and their histories know it by that name.
  */
-export const followUpGate = defineUpdate<GateAnswer, [GateRequest]>('followUpGate');
+export const contactGateUpdate = defineUpdate<GateAnswer, [GateRequest]>('followUpGate');
 
 /** From the contact's workflow to a call that joined another call's plan: that plan ended. */
 export const joinedPlanEnded = defineSignal<[JoinedPlanEnd]>('joinedPlanEnded');

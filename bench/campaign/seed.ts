@@ -5,7 +5,7 @@
 // The seeder follows the storage model in src/store/*.ts: when that changes, change seedHistory.
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { type ContactFigures, countCall, noFigures } from '../../src/domain/contactFigures';
-import { type CallState, initialState, reduce } from '../../src/domain/lifecycle';
+import { type CallState, initialState, reduce } from '../../src/domain/reducer';
 import { adapters } from '../../src/providers';
 import {
   type CallDoc,

@@ -13,7 +13,7 @@ import type { CallEvent } from './events';
 import { type FollowUpCommand, type FollowUpPlan, isAnswered, resolveScheduleTime } from './followUp';
 import { windowOverrideOf } from './followUpCompliance';
 import { followUpLinkOf } from './followUpLink';
-import { type CallState, isTerminal, reduce } from './lifecycle';
+import { type CallState, isTerminal, reduce } from './reducer';
 
 /** Applies events that arrived together, in order; duplicates change nothing and are named. */
 export function applyEvents(state: CallState, events: readonly CallEvent[]): { state: CallState; duplicates: string[] } {
@@ -47,7 +47,7 @@ export interface CarriedCall {
   effectsDone?: EffectsDone;
   /** Polls of the platform since the call's last event (src/domain/stale.ts). */
   staleWatch?: StaleWatch;
-  /** This call's part in the contact's one follow-up plan (see workflows/followUpGate.ts). */
+  /** This call's part in the contact's one follow-up plan (see workflows/contactGate.ts). */
   gateRole?: CallGateRole;
 }
 

@@ -2,7 +2,7 @@
 // details (markdown). Pure text from the workflow's state, so it is unit-tested without Temporal.
 // No Node imports: the workflow bundle includes this module.
 import { type FollowUpPlan, describePlan, isSettled } from './followUp';
-import { type CallState, describe } from './lifecycle';
+import { type CallState, describe } from './reducer';
 import { type StaleWatch, describeStale } from './stale';
 import type { EmailView } from './thankYou';
 import type { FollowUpCommand } from './followUp';

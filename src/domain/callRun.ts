@@ -45,7 +45,7 @@ import {
 } from './followUp';
 import { type FollowUpContext, applyFollowUpRules, windowOverrideFrom } from './followUpCompliance';
 import { followUpLinkOf, withFollowUpLink } from './followUpLink';
-import { type CallState, initialState, isTerminal } from './lifecycle';
+import { type CallState, initialState, isTerminal } from './reducer';
 import {
   DEFAULT_STALE_AFTER_MS,
   NO_POLLS,

@@ -1,6 +1,6 @@
 // Which party of a call is the contact, and how a looked-up contact joins the state.
 import type { WorkflowSettings } from '../config';
-import type { CallState } from './lifecycle';
+import type { CallState } from './reducer';
 
 /**
  * The contact's phone number: the caller on an inbound call, the callee otherwise. Voice-AI

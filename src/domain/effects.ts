@@ -1,7 +1,7 @@
 // What a transition of the call demands, as data. The workflow turns these into activities;
 // every activity is idempotent on (organization, call, effect), so asking twice is harmless.
 import type { Outcome } from './events';
-import { type CallState, isTerminal } from './lifecycle';
+import { type CallState, isTerminal } from './reducer';
 
 export type Effect =
   /** Count the call on the contact: last call date, call count +1, last duration. Once per call. */

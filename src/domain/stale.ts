@@ -4,10 +4,21 @@
 // workflow runs the poll as an activity and feeds an "ended" answer through the reducer as an
 // ordinary event, so effects run exactly once, as for a webhook.
 import type { CallEvent, Provider } from './events';
-import { type CallState, type StaleMark, isTerminal } from './lifecycle';
+import { type CallState, type StaleMark, isTerminal } from './reducer';
 
-/** Default wait without an event before the platform is asked (CALL_STALE_AFTER). */
+// Two thresholds, for two readers:
+/**
+ * The workflow's: after this long without an event (CALL_STALE_AFTER, this default) it asks the
+ * platform how the call stands, and marks it stale when the platform cannot say (see below).
+ */
 export const DEFAULT_STALE_AFTER_MS = 30 * 60_000;
+/**
+ * The views' (analytics, dashboard): an unfinished call unchanged for this long is listed as stale
+ * even before its workflow marked it. Twice the default above, so the workflow's first question to
+ * the platform has had its answer by then: what is left silent is worth a person's look. The
+ * calls_api_calls_stale gauge counts only the calls the workflow marked.
+ */
+export const SILENT_CALL_AFTER_MS = 60 * 60_000;
 
 /**
  * Poll k (0-based) happens at lastEvent + staleAfter × FACTORS[k]: with the 30-minute default at

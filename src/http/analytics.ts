@@ -3,8 +3,9 @@
 import { z } from 'zod';
 import { PROVIDERS } from '../domain/events';
 import { DAY_MS, HOUR_MS } from '../domain/analytics';
-import { STALE_CALL_AFTER_MS } from '../metrics';
-import { agentsReport, orgTimeZone, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
+import { SILENT_CALL_AFTER_MS } from '../domain/stale';
+import { agentsReport, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
+import { orgTimeZone } from '../store/rollupCodec';
 import type { ApiRouter } from './auth';
 import type { Collections } from '../store/db';
 import { HttpError } from './errors';
@@ -82,7 +83,7 @@ async function baseQuery(
     provider: q.provider,
     agentId: q.agentId,
     timeZone: await orgTimeZone(deps.col, orgId),
-    staleBefore: now - STALE_CALL_AFTER_MS,
+    staleBefore: now - SILENT_CALL_AFTER_MS,
     now,
   };
 }

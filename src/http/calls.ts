@@ -1,6 +1,6 @@
 // Read API for calls.
 import { z } from 'zod';
-import { CALL_STATUSES } from '../domain/lifecycle';
+import { CALL_STATUSES } from '../domain/reducer';
 import { OUTCOMES, PROVIDERS } from '../domain/events';
 import { getCall, listCalls } from '../store/calls';
 import type { Collections } from '../store/db';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { localTime } from '../domain/callingWindow';
 import { contactPhone } from '../domain/contact';
-import { STALE_CALL_AFTER_MS } from '../metrics';
+import { SILENT_CALL_AFTER_MS } from '../domain/stale';
 import { contactZones, getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
 import { dialBudgetUsed, utcDay } from '../store/dialBudget';
@@ -54,7 +54,7 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
         };
       }),
     );
-    const silentSince = now - STALE_CALL_AFTER_MS;
+    const silentSince = now - SILENT_CALL_AFTER_MS;
     const stale = open
       .filter((d) => d.stale || d.updatedAt.getTime() < silentSince)
       .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())

@@ -4,7 +4,7 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { CALL_EVENT_TYPES, OUTCOMES, PROVIDERS } from '../domain/events';
-import { CALL_STATUSES } from '../domain/lifecycle';
+import { CALL_STATUSES } from '../domain/reducer';
 import { SpecPayload } from '../providers/generic';
 import type { KeyScope } from '../store/organizations';
 import { ALLOWED } from './auth';

@@ -1,10 +1,10 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
 import type { Filter } from 'mongodb';
 import { type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf } from '../domain/effects';
-import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/lifecycle';
+import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/reducer';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 import { rollupKeyOf } from '../domain/analytics';
-import { markCallDirty } from './analytics';
+import { markCallDirty } from './rollupLoop';
 
 /**
  * Writes the call's state. Guarded on eventCount so that a slower, older write can never

@@ -3,7 +3,7 @@
 // left as it is, so a 10 MB transcript is read and written once, not on every save.
 import { RECORD, slimState } from '../domain/claimCheck';
 import type { CallEvent, HeavyField } from '../domain/events';
-import type { CallState } from '../domain/lifecycle';
+import type { CallState } from '../domain/reducer';
 import { type Collections, docId } from './db';
 import { findEventDoc, fullEventOf } from './eventLog';
 

@@ -8,7 +8,7 @@ import type { ContactFigures } from '../domain/contactFigures';
 import type { EffectsDone } from '../domain/effects';
 import type { Provider } from '../domain/events';
 import type { ContactGateState } from '../domain/contactCaps';
-import type { CallState } from '../domain/lifecycle';
+import type { CallState } from '../domain/reducer';
 import type { PollableProvider } from '../providers/getCall';
 
 export interface OrganizationDoc {

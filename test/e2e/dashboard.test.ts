@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { CallEvent } from '../../src/domain/events';
-import { startRollupLoop } from '../../src/store/analytics';
+import { startRollupLoop } from '../../src/store/rollupLoop';
 import { acceptIntoInbox, deadLetter, inboxDoc } from '../../src/store/inbox';
 import { addApiKey, revokeApiKey } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';

@@ -5,19 +5,10 @@ import type Koa from 'koa';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONNECTED_OUTCOMES, OUTCOMES, type CallEvent } from '../../src/domain/events';
-import { initialState, reduce } from '../../src/domain/lifecycle';
+import { initialState, reduce } from '../../src/domain/reducer';
 import { DURATION_EDGES, durationBucket, followUpFigures, localBuckets } from '../../src/domain/analytics';
-import {
-  acquireLease,
-  agentsReport,
-  backfillStep,
-  insertCallRecords,
-  rollupTick,
-  startRollupLoop,
-  summaryReport,
-  timeseriesReport,
-  type RangeQuery,
-} from '../../src/store/analytics';
+import { agentsReport, summaryReport, timeseriesReport, type RangeQuery } from '../../src/store/analytics';
+import { acquireLease, backfillStep, insertCallRecords, rollupTick, startRollupLoop } from '../../src/store/rollupLoop';
 import { markCall, saveCallState } from '../../src/store/calls';
 import type { CallDoc, Store } from '../../src/store/db';
 import { createFollowUpActivities } from '../../activities/followUps';

@@ -3,7 +3,7 @@
 import type { Store } from '../../src/store/db';
 import { storableKeys } from '../../src/store/db';
 import { getCall, saveCallState } from '../../src/store/calls';
-import { initialState } from '../../src/domain/lifecycle';
+import { initialState } from '../../src/domain/reducer';
 import { testStore } from '../support/harness';
 
 let store: Store;

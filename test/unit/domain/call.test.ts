@@ -21,7 +21,7 @@ import { NO_EFFECTS_DONE, effectsDoneOf } from '../../../src/domain/effects';
 import type { CallEvent } from '../../../src/domain/events';
 import { startPlan } from '../../../src/domain/followUp';
 import { followUpMetadata } from '../../../src/domain/followUpLink';
-import { type CallState, initialState } from '../../../src/domain/lifecycle';
+import { type CallState, initialState } from '../../../src/domain/reducer';
 
 const T0 = Date.parse('2025-01-15T10:30:00.000Z');
 const M = 60_000;

@@ -1,7 +1,7 @@
 // The Temporal UI's text for a call: what the workflow waits for, and its current details.
 import { callDetails, describeWait } from '../../../src/domain/callDetails';
 import { type FollowUpPlan, applyCommand, startPlan } from '../../../src/domain/followUp';
-import { initialState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, reduce } from '../../../src/domain/reducer';
 
 const H = 3_600_000;
 const T0 = Date.parse('2025-01-15T10:30:00.000Z');

@@ -11,7 +11,7 @@ import type { CallEvent } from '../../../src/domain/events';
 import { type FollowUpCommand, dialerFailed } from '../../../src/domain/followUp';
 import type { FollowUpContext } from '../../../src/domain/followUpCompliance';
 import { followUpMetadata } from '../../../src/domain/followUpLink';
-import { type CallState, initialState } from '../../../src/domain/lifecycle';
+import { type CallState, initialState } from '../../../src/domain/reducer';
 import { STALE_POLL_FACTORS, unaskedAnswer } from '../../../src/domain/stale';
 
 const T0 = Date.parse('2025-01-15T10:30:00.000Z'); // a Wednesday

@@ -2,7 +2,7 @@
 // which event-log document holds each field whole.
 import { FIELD_BUDGET_BYTES, RECORD, claimCheck, slimState } from '../../../src/domain/claimCheck';
 import type { CallEvent } from '../../../src/domain/events';
-import { initialState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, reduce } from '../../../src/domain/reducer';
 
 const base = (over: Partial<CallEvent> = {}): CallEvent => ({
   eventId: 'generic:c1:call.completed',

@@ -1,7 +1,7 @@
 // Cost per call: each platform's documented field, in one unit (hundredths of the currency), on
 // the call record through the reducer; and where the opt-out field is looked up.
 import { costFromRetell, costFromUnits, saneCost } from '../../../src/domain/cost';
-import { initialState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, reduce } from '../../../src/domain/reducer';
 import type { CallEvent } from '../../../src/domain/events';
 import { parseBody } from '../../../src/providers';
 import { retell } from '../../../src/providers/retell';

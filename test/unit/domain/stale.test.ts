@@ -1,7 +1,7 @@
 // Calls that never ended: when the workflow asks the platform, what an answer means, and how the
 // stale mark lives in the pure reducer state.
 import type { CallEvent } from '../../../src/domain/events';
-import { initialState, pickState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, pickState, reduce } from '../../../src/domain/reducer';
 import { effectsFor } from '../../../src/domain/effects';
 import {
   DEFAULT_STALE_AFTER_MS,

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { effectsFor } from '../../../src/domain/effects';
-import { initialState, reduce, type CallState } from '../../../src/domain/lifecycle';
+import { initialState, reduce, type CallState } from '../../../src/domain/reducer';
 import type { CallEvent } from '../../../src/domain/events';
 import { PayloadError, detectProvider } from '../../../src/providers';
 import { bland, blandDurationSec, blandOutcome } from '../../../src/providers/bland';

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { OUTCOMES, type CallEvent } from '../../../src/domain/events';
-import { CALL_STATUSES, initialState, reduce } from '../../../src/domain/lifecycle';
+import { CALL_STATUSES, initialState, reduce } from '../../../src/domain/reducer';
 import { MAX_FUTURE_SKEW_MS } from '../../../src/domain/limits';
 import { PayloadError, adapters, detectProvider, parseBody } from '../../../src/providers';
 import { PROVIDERS, type Provider } from '../../../src/domain/events';

@@ -2,7 +2,7 @@
 // route, the events parse returns, and the call state those events reduce to.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initialState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, reduce } from '../../../src/domain/reducer';
 import { PayloadError, adapters, detectProvider, parseBody } from '../../../src/providers';
 import type { Provider } from '../../../src/domain/events';
 import { FIXTURES, RECEIVED_AT, fixtureReq } from './helpers';

@@ -1,6 +1,6 @@
 import { sign as retellSign } from 'retell-sdk';
 import { symmetric } from 'retell-sdk/lib/webhook_auth';
-import { initialState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, reduce } from '../../../src/domain/reducer';
 import { PayloadError } from '../../../src/providers';
 import { retell } from '../../../src/providers/retell';
 import { NOW, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';

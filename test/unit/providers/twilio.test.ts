@@ -1,5 +1,5 @@
 import twilioSdk from 'twilio';
-import { initialState, reduce } from '../../../src/domain/lifecycle';
+import { initialState, reduce } from '../../../src/domain/reducer';
 import type { CallEvent } from '../../../src/domain/events';
 import { PayloadError, parseBody } from '../../../src/providers';
 import { twilio } from '../../../src/providers/twilio';

@@ -1,5 +1,5 @@
 import type { CallEvent, CallEventType } from '../../../src/domain/events';
-import { type CallState, initialState, pickState, reduce, isTerminal } from '../../../src/domain/lifecycle';
+import { type CallState, initialState, pickState, reduce, isTerminal } from '../../../src/domain/reducer';
 import { effectsFor } from '../../../src/domain/effects';
 
 const TYPES: CallEventType[] = [

@@ -1,4 +1,5 @@
-// The call workflow's side of the contact's per-person follow-up rules: before starting a plan
+// The contact gate, the call workflow's side: the contact's per-person follow-up rules, kept by the
+// contact's workflow (its contactGateUpdate, decided by decideGate). Before starting a plan
 // it asks the contact's workflow whether another call's plan is running (then it joins that
 // one), before placing each attempt whether the 24-hour cap has room (else the attempt moves to
 // when it frees up), and it reports the end of a plan it owns so joined calls settle. Asked
@@ -8,8 +9,8 @@ import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } fro
 import type { Activities } from '../activities';
 import { activityError } from './activityError';
 import { localOptions } from './activityOptions';
-import type { CallState } from '../src/domain/lifecycle';
-import { contactPhone } from '../src/domain/contact';
+import type { CallState } from '../src/domain/reducer';
+import { contactPhone, contactWorkflowSettings } from '../src/domain/contact';
 import { type CallGateRole, type GateAnswer, type GateAsk, capMovedText, capRule } from '../src/domain/contactCaps';
 import {
   type FollowUpPlan,
@@ -47,25 +48,22 @@ export function contactGate(
   planOpts: PlanOptions,
   carried?: CallGateRole,
 ): ContactGate {
-  const remote = proxyActivities<Activities>({
+  // Asks the contact's workflow (an Update, sent by the activity): a few tries, then the call goes on without its answer.
+  const contacts = proxyActivities<Activities>({
     startToCloseTimeout: settings.activityTimeoutMs,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: GATE_TRIES },
   });
-  const db = proxyLocalActivities<Activities>(localOptions(settings));
+  const records = proxyLocalActivities<Activities>(localOptions(settings));
   const role: CallGateRole = carried ?? { owner: false, endReported: false };
 
   async function ask(contactId: string, request: GateAsk): Promise<GateAnswer | { kind: 'failed'; message: string }> {
     try {
-      return await remote.askContactGate({
+      return await contacts.askContactGate({
         orgId,
         contactId,
         taskQueue: workflowInfo().taskQueue,
         request,
-        settings: {
-          activityTimeoutMs: settings.activityTimeoutMs,
-          idleCloseMs: settings.contactIdleMs,
-          maxHistoryEvents: settings.maxHistoryEvents,
-        },
+        settings: contactWorkflowSettings(settings),
       });
     } catch (err) {
       const { message } = activityError(err);
@@ -99,7 +97,7 @@ export function contactGate(
         const reason = `the organization allows no follow-up attempts per contact (${capRule(a.cap)})`;
         return applyCommand(plan, { type: 'cancel', reason, by: '24-hour cap' }, { now, opts: planOpts, callEnded: true }).plan ?? plan;
       }
-      const rules = await db.followUpContext({ orgId, contactId: s.contactId, phone: contactPhone(s) });
+      const rules = await records.followUpContext({ orgId, contactId: s.contactId, phone: contactPhone(s) });
       const freeAt = Date.parse(a.freeAt);
       const moved = applyCapMove(plan, freeAt, capMovedText(freeAt, rules.zones[0] ?? 'UTC', a.cap, a.rule), now);
       // The time the cap frees up may be outside the calling window: the window moves it further.
