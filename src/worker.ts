@@ -6,7 +6,8 @@ import { connectStore } from './store/db';
 import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
+import { serveMetrics } from './metricsServer';
+import { activityMetrics, createWorkerMetrics } from './workerMetrics';
 import { startRollupLoop } from './store/analytics';
 
 /** Pause between analytics rollup passes: the figures lag changes by about this much. */

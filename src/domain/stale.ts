@@ -10,6 +10,14 @@ import { type CallState, type StaleMark, isTerminal } from './lifecycle';
 export const DEFAULT_STALE_AFTER_MS = 30 * 60_000;
 
 /**
+ * How long an unfinished call may go without a change before the analytics and dashboard views
+ * list it as quiet: longer than DEFAULT_STALE_AFTER_MS, so the workflow has asked the platform
+ * (and marked it stale when the platform could not say) before a person is shown it. The
+ * calls_api_calls_stale gauge counts the calls the workflow marked instead.
+ */
+export const STALE_CALL_AFTER_MS = 60 * 60_000;
+
+/**
  * Poll k (0-based) happens at lastEvent + staleAfter × FACTORS[k]: with the 30-minute default at
  * 30 min, 1 h, 2 h and 4 h after the last event. A call still unsettled after the last is stale.
  */

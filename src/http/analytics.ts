@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { PROVIDERS } from '../domain/events';
 import { DAY_MS, HOUR_MS } from '../domain/analytics';
-import { STALE_CALL_AFTER_MS } from '../metrics';
+import { STALE_CALL_AFTER_MS } from '../domain/stale';
 import { agentsReport, orgTimeZone, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
 import type { ApiRouter } from './auth';
 import type { Collections } from '../store/db';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { localTime } from '../domain/callingWindow';
 import { contactPhone } from '../domain/contact';
-import { STALE_CALL_AFTER_MS } from '../metrics';
+import { STALE_CALL_AFTER_MS } from '../domain/stale';
 import { contactZones, getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
 import { dialBudgetUsed, utcDay } from '../store/dialBudget';
