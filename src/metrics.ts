@@ -1,19 +1,15 @@
-// Prometheus metrics (prom-client). Every metric's name, help text and labels are written here
+// The receiver's Prometheus metrics (prom-client); the worker's are in workerMetrics.ts, the
+// worker's HTTP endpoint in metricsServer.ts. Every metric's name, help text and labels are written
 // once. Each process builds its own registry, so tests can run several apps side by side. Labels
 // never hold organization, call or contact ids: a bounded set of series, and nothing about a
 // tenant in a scrape that is not behind an API key.
-import http from 'node:http';
-import { CancelledFailure, type Context as ActivityContext } from '@temporalio/activity';
-import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Activities } from '../activities';
-import type { Logger } from './log';
 import type { InboxStats } from './store/inbox';
 import type { CallSignaler } from './temporal/client';
 import { isPermanentRejection, type DispatcherStatus } from './temporal/dispatcher';
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Latency buckets (seconds) of every histogram, the receiver's and the worker's. */
+export const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export const WEBHOOK_RESULTS = [
   'accepted',
@@ -160,132 +156,4 @@ export function countedSignaler(signaler: CallSignaler, m: Pick<ReceiverMetrics,
       }
     },
   };
-}
-
-export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {
-  const registry = new Registry();
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-  return {
-    registry,
-    activities: new Counter({
-      name: 'calls_api_activities_total',
-      help: 'Activity attempts finished in this worker, by activity type and outcome (completed, failed, cancelled)',
-      labelNames: ['activity', 'outcome'] as const,
-      registers,
-    }),
-    activityDuration: new Histogram({
-      name: 'calls_api_activity_duration_seconds',
-      help: 'Time one activity attempt took, by activity type',
-      labelNames: ['activity'] as const,
-      buckets: SECONDS,
-      registers,
-    }),
-    followUps: new Counter({
-      name: 'calls_api_follow_ups_total',
-      help: 'Follow-up plan changes written to call records, by the state they leave the plan in (scheduled, placed, due, canceled, exhausted, answered...)',
-      labelNames: ['state'] as const,
-      registers,
-    }),
-    dialRefusals: new Counter({
-      name: 'calls_api_follow_up_dial_refusals_total',
-      help: "Follow-up attempts not dialed and left due for a person, by guard: country (not an allowed calling code), number_type (premium rate, shared cost, UAN, personal, international network), budget (the organization's daily dial budget is used)",
-      labelNames: ['guard'] as const,
-      registers,
-    }),
-    emails: new Counter({
-      name: 'calls_api_emails_total',
-      help: 'Thank-you emails by final state: sent, skipped (no contact, address or SMTP server), failed (out of tries)',
-      labelNames: ['state'] as const,
-      registers,
-    }),
-  };
-}
-export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
-
-type ActivityName = keyof Activities;
-const SKIP_TYPES = new Set(['NoEmailAddress', 'NoMailer']);
-
-/**
- * Counts emails and follow-up states from the activities that decide them, as they finish:
- * counters, not database scans, so a scrape costs nothing. A worker that dies after an activity's
- * write and before reporting it makes Temporal run it again, which can count that one twice.
- */
-function countOutcome(m: WorkerMetrics, activity: string, args: unknown[], result: unknown, err: unknown): void {
-  switch (activity as ActivityName) {
-    case 'thankYouSkipReason':
-      if (!err && typeof result === 'string') m.emails.inc({ state: 'skipped' });
-      return;
-    case 'sendThankYouEmail':
-      if (!err && (result as { status?: string })?.status === 'sent') m.emails.inc({ state: 'sent' });
-      else if (err instanceof ApplicationFailure && SKIP_TYPES.has(err.type ?? '')) m.emails.inc({ state: 'skipped' });
-      return;
-    case 'recordEmailFailure':
-      if (!err) m.emails.inc({ state: 'failed' });
-      return;
-    case 'placeFollowUpCall': {
-      const guard = (result as { refusedBy?: string } | undefined)?.refusedBy;
-      if (!err && guard) m.dialRefusals.inc({ guard });
-      return;
-    }
-    case 'recordFollowUp': {
-      const state = (args[0] as { plan?: { status?: string } })?.plan?.status;
-      if (!err && result === 'saved' && state) m.followUps.inc({ state });
-      return;
-    }
-  }
-}
-
-/** Worker interceptor: every activity attempt (local ones too) counted by type and outcome, and timed. */
-export function activityMetrics(m: WorkerMetrics): ActivityInterceptorsFactory {
-  return (ctx: ActivityContext) => ({
-    inbound: {
-      async execute(input, next) {
-        const activity = ctx.info.activityType;
-        const end = m.activityDuration.startTimer({ activity });
-        try {
-          const result = await next(input);
-          m.activities.inc({ activity, outcome: 'completed' });
-          countOutcome(m, activity, input.args, result, undefined);
-          return result;
-        } catch (err) {
-          m.activities.inc({ activity, outcome: err instanceof CancelledFailure ? 'cancelled' : 'failed' });
-          countOutcome(m, activity, input.args, undefined, err);
-          throw err;
-        } finally {
-          end();
-        }
-      },
-    },
-  });
-}
-
-/**
- * GET /metrics on its own small HTTP server (the worker has no other). A port in use (a second
- * worker on the same host) is logged and skipped: metrics must never stop the worker.
- */
-export function serveMetrics(registry: Registry, port: number, host: string, logger: Logger): Promise<http.Server | null> {
-  const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: 'Not Found', message: 'Only GET /metrics is served here' }));
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}`),
-    );
-  });
-  return new Promise((resolve) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      logger.warn('metrics endpoint not started', { port, host, error: err.code ?? err.message });
-      resolve(null);
-    });
-    server.listen(port, host, () => {
-      const addr = server.address();
-      logger.info('metrics endpoint listening', { url: `http://${host}:${typeof addr === 'object' && addr ? addr.port : port}/metrics` });
-      resolve(server);
-    });
-  });
 }

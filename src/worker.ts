@@ -7,7 +7,8 @@ import { createWorker } from './temporal/worker';
 import { createSmtpMailer } from '../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getHeapStatistics } from 'node:v8';
-import { activityMetrics, createWorkerMetrics, serveMetrics } from './metrics';
+import { serveMetrics } from './metricsServer';
+import { activityMetrics, createWorkerMetrics } from './workerMetrics';
 import { startRollupLoop } from './store/rollupLoop';
 
 /** Pause between analytics rollup passes: the figures lag changes by about this much. */

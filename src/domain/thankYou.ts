@@ -77,9 +77,34 @@ function spokenDate(isoDate: string | undefined, timezone: string | undefined): 
   }
 }
 
+/** Longest agent name an email shows; names are short, sentences are not. */
+export const AGENT_NAME_MAX = 40;
+
+/**
+ * The agent's name as the email may show it, or undefined. It comes from a webhook's metadata,
+ * which anyone with the key can forge, and goes into the subject and body sent from the
+ * organization's address: only a short, name-like text is taken (letters, spaces, `'`, `-`, and a
+ * `.` after an initial; at most 4 words), never a sentence, a link, a domain or an id.
+ */
+export function agentDisplayName(raw: string | undefined): string | undefined {
+  const s = raw?.normalize('NFC').replace(/\s+/g, ' ').trim();
+  if (!s || s.length > AGENT_NAME_MAX || s.split(' ').length > 4) return undefined;
+  if (!/^[\p{L}\p{M}][\p{L}\p{M}' -]*(?:\.(?: [\p{L}\p{M}][\p{L}\p{M}' -]*)?)*\.?$/u.test(s)) return undefined;
+  return s;
+}
+
+/** A contact's name for the greeting: one line, control characters removed, at most 80 characters. */
+export function contactDisplayName(raw: string | undefined): string | undefined {
+  const s = raw
+    ?.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return s ? s.slice(0, 80) : undefined;
+}
+
 export function renderThankYou(input: ThankYouContent): RenderedEmail {
-  const name = input.contactName?.trim();
-  const agent = input.agentName?.trim();
+  const name = contactDisplayName(input.contactName);
+  const agent = agentDisplayName(input.agentName);
   const when = spokenDate(input.callDate, input.timezone);
   const length = input.durationSec !== undefined ? spokenDuration(input.durationSec) : undefined;
   const sender = input.senderName?.trim() || 'The team';

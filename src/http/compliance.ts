@@ -11,6 +11,7 @@ import {
   getComplianceSettings,
   listDoNotCallNumbers,
   pendingFollowUpWorkflows,
+  pendingFollowUpWorkflowsOfNumbers,
   removeDoNotCallNumber,
   setComplianceSettings,
   settingsProblems,
@@ -105,6 +106,25 @@ export async function cancelPendingFor(
   return done;
 }
 
+/** cancelPendingFor for many numbers at once (an import): one read of the pending calls, one cancel per workflow. */
+async function cancelPendingForNumbers(
+  col: Collections,
+  control: CallControl | undefined,
+  orgId: string,
+  entries: { phone: string; reason?: string }[],
+): Promise<string[]> {
+  if (!control) return [];
+  const reasons = new Map(entries.map((e) => [e.phone, e.reason ?? 'on the do-not-call list']));
+  const done: string[] = [];
+  for (const [wid, phone] of await pendingFollowUpWorkflowsOfNumbers(col, orgId, new Set(reasons.keys()))) {
+    const r = await control
+      .control(wid, { type: 'cancel', reason: `the contact is on the do-not-call list (list: ${reasons.get(phone)})`, by: 'do-not-call' })
+      .catch(() => undefined);
+    if (r?.kind === 'done') done.push(wid);
+  }
+  return done;
+}
+
 /** The part of the app's dependencies the compliance and contact routes use. */
 export interface ComplianceRouteDeps {
   col: Collections;
@@ -141,11 +161,7 @@ export function complianceRoutes(api: ApiRouter, deps: ComplianceRouteDeps): voi
     const b = parseWith(doNotCallBody, await readJson(ctx, deps.bodyLimitBytes), 'Bad Request');
     const entries = b.numbers ?? [{ phone: b.phone!, reason: b.reason }];
     const added = await addDoNotCallNumbers(deps.col, orgId, entries, 'list');
-    const canceled: string[] = [];
-    for (const e of entries)
-      canceled.push(
-        ...(await cancelPendingFor(deps.col, deps.control, orgId, { phone: e.phone }, `list: ${e.reason ?? 'on the do-not-call list'}`)),
-      );
+    const canceled = await cancelPendingForNumbers(deps.col, deps.control, orgId, entries);
     ctx.status = 201;
     ctx.body = { added, received: entries.length, canceledFollowUps: canceled };
   });

@@ -165,6 +165,26 @@ export async function pendingFollowUpWorkflows(
 export const regionsOf = (region: string | undefined): string[] => (region ? [...new Set([region.split('-')[0], region])] : []);
 
 /**
+ * The workflows of calls with a follow-up scheduled that call or came from any of `phones`, each
+ * with the number that matched: one read of the organization's pending calls however long the
+ * list (a 10,000-number import used to read them 10,000 times).
+ */
+export async function pendingFollowUpWorkflowsOfNumbers(
+  col: Collections,
+  orgId: string,
+  phones: ReadonlySet<string>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (phones.size === 0) return out;
+  const docs = col.calls.find({ orgId, nextFollowUpAt: { $ne: null } }, { projection: { workflowId: 1, to: 1, from: 1 } });
+  for await (const d of docs) {
+    const phone = [d.to, d.from].find((p): p is string => !!p && phones.has(p));
+    if (phone && !out.has(d.workflowId)) out.set(d.workflowId, phone);
+  }
+  return out;
+}
+
+/**
  * The contact's time zones as the rules take them: the contact's own, else the number's, else the
  * organization's default; and the number's regions. The dashboard shows follow-up times with it.
  */

@@ -2,7 +2,8 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../src/log';
-import { SCRAPE_DB_READ_EVERY_MS, serveMetrics } from '../../src/metrics';
+import { SCRAPE_DB_READ_EVERY_MS } from '../../src/metrics';
+import { serveMetrics } from '../../src/metricsServer';
 import { inboxId } from '../../src/store/inbox';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';

@@ -13,14 +13,8 @@ import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { createCallControl } from '../../src/temporal/control';
 import { Dispatcher } from '../../src/temporal/dispatcher';
-import {
-  activityMetrics,
-  countedSignaler,
-  createReceiverMetrics,
-  createWorkerMetrics,
-  type ReceiverMetrics,
-  type WorkerMetrics,
-} from '../../src/metrics';
+import { countedSignaler, createReceiverMetrics, type ReceiverMetrics } from '../../src/metrics';
+import { activityMetrics, createWorkerMetrics, type WorkerMetrics } from '../../src/workerMetrics';
 import { requireEnv, testSettings, testStore, uniqueId, workflowBundle } from './harness';
 import { NativeConnection } from '@temporalio/worker';
 

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { createReceiverMetrics, createWorkerMetrics } from '../../src/metrics';
+import { createReceiverMetrics } from '../../src/metrics';
+import { createWorkerMetrics } from '../../src/workerMetrics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
