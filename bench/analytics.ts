@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '1' },
     'time-zone': { type: 'string', default: 'America/New_York' },
+    // lists: only the dashboard's call lists (no rollup), with FerretDB's plan of each query
+    only: { type: 'string', default: 'all' },
   },
 });
 const O = {
@@ -33,7 +35,9 @@ const O = {
   requests: Number(args.requests),
   concurrency: Number(args.concurrency),
   timeZone: args['time-zone'],
+  only: args.only,
 };
+if (O.only !== 'all' && O.only !== 'lists') throw new Error(`--only: expected all or lists, got "${O.only}"`);
 const DAY_MS = 86_400_000;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const BENCH_ROOT = path.join(ROOT, '.test-data');
@@ -70,7 +74,7 @@ function latency(name: string, ms: number[], errors: number): Latency {
  * `requests` calls of `one`, on `concurrency` lanes, each lane paced to 80 a second: the read
  * rate limit is 100/s per key and each lane has its own key.
  */
-async function measure(name: string, one: (lane: number) => Promise<void>): Promise<Latency> {
+async function measure(name: string, one: (lane: number) => Promise<void>, requests = O.requests): Promise<Latency> {
   const ms: number[] = [];
   let errors = 0;
   let next = 0;
@@ -78,7 +82,7 @@ async function measure(name: string, one: (lane: number) => Promise<void>): Prom
   for (let i = 0; i < 5; i++) await one(0).catch(() => undefined);
   await Promise.all(
     Array.from({ length: O.concurrency }, async (_, lane) => {
-      while (next++ < O.requests) {
+      while (next++ < requests) {
         const t = performance.now();
         try {
           await one(lane);
@@ -132,6 +136,16 @@ async function run(s: BenchStack) {
   await markHours(col, hourKeys);
   const seedSec = (performance.now() - t) / 1000;
   say(`seeded in ${r1(seedSec)} s`);
+
+  // Follow-ups waiting for their time, as recordFollowUpPlan writes them: the dashboard's scheduled list.
+  const waiting = await col.calls
+    .find({ orgId, 'followUp.status': 'scheduled' }, { projection: { _id: 1, updatedAt: 1 } })
+    .limit(2_000)
+    .toArray();
+  for (const d of waiting)
+    await col.calls.updateOne({ _id: d._id }, { $set: { nextFollowUpAt: new Date(d.updatedAt.getTime() + 2 * 3_600_000) } });
+  say(`${waiting.length} calls with a follow-up scheduled`);
+  if (O.only === 'lists') return { seed: { calls: O.calls, days: O.days, seconds: r1(seedSec) }, latencies: await lists(s, keys) };
 
   // What a user's worker does on upgrade (backfill) and then on every pass: take the marks, recompute.
   t = performance.now();
@@ -187,6 +201,7 @@ async function run(s: BenchStack) {
     ),
   );
   results.push(await measure('agents, 90 days', (l) => get(l, `/api/analytics/agents?from=${f90}`)));
+  results.push(...(await lists(s, keys)));
   const summary = (await (await fetch(`${base}/api/analytics/summary?from=${f90exact}`, { headers: { 'x-api-key': keys[0] } })).json()) as {
     calls: { total: number };
   };
@@ -198,7 +213,25 @@ async function run(s: BenchStack) {
   };
 }
 
-function table(r: Awaited<ReturnType<typeof run>>): string {
+/** The dashboard's call lists at this size: GET /api/calls (its first pages and a filter) and the queues (scheduled, stale). */
+async function lists(s: BenchStack, keys: string[]): Promise<Latency[]> {
+  const get = async (lane: number, p: string) => {
+    const res = await fetch(`${s.baseUrls[0]}${p}`, { headers: { 'x-api-key': keys[lane % keys.length] } });
+    if (res.status !== 200) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  };
+  const out: Latency[] = [];
+  const n = Math.min(O.requests, 60);
+  const short = async (name: string, p: string) => out.push(await measure(name, (l) => get(l, p), n));
+  await short('GET /api/calls (newest 50)', '/api/calls');
+  await short('GET /api/calls?offset=1000', '/api/calls?offset=1000');
+  await short('GET /api/calls?status=completed', '/api/calls?status=completed');
+  await short('GET /api/calls?provider=vapi', '/api/calls?provider=vapi');
+  await short('GET /api/dashboard/queues (scheduled, due, stale)', '/api/dashboard/queues');
+  return out;
+}
+
+function table(r: { latencies: Latency[] }): string {
   const rows = r.latencies.map(
     (l) => `| ${l.name} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.max} | ${l.requests}${l.errors ? ` (${l.errors} errors)` : ''} |`,
   );
@@ -224,7 +257,8 @@ async function main() {
     const file = path.join(RUN_DIR, `analytics-${stamp}.json`);
     fs.writeFileSync(file, JSON.stringify(report, null, 2));
     process.stdout.write(`\n${JSON.stringify(report)}\n\n${table(r)}\n\n`);
-    if (r.summaryTotal !== O.calls) throw new Error(`the 90-day summary counts ${r.summaryTotal} calls, ${O.calls} were stored`);
+    if ('summaryTotal' in r && r.summaryTotal !== O.calls)
+      throw new Error(`the 90-day summary counts ${r.summaryTotal} calls, ${O.calls} were stored`);
     say(`report: ${path.relative(ROOT, file)}`);
   } finally {
     await s.store.close().catch(() => undefined);

@@ -41,14 +41,14 @@ describe('loadConfig', () => {
       stickyTimeoutMs: 10_000,
     });
     expect(d.workerMetrics.corePort).toBe(0);
-    expect(d.inbox.dispatchWhileAcking).toBe(4);
+    expect(d.inbox.dispatchWhileAcking).toBe(32);
     const c = loadConfig({
       WORKER_MAX_CACHED_WORKFLOWS: '0',
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
       WORKER_STICKY_TIMEOUT: '30s',
       WORKER_CORE_METRICS_PORT: '9465',
-      INBOX_DISPATCH_WHILE_ACKING: '32',
+      INBOX_DISPATCH_WHILE_ACKING: '4',
     });
     expect(c.worker).toEqual({
       maxCachedWorkflows: 0,
@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       stickyTimeoutMs: 30_000,
     });
     expect(c.workerMetrics.corePort).toBe(9465);
-    expect(c.inbox.dispatchWhileAcking).toBe(32);
+    expect(c.inbox.dispatchWhileAcking).toBe(4);
   });
 
   test("the worker's default cache follows its heap: a 3,000-call campaign's open calls and contacts fit Node's 4 GB heap", () => {
