@@ -57,6 +57,7 @@ export async function relayBacklog(
       receivedAt: new Date().toISOString(),
     });
   });
+  say(`relay: floor ${floor.perSec} signals/s (p50 ${floor.p50} ms, p99 ${floor.p99} ms, errors ${floor.errors})`);
   // An inbox of its own, so the stack's receivers do not relay it too.
   const db = s.store.client.db(`bench_relay_${run}`);
   const col = collections(db);
@@ -89,9 +90,14 @@ export async function relayBacklog(
   const t0 = performance.now();
   dispatcher.start();
   let left = opts.events;
+  let said = performance.now();
   while (left > 0) {
     await sleep(250);
     left = await col.inbox.countDocuments({});
+    if (performance.now() - said > 30_000) {
+      said = performance.now();
+      say(`relay: ${left} left after ${r1((said - t0) / 1000)} s`);
+    }
   }
   const drainSec = (performance.now() - t0) / 1000;
   const delivered = dispatcher.status().delivered;
