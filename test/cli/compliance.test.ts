@@ -50,6 +50,8 @@ test('rules show prints the defaults; rules set changes what is given and keeps 
     'America/Chicago',
     '--cap',
     '2',
+    '--dial-budget',
+    '50',
   ]);
   const s = await getComplianceSettings(store.col, ORG);
   expect(s).toEqual({
@@ -65,7 +67,11 @@ test('rules show prints the defaults; rules set changes what is given and keeps 
     defaultTimeZone: 'America/Chicago',
     contactCapPer24h: 2,
     optOutField: 'opt_out',
+    dailyDialBudget: 50,
   });
+  expect((await failing(['rules', 'set', '--org', ORG, '--dial-budget', 'lots'])).stderr).toContain(
+    '--dial-budget: expected a whole number',
+  );
   const bad = await failing(['rules', 'set', '--org', ORG, '--end', '07:00']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('callingWindow.end: must be after start (09:00–07:00)');
