@@ -52,6 +52,8 @@ test('rules show prints the defaults; rules set changes what is given and keeps 
     '2',
     '--purpose',
     'debt-collection',
+    '--dial-budget',
+    '50',
   ]);
   const s = await getComplianceSettings(store.col, ORG);
   expect(s).toEqual({
@@ -68,9 +70,13 @@ test('rules show prints the defaults; rules set changes what is given and keeps 
     contactCapPer24h: 2,
     optOutField: 'opt_out',
     purpose: 'debt-collection',
+    dailyDialBudget: 50,
   });
   expect((await failing(['rules', 'set', '--org', ORG, '--purpose', 'sales'])).stderr).toContain(
     'purpose: expected one of solicitation, informational, debt-collection',
+  );
+  expect((await failing(['rules', 'set', '--org', ORG, '--dial-budget', 'lots'])).stderr).toContain(
+    '--dial-budget: expected a whole number',
   );
   const bad = await failing(['rules', 'set', '--org', ORG, '--end', '07:00']);
   expect(bad.code).toBe(2);

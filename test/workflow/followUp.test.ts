@@ -332,6 +332,8 @@ test('without an outbound dialer the follow-up is recorded as due, then placed o
       baseUrl: fake.baseUrl,
       apiKey: 'bland-key',
       agentId: 'pathway_1',
+      // No caller id: the countries a follow-up may dial must be listed (never taken from the webhook).
+      allowedCountryCodes: ['1'],
     });
     await handle(callId, ORG_NO_DIALER).signal(retryNow);
     const [req] = await until('placed', async () => placedFor(callId).length === 1 && placedFor(callId));

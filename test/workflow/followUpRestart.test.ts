@@ -44,6 +44,8 @@ beforeAll(async () => {
     apiKey: 'vapi-key',
     agentId: 'asst_1',
     phoneNumberId: 'pn_1',
+    // Vapi's dialer has no caller id: the countries a follow-up may dial are listed.
+    allowedCountryCodes: ['1'],
   });
   await openAllDay(store.col, ORG);
 }, 60_000);
