@@ -471,6 +471,12 @@ function markdown(r: Report): string {
       (c) => fmt(c.coreMsPerCall[MACHINE], 1),
       `≤ 2 × 3 signalWithStart = ${fmt(6 * (floorMs(b?.signalWithStart) ?? NaN), 1)}`,
     );
+    row("core-ms per acknowledged webhook, the benchmark's processes", (c) => fmt(c.coreMsPerAck[STACK_TOTAL], 1), '—');
+    row(
+      "core-ms per completed call, the benchmark's processes",
+      (c) => fmt(c.coreMsPerCall[STACK_TOTAL], 1),
+      `≤ 2 × 3 signalWithStart = ${fmt(6 * (floorMs(b?.signalWithStart, STACK_TOTAL) ?? NaN), 1)}`,
+    );
     row(
       'worker sticky cache hits / misses (forced evictions)',
       (c) => (c.stickyCache ? `${fmt(c.stickyCache.hits)} / ${fmt(c.stickyCache.misses)} (${fmt(c.stickyCache.forcedEvictions)})` : '—'),

@@ -159,7 +159,7 @@ export interface Config {
   dev: { apiKey?: string; apiKeyFile: string };
   secrets: { key?: string; keyFile: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  workerMetrics: { port: number; host: string; corePort: number };
+  workerMetrics: { port: number; host: string };
   worker: WorkerTuning;
 }
 
@@ -186,6 +186,8 @@ export interface WorkerTuning {
   maxConcurrentWorkflowTasks: number;
   maxConcurrentActivities: number;
   stickyTimeoutMs: number;
+  /** The SDK core's Prometheus endpoint on WORKER_METRICS_HOST; 0 = off. */
+  coreMetricsPort: number;
 }
 
 /** Settings the call workflow receives as input, so a running workflow never reads config. */
@@ -291,12 +293,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dev: { apiKey: e.DEV_API_KEY, apiKeyFile: e.DEV_API_KEY_FILE },
     secrets: { key: e.SECRETS_KEY, keyFile: e.SECRETS_KEY_FILE },
     logLevel: e.LOG_LEVEL,
-    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST, corePort: e.WORKER_CORE_METRICS_PORT },
+    workerMetrics: { port: e.WORKER_METRICS_PORT, host: e.WORKER_METRICS_HOST },
     worker: {
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       stickyTimeoutMs: e.WORKER_STICKY_TIMEOUT,
+      coreMetricsPort: e.WORKER_CORE_METRICS_PORT,
     },
   };
 }

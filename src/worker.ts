@@ -22,8 +22,8 @@ async function main() {
   Runtime.install({
     logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'),
     // The core's own counters (sticky cache hits and misses, task latencies), for tuning the cache.
-    ...(config.workerMetrics.corePort > 0 && {
-      telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.workerMetrics.host}:${config.workerMetrics.corePort}` } } },
+    ...(config.worker.coreMetricsPort > 0 && {
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `${config.workerMetrics.host}:${config.worker.coreMetricsPort}` } } },
     }),
   });
   // Short server selection, like the receiver: an activity that cannot reach the database fails
