@@ -1,8 +1,16 @@
 // Call analytics as pure math: what one call contributes to its hour's rollup (a "cell" keyed by
-// provider, agent and outcome), how cells add up, the median from a fixed-bucket histogram, and
+// provider, agent and outcome), how cells add up (durations: callDurations.ts), and
 // how UTC hours group into an organization's local days and weeks (DST included). No Node
 // imports: the store and the tests share it.
 import { localTime } from './callingWindow';
+import {
+  DURATION_EDGES,
+  EXACT_DURATIONS_PER_CELL,
+  EXACT_DURATIONS_PER_REPORT,
+  durationBucket,
+  exactMedian,
+  medianFromHistogram,
+} from './callDurations';
 import { CONNECTED_OUTCOMES, OUTCOMES, type Outcome } from './events';
 
 export const HOUR_MS = 3_600_000;
@@ -26,46 +34,8 @@ export const hourDocId = (orgId: string, hour: string): string => `${orgId}:h:${
 /** The rollup document of a local month, holding its local days: `${orgId}:d:${yyyy-mm}` (`day` as localDayNumber). */
 export const monthDocId = (orgId: string, day: number): string => `${orgId}:d:${isoDay(day).slice(0, 7)}`;
 
-/** Duration histogram edges in seconds: bucket i is [EDGES[i], EDGES[i+1]), the last one open-ended. */
-export const DURATION_EDGES = [
-  0, 5, 10, 15, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 210, 240, 300, 360, 420, 480, 600, 720, 900, 1200, 1500, 1800, 2400, 3600, 5400,
-  7200,
-] as const;
-
-export function durationBucket(sec: number): number {
-  let lo = 0;
-  let hi = DURATION_EDGES.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (DURATION_EDGES[mid] <= sec) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-/**
- * The median from histogram counts: the bucket holding the middle value (the lower one of two),
- * then a linear guess inside it, so it is off by at most that bucket's width (5 s under a minute,
- * at most a third of the lower edge above); the open last bucket answers its lower edge.
- */
-export function medianFromHistogram(hist: Record<string, number>): number | null {
-  const counts = DURATION_EDGES.map((_, i) => hist[String(i)] ?? 0);
-  const n = counts.reduce((a, b) => a + b, 0);
-  if (n === 0) return null;
-  const rank = n / 2;
-  let before = 0;
-  for (let i = 0; i < counts.length; i++) {
-    if (counts[i] === 0) continue;
-    if (before + counts[i] >= rank) {
-      const lo = DURATION_EDGES[i];
-      if (i === DURATION_EDGES.length - 1) return lo;
-      const hi = DURATION_EDGES[i + 1];
-      return Math.round((lo + ((rank - before) / counts[i]) * (hi - lo)) * 100) / 100;
-    }
-    before += counts[i];
-  }
-  return null;
-}
+/** Whether a cell holds the exact duration of every call it has one for. */
+const exactOf = (c: { d?: number; x?: number[] }): boolean => (c.x?.length ?? 0) === (c.d ?? 0);
 
 // ---- what one call contributes ----------------------------------------------------------------
 
@@ -114,6 +84,8 @@ export interface Cell {
   ds?: number;
   /** duration histogram: bucket index → calls */
   h?: Record<string, number>;
+  /** every duration (s), while the cell has at most EXACT_DURATIONS_PER_CELL of them (absent: more, or a rollup from before) */
+  x?: number[];
   /** cost per currency: [sum of amountCents, calls] */
   c?: Record<string, number[]>;
   /** analysis: [calls with `successful` set, of which true] */
@@ -173,6 +145,8 @@ export function addCall(cells: Cells, call: CallFacts): void {
     cell.ds = (cell.ds ?? 0) + d;
     const b = String(durationBucket(d));
     cell.h = { ...cell.h, [b]: (cell.h?.[b] ?? 0) + 1 };
+    if (cell.d <= EXACT_DURATIONS_PER_CELL && (cell.x?.length ?? 0) === cell.d - 1) cell.x = [...(cell.x ?? []), d];
+    else delete cell.x;
   }
   const amount = call.cost?.amountCents;
   if (typeof amount === 'number' && Number.isFinite(amount)) {
@@ -199,9 +173,12 @@ export function addCall(cells: Cells, call: CallFacts): void {
 export function mergeCell(into: Cells, key: string, cell: Cell): void {
   const t = into[key];
   if (!t) {
-    into[key] = { ...cell, ...(cell.u && { u: [...cell.u] }) };
+    into[key] = { ...cell, ...(cell.u && { u: [...cell.u] }), ...(cell.x && { x: [...cell.x] }) };
     return;
   }
+  const exact = exactOf(t) && exactOf(cell) && (t.d ?? 0) + (cell.d ?? 0) <= EXACT_DURATIONS_PER_CELL;
+  if (exact && cell.x) t.x = [...(t.x ?? []), ...cell.x];
+  else if (!exact) delete t.x;
   t.n += cell.n;
   if (cell.d) t.d = (t.d ?? 0) + cell.d;
   if (cell.ds) t.ds = (t.ds ?? 0) + cell.ds;
@@ -245,6 +222,8 @@ export interface Figures {
     totalSec: number;
     averageSec: number | null;
     medianSec: number | null;
+    /** The median is the exact middle of the durations (else the histogram's estimate). */
+    medianExact: boolean;
     histogram: { fromSec: number; toSec: number | null; calls: number }[];
   };
   cost: { calls: number; byCurrency: CurrencyTotal[] };
@@ -265,6 +244,8 @@ export class Tally {
   f = [0, 0, 0, 0, 0];
   e = [0, 0, 0];
   staleOpen = 0;
+  /** Every duration seen, while each cell brought all of its own; null once one did not. */
+  x: number[] | null = [];
 
   /** `staleBefore` (epoch s): open calls whose record last changed before it count as stale. */
   add(outcome: CellOutcome, cell: Cell, staleBefore: number): void {
@@ -273,6 +254,9 @@ export class Tally {
     this.d += cell.d ?? 0;
     this.ds += cell.ds ?? 0;
     for (const [b, k] of Object.entries(cell.h ?? {})) this.h[b] = (this.h[b] ?? 0) + k;
+    const xs = cell.x ?? [];
+    if (this.x && exactOf(cell) && this.x.length + xs.length <= EXACT_DURATIONS_PER_REPORT) this.x.push(...xs);
+    else this.x = null;
     for (const [cur, v] of Object.entries(cell.c ?? {})) this.c[cur] = addVec(this.c[cur], v);
     if (cell.s) this.s = addVec(this.s, cell.s);
     if (cell.f) this.f = addVec(this.f, cell.f);
@@ -309,7 +293,8 @@ export class Tally {
         calls: this.d,
         totalSec: round(this.ds),
         averageSec: this.d > 0 ? round(this.ds / this.d) : null,
-        medianSec: medianFromHistogram(this.h),
+        medianSec: this.x ? exactMedian(this.x) : medianFromHistogram(this.h),
+        medianExact: this.x !== null,
         histogram: DURATION_EDGES.map((from, i) => ({
           fromSec: from,
           toSec: DURATION_EDGES[i + 1] ?? null,

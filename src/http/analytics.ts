@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { PROVIDERS } from '../domain/events';
 import { DAY_MS, HOUR_MS } from '../domain/analytics';
+import { EXACT_DURATIONS_PER_CELL } from '../domain/callDurations';
 import { SILENT_CALL_AFTER_MS } from '../domain/stale';
 import { agentsReport, summaryReport, timeseriesReport, type RangeQuery } from '../store/analytics';
 import { orgTimeZone } from '../store/rollupCodec';
@@ -110,6 +111,12 @@ export function analyticsRoutes(api: ApiRouter, deps: AnalyticsRouteDeps): void 
 }
 
 // ---- response bodies, for the OpenAPI document (src/http/openapi.ts) ----
+/** How exact a reported median is (src/domain/analytics.ts: EXACT_DURATIONS_PER_CELL, medianFromHistogram). */
+const MEDIAN_TEXT =
+  'Exact (the middle duration; the lower of the two middle ones for an even count) when each hour and day of the range holds at most ' +
+  `${EXACT_DURATIONS_PER_CELL} calls with a duration per provider, agent and outcome; otherwise estimated from the duration ` +
+  "histogram inside the bucket holding the median, off by at most that bucket's width: 5 to 15 s under a minute, at most " +
+  'half the value from 1 min to 2 h; a median of 2 h or more is reported as 7200';
 const rate = z.number().min(0).max(1).nullable().describe('A fraction from 0 to 1; null when nothing to divide by');
 const CurrencyTotal = z.strictObject({ currency: z.string(), totalCents: z.number(), calls: z.number().int(), averageCents: z.number() });
 const filtersBody = z.strictObject({ provider: z.string().nullable(), agentId: z.string().nullable() });
@@ -141,7 +148,8 @@ export const AnalyticsSummary = z.strictObject({
     calls: z.number().int().describe('Calls with a duration'),
     totalSec: z.number(),
     averageSec: z.number().nullable(),
-    medianSec: z.number().nullable().describe('From the histogram: within the width of the bucket holding the median'),
+    medianSec: z.number().nullable().describe(MEDIAN_TEXT),
+    medianExact: z.boolean().describe('Whether medianSec is exact (else the histogram estimate, with the error above)'),
     histogram: z.array(z.strictObject({ fromSec: z.number(), toSec: z.number().nullable(), calls: z.number().int() })),
   }),
   cost: z.strictObject({
@@ -201,7 +209,8 @@ export const AnalyticsAgents = z.strictObject({
       answered: z.number().int(),
       answerRate: rate,
       averageDurationSec: z.number().nullable(),
-      medianDurationSec: z.number().nullable(),
+      medianDurationSec: z.number().nullable().describe(MEDIAN_TEXT),
+      medianDurationExact: z.boolean().describe('Whether medianDurationSec is exact'),
       success: z.strictObject({ evaluated: z.number().int(), successful: z.number().int(), rate }),
       cost: z.array(CurrencyTotal),
     }),

@@ -460,7 +460,8 @@ export function openApiDocument(): Json {
       '/api/analytics/summary': {
         get: operation('read', {
           summary:
-            'Totals over a range: calls, answer rate, outcomes, duration (average, median, histogram), cost per currency, follow-ups, emails, stale calls',
+            'Totals over a range: calls, answer rate, outcomes, duration (average, median, histogram), cost per currency, follow-ups, emails, stale calls. ' +
+            'The median is exact for small sets, else estimated within a histogram bucket (duration.medianExact says which; see duration.medianSec)',
           tags: ['analytics'],
           parameters: queryParams(summaryQuery),
           responses: {

@@ -279,6 +279,7 @@ export async function agentsReport(col: Collections, orgId: string, q: RangeQuer
         answerRate: f.calls.answerRate,
         averageDurationSec: f.duration.averageSec,
         medianDurationSec: f.duration.medianSec,
+        medianDurationExact: f.duration.medianExact,
         success: f.success,
         cost: f.cost.byCurrency,
       };

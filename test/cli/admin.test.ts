@@ -1,14 +1,12 @@
 // The administration CLI, run as a real process against the real database.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '../../src/store/db';
 import { orgForApiKey } from '../../src/store/organizations';
+import { runCli } from '../support/cli';
 import { testStore } from '../support/harness';
 
-const run = promisify(execFile);
 let store: Store;
 
 beforeAll(async () => {
@@ -20,9 +18,7 @@ afterAll(async () => {
 });
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, MONGODB_DB: store.db.databaseName, ...env },
-  });
+  runCli(args, { ...process.env, MONGODB_DB: store.db.databaseName, ...env });
 
 test('org create prints a key once; it authenticates, lists by id only, and can be revoked', async () => {
   const { stdout } = await cli(['org', 'create', '--name', 'Acme']);

@@ -1,15 +1,13 @@
 // The CLI's calling rules and do-not-call commands, run as a real process against the real database.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '../../src/store/db';
 import { DEFAULT_COMPLIANCE, getComplianceSettings, listDoNotCallNumbers } from '../../src/store/compliance';
 import { createOrganization } from '../../src/store/organizations';
+import { runCli } from '../support/cli';
 import { testStore } from '../support/harness';
 
-const run = promisify(execFile);
 let store: Store;
 const ORG = 'org_cli_rules';
 
@@ -22,8 +20,7 @@ afterAll(async () => {
   await store?.close();
 });
 
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, MONGODB_DB: store.db.databaseName } });
+const cli = (args: string[]) => runCli(args, { ...process.env, MONGODB_DB: store.db.databaseName });
 const failing = async (args: string[]) => {
   const err = (await cli(args).then(
     () => undefined,

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { getOutboundDialer } from '../../src/store/followUps';
 import { useSecretsKey } from '../../src/store/secrets';
 import { getState, workflowIdFor } from '../../workflows/messages';
+import { runCli } from '../support/cli';
 import { eventually, requireEnv, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 import { openAllDay } from '../support/callingWindow';
@@ -32,10 +33,7 @@ afterAll(async () => {
 });
 
 const admin = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, MONGODB_DB: stack.store.db.databaseName, SECRETS_KEY },
-    timeout: 60_000,
-  });
+  runCli(args, { ...process.env, MONGODB_DB: stack.store.db.databaseName, SECRETS_KEY }, { timeout: 60_000 });
 const temporal = (args: string[]) =>
   run(requireEnv('TEMPORAL_CLI_PATH'), [...args, '--address', requireEnv('TEMPORAL_ADDRESS'), '--namespace', 'default'], {
     timeout: 30_000,

@@ -1,17 +1,15 @@
 // `platform set|show|remove`: the credentials a call with no reported end is looked up with,
 // stored encrypted, shown without the key, and refused with a clear message when incomplete.
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Store } from '../../src/store/db';
 import { createOrganization, setProviderSecret } from '../../src/store/organizations';
 import { getPlatformApi, platformCredentials } from '../../src/store/platformApis';
 import { useSecretsKey } from '../../src/store/secrets';
+import { cliStdin, runCli } from '../support/cli';
 import { testStore } from '../support/harness';
 
-const run = promisify(execFile);
 const SECRETS_KEY = '7a'.repeat(32);
 const SID = 'AC0123456789abcdef0123456789abcdef';
 let store: Store;
@@ -30,21 +28,11 @@ afterAll(async () => {
 });
 
 const env = () => ({ ...process.env, MONGODB_DB: store.db.databaseName, SECRETS_KEY, SECRETS_KEY_FILE: noKeyFile });
-const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: env() });
-function cliStdin(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: env() });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
+const cli = (args: string[]) => runCli(args, env());
+const stdinCli = (args: string[], input: string) => cliStdin(args, input, env());
 
 test('platform set --api-key-stdin stores the key encrypted with its base URL; show never prints it; remove deletes it', async () => {
-  const r = await cliStdin(
+  const r = await stdinCli(
     ['platform', 'set', '--org', orgId, '--provider', 'vapi', '--api-key-stdin', '--base-url', 'http://127.0.0.1:9/'],
     'vapi-private-123\n',
   );

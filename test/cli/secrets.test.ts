@@ -1,17 +1,15 @@
 // Secrets through the CLI: read from stdin or an environment variable, stored encrypted, and
 // refused without a key; dev-provision creates the development key for `make start`.
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Store } from '../../src/store/db';
 import { getOutboundDialer } from '../../src/store/followUps';
 import { createOrganization, getProviderSecret } from '../../src/store/organizations';
 import { useSecretsKey } from '../../src/store/secrets';
+import { cliStdin, runCli } from '../support/cli';
 import { testStore } from '../support/harness';
 
-const run = promisify(execFile);
 const SECRETS_KEY = '5e'.repeat(32);
 let store: Store;
 let orgId: string;
@@ -34,24 +32,13 @@ const env = (more: Record<string, string> = {}) => ({
   SECRETS_KEY_FILE: noKeyFile,
   ...more,
 });
-const cli = (args: string[], more: Record<string, string> = {}) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: env(more) });
+const cli = (args: string[], more: Record<string, string> = {}) => runCli(args, env(more));
 
 /** Runs the CLI with `input` on its standard input. */
-function cliStdin(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: env() });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
+const stdinCli = (args: string[], input: string) => cliStdin(args, input, env());
 
 test('secret set --secret-stdin stores the secret encrypted; the receiver reads it back with the key', async () => {
-  const r = await cliStdin(['secret', 'set', '--org', orgId, '--provider', 'generic', '--secret-stdin'], 'stdin-signing-secret-123\n');
+  const r = await stdinCli(['secret', 'set', '--org', orgId, '--provider', 'generic', '--secret-stdin'], 'stdin-signing-secret-123\n');
   expect(r.code).toBe(0);
   expect(r.stdout + r.stderr).not.toContain('stdin-signing-secret-123');
   const raw = await store.col.providerSecrets.findOne({ orgId, provider: 'generic' });

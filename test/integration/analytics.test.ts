@@ -6,7 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONNECTED_OUTCOMES, OUTCOMES, type CallEvent } from '../../src/domain/events';
 import { initialState, reduce } from '../../src/domain/reducer';
-import { DURATION_EDGES, durationBucket, followUpFigures, localBuckets } from '../../src/domain/analytics';
+import { followUpFigures, localBuckets } from '../../src/domain/analytics';
+import { DURATION_EDGES, durationBucket } from '../../src/domain/callDurations';
 import { agentsReport, summaryReport, timeseriesReport, type RangeQuery } from '../../src/store/analytics';
 import { acquireLease, backfillStep, insertCallRecords, rollupTick, startRollupLoop } from '../../src/store/rollupLoop';
 import { markCall, saveCallState } from '../../src/store/calls';
@@ -365,6 +366,30 @@ describe('backfill of calls stored before rollups', () => {
     expect(later.legacyLeft).toBe(0);
     await drain();
     expectSummaryMatches(await summaryReport(store.col, ORG, q), bruteForce(await allCalls(ORG), q));
+  }, 60_000);
+});
+
+describe('the median', () => {
+  test('three calls of 120 s: 120 s exactly, from the rollups of whole days and from the calls of cut hours', async () => {
+    const ORG = uniqueId('org_median');
+    const docs = callRecords({ orgId: ORG, from: FROM + HOUR, to: FROM + 2 * HOUR, count: 3, seed: 11 }).map((d) => ({
+      ...d,
+      provider: 'vapi' as const,
+      agentId: 'agent_m',
+      status: 'completed' as const,
+      outcome: 'completed' as const,
+      durationSec: 120,
+    }));
+    await insertCallRecords(store.col, docs);
+    await drain();
+    for (const [from, to] of [
+      [FROM, FROM + DAY],
+      [FROM + HOUR + 1, FROM + 2 * HOUR - 1],
+    ]) {
+      const q: RangeQuery = { from, to, timeZone: 'UTC', staleBefore: Date.now() - HOUR };
+      expect((await summaryReport(store.col, ORG, q)).duration).toMatchObject({ calls: 3, medianSec: 120, medianExact: true });
+      expect((await agentsReport(store.col, ORG, q)).items).toMatchObject([{ medianDurationSec: 120, medianDurationExact: true }]);
+    }
   }, 60_000);
 });
 

@@ -1,20 +1,26 @@
 // Pure analytics math: buckets, the median from the histogram, local days and weeks across DST.
 import {
-  DURATION_EDGES,
   type CallFacts,
   Tally,
   cellKey,
   cellOutcomeOf,
   cellsOf,
-  durationBucket,
+  mergeCell,
   followUpFigures,
   localBuckets,
-  medianFromHistogram,
   parseCellKey,
   rollupKeyOf,
   splitRollupKey,
   startOfLocalDay,
 } from '../../../src/domain/analytics';
+import {
+  DURATION_EDGES,
+  EXACT_DURATIONS_PER_CELL,
+  EXACT_DURATIONS_PER_REPORT,
+  durationBucket,
+  exactMedian,
+  medianFromHistogram,
+} from '../../../src/domain/callDurations';
 
 const utc = (s: string) => Date.parse(s);
 
@@ -167,4 +173,63 @@ test('weeks start on Monday, in local time; half-hour zones cut UTC hours', () =
   expect(new Date(w[1].start).toISOString()).toBe('2026-11-08T18:30:00.000Z');
   const h = localBuckets(utc('2026-11-04T12:00:00Z'), utc('2026-11-04T14:00:00Z'), 'hour', 'Asia/Kolkata');
   expect(h.map((x) => x.label)).toEqual(['2026-11-04T17:30', '2026-11-04T18:30']);
+});
+
+describe('the median: exact for small sets, the histogram estimate beyond', () => {
+  const calls = (...durations: number[]): CallFacts[] =>
+    durations.map((durationSec) => ({ provider: 'vapi', agentId: 'a1', status: 'completed', outcome: 'completed', durationSec }));
+  const duration = (cells: ReturnType<typeof cellsOf>) => {
+    const t = new Tally();
+    for (const [key, cell] of Object.entries(cells)) t.add(parseCellKey(key).outcome, cell, 0);
+    return t.figures().duration;
+  };
+
+  test('three calls of 120 s have a median of 120 s, exactly (the histogram alone said 135)', () => {
+    const cells = cellsOf(calls(120, 120, 120));
+    expect(duration(cells)).toMatchObject({ medianSec: 120, medianExact: true });
+    const histogramOnly = Object.fromEntries(Object.entries(cells).map(([k, { x: _x, ...c }]) => [k, c]));
+    expect(duration(histogramOnly)).toMatchObject({ medianSec: 135, medianExact: false });
+  });
+
+  test('an even count reports the lower middle value; fractions are kept', () => {
+    expect(exactMedian([61.5, 3, 200, 59])).toBe(59);
+    expect(duration(cellsOf(calls(10, 20, 30.25)))).toMatchObject({ medianSec: 20, medianExact: true });
+    expect(exactMedian([])).toBeNull();
+  });
+
+  test('a cell over EXACT_DURATIONS_PER_CELL keeps the histogram only, and the report says it estimated', () => {
+    const many = Array.from({ length: EXACT_DURATIONS_PER_CELL + 1 }, (_, i) => 60 + i);
+    const cells = cellsOf(calls(...many));
+    expect(Object.values(cells)[0].x).toBeUndefined();
+    const d = duration(cells);
+    expect(d.medianExact).toBe(false);
+    expect(d.medianSec).toBeGreaterThanOrEqual(60);
+    expect(d.medianSec).toBeLessThanOrEqual(75);
+    const atCap = cellsOf(calls(...many.slice(1)));
+    expect(Object.values(atCap)[0].x).toHaveLength(EXACT_DURATIONS_PER_CELL);
+    expect(duration(atCap)).toMatchObject({ medianSec: 68, medianExact: true });
+  });
+
+  test('hours merge into a day exactly while the day stays under the cap; one over drops the durations', () => {
+    const key = Object.keys(cellsOf(calls(1)))[0];
+    const day = {};
+    mergeCell(day, key, cellsOf(calls(100, 300))[key]);
+    mergeCell(day, key, cellsOf(calls(200))[key]);
+    expect(duration(day)).toMatchObject({ medianSec: 200, medianExact: true });
+    mergeCell(day, key, cellsOf(calls(...Array.from({ length: EXACT_DURATIONS_PER_CELL - 2 }, () => 5)))[key]);
+    expect(duration(day).medianExact).toBe(false);
+    // The hour's own cell is not changed by the merge.
+    const hour = cellsOf(calls(7));
+    const into = {};
+    mergeCell(into, key, hour[key]);
+    mergeCell(into, key, cellsOf(calls(9))[key]);
+    expect(hour[key].x).toEqual([7]);
+  });
+
+  test('a report beyond EXACT_DURATIONS_PER_REPORT durations takes the estimate', () => {
+    const t = new Tally();
+    const cell = Object.values(cellsOf(calls(...Array.from({ length: EXACT_DURATIONS_PER_CELL }, () => 30))))[0];
+    for (let i = 0; i * EXACT_DURATIONS_PER_CELL <= EXACT_DURATIONS_PER_REPORT; i++) t.add('completed', cell, 0);
+    expect(t.figures().duration).toMatchObject({ medianExact: false, medianSec: expect.any(Number) });
+  });
 });

@@ -2,24 +2,14 @@ import { createHmac } from 'node:crypto';
 import { effectsFor } from '../../../src/domain/effects';
 import { initialState, reduce, type CallState } from '../../../src/domain/reducer';
 import type { CallEvent } from '../../../src/domain/events';
-import { PayloadError, detectProvider } from '../../../src/providers';
+import { detectProvider } from '../../../src/providers';
 import { bland, blandDurationSec, blandOutcome } from '../../../src/providers/bland';
-import { asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
+import { asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq, payloadError } from './helpers';
 
 const parseFixture = (f: string) => bland.parse(fixtureReq(f), fixtureJson(f));
 const parse = (body: Record<string, unknown>) => bland.parse(makeReq(JSON.stringify(body)), body);
 const CALL_ID = '9f1e2d3c-4b5a-4697-8a1b-2c3d4e5f6a7b';
 const POLICY = { followUpOn: ['no-answer', 'busy'] as const };
-
-function payloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 /** Applies events in order, collecting the effects each transition demands. */
 function run(events: CallEvent[]): { state: CallState; effects: string[] } {

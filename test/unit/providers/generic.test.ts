@@ -1,21 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { PayloadError } from '../../../src/providers';
 import { generic } from '../../../src/providers/generic';
-import { NOW, RECEIVED_AT, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
+import { asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq, NOW, payloadError, RECEIVED_AT } from './helpers';
 
 const parse = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   generic.parse(makeReq(JSON.stringify(body), { headers }), body);
-
-function payloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 describe('generic parse', () => {
   it('maps the spec example to every canonical field', () => {

@@ -1,6 +1,7 @@
 // Shared test helpers: fixtures as exact bytes, and WebhookRequests built around them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PayloadError } from '../../../src/providers';
 import type { WebhookRequest } from '../../../src/providers/types';
 
 export const FIXTURES = join(__dirname, '../../fixtures/providers');
@@ -34,3 +35,14 @@ export function fixtureReq(rel: string, opts: Partial<Omit<WebhookRequest, 'rawB
 /** JSON with every non-ASCII character escaped as \uXXXX: same value, different bytes. */
 export const asciiJson = (v: unknown): string =>
   JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** The PayloadError `fn` throws; fails the test when it throws nothing or something else. */
+export function payloadError(fn: () => unknown): PayloadError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PayloadError) return e;
+    throw e;
+  }
+  throw new Error('expected a PayloadError');
+}

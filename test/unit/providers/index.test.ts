@@ -1,16 +1,6 @@
 import { PROVIDERS } from '../../../src/domain/events';
-import { PayloadError, adapters, detectProvider, isProvider, isSupportedContentType, mediaTypeOf, parseBody } from '../../../src/providers';
-import { fixtureJson, fixtureReq, makeReq } from './helpers';
-
-function payloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
+import { adapters, detectProvider, isProvider, isSupportedContentType, mediaTypeOf, parseBody } from '../../../src/providers';
+import { fixtureJson, fixtureReq, makeReq, payloadError } from './helpers';
 
 describe('adapters', () => {
   it('has one adapter per provider, named after it', () => {

@@ -1,24 +1,13 @@
 import { sign as retellSign } from 'retell-sdk';
 import { symmetric } from 'retell-sdk/lib/webhook_auth';
 import { initialState, reduce } from '../../../src/domain/reducer';
-import { PayloadError } from '../../../src/providers';
 import { retell } from '../../../src/providers/retell';
-import { NOW, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
+import { asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq, NOW, payloadError } from './helpers';
 
 const parseFixture = (f: string) => retell.parse(fixtureReq(f), fixtureJson(f));
 const parse = (body: Record<string, unknown>) => retell.parse(makeReq(JSON.stringify(body)), body);
 const callEnded = fixtureJson('retell/call-ended.json') as { event: string; call: Record<string, unknown> };
 const endedWith = (call: Record<string, unknown>) => parse({ event: 'call_ended', call: { ...callEnded.call, ...call } })[0];
-
-function payloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 describe('retell parse', () => {
   it('an empty or blank call_id is a 400 naming the field, and an empty agent_id is ignored (found by the fuzz test)', () => {

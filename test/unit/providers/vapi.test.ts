@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { PayloadError } from '../../../src/providers';
 import { vapi, vapiOutcome } from '../../../src/providers/vapi';
 import type { ProviderSecret } from '../../../src/providers/types';
-import { NOW, asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq } from './helpers';
+import { asciiJson, fixtureBytes, fixtureJson, fixtureReq, makeReq, NOW, payloadError } from './helpers';
 
 const parseFixture = (f: string) => vapi.parse(fixtureReq(f), fixtureJson(f));
 const parse = (body: Record<string, unknown>) => vapi.parse(makeReq(JSON.stringify(body)), body);
@@ -10,16 +10,6 @@ const CALL_ID = '4b9f3c2e-8a71-4d2f-9e3b-6c5a1d7f0e21';
 const report = fixtureJson('vapi/end-of-call-report.json') as { message: Record<string, unknown> };
 const reportWith = (m: Record<string, unknown>) => parse({ message: { ...report.message, ...m } })[0];
 const TIMELINE_KEYS = ['eventId', 'provider', 'providerEvent', 'callId', 'type', 'receivedAt', 'occurredAt'];
-
-function payloadError(fn: () => unknown): PayloadError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 describe('vapi parse: end-of-call-report', () => {
   it('maps every canonical field of an outbound call', () => {
