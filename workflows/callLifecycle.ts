@@ -1,6 +1,5 @@
-// One durable workflow per call. The call and every decision about it live in CallRun (src/domain/callRun.ts);
-// this only drives it: one-line message handlers, the loop, and the effects and activities CallRun asks
-// for (the contact count, the thank-you email, the follow-up plan's calls). Deterministic: no Node imports.
+// One durable workflow per call. The call and every decision about it live in CallRun (src/domain/callRun.ts); this only
+// drives it: one-line handlers, the loop, and the effects and activities CallRun asks for. Deterministic: no Node imports.
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { activityError } from './activityError';
