@@ -1,9 +1,7 @@
 // Analytics against the real database (FerretDB over PostgreSQL in the test stack): calls written
 // through the store functions, the rollup loop run for real, and every report compared with a
 // brute-force computation over the same calls read back from the database.
-import type Koa from 'koa';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CONNECTED_OUTCOMES, OUTCOMES, type CallEvent } from '../../src/domain/events';
 import { initialState, reduce } from '../../src/domain/reducer';
 import { followUpFigures, localBuckets } from '../../src/domain/analytics';
@@ -13,10 +11,9 @@ import { acquireLease, backfillStep, insertCallRecords, rollupTick, startRollupL
 import { markCall, saveCallState } from '../../src/store/calls';
 import type { CallDoc, Store } from '../../src/store/db';
 import { createFollowUpActivities } from '../../activities/followUps';
-import { createApp } from '../../src/http/app';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
-import { createLogger } from '../../src/log';
 import { callRecords } from '../support/callRecords';
+import { serve, stubbedApp } from '../support/app';
 import { testStore, uniqueId } from '../support/harness';
 
 let store: Store;
@@ -402,19 +399,7 @@ describe('HTTP', () => {
   beforeAll(async () => {
     org = await createOrganization(store.col, 'analytics http');
     key = (await addApiKey(store.col, org, { scope: 'read' })).key;
-    const app: Koa = createApp({
-      col: store.col,
-      logger: createLogger('warn', { service: 'test' }),
-      pingDb: async () => undefined,
-      bodyLimitBytes: 1_000_000,
-      signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => undefined },
-      dispatcher: { offer: () => undefined, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as never,
-      temporalUiUrl: 'http://localhost:8233',
-      temporalNamespace: 'default',
-    });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serve(stubbedApp(store.col)));
   });
   afterAll(() => new Promise((r) => server?.close(r)));
 

@@ -8,7 +8,6 @@ import { createActivities } from '../../activities';
 import type { Store } from '../../src/store/db';
 import { countContactCalls, getContact, resolveContact, updateContact } from '../../src/store/contacts';
 import { noFigures } from '../../src/domain/contactFigures';
-import { SA } from '../../src/temporal/searchAttributes';
 import {
   CONTACT_WORKFLOW_TYPE,
   type ContactWorkflowInput,
@@ -17,8 +16,8 @@ import {
   getContactState,
 } from '../../workflows/messages';
 import { saveContactGate } from '../../src/store/contactGate';
-import { eventually, requireEnv, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { freePort } from '../../scripts/stack';
+import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { startLocalTemporal } from '../support/localTemporal';
 
 let env: TestWorkflowEnvironment;
 let store: Store;
@@ -26,16 +25,7 @@ const ORG = 'org_counts';
 const at = (i: number) => new Date(Date.UTC(2025, 0, 15, 10, i)).toISOString();
 
 beforeAll(async () => {
-  const port = await freePort();
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: requireEnv('TEMPORAL_CLI_PATH') },
-      ip: '127.0.0.1',
-      port,
-      searchAttributes: Object.values(SA),
-      extraArgs: ['--headless'],
-    },
-  });
+  ({ env } = await startLocalTemporal());
   store = await testStore('counts');
 }, 120_000);
 afterAll(async () => {

@@ -2,14 +2,12 @@
 // newer one, and GET /api/contacts/:id shows a person the attempts of the last 24 hours, the cap
 // (the organization's default, 3, not set here), when it frees up and the plan running.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ContactGateState } from '../../src/domain/contactCaps';
 import type { Store } from '../../src/store/db';
-import { createApp } from '../../src/http/app';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { createContact } from '../../src/store/contacts';
 import { loadContactGate, saveContactGate } from '../../src/store/contactGate';
-import { createLogger } from '../../src/log';
+import { serve, stubbedApp } from '../support/app';
 import { testStore, uniqueId } from '../support/harness';
 
 const H = 3_600_000;
@@ -23,19 +21,7 @@ beforeAll(async () => {
   store = await testStore('contactgate');
   org = await createOrganization(store.col, 'caps http');
   key = (await addApiKey(store.col, org, { scope: 'read' })).key;
-  const app = createApp({
-    col: store.col,
-    logger: createLogger('warn', { service: 'test' }),
-    pingDb: async () => undefined,
-    bodyLimitBytes: 1_000_000,
-    signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => undefined },
-    dispatcher: { offer: () => undefined, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as never,
-    temporalUiUrl: 'http://localhost:8233',
-    temporalNamespace: 'default',
-  });
-  server = http.createServer(app.callback());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serve(stubbedApp(store.col)));
 }, 60_000);
 
 afterAll(async () => {

@@ -4,30 +4,18 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApp, type AppDeps } from '../../src/http/app';
-import { silentLogger } from '../../src/log';
 import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { useSecretsKey } from '../../src/store/secrets';
 import { testStore } from '../support/harness';
+import { stubbedApp } from '../support/app';
 
 let store: Store;
 let key: string;
 const servers: Server[] = [];
 
 async function receiver(trustProxy: boolean, now?: () => number): Promise<string> {
-  const app = createApp({
-    col: store.col,
-    signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
-    dispatcher: { offer() {}, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as unknown as AppDeps['dispatcher'],
-    logger: silentLogger,
-    pingDb: async () => {},
-    bodyLimitBytes: 1024,
-    temporalUiUrl: 'http://t',
-    temporalNamespace: 'default',
-    trustProxy,
-    now,
-  });
+  const app = stubbedApp(store.col, { bodyLimitBytes: 1024, temporalUiUrl: 'http://t', trustProxy, now });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -11,8 +11,8 @@ import { SA } from '../../src/temporal/searchAttributes';
 import { createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { getContact } from '../../src/store/contacts';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, requireEnv, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { freePort } from '../../scripts/stack';
+import { eventually, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { startLocalTemporal } from '../support/localTemporal';
 
 let env: TestWorkflowEnvironment;
 let address: string;
@@ -20,17 +20,7 @@ let store: Store;
 const ORG = 'org_wf';
 
 beforeAll(async () => {
-  const port = await freePort();
-  address = `127.0.0.1:${port}`;
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: requireEnv('TEMPORAL_CLI_PATH') },
-      ip: '127.0.0.1',
-      port,
-      searchAttributes: Object.values(SA),
-      extraArgs: ['--headless'],
-    },
-  });
+  ({ env, address } = await startLocalTemporal());
   store = await testStore('workflow');
 }, 120_000);
 

@@ -11,14 +11,13 @@ import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { localTime } from '../../src/domain/callingWindow';
 import type { CallEvent, CallEventType } from '../../src/domain/events';
 import type { Store } from '../../src/store/db';
-import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { contactDoNotCall, markContactDoNotCall } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
-import { startTimeSkipping } from '../support/fakes/timeSkipping';
+import { eventually, uniqueId, workflowBundle } from '../support/harness';
+import type { FakeOutbound } from '../support/fakes/outbound';
+import { startDialerTests, stopDialerTests } from '../support/dialerTests';
 
 const H = 3_600_000;
 const ORG = 'org_rules';
@@ -32,25 +31,11 @@ let fake: FakeOutbound;
 const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordingWaitMs: 60_000, activityTimeoutMs: 10_000 });
 
 beforeAll(async () => {
-  [env, store, fake] = await Promise.all([startTimeSkipping(), testStore('rules'), startFakeOutbound()]);
   // The organization exists with no compliance settings: the defaults apply.
-  await store.col.organizations.insertOne({ _id: ORG, name: 'Rules', createdAt: new Date() });
-  await setOutboundDialer(store.col, {
-    orgId: ORG,
-    provider: 'retell',
-    baseUrl: fake.baseUrl,
-    apiKey: 'rk',
-    fromNumber: AGENT_PHONE,
-    agentId: 'agent_r',
-  });
+  ({ env, store, fake } = await startDialerTests('rules', { _id: ORG, name: 'Rules' }, { fromNumber: AGENT_PHONE, agentId: 'agent_r' }));
 }, 120_000);
 
-afterAll(async () => {
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
-  await fake?.close();
-  await env?.teardown();
-});
+afterAll(() => stopDialerTests({ env, store, fake }));
 
 function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
   return {

@@ -13,14 +13,14 @@ import type { CallEvent, CallEventType, Provider } from '../../src/domain/events
 import type { FollowUpPlan } from '../../src/domain/followUp';
 import { CAP_WINDOW_MS } from '../../src/domain/contactCaps';
 import type { Store } from '../../src/store/db';
-import { listFollowUpCalls, setOutboundDialer } from '../../src/store/followUps';
+import { listFollowUpCalls } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { getComplianceSettings } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
 import { cancelFollowUp, contactWorkflowIdFor, getContactState, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
-import { startTimeSkipping } from '../support/fakes/timeSkipping';
+import { eventually, uniqueId, workflowBundle } from '../support/harness';
+import type { FakeOutbound } from '../support/fakes/outbound';
+import { startDialerTests, stopDialerTests } from '../support/dialerTests';
 
 const H = 3_600_000;
 const ORG = 'org_caps';
@@ -33,31 +33,13 @@ let fake: FakeOutbound;
 const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordingWaitMs: 60_000, activityTimeoutMs: 10_000 });
 
 beforeAll(async () => {
-  [env, store, fake] = await Promise.all([startTimeSkipping(), testStore('caps'), startFakeOutbound()]);
   // A window open all day, so the hour the test runs at does not matter; the cap is left unset (default 3).
   const callingWindow = { start: '00:00', end: '24:00', days: [...WEEKDAYS], regions: [] };
-  await store.col.organizations.insertOne({
-    _id: ORG,
-    name: 'Caps',
-    createdAt: new Date(),
-    compliance: { callingWindow, purpose: 'informational' },
-  });
-  await setOutboundDialer(store.col, {
-    orgId: ORG,
-    provider: 'retell',
-    baseUrl: fake.baseUrl,
-    apiKey: 'rk',
-    fromNumber: AGENT_PHONE,
-    agentId: 'agent_c',
-  });
+  const org = { _id: ORG, name: 'Caps', compliance: { callingWindow, purpose: 'informational' as const } };
+  ({ env, store, fake } = await startDialerTests('caps', org, { fromNumber: AGENT_PHONE, agentId: 'agent_c' }));
 }, 120_000);
 
-afterAll(async () => {
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
-  await fake?.close();
-  await env?.teardown();
-});
+afterAll(() => stopDialerTests({ env, store, fake }));
 
 function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent {
   return {

@@ -22,20 +22,12 @@ import type { CallEvent } from '../../../src/domain/events';
 import { startPlan } from '../../../src/domain/followUp';
 import { followUpMetadata } from '../../../src/domain/followUpLink';
 import { type CallState, initialState } from '../../../src/domain/reducer';
+import { eventsAt } from '../../support/callEvents';
 
 const T0 = Date.parse('2025-01-15T10:30:00.000Z');
 const M = 60_000;
 const patience = { recordingWaitMs: 10 * M, idleTimeoutMs: 24 * 60 * M };
-let n = 0;
-const ev = (type: CallEvent['type'], extra: Partial<CallEvent> = {}): CallEvent => ({
-  eventId: `e${++n}`,
-  callId: 'call_1',
-  provider: 'vapi',
-  type,
-  providerEvent: type,
-  receivedAt: new Date(T0).toISOString(),
-  ...extra,
-});
+const ev = eventsAt(T0);
 const fresh = (): CallState => initialState('org1', 'call_1', 'vapi');
 
 describe('applyEvents', () => {

@@ -13,6 +13,7 @@ import type { FollowUpContext } from '../../../src/domain/followUpCompliance';
 import { followUpMetadata } from '../../../src/domain/followUpLink';
 import { type CallState, initialState } from '../../../src/domain/reducer';
 import { STALE_POLL_FACTORS, unaskedAnswer } from '../../../src/domain/stale';
+import { eventsAt } from '../../support/callEvents';
 
 const T0 = Date.parse('2025-01-15T10:30:00.000Z'); // a Wednesday
 const M = 60_000;
@@ -31,16 +32,7 @@ const settings: WorkflowSettings = {
   maxHistoryEvents: 5_000,
 };
 
-let n = 0;
-const ev = (type: CallEvent['type'], extra: Partial<CallEvent> = {}): CallEvent => ({
-  eventId: `e${++n}`,
-  callId: 'call_1',
-  provider: 'vapi',
-  type,
-  providerEvent: type,
-  receivedAt: new Date(T0).toISOString(),
-  ...extra,
-});
+const ev = eventsAt(T0);
 
 /** A run on a clock the test sets; `input` overrides the defaults. */
 function newRun(input: Partial<CallRunInput> = {}) {

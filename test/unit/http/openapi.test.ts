@@ -2,9 +2,9 @@
 // every /api operation names its auth schemes, scopes and error bodies, and every schema compiles.
 import Ajv2020 from 'ajv/dist/2020';
 import type Koa from 'koa';
-import { createApp, type AppDeps } from '../../../src/http/app';
+import type { AppDeps } from '../../../src/http/app';
 import { openApiDocument, scopesFor } from '../../../src/http/openapi';
-import { silentLogger } from '../../../src/log';
+import { stubbedApp } from '../../support/app';
 
 type Op = {
   security?: Array<Record<string, string[]>>;
@@ -28,16 +28,7 @@ function servedRoutes(app: Koa): string[] {
   return routes;
 }
 
-const app = createApp({
-  col: {} as AppDeps['col'],
-  signaler: { deliver: async () => ({ workflowId: '' }), ping: async () => {} },
-  dispatcher: { offer() {}, status: () => ({ temporalDown: null, inFlight: 0, queued: 0 }) } as unknown as AppDeps['dispatcher'],
-  logger: silentLogger,
-  pingDb: async () => {},
-  bodyLimitBytes: 1024,
-  temporalUiUrl: 'http://t',
-  temporalNamespace: 'default',
-});
+const app = stubbedApp({} as AppDeps['col'], { bodyLimitBytes: 1024, temporalUiUrl: 'http://t' });
 
 test('every route the app serves is in the document, and the document has no route the app lacks', () => {
   const served = servedRoutes(app);

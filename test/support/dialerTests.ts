@@ -1,0 +1,34 @@
+// What the workflow tests of the calling rules and the contact caps start from: the time-skipping
+// Temporal server, a database of their own, a fake platform that takes outbound calls, and one
+// organization whose outbound dialer is that platform (Retell's API shape).
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { OrganizationDoc, Store } from '../../src/store/db';
+import { setOutboundDialer } from '../../src/store/followUps';
+import { startFakeOutbound, type FakeOutbound } from './fakes/outbound';
+import { startTimeSkipping } from './fakes/timeSkipping';
+import { testStore } from './harness';
+
+export interface DialerTests {
+  env: TestWorkflowEnvironment;
+  store: Store;
+  fake: FakeOutbound;
+}
+
+/** `org` is stored as given (its compliance settings, or none for the defaults); the dialer calls from `fromNumber` as `agentId`. */
+export async function startDialerTests(
+  label: string,
+  org: Omit<OrganizationDoc, 'createdAt'>,
+  dialer: { fromNumber: string; agentId: string },
+): Promise<DialerTests> {
+  const [env, store, fake] = await Promise.all([startTimeSkipping(), testStore(label), startFakeOutbound()]);
+  await store.col.organizations.insertOne({ ...org, createdAt: new Date() });
+  await setOutboundDialer(store.col, { orgId: org._id, provider: 'retell', baseUrl: fake.baseUrl, apiKey: 'rk', ...dialer });
+  return { env, store, fake };
+}
+
+export async function stopDialerTests(t: Partial<DialerTests>): Promise<void> {
+  await t.store?.db.dropDatabase().catch(() => undefined);
+  await t.store?.close();
+  await t.fake?.close();
+  await t.env?.teardown();
+}
