@@ -1,5 +1,5 @@
 # One image for both app processes: the receiver (default command) and the worker
-# (`node dist/src/worker.js`). Debian-based, because the Temporal SDK's native core ships for glibc.
+# (`node dist/src/bin/worker.js`). Debian-based, because the Temporal SDK's native core ships for glibc.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: all dependencies, compile TypeScript, then drop dev dependencies ----
@@ -27,4 +27,4 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "dist/src/bin/server.js"]

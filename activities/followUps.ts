@@ -7,7 +7,7 @@ import { type FollowUpPlan, type Placement, describePlan } from '../src/domain/f
 import { followUpMetadata } from '../src/domain/followUpLink';
 import { withoutBlanks } from '../src/domain/compact';
 import { allowedCallingCodes, dialRefusal, numberTypeRefusal } from '../src/domain/spending';
-import { riskyNumberType } from '../src/phoneTypes';
+import { riskyNumberType } from '../src/phone/types';
 import { getComplianceSettings } from '../src/store/compliance';
 import { takeDialBudget } from '../src/store/dialBudget';
 import type { Collections } from '../src/store/db';
@@ -172,7 +172,7 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     if (gate) return gate;
     const dialer = await getOutboundDialer(col, input.orgId);
     if (!dialer) {
-      const reason = `no outbound dialer is configured for ${input.orgId}: call ${input.to} by hand, or configure one (tsx src/cli.ts outbound set ...) and send retryNow`;
+      const reason = `no outbound dialer is configured for ${input.orgId}: call ${input.to} by hand, or configure one (tsx src/bin/cli.ts outbound set ...) and send retryNow`;
       await markAttempt(col, id, ref, 'due', reason);
       return { kind: 'due', reason };
     }

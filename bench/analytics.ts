@@ -1,6 +1,6 @@
 // Analytics benchmark: N calls over D days stored through the store layer (insertCallRecords, as an
 // import would), the hourly rollups computed from them (timed: what a user's backfill costs), then
-// the analytics routes over HTTP against a real receiver process (src/server.ts) on the local
+// the analytics routes over HTTP against a real receiver process (src/bin/server.ts) on the local
 // stack, with a plain /healthz and a findOne by _id as baselines in the same run.
 //
 //   make bench-analytics

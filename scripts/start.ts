@@ -4,7 +4,7 @@
 //   database (scripts/stack's choice): MONGODB_URI if set, else mongod if on PATH, else FerretDB
 //     (27017) over PostgreSQL (5433, .data/postgres/)
 //   Mailpit (SMTP 1025, UI 8025) when built and SMTP_HOST is not set
-//   then `src/cli.ts dev-provision`, the worker(s) and the receiver(s) (PORT 3000, then 3001, ...),
+//   then `src/bin/cli.ts dev-provision`, the worker(s) and the receiver(s) (PORT 3000, then 3001, ...),
 //   output prefixed. WORKERS=n and RECEIVERS=n run more than one of each.
 // A worker or receiver that dies is restarted with backoff (1 s doubling to 30 s), and the rest
 // keeps running; a server that dies stops everything. Ctrl-C / SIGTERM stops everything in reverse
@@ -351,9 +351,9 @@ async function main(): Promise<void> {
   }
 
   // ---- dev organization + API key: DEV_API_KEY, else the key dev-provision keeps in its file ----
-  const cli = path.join(ROOT, 'src', 'cli.ts');
+  const cli = path.join(ROOT, 'src', 'bin', 'cli.ts');
   if (fs.existsSync(cli)) {
-    say('provisioning the development organization (src/cli.ts dev-provision) ...');
+    say('provisioning the development organization (src/bin/cli.ts dev-provision) ...');
     const provision = spawnApp('provision', cli, ['dev-provision'], env);
     running.push({ name: 'provision', pid: provision.pid, processGroup: true, stop: (t) => provision.stop(t) });
     const { code, signal } = await provision.exited;
@@ -364,7 +364,7 @@ async function main(): Promise<void> {
       return;
     }
   } else {
-    say('src/cli.ts not found: skipping dev-provision');
+    say('src/bin/cli.ts not found: skipping dev-provision');
   }
   const apiKey = process.env.DEV_API_KEY ?? readKeyFile(DEV_KEY_FILE);
   if (apiKey) env.DEV_API_KEY = apiKey;
@@ -373,10 +373,14 @@ async function main(): Promise<void> {
   const apps: { name: string; script: string; port?: number; env?: NodeJS.ProcessEnv }[] = [];
   for (let i = 1; i <= workers; i++) {
     const metricsPort = ports.workerMetrics === 0 ? 0 : ports.workerMetrics + i - 1;
-    apps.push({ name: workers > 1 ? `worker-${i}` : 'worker', script: 'src/worker.ts', env: { WORKER_METRICS_PORT: String(metricsPort) } });
+    apps.push({
+      name: workers > 1 ? `worker-${i}` : 'worker',
+      script: 'src/bin/worker.ts',
+      env: { WORKER_METRICS_PORT: String(metricsPort) },
+    });
   }
   for (let i = 1; i <= receivers; i++) {
-    apps.push({ name: receivers > 1 ? `receiver-${i}` : 'receiver', script: 'src/server.ts', port: ports.receiver + i - 1 });
+    apps.push({ name: receivers > 1 ? `receiver-${i}` : 'receiver', script: 'src/bin/server.ts', port: ports.receiver + i - 1 });
   }
   for (const app of apps) {
     if (!fs.existsSync(path.join(ROOT, app.script))) {

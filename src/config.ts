@@ -179,7 +179,7 @@ export function defaultMaxCachedWorkflows(heapLimitMb: number): number {
   return Math.max(100, Math.min(MAX_DEFAULT_CACHE, Math.floor((heapLimitMb - WORKER_BASE_HEAP_MB) / CACHED_WORKFLOW_MB)));
 }
 
-/** How the worker spends its memory and cores (src/worker.ts). */
+/** How the worker spends its memory and cores (src/bin/worker.ts). */
 export interface WorkerTuning {
   /** Unset: defaultMaxCachedWorkflows of the worker's heap limit. */
   maxCachedWorkflows?: number;

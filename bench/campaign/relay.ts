@@ -13,7 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ROOT } from '../../scripts/stack';
 import { loadConfig } from '../../src/config';
 import type { CallEvent } from '../../src/domain/events';
-import { silentLogger } from '../../src/log';
+import { silentLogger } from '../../src/observability/log';
 import { collections, ensureIndexes } from '../../src/store/db';
 import { inboxDoc } from '../../src/store/inbox';
 import { connectTemporal, createSignaler } from '../../src/temporal/client';

@@ -181,15 +181,15 @@ export async function startBenchStack(
     handleOf.set(proc, handle);
     return proc;
   };
-  log(`${label}: starting ${apps.workers} worker(s) (src/worker.ts) and ${apps.receivers} receiver(s) (src/server.ts) ...`);
+  log(`${label}: starting ${apps.workers} worker(s) (src/bin/worker.ts) and ${apps.receivers} receiver(s) (src/bin/server.ts) ...`);
   // Named as scripts/start.ts names them.
   const name = (kind: string, i: number, n: number) => (n > 1 ? `${kind}-${i + 1}` : kind);
   const metricPorts: number[] = [];
   for (let i = 0; i < apps.workers; i++) metricPorts.push(await freePort());
   const spawnWorkers = () =>
-    metricPorts.map((p, i) => app(name('worker', i, apps.workers), 'src/worker.ts', { WORKER_CORE_METRICS_PORT: String(p) }));
+    metricPorts.map((p, i) => app(name('worker', i, apps.workers), 'src/bin/worker.ts', { WORKER_CORE_METRICS_PORT: String(p) }));
   const workers = spawnWorkers();
-  const receivers = httpPorts.map((port, i) => app(name('receiver', i, apps.receivers), 'src/server.ts', { PORT: String(port) }));
+  const receivers = httpPorts.map((port, i) => app(name('receiver', i, apps.receivers), 'src/bin/server.ts', { PORT: String(port) }));
   const baseUrls = httpPorts.map((port) => `http://127.0.0.1:${port}`);
   const taskQueue = loadConfig(env).temporal.taskQueue;
   const watchExit = (p: ManagedProcess) =>

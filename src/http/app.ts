@@ -1,5 +1,5 @@
 // The Koa application as a factory: it takes its dependencies and returns the app. `listen`
-// lives in src/server.ts, so tests can run the same app on a random port.
+// lives in src/bin/server.ts, so tests can run the same app on a random port.
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Collections } from '../store/db';
@@ -7,7 +7,7 @@ import type { CallSignaler } from '../temporal/client';
 import type { Dispatcher } from '../temporal/dispatcher';
 import { inboxStats, isDatabaseUnavailable } from '../store/inbox';
 import type { CallControl } from '../temporal/control';
-import type { Logger } from '../log';
+import type { Logger } from '../observability/log';
 import { HttpError } from './errors';
 import { BodyBudget, bodyBudgetMiddleware } from './bodyBudget';
 import { type ApiRouter, authenticate } from './auth';
@@ -20,7 +20,7 @@ import { complianceRoutes } from './compliance';
 import { analyticsRoutes } from './analytics';
 import { eventRoutes } from './events';
 import { requestIdMiddleware, requestLog } from './requestId';
-import { createReceiverMetrics, type ReceiverMetrics } from '../metrics';
+import { createReceiverMetrics, type ReceiverMetrics } from '../observability/metrics';
 import { countStaleCalls } from '../store/calls';
 import { metricsMiddleware, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi';

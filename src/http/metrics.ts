@@ -1,10 +1,10 @@
-// The receiver's side of src/metrics.ts: a middleware that counts and times every request by its
+// The receiver's side of src/observability/metrics.ts: a middleware that counts and times every request by its
 // route template (never the raw path, whose ids would make a series per call), the webhook counts,
 // and the GET /metrics route.
 import type Koa from 'koa';
 import type Router from '@koa/router';
 import { PROVIDERS } from '../domain/events';
-import type { ReceiverMetrics, WebhookResult } from '../metrics';
+import type { ReceiverMetrics, WebhookResult } from '../observability/metrics';
 import { routeClassOf } from './auth';
 import { HttpError } from './errors';
 import type { WebhookState } from './webhook';

@@ -3,7 +3,7 @@
 // with the webhook's events into the call's workflow history (CallEvent.requestId).
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
-import { type Logger, withFields } from '../log';
+import { type Logger, withFields } from '../observability/log';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** What we take from a caller: short, and nothing that could forge a log field or a header. */

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Collections } from '../store/db';
 import { KEY_SCOPES, type KeyIdentity, activeKeyById, isKeyScope } from '../store/organizations';
 import { deriveKey } from '../store/secrets';
-import type { Logger } from '../log';
+import type { Logger } from '../observability/log';
 import { HttpError } from './errors';
 
 export const SESSION_COOKIE = 'calls_session';

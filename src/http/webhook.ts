@@ -11,7 +11,7 @@ import { RefusalBudget, recordRefused, redactHeaders, withRequest, writeChunks }
 import { webhookSigning } from '../store/organizations';
 import type { Collections } from '../store/db';
 import type { Dispatcher } from '../temporal/dispatcher';
-import type { Logger } from '../log';
+import type { Logger } from '../observability/log';
 import type { ApiRouter, ApiState } from './auth';
 import { HttpError, invalidPayload, notFound, unauthorized, unavailable } from './errors';
 import { isJsonType, mediaType } from './json';

@@ -6,7 +6,7 @@ import { DEFAULT_CALLING_POLICY, isValidTimeZone, policyProblems } from '../doma
 import { DEFAULT_DAILY_DIAL_BUDGET } from '../domain/spending';
 import { CALL_PURPOSES } from '../domain/callingLaw/rules';
 import type { DoNotCall, FollowUpContext } from '../domain/followUpCompliance';
-import { phoneZones } from '../phoneZones';
+import { phoneZones } from '../phone/zones';
 import { getContactRecord } from './contacts';
 import { type Collections, docId } from './db';
 import type { ComplianceSettings, DoNotCallDoc } from './types';

@@ -5,7 +5,7 @@
 // and scans for anything else. Bodies too big for one document are kept in chunks.
 import { Binary, type Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
-import type { Logger } from '../log';
+import type { Logger } from '../observability/log';
 import type { Collections } from './db';
 import type { DeliveryAttempt, DeliveryState, EventLogChunkDoc, InboxDoc, RefusedRequestDoc, StoredRequest } from './types';
 

@@ -63,7 +63,7 @@ export async function platformCredentials(
     const secret = await getProviderSecret(col, orgId, provider);
     if (typeof secret?.secret === 'string') apiKey = secret.secret;
   }
-  const how = `npx tsx src/cli.ts platform set --org ${orgId} --provider ${provider}${provider === 'twilio' ? ' --account-sid AC...' : ''} --api-key-stdin`;
+  const how = `npx tsx src/bin/cli.ts platform set --org ${orgId} --provider ${provider}${provider === 'twilio' ? ' --account-sid AC...' : ''} --api-key-stdin`;
   if (apiKey === undefined) return { missing: `no ${provider} API credentials are stored for ${orgId} to ask about the call (${how})` };
   if (provider === 'twilio' && !own?.accountSid)
     return { missing: `no Twilio account SID is stored for ${orgId} to ask about the call (${how})` };

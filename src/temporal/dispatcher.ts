@@ -7,7 +7,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
-import type { Logger } from '../log';
+import type { Logger } from '../observability/log';
 import { HANDOFF_GRACE_MS, type InboxDoc, claimBatch, deadLetter, dueInInbox, eventOf, removeFromInbox, retryLater } from '../store/inbox';
 import { type CallSignaler, DELIVER_DEADLINE_MS } from './client';
 

@@ -12,7 +12,7 @@ export async function createWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** Activity interceptors, e.g. the metrics of src/metrics.ts. */
+  /** Activity interceptors, e.g. the metrics of src/observability/metrics.ts. */
   activityInterceptors?: ActivityInterceptorsFactory[];
   /** Cache and concurrency (config.worker); absent: the default cache and the SDK's other defaults. */
   tuning?: WorkerTuning;

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  run(process.execPath, ['--import', 'tsx', 'src/bin/cli.ts', ...args], {
     env: { ...process.env, MONGODB_DB: store.db.databaseName },
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -84,7 +84,7 @@ suite('dashboard in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startStack('dashboard');
-    // The worker process runs the analytics rollups (src/worker.ts); the test stack's worker does not.
+    // The worker process runs the analytics rollups (src/bin/worker.ts); the test stack's worker does not.
     rollups = startRollupLoop(stack.store.col, { intervalMs: 1_000 });
     readKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'read' })).key;
     webhookKey = (await addApiKey(stack.store.col, stack.orgId, { scope: 'webhook' })).key;

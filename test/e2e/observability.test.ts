@@ -1,9 +1,9 @@
 // Request ids on the real stack: header, log lines, and the workflow history the event lands in.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../src/log';
-import { SCRAPE_DB_READ_EVERY_MS } from '../../src/metrics';
-import { serveMetrics } from '../../src/metricsServer';
+import type { Logger } from '../../src/observability/log';
+import { SCRAPE_DB_READ_EVERY_MS } from '../../src/observability/metrics';
+import { serveMetrics } from '../../src/observability/metricsServer';
 import { inboxId } from '../../src/store/inbox';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';

@@ -1,5 +1,5 @@
-// Secrets never appear in logs: the real receiver and worker processes (src/server.ts,
-// src/worker.ts) at LOG_LEVEL=debug, with an encrypted signing secret and dialer key, take signed,
+// Secrets never appear in logs: the real receiver and worker processes (src/bin/server.ts,
+// src/bin/worker.ts) at LOG_LEVEL=debug, with an encrypted signing secret and dialer key, take signed,
 // badly signed and unsigned webhooks and place a follow-up call; every line they print is then
 // searched for the signing secret, the dialer key, the API key and the encryption key.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -66,8 +66,8 @@ test('no secret reaches the receiver\u2019s or the worker\u2019s output', async 
     RECORDING_WAIT: '1s',
     WORKER_METRICS_PORT: '0',
   };
-  start('src/worker.ts', env);
-  start('src/server.ts', env);
+  start('src/bin/worker.ts', env);
+  start('src/bin/server.ts', env);
   const base = `http://127.0.0.1:${port}`;
   await eventually('the receiver', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, 60_000);
 

@@ -3,7 +3,7 @@
 // the real dev server gets there in seconds; test/workflow/staleCall.test.ts runs the 30-minute
 // default on the time-skipping server.
 import { createHmac } from 'node:crypto';
-import { SCRAPE_DB_READ_EVERY_MS } from '../../src/metrics';
+import { SCRAPE_DB_READ_EVERY_MS } from '../../src/observability/metrics';
 import { setPlatformApi } from '../../src/store/platformApis';
 import { setProviderSecret } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/http/app';
-import { silentLogger } from '../../src/log';
+import { silentLogger } from '../../src/observability/log';
 import { connectStore, type Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { createSignaler } from '../../src/temporal/client';
@@ -151,7 +151,7 @@ describe('database unreachable', () => {
   beforeAll(async () => {
     const dir = path.join(process.env.TEST_DATA_DIR ?? '/tmp', uniqueId('dbdown'));
     db = await startFerretDbOnPostgres({ port: await freePort(), dir, logFile: path.join(dir, 'ferretdb.log') });
-    // As src/server.ts connects: a short server selection, so requests fail in time.
+    // As src/bin/server.ts connects: a short server selection, so requests fail in time.
     store = await connectStore(db.uri, 'dbdown', { serverSelectionTimeoutMS: 3_000 });
     const orgId = await createOrganization(store.col, 'dbdown');
     apiKey = (await addApiKey(store.col, orgId)).key;

@@ -4,7 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import type { CallEvent } from '../../src/domain/events';
-import { silentLogger } from '../../src/log';
+import { silentLogger } from '../../src/observability/log';
 import type { Store } from '../../src/store/db';
 import { collections } from '../../src/store/db';
 import { PARKED, acceptIntoInbox, inboxDoc, type InboxDoc } from '../../src/store/inbox';

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp, type AppDeps } from '../../src/http/app';
-import { silentLogger } from '../../src/log';
+import { silentLogger } from '../../src/observability/log';
 import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import type { CallControl } from '../../src/temporal/control';

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../../src/http/app';
-import { silentLogger } from '../../src/log';
+import { silentLogger } from '../../src/observability/log';
 
 export function stubbedApp(col: AppDeps['col'], over: Partial<AppDeps> = {}): ReturnType<typeof createApp> {
   return createApp({

@@ -1,10 +1,10 @@
-// The project's CLI (src/cli.ts) as a child process, the way an operator runs it. Each test file
+// The project's CLI (src/bin/cli.ts) as a child process, the way an operator runs it. Each test file
 // passes the environment it needs (its database, its secrets key).
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const CLI_ARGS = ['--import', 'tsx', 'src/cli.ts'];
+const CLI_ARGS = ['--import', 'tsx', 'src/bin/cli.ts'];
 
 /** Runs the CLI; rejects (its output on the error) when it exits with a non-zero code. */
 export const runCli = (args: string[], env: NodeJS.ProcessEnv, opts: { timeout?: number } = {}) =>

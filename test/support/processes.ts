@@ -1,5 +1,5 @@
 // The app as production runs it, for the fault tests: receivers and workers as separate Node
-// processes (src/server.ts, src/worker.ts with their default settings), a burst sender that
+// processes (src/bin/server.ts, src/bin/worker.ts with their default settings), a burst sender that
 // behaves like a platform (retries what was not acknowledged), and the tally of what every
 // acknowledged event did to the database.
 import fs from 'node:fs';
@@ -65,10 +65,10 @@ const killer = (proc: ManagedProcess) => async (signal: NodeJS.Signals) => {
   await proc.exited;
 };
 
-/** A receiver (src/server.ts) on a port of its own; resolves once /healthz answers. */
+/** A receiver (src/bin/server.ts) on a port of its own; resolves once /healthz answers. */
 export async function startReceiver(name: string, env: AppEnv, port?: number): Promise<AppProcess> {
   const p = port ?? (await freePort());
-  const proc = spawnApp(name, 'src/server.ts', childEnv(env, { PORT: String(p) }), env.logDir);
+  const proc = spawnApp(name, 'src/bin/server.ts', childEnv(env, { PORT: String(p) }), env.logDir);
   const baseUrl = `http://127.0.0.1:${p}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -84,9 +84,9 @@ export async function startReceiver(name: string, env: AppEnv, port?: number): P
   return { name, proc, baseUrl, port: p, kill: killer(proc) };
 }
 
-/** A worker (src/worker.ts); resolves once it says it runs. */
+/** A worker (src/bin/worker.ts); resolves once it says it runs. */
 export async function startWorker(name: string, env: AppEnv): Promise<AppProcess> {
-  const proc = spawnApp(name, 'src/worker.ts', childEnv(env, { LOG_LEVEL: 'info' }), env.logDir);
+  const proc = spawnApp(name, 'src/bin/worker.ts', childEnv(env, { LOG_LEVEL: 'info' }), env.logDir);
   const deadline = Date.now() + 90_000;
   const mark = fs.existsSync(proc.logFile) ? fs.statSync(proc.logFile).size : 0;
   for (;;) {

@@ -7,14 +7,14 @@ import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { WorkflowSettings } from '../../src/config';
 import { createApp } from '../../src/http/app';
-import { type Logger, silentLogger } from '../../src/log';
+import { type Logger, silentLogger } from '../../src/observability/log';
 import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { connectTemporal, createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { createCallControl } from '../../src/temporal/control';
 import { Dispatcher } from '../../src/temporal/dispatcher';
-import { countedSignaler, createReceiverMetrics, type ReceiverMetrics } from '../../src/metrics';
-import { activityMetrics, createWorkerMetrics, type WorkerMetrics } from '../../src/workerMetrics';
+import { countedSignaler, createReceiverMetrics, type ReceiverMetrics } from '../../src/observability/metrics';
+import { activityMetrics, createWorkerMetrics, type WorkerMetrics } from '../../src/observability/workerMetrics';
 import { requireEnv, testSettings, testStore, uniqueId, workflowBundle } from './harness';
 import { NativeConnection } from '@temporalio/worker';
 

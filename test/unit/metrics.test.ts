@@ -1,5 +1,5 @@
 // The signal counter around the dispatcher's signaler: every delivery is counted once, by result.
-import { countedSignaler, createReceiverMetrics } from '../../src/metrics';
+import { countedSignaler, createReceiverMetrics } from '../../src/observability/metrics';
 import type { CallEvent } from '../../src/domain/events';
 
 const event = {

@@ -1,6 +1,6 @@
 // The number types the toll-fraud guard refuses, read from libphonenumber's full metadata for real
 // sample numbers (the default metadata build has no types for most countries: this fails with it).
-import { riskyNumberType } from '../../src/phoneTypes';
+import { riskyNumberType } from '../../src/phone/types';
 import { numberTypeRefusal } from '../../src/domain/spending';
 
 test.each([

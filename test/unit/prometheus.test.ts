@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { createReceiverMetrics } from '../../src/metrics';
-import { createWorkerMetrics } from '../../src/workerMetrics';
+import { createReceiverMetrics } from '../../src/observability/metrics';
+import { createWorkerMetrics } from '../../src/observability/workerMetrics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');

@@ -1,6 +1,6 @@
-// The receiver never runs effects, and its imports say so: nothing reachable from src/server.ts
+// The receiver never runs effects, and its imports say so: nothing reachable from src/bin/server.ts
 // (the receiver's entry point) is under activities/, not even a type (a type import is how the HTTP
-// layer once reached activities/index.ts through src/metrics.ts).
+// layer once reached activities/index.ts through src/observability/metrics.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -25,13 +25,13 @@ function reachable(entry: string): Set<string> {
 }
 
 test('nothing the receiver imports is under activities/', () => {
-  const files = [...reachable('src/server.ts')].map((f) => path.relative(ROOT, f));
+  const files = [...reachable('src/bin/server.ts')].map((f) => path.relative(ROOT, f));
   expect(files).toContain('src/http/app.ts');
-  expect(files).toContain('src/metrics.ts');
+  expect(files).toContain('src/observability/metrics.ts');
   expect(files.filter((f) => f.startsWith('activities/'))).toEqual([]);
 });
 
 test('the worker does reach them (the walk finds what is there)', () => {
-  const files = [...reachable('src/worker.ts')].map((f) => path.relative(ROOT, f));
+  const files = [...reachable('src/bin/worker.ts')].map((f) => path.relative(ROOT, f));
   expect(files).toContain('activities/index.ts');
 });

@@ -3,7 +3,7 @@
 // regions a number gets from it.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { isGeographicNanp, knownAreaCodes, regionsOfAreaCode } from '../../../src/domain/callingLaw/nanp';
-import { phoneZones } from '../../../src/phoneZones';
+import { phoneZones } from '../../../src/phone/zones';
 
 describe('area codes', () => {
   it('every geographic US or Canadian area code libphonenumber knows maps to a state or province of that country', () => {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../../../src/http/app';
-import { silentLogger } from '../../../src/log';
-import { SCRAPE_DB_READ_EVERY_MS, createReceiverMetrics } from '../../../src/metrics';
+import { silentLogger } from '../../../src/observability/log';
+import { SCRAPE_DB_READ_EVERY_MS, createReceiverMetrics } from '../../../src/observability/metrics';
 
 let server: Server;
 let base: string;

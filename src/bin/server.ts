@@ -1,16 +1,16 @@
 // Entry point of the webhook receiver: config → MongoDB + Temporal client → inbox dispatcher and
 // relay → Koa app → listen.
-import { ConfigError, loadConfig } from './config';
-import { loadSecretsKey, useSecretsKey } from './store/secrets';
-import { createApp } from './http/app';
-import { trackAcking } from './http/acking';
-import { createLogger } from './log';
-import { connectStore } from './store/db';
-import { startEventLogSweep } from './store/eventLog';
-import { connectTemporalLazily, createSignaler } from './temporal/client';
-import { createCallControl } from './temporal/control';
-import { Dispatcher } from './temporal/dispatcher';
-import { countedSignaler, createReceiverMetrics } from './metrics';
+import { ConfigError, loadConfig } from '../config';
+import { loadSecretsKey, useSecretsKey } from '../store/secrets';
+import { createApp } from '../http/app';
+import { trackAcking } from '../http/acking';
+import { createLogger } from '../observability/log';
+import { connectStore } from '../store/db';
+import { startEventLogSweep } from '../store/eventLog';
+import { connectTemporalLazily, createSignaler } from '../temporal/client';
+import { createCallControl } from '../temporal/control';
+import { Dispatcher } from '../temporal/dispatcher';
+import { countedSignaler, createReceiverMetrics } from '../observability/metrics';
 
 /** A database that cannot be reached fails a request within this, so a webhook hears 503 in time. */
 const DB_SELECTION_TIMEOUT_MS = 3_000;

@@ -1,8 +1,8 @@
 // The CLI's calling-compliance commands: the organization's calling rules and its do-not-call
-// list, including a CSV import. src/cli.ts parses the arguments and hands these commands here.
+// list, including a CSV import. src/bin/cli.ts parses the arguments and hands these commands here.
 import { readFileSync } from 'node:fs';
-import { type RegionRule, WEEKDAYS, type Weekday } from './domain/callingWindow';
-import { normalizePhone } from './domain/phone';
+import { type RegionRule, WEEKDAYS, type Weekday } from '../domain/callingWindow';
+import { normalizePhone } from '../domain/phone';
 import {
   type ComplianceSettings,
   addDoNotCallNumbers,
@@ -11,8 +11,8 @@ import {
   removeDoNotCallNumber,
   setComplianceSettings,
   settingsProblems,
-} from './store/compliance';
-import type { Collections } from './store/db';
+} from '../store/compliance';
+import type { Collections } from '../store/db';
 
 export const COMPLIANCE_HELP = `
   rules show --org ORG_ID                 the calling rules in force (defaults filled in)

@@ -1,8 +1,8 @@
 // The CLI's event-log commands: list an organization's events (accepted and refused), show one
-// with its request and delivery tries, replay one. src/cli.ts parses the arguments and hands these
+// with its request and delivery tries, replay one. src/bin/cli.ts parses the arguments and hands these
 // commands here. A replay makes the event due; the receiver's relay delivers it.
-import type { Collections } from './store/db';
-import { type EventState, findEventDoc, fullEventOf, listEvents, rawBodyOf, replayEvent, summaryOf } from './store/eventLog';
+import type { Collections } from '../store/db';
+import { type EventState, findEventDoc, fullEventOf, listEvents, rawBodyOf, replayEvent, summaryOf } from '../store/eventLog';
 
 export const EVENTS_HELP = `
   events list --org ORG_ID [--state pending|delivered|dead|refused] [--call-id ID]

@@ -1,15 +1,15 @@
 // Entry point of the Temporal worker: runs the call workflows and their activities.
-import { ConfigError, loadConfig } from './config';
-import { loadSecretsKey, useSecretsKey } from './store/secrets';
-import { createLogger } from './log';
-import { connectStore } from './store/db';
-import { createWorker } from './temporal/worker';
-import { createSmtpMailer } from '../activities/email';
+import { ConfigError, loadConfig } from '../config';
+import { loadSecretsKey, useSecretsKey } from '../store/secrets';
+import { createLogger } from '../observability/log';
+import { connectStore } from '../store/db';
+import { createWorker } from '../temporal/worker';
+import { createSmtpMailer } from '../../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getHeapStatistics } from 'node:v8';
-import { serveMetrics } from './metricsServer';
-import { activityMetrics, createWorkerMetrics } from './workerMetrics';
-import { startRollupLoop } from './store/rollupLoop';
+import { serveMetrics } from '../observability/metricsServer';
+import { activityMetrics, createWorkerMetrics } from '../observability/workerMetrics';
+import { startRollupLoop } from '../store/rollupLoop';
 
 /** Pause between analytics rollup passes: the figures lag changes by about this much. */
 const ROLLUP_INTERVAL_MS = 1_000;
