@@ -239,8 +239,12 @@ export const CALLING_LAW: readonly LawRule[] = [
     hours: { ...on(MON_SAT, '09:00', '21:00'), sun: { start: '12:00', end: '21:00' } },
     citation: 'Tex. Bus. & Com. Code §301.051',
     effective: '2009-04-01',
-    sources: ['https://legalclarity.org/what-is-the-legal-time-to-call-customers-in-texas', 'https://www.dropcowboy.com/state-compliance'],
-    note: 'Sunday from noon as the section reads; the sources at hand confirm 09:00–21:00 but not the Sunday text itself.',
+    sources: [
+      'https://legalclarity.org/what-is-the-legal-time-to-call-customers-in-texas',
+      'https://www.dropcowboy.com/state-compliance',
+      'https://tcpaguide.org/states/texas/cold-calling',
+    ],
+    note: 'Sunday from noon: a state-by-state compliance reference gives 09:00–21:00 on weekdays and Saturdays, noon–21:00 on Sundays; the section text itself was not read.',
   },
   {
     id: 'US-KY-367.46955',
