@@ -1,7 +1,7 @@
 // Generic process supervision for the local servers: tool lookup, ports, child processes with
 // their output in log files, readiness polling, ordered shutdown, and a pid file that lets the
 // next run clean up after one that was killed. Knows nothing about any particular server (the
-// recipes are in ./servers.ts).
+// recipes are one file per server: ./temporalDev.ts, ./database.ts, ./postgres.ts, ./mailpit.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

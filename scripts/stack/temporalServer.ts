@@ -2,7 +2,7 @@
 // scripts/ensure-tools.sh at the version compose runs) on PostgreSQL, with a chosen number of history
 // shards, SQL visibility for the app's search attributes, and the project's dynamic config file
 // (deploy/temporal/dynamicconfig.yaml, which compose mounts too). docs/temporal.md explains the set-up.
-// The dev server's recipe is startTemporal in ./servers.ts; both return a TemporalHandle.
+// The dev server's recipe is startTemporal in ./temporalDev.ts; both return a TemporalHandle.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
 import { SA } from '../../src/temporal/searchAttributes';
-import { startPostgres, type PostgresHandle, type TemporalHandle } from './servers';
+import { startPostgres, type PostgresHandle } from './postgres';
+import type { TemporalHandle } from './temporalDev';
 import { startTemporalUi, type TemporalUiHandle } from './temporalUi';
 import { LOCALHOST, ROOT, ServerStartError, assertPortsFree, freePort, isPortOpen, requireTool, spawnLogged, waitUntil } from './supervise';
 

@@ -122,7 +122,7 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.refusedRequests.createIndex({ orgId: 1, receivedAt: -1 }),
     col.doNotCall.createIndex({ orgId: 1, kind: 1 }),
     col.dialBudget.createIndex({ orgId: 1, day: 1 }),
-    // An analytics hour's calls (on FerretDB the GIN index of scripts/stack/servers.ts serves it).
+    // An analytics hour's calls (on FerretDB the GIN index of scripts/stack/postgres.ts serves it).
     col.calls.createIndex({ rollupKey: 1 }),
   ]);
 }

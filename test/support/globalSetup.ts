@@ -1,5 +1,5 @@
 // Jest global setup: starts a Temporal dev server and a database (by default FerretDB over its own
-// PostgreSQL, see scripts/stack/servers.ts startDatabase) for this test run only, on their
+// PostgreSQL, see scripts/stack/database.ts startDatabase) for this test run only, on their
 // own ports and in a fresh .test-data/run-* folder, so a `make start` stack or another test run
 // on the same machine is never touched. Test workers read the addresses from process.env (they
 // are forked after this runs). TEST_UNIT_ONLY=1 starts nothing. TEMPORAL=server runs the production
