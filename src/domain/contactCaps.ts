@@ -5,6 +5,12 @@
 import { localTime } from './callingWindow';
 
 export const CAP_WINDOW_MS = 24 * 3_600_000;
+/**
+ * A slot is taken just before its call is dialed, so the dial comes a little after the slot's time.
+ * A slot is therefore held this much longer than its window: an attempt allowed when the oldest slot
+ * leaves the window can never be dialed within the window of that earlier dial.
+ */
+export const SLOT_MARGIN_MS = 5 * 60_000;
 /** Calls that may join one plan; past it a call is told to join without being listed (nothing is lost but the settle signal). */
 export const MAX_JOINED = 200;
 
@@ -89,9 +95,9 @@ export const reservationKey = (callId: string, attempt: number) => `${callId}:${
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The reservations still inside the rolling window ending at `now`: (now − 24 h, now]. */
+/** The reservations still held in the rolling window ending at `now`: (now − 24 h − the slot margin, now]. */
 export function inWindow(reservations: readonly Reservation[], now: number, windowMs = CAP_WINDOW_MS): Reservation[] {
-  return reservations.filter((r) => r.at > now - windowMs);
+  return reservations.filter((r) => r.at > now - windowMs - SLOT_MARGIN_MS);
 }
 
 /**
@@ -105,7 +111,7 @@ export function nextFreeAt(reservations: readonly Reservation[], cap: number, no
     .map((r) => r.at)
     .sort((a, b) => a - b);
   if (times.length < cap) return undefined;
-  return times[times.length - cap] + windowMs;
+  return times[times.length - cap] + windowMs + SLOT_MARGIN_MS;
 }
 
 /**

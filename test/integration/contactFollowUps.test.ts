@@ -2,7 +2,7 @@
 // newer one, and GET /api/contacts/:id shows a person the attempts of the last 24 hours, the cap
 // (the organization's default, 3, not set here), when it frees up and the plan running.
 import http from 'node:http';
-import type { ContactGateState } from '../../src/domain/contactCaps';
+import { type ContactGateState, SLOT_MARGIN_MS } from '../../src/domain/contactCaps';
 import type { Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
 import { createContact } from '../../src/store/contacts';
@@ -63,7 +63,7 @@ test('GET /api/contacts/:id shows the attempts of the last 24 hours, the default
   expect(body.followUps).toEqual({
     attemptsLast24h: 3,
     cap: 3,
-    nextFreeAt: new Date(at[1] + 24 * H).toISOString(),
+    nextFreeAt: new Date(at[1] + 24 * H + SLOT_MARGIN_MS).toISOString(),
     plan: { ownerCallId: 'c3', since: new Date(now - 3 * H).toISOString(), joined: ['c4'] },
   });
   expect(await getContact(untouched)).not.toHaveProperty('followUps');

@@ -15,7 +15,7 @@ import {
 import { lawAttemptLimits, lawLimits, lawQuietAfterConversation } from '../../../src/domain/callingLaw/apply';
 import { easter, holidayDate } from '../../../src/domain/callingLaw/holidays';
 import { CALLING_LAW, type LawRule, lawsFor } from '../../../src/domain/callingLaw/rules';
-import { decideGate, emptyGate, type GateRequest } from '../../../src/domain/contactCaps';
+import { SLOT_MARGIN_MS, decideGate, emptyGate, type GateRequest } from '../../../src/domain/contactCaps';
 import { decideFollowUpTime, type FollowUpContext } from '../../../src/domain/followUpCompliance';
 
 const H = 3_600_000;
@@ -146,6 +146,8 @@ describe.each(CALLING_LAW.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
       const limits = lawAttemptLimits([rule], Date.parse('2027-06-07T12:00:00Z'));
       expect(limits).toHaveLength(1);
       const windowMs = rule.cap!.windowHours * H;
+      // A slot is held past its window by the margin between taking it and dialing (contactCaps.ts).
+      const heldMs = windowMs + SLOT_MARGIN_MS;
       const t0 = Date.parse('2027-06-07T12:00:00Z');
       let s = emptyGate();
       const reserve = (attempt: number, now: number) => {
@@ -159,10 +161,10 @@ describe.each(CALLING_LAW.map((r) => [r.id, r] as const))('%s', (_id, rule) => {
       for (let i = 0; i < rule.cap!.attempts; i++) expect(reserve(i, t0 + i * step).kind).toBe('allowed');
       const last = t0 + (rule.cap!.attempts - 1) * step;
       const refused = reserve(99, last + 1000);
-      expect(refused).toMatchObject({ kind: 'refused', cap: rule.cap!.attempts, freeAt: iso(t0 + windowMs), rule: limits[0].rule });
+      expect(refused).toMatchObject({ kind: 'refused', cap: rule.cap!.attempts, freeAt: iso(t0 + heldMs), rule: limits[0].rule });
       // One millisecond before the first attempt leaves the window it is still full; at the edge it is not.
-      expect(reserve(98, t0 + windowMs - 1).kind).toBe('refused');
-      expect(reserve(97, t0 + windowMs).kind).toBe('allowed');
+      expect(reserve(98, t0 + heldMs - 1).kind).toBe('refused');
+      expect(reserve(97, t0 + heldMs).kind).toBe('allowed');
     });
   }
 });
@@ -289,6 +291,6 @@ describe('the table applied to a contact', () => {
     // The organization allows 2: its cap decides, named as the 24-hour cap.
     for (let i = 0; i < 2; i++) s = decideGate(s, { type: 'reserve', callId: `a${i}`, attempt: 1, cap: 2, limits }, t0 + i * H).state;
     const r = decideGate(s, { type: 'reserve', callId: 'a9', attempt: 1, cap: 2, limits }, t0 + 3 * H).answer;
-    expect(r).toEqual({ kind: 'refused', used: 2, cap: 2, freeAt: iso(t0 + 24 * H) });
+    expect(r).toEqual({ kind: 'refused', used: 2, cap: 2, freeAt: iso(t0 + 24 * H + SLOT_MARGIN_MS) });
   });
 });

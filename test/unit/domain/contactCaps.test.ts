@@ -3,6 +3,7 @@
 // what they do to a call's plan (joined, settled, moved by the cap).
 import {
   CAP_WINDOW_MS,
+  SLOT_MARGIN_MS,
   capMovedText,
   decideGate,
   emptyGate,
@@ -42,8 +43,11 @@ function run(s: ContactGateState, steps: [GateRequest, number][]) {
 
 const reserve = (callId: string, attempt: number, cap = 3): GateRequest => ({ type: 'reserve', callId, attempt, cap });
 
+/** How long a slot counts: its 24-hour window plus the margin between taking it and dialing. */
+const HELD = CAP_WINDOW_MS + SLOT_MARGIN_MS;
+
 describe('rolling 24-hour cap', () => {
-  test('three attempts pass, the fourth is refused until 24 hours after the first', () => {
+  test('three attempts pass, the fourth is refused until 24 hours (and the slot margin) after the first', () => {
     const { s, answers } = run(emptyGate(), [
       [reserve('a', 1), T0],
       [reserve('a', 2), T0 + 2 * H],
@@ -51,25 +55,27 @@ describe('rolling 24-hour cap', () => {
       [reserve('c', 1), T0 + 7 * H],
     ]);
     expect(answers.map((a) => a.kind)).toEqual(['allowed', 'allowed', 'allowed', 'refused']);
-    expect(answers[3]).toEqual({ kind: 'refused', used: 3, cap: 3, freeAt: new Date(T0 + CAP_WINDOW_MS).toISOString() });
+    expect(answers[3]).toEqual({ kind: 'refused', used: 3, cap: 3, freeAt: new Date(T0 + HELD).toISOString() });
     expect(s.reservations).toHaveLength(3);
     // At the time it frees up, the same attempt is allowed.
-    const later = decideGate(s, reserve('c', 1), T0 + CAP_WINDOW_MS);
+    const later = decideGate(s, reserve('c', 1), T0 + HELD);
     expect(later.answer).toEqual({ kind: 'allowed', used: 3, cap: 3 });
     // The old reservation leaves the state.
     expect(later.state.reservations.map((r) => r.key)).toEqual(['a:2', 'b:1', 'c:1']);
   });
 
-  test('the window is (now − 24 h, now]: exactly 24 hours old no longer counts, a millisecond younger does', () => {
+  test('the window is (now − 24 h − margin, now]: exactly that old no longer counts, a millisecond younger does', () => {
     const s = run(emptyGate(), [[reserve('a', 1, 1), T0]]).s;
-    expect(decideGate(s, reserve('b', 1, 1), T0 + CAP_WINDOW_MS - 1).answer.kind).toBe('refused');
-    expect(decideGate(s, reserve('b', 1, 1), T0 + CAP_WINDOW_MS).answer.kind).toBe('allowed');
-    expect(inWindow(s.reservations, T0 + CAP_WINDOW_MS)).toHaveLength(0);
+    expect(decideGate(s, reserve('b', 1, 1), T0 + HELD - 1).answer.kind).toBe('refused');
+    expect(decideGate(s, reserve('b', 1, 1), T0 + HELD).answer.kind).toBe('allowed');
+    expect(inWindow(s.reservations, T0 + HELD)).toHaveLength(0);
+    // Dialed up to the margin after its slot was taken, the next attempt is still a full 24 hours later.
+    expect(T0 + HELD - (T0 + SLOT_MARGIN_MS)).toBe(CAP_WINDOW_MS);
   });
 
   test('next free time with more attempts than the cap (the cap was lowered): the (k−N)th oldest plus 24 hours', () => {
     const rs = [0, 1, 2, 3, 4].map((i) => ({ key: `x:${i}`, callId: 'x', attempt: i, at: T0 + i * H }));
-    expect(nextFreeAt(rs, 2, T0 + 5 * H)).toBe(T0 + 3 * H + CAP_WINDOW_MS);
+    expect(nextFreeAt(rs, 2, T0 + 5 * H)).toBe(T0 + 3 * H + HELD);
     expect(nextFreeAt(rs, 6, T0 + 5 * H)).toBeUndefined();
     expect(nextFreeAt(rs, 0, T0 + 5 * H)).toBeUndefined();
   });
