@@ -2,7 +2,7 @@
 // contact's time zones and region, the organization's window, do-not-call), and marking a
 // contact do-not-call when the platform's post-call analysis says the person opted out.
 import { getClient } from '@temporalio/activity';
-import type { Placement } from '../src/domain/followUp';
+import type { Placement } from '../src/domain/followUpPlan';
 import { type FollowUpContext, type WindowOverride, decideFollowUpTime } from '../src/domain/followUpCompliance';
 import { inForce, lawsFor } from '../src/domain/callingLaw/rules';
 import { lawAttemptLimits, lawQuietAfterConversation } from '../src/domain/callingLaw/apply';

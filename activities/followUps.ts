@@ -3,7 +3,7 @@
 // call record's view of the plan current.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { type FollowUpPlan, type Placement, describePlan } from '../src/domain/followUp';
+import { type FollowUpPlan, type Placement, describePlan } from '../src/domain/followUpPlan';
 import { followUpMetadata } from '../src/domain/followUpLink';
 import { withoutBlanks } from '../src/domain/compact';
 import { allowedCallingCodes, dialRefusal, numberTypeRefusal } from '../src/domain/spending';

@@ -7,7 +7,8 @@ import { dialOptions, localOptions, mailOptions, pollOptions } from './activityO
 import * as call from '../src/domain/call';
 import { CallRun } from '../src/domain/callRun';
 import type { Effect } from '../src/domain/effects';
-import { type FollowUpCommand, type FollowUpPlan, describePlan, dialerFailed } from '../src/domain/followUp';
+import { type FollowUpCommand, type FollowUpPlan, describePlan } from '../src/domain/followUpPlan';
+import { dialerFailed } from '../src/domain/followUpPlacement';
 import { unaskedAnswer } from '../src/domain/stale';
 import { callAttributes } from '../src/temporal/searchAttributes';
 import { contactGate } from './contactGate';

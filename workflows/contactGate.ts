@@ -12,15 +12,9 @@ import { localOptions } from './activityOptions';
 import type { CallState } from '../src/domain/reducer';
 import { contactPhone, contactWorkflowSettings } from '../src/domain/contact';
 import { type CallGateRole, type GateAnswer, type GateAsk, capMovedText, capRule } from '../src/domain/contactCaps';
-import {
-  type FollowUpPlan,
-  type Placement,
-  type PlanOptions,
-  applyCapMove,
-  applyCommand,
-  applyPlacement,
-  isSettled,
-} from '../src/domain/followUp';
+import { type FollowUpPlan, type Placement, type PlanOptions, isSettled } from '../src/domain/followUpPlan';
+import { applyCapMove, applyPlacement } from '../src/domain/followUpPlacement';
+import { applyCommand } from '../src/domain/followUpCommands';
 import { applyFollowUpRules } from '../src/domain/followUpCompliance';
 import type { WorkflowSettings } from '../src/config';
 

@@ -10,7 +10,7 @@ import { type EffectsDone, effectsDoneOf } from './effects';
 import type { StaleWatch } from './stale';
 import type { EmailView } from './thankYou';
 import type { CallEvent } from './events';
-import { type FollowUpCommand, type FollowUpPlan, isAnswered, resolveScheduleTime } from './followUp';
+import { type FollowUpCommand, type FollowUpPlan, isAnswered, resolveScheduleTime } from './followUpPlan';
 import { windowOverrideOf } from './followUpCompliance';
 import { followUpLinkOf } from './followUpLink';
 import { type CallState, isTerminal, reduce } from './reducer';

@@ -1,11 +1,11 @@
 // What a call's workflow shows people in the Temporal UI: the "waiting for" line and the current
 // details (markdown). Pure text from the workflow's state, so it is unit-tested without Temporal.
 // No Node imports: the workflow bundle includes this module.
-import { type FollowUpPlan, describePlan, isSettled } from './followUp';
+import { type FollowUpPlan, describePlan, isSettled } from './followUpPlan';
 import { type CallState, describe } from './reducer';
 import { type StaleWatch, describeStale } from './stale';
 import type { EmailView } from './thankYou';
-import type { FollowUpCommand } from './followUp';
+import type { FollowUpCommand } from './followUpPlan';
 
 export type { EmailView };
 

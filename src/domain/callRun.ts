@@ -32,17 +32,14 @@ import {
   type FollowUpPlan,
   type Placement,
   type PlanOptions,
-  applyCommand,
-  applyPlacement,
-  beginPlacing,
   describePlan,
-  expireWait,
   isPlacementDue,
   isSettled,
-  joinPlan,
   nextWakeAt,
   startPlan,
-} from './followUp';
+} from './followUpPlan';
+import { applyCommand, joinPlan } from './followUpCommands';
+import { applyPlacement, beginPlacing, expireWait } from './followUpPlacement';
 import { type FollowUpContext, applyFollowUpRules, windowOverrideFrom } from './followUpCompliance';
 import { followUpLinkOf, withFollowUpLink } from './followUpLink';
 import { type CallState, initialState, isTerminal } from './reducer';

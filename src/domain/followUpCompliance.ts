@@ -4,7 +4,8 @@
 import { type CallingPolicy, nextOpening } from './callingWindow';
 import { lawLimits } from './callingLaw/apply';
 import type { CallPurpose, LawInForce } from './callingLaw/rules';
-import { type FollowUpCommand, type FollowUpHistoryEntry, type FollowUpPlan, applyCommand, currentAttempt } from './followUp';
+import { type FollowUpCommand, type FollowUpHistoryEntry, type FollowUpPlan, currentAttempt } from './followUpPlan';
+import { applyCommand } from './followUpCommands';
 
 export interface DoNotCall {
   reason: string;

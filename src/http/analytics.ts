@@ -110,7 +110,7 @@ export function analyticsRoutes(api: ApiRouter, deps: AnalyticsRouteDeps): void 
   });
 }
 
-// ---- response bodies, for the OpenAPI document (src/http/openapi.ts) ----
+// ---- response bodies, for the OpenAPI document (src/http/openapiSchemas.ts) ----
 /** How exact a reported median is (src/domain/analytics.ts: EXACT_DURATIONS_PER_CELL, medianFromHistogram). */
 const MEDIAN_TEXT =
   'Exact (the middle duration; the lower of the two middle ones for an even count) when each hour and day of the range holds at most ' +

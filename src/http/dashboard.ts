@@ -18,7 +18,7 @@ export function dashboardRoutes(router: Router, deps: DashboardRouteDeps, sessio
 type Json = Record<string, unknown>;
 type DashboardComponent = 'DashboardQueues' | 'DashboardSession' | 'DashboardSignedIn' | 'DashboardSignedOut';
 
-/** The dashboard's paths in the OpenAPI document; the helpers are openapi.ts's own. */
+/** The dashboard's paths in the OpenAPI document; the helpers are openapiSchemas.ts's own. */
 export function dashboardPaths(h: {
   json: (name: DashboardComponent, description: string) => Json;
   error: (description: string) => Json;

@@ -53,7 +53,7 @@ export interface CallDoc extends Omit<CallState, 'owners'> {
   /** What the call's effects (contact count, email, follow-up, opt-out) have been run for. */
   effectsDone?: EffectsDone;
   email?: { status: EmailStatus; reason?: string; messageId?: string; at: Date; to?: string };
-  /** The follow-up plan as the workflow last recorded it (see src/domain/followUp.ts). */
+  /** The follow-up plan as the workflow last recorded it (see src/domain/followUpPlan.ts). */
   followUp?: Record<string, unknown> & { rev?: number; summary?: string };
   /** When the next follow-up call is due, while one is scheduled: queryable. */
   nextFollowUpAt?: Date | null;

@@ -10,7 +10,7 @@ import { createActivities } from '../../activities';
 import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { type Weekday, localTime } from '../../src/domain/callingWindow';
 import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
-import type { FollowUpPlan } from '../../src/domain/followUp';
+import type { FollowUpPlan } from '../../src/domain/followUpPlan';
 import type { Store } from '../../src/store/db';
 import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';

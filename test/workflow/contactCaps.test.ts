@@ -10,7 +10,7 @@ import { createActivities, type Activities } from '../../activities';
 import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { WEEKDAYS } from '../../src/domain/callingWindow';
 import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
-import type { FollowUpPlan } from '../../src/domain/followUp';
+import type { FollowUpPlan } from '../../src/domain/followUpPlan';
 import { CAP_WINDOW_MS, SLOT_MARGIN_MS } from '../../src/domain/contactCaps';
 import type { Store } from '../../src/store/db';
 import { listFollowUpCalls } from '../../src/store/followUps';

@@ -19,7 +19,7 @@ import {
 } from '../../../src/domain/call';
 import { NO_EFFECTS_DONE, effectsDoneOf } from '../../../src/domain/effects';
 import type { CallEvent } from '../../../src/domain/events';
-import { startPlan } from '../../../src/domain/followUp';
+import { startPlan } from '../../../src/domain/followUpPlan';
 import { followUpMetadata } from '../../../src/domain/followUpLink';
 import { type CallState, initialState } from '../../../src/domain/reducer';
 import { eventsAt } from '../../support/callEvents';

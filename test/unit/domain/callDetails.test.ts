@@ -1,6 +1,7 @@
 // The Temporal UI's text for a call: what the workflow waits for, and its current details.
 import { callDetails, describeWait } from '../../../src/domain/callDetails';
-import { type FollowUpPlan, applyCommand, startPlan } from '../../../src/domain/followUp';
+import { type FollowUpPlan, startPlan } from '../../../src/domain/followUpPlan';
+import { applyCommand } from '../../../src/domain/followUpCommands';
 import { initialState, reduce } from '../../../src/domain/reducer';
 
 const H = 3_600_000;

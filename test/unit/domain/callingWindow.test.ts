@@ -10,7 +10,8 @@ import {
   zonedInstant,
 } from '../../../src/domain/callingWindow';
 import { applyFollowUpRules, decideFollowUpTime, type FollowUpContext } from '../../../src/domain/followUpCompliance';
-import { applyPlacement, beginPlacing, describePlan, startPlan } from '../../../src/domain/followUp';
+import { applyPlacement, beginPlacing } from '../../../src/domain/followUpPlacement';
+import { describePlan, startPlan } from '../../../src/domain/followUpPlan';
 
 const H = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -12,20 +12,9 @@ import {
   type ContactGateState,
   type GateRequest,
 } from '../../../src/domain/contactCaps';
-import {
-  type FollowUpPlan,
-  applyCapMove,
-  applyCommand,
-  applyPlacement,
-  beginPlacing,
-  describePlan,
-  expireWait,
-  isSettled,
-  joinPlan,
-  joinWaitMs,
-  nextWakeAt,
-  startPlan,
-} from '../../../src/domain/followUp';
+import { type FollowUpPlan, describePlan, isSettled, nextWakeAt, startPlan } from '../../../src/domain/followUpPlan';
+import { applyCapMove, applyPlacement, beginPlacing, expireWait } from '../../../src/domain/followUpPlacement';
+import { applyCommand, joinPlan, joinWaitMs } from '../../../src/domain/followUpCommands';
 import { describeWait } from '../../../src/domain/callDetails';
 
 const H = 3_600_000;

@@ -5,11 +5,7 @@ import { loadConfig } from '../../../src/config';
 import {
   type FollowUpPlan,
   type PlanOptions,
-  applyCommand,
-  applyPlacement,
-  beginPlacing,
   describePlan,
-  expireWait,
   isAnswered,
   isPlacementDue,
   isSettled,
@@ -17,7 +13,9 @@ import {
   nextWakeAt,
   resolveScheduleTime,
   startPlan,
-} from '../../../src/domain/followUp';
+} from '../../../src/domain/followUpPlan';
+import { applyCommand } from '../../../src/domain/followUpCommands';
+import { applyPlacement, beginPlacing, expireWait } from '../../../src/domain/followUpPlacement';
 import { followUpLinkOf, followUpMetadata, withFollowUpLink } from '../../../src/domain/followUpLink';
 import { renderThankYou, spokenDuration, thankYouMessageId } from '../../../src/domain/thankYou';
 

@@ -1,7 +1,9 @@
 // Spending guards: the hard cap on attempts that manual retries cannot raise, and the countries a
 // follow-up may dial.
 import { loadConfig } from '../../../src/config';
-import { type FollowUpPlan, type PlanOptions, applyCommand, applyPlacement, beginPlacing, startPlan } from '../../../src/domain/followUp';
+import { type FollowUpPlan, type PlanOptions, startPlan } from '../../../src/domain/followUpPlan';
+import { applyCommand } from '../../../src/domain/followUpCommands';
+import { applyPlacement, beginPlacing } from '../../../src/domain/followUpPlacement';
 import {
   DEFAULT_DAILY_DIAL_BUDGET,
   DEFAULT_FOLLOW_UP_HARD_CAP,

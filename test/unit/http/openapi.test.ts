@@ -3,7 +3,8 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type Koa from 'koa';
 import type { AppDeps } from '../../../src/http/app';
-import { openApiDocument, scopesFor } from '../../../src/http/openapi';
+import { openApiDocument } from '../../../src/http/openapi';
+import { scopesFor } from '../../../src/http/openapiSchemas';
 import { stubbedApp } from '../../support/app';
 
 type Op = {
