@@ -182,8 +182,10 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
       refusal('country', dialRefusal(input.to, allowedCallingCodes(dialer.allowedCountryCodes, dialer.fromNumber))) ??
       refusal('number_type', numberTypeRefusal(input.to, riskyNumberType(input.to), dialer.allowedNumberTypes));
     if (refused) {
-      await markAttempt(col, id, ref, 'due', `${refused.reason}; call by hand if it is right`);
-      return { kind: 'due', reason: refused.reason, refusedBy: refused.guard };
+      // One text for the attempt's record and the plan: both writers of the follow-up record say the same.
+      const reason = `${refused.reason}; call by hand if it is right`;
+      await markAttempt(col, id, ref, 'due', reason);
+      return { kind: 'due', reason, refusedBy: refused.guard };
     }
 
     const doc = await ensureAttempt(col, id, ref);
@@ -194,8 +196,9 @@ export const createFollowUpActivities = ({ col, fetch: fetchImpl = fetch, dialTi
     const { dailyDialBudget } = await getComplianceSettings(col, input.orgId);
     const overBudget = await takeDialBudget(col, input.orgId, id, dailyDialBudget, new Date());
     if (overBudget) {
-      await markAttempt(col, id, ref, 'due', `${overBudget}; call by hand or raise the budget`);
-      return { kind: 'due', reason: overBudget, refusedBy: 'budget' };
+      const reason = `${overBudget}; call by hand or raise the budget`;
+      await markAttempt(col, id, ref, 'due', reason);
+      return { kind: 'due', reason, refusedBy: 'budget' };
     }
     if (!(await claimAttempt(col, input.orgId, id, token, dialer.provider))) {
       const now = await ensureAttempt(col, id, ref);

@@ -40,7 +40,8 @@ test('a number outside the allowed countries becomes due and no request reaches 
   const r = await place({ orgId: 'org_tf', originalCallId: 'c1', attempt: 1, to: '+882161234567', from: '+882161234500' });
   expect(r).toEqual({
     kind: 'due',
-    reason: "toll-fraud guard: +882161234567 is in country calling code +882, outside the organization's allowed +1",
+    reason:
+      "toll-fraud guard: +882161234567 is in country calling code +882, outside the organization's allowed +1; call by hand if it is right",
     refusedBy: 'country',
   });
   const doc = await store.col.followUps.findOne({ _id: followUpKey('org_tf', 'c1', 1) });
@@ -49,7 +50,10 @@ test('a number outside the allowed countries becomes due and no request reaches 
   // An explicit list replaces the default.
   await retellDialer('org_tf', { allowedCountryCodes: ['44'] });
   const us = await place({ orgId: 'org_tf', originalCallId: 'c2', attempt: 1, to: '+14155551234' });
-  expect(us).toMatchObject({ kind: 'due', reason: expect.stringMatching(/^toll-fraud guard: \+14155551234 .* allowed \+44$/) });
+  expect(us).toMatchObject({
+    kind: 'due',
+    reason: expect.stringMatching(/^toll-fraud guard: \+14155551234 .* allowed \+44; call by hand if it is right$/),
+  });
 
   // A dialer without a caller id (Vapi's phoneNumberId) allows nothing until the operator lists countries.
   await setOutboundDialer(store.col, {
@@ -82,7 +86,7 @@ test('premium-rate, shared-cost, UAN, personal and international-network numbers
     expect(r).toEqual({
       kind: 'due',
       refusedBy: 'number_type',
-      reason: `toll-fraud guard: ${to} is a ${type} number, refused unless the dialer opts in ("outbound set --allow-number-types ${type}")`,
+      reason: `toll-fraud guard: ${to} is a ${type} number, refused unless the dialer opts in ("outbound set --allow-number-types ${type}"); call by hand if it is right`,
     });
     expect(await store.col.followUps.findOne({ _id: followUpKey('org_types', `t${i}`, 1) })).toMatchObject({ status: 'due' });
     expect(sentTo(to)).toEqual([]);
@@ -111,7 +115,7 @@ test('past the daily dial budget an attempt becomes due with the reason; a retry
   expect(third).toEqual({
     kind: 'due',
     refusedBy: 'budget',
-    reason: `daily dial budget: the organization's 2 unattended follow-up calls for ${day} (UTC) are used (calling rules: dailyDialBudget)`,
+    reason: `daily dial budget: the organization's 2 unattended follow-up calls for ${day} (UTC) are used (calling rules: dailyDialBudget); call by hand or raise the budget`,
   });
   expect(await store.col.followUps.findOne({ _id: followUpKey('org_budget', 'b3', 1) })).toMatchObject({
     status: 'due',
