@@ -30,3 +30,7 @@ export function callEvent(callId: string, type: CallEventType, extra: Partial<Ca
     ...extra,
   };
 }
+
+/** The outbound call from `from` to `to` that nobody answered. */
+export const noAnswerEvent = (callId: string, p: { from: string; to: string; contactId: string }): CallEvent =>
+  callEvent(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', direction: 'outbound', ...p });

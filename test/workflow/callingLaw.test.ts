@@ -5,8 +5,6 @@
 // collector's attempt waits out Regulation F's seven days after a conversation.
 import '../support/quietRuntime';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
 import { type Weekday, localTime } from '../../src/domain/callingWindow';
 import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
 import type { FollowUpPlan } from '../../src/domain/followUp';
@@ -15,8 +13,9 @@ import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { createSignaler } from '../../src/temporal/client';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, productionSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { callEvent } from '../support/callEvents';
+import { eventually, productionSettings, testStore, uniqueId } from '../support/harness';
+import { callEvent, noAnswerEvent } from '../support/callEvents';
+import { withDialerWorker } from '../support/dialerTests';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 import { startTimeSkipping } from '../support/fakes/timeSkipping';
 
@@ -62,18 +61,8 @@ afterAll(async () => {
 /** The agent's outbound call's event (`extra` may say otherwise). */
 const event = (callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent =>
   callEvent(callId, type, { direction: 'outbound', from: AGENT_PHONE, ...extra }, provider);
-const noAnswer = (callId: string, contactId: string, to: string) =>
-  event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', to, contactId });
-
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col, dialTimeoutMs: 2_000 }),
-  });
-  return worker.runUntil(fn);
-}
+const noAnswer = (callId: string, contactId: string, to: string) => noAnswerEvent(callId, { from: AGENT_PHONE, to, contactId });
+const withWorker = <T>(taskQueue: string, fn: () => Promise<T>): Promise<T> => withDialerWorker({ env, store }, taskQueue, fn);
 
 const handle = (orgId: string, callId: string) => env.client.workflow.getHandle(workflowIdFor(orgId, callId));
 const planOf = async (orgId: string, callId: string) => (await handle(orgId, callId).query(getState)).followUp;

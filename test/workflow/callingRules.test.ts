@@ -5,18 +5,16 @@
 // another call, or when the mark arrives before the attempt's time.
 import '../support/quietRuntime';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
 import { localTime } from '../../src/domain/callingWindow';
 import type { Store } from '../../src/store/db';
 import { createContact } from '../../src/store/contacts';
 import { contactDoNotCall, markContactDoNotCall } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, productionSettings, uniqueId, workflowBundle } from '../support/harness';
-import { callEvent } from '../support/callEvents';
+import { eventually, productionSettings, uniqueId } from '../support/harness';
+import { callEvent, noAnswerEvent } from '../support/callEvents';
 import type { FakeOutbound } from '../support/fakes/outbound';
-import { startDialerTests, stopDialerTests } from '../support/dialerTests';
+import { startDialerTests, stopDialerTests, withDialerWorker } from '../support/dialerTests';
 
 const H = 3_600_000;
 const ORG = 'org_rules';
@@ -34,25 +32,8 @@ beforeAll(async () => {
 
 afterAll(() => stopDialerTests({ env, store, fake }));
 
-const noAnswer = (callId: string, contactId: string) =>
-  callEvent(callId, 'call.failed', {
-    outcome: 'no-answer',
-    endedReason: 'dial_no_answer',
-    from: AGENT_PHONE,
-    to: CHICAGO_PHONE,
-    direction: 'outbound',
-    contactId,
-  });
-
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col, dialTimeoutMs: 2_000 }),
-  });
-  return worker.runUntil(fn);
-}
+const noAnswer = (callId: string, contactId: string) => noAnswerEvent(callId, { from: AGENT_PHONE, to: CHICAGO_PHONE, contactId });
+const withWorker = <T>(taskQueue: string, fn: () => Promise<T>): Promise<T> => withDialerWorker({ env, store }, taskQueue, fn);
 
 const handle = (callId: string) => env.client.workflow.getHandle(workflowIdFor(ORG, callId));
 const planOf = async (callId: string) => (await handle(callId).query(getState)).followUp;

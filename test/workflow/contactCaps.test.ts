@@ -5,7 +5,6 @@
 // database, the contact's own workflow deciding; a retried reservation takes one slot.
 import '../support/quietRuntime';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
 import { WEEKDAYS } from '../../src/domain/callingWindow';
 import type { FollowUpPlan } from '../../src/domain/followUp';
@@ -16,10 +15,10 @@ import { createContact } from '../../src/store/contacts';
 import { getComplianceSettings } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
 import { cancelFollowUp, contactWorkflowIdFor, getContactState, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, productionSettings, uniqueId, workflowBundle } from '../support/harness';
-import { callEvent } from '../support/callEvents';
+import { eventually, productionSettings, uniqueId } from '../support/harness';
+import { callEvent, noAnswerEvent } from '../support/callEvents';
 import type { FakeOutbound } from '../support/fakes/outbound';
-import { startDialerTests, stopDialerTests } from '../support/dialerTests';
+import { startDialerTests, stopDialerTests, withDialerWorker } from '../support/dialerTests';
 
 const H = 3_600_000;
 const ORG = 'org_caps';
@@ -38,21 +37,9 @@ beforeAll(async () => {
 
 afterAll(() => stopDialerTests({ env, store, fake }));
 
-const noAnswer = (callId: string, contactId: string) =>
-  callEvent(callId, 'call.failed', {
-    outcome: 'no-answer',
-    endedReason: 'dial_no_answer',
-    from: AGENT_PHONE,
-    to: CONTACT_PHONE,
-    direction: 'outbound',
-    contactId,
-  });
-
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> {
-  const activities = { ...createActivities({ col: store.col, dialTimeoutMs: 2_000 }), ...over };
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
-  return worker.runUntil(fn);
-}
+const noAnswer = (callId: string, contactId: string) => noAnswerEvent(callId, { from: AGENT_PHONE, to: CONTACT_PHONE, contactId });
+const withWorker = <T>(taskQueue: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> =>
+  withDialerWorker({ env, store }, taskQueue, fn, over);
 
 const handle = (callId: string) => env.client.workflow.getHandle(workflowIdFor(ORG, callId));
 /** Workflows a test started: ended after it, pass or fail, so their timers do not hold the next test's clock. */
