@@ -5,11 +5,10 @@
 // second (nine in ten; none past 5 s on a loaded machine), and the receiver does not restart.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { connectStore, type Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
-import { requireEnv, uniqueId } from '../support/harness';
-import { type AppEnv, type AppProcess, startReceiver } from '../support/processes';
+import { uniqueId } from '../support/harness';
+import { type AppEnv, type AppProcess, appEnv, startReceiver } from '../support/processes';
 
 /** The documented ceiling (docs/security.md): measured peaks were far lower; the margin is for a loaded machine. */
 const RSS_CEILING_MB = 600;
@@ -23,13 +22,7 @@ let env: AppEnv;
 let receiver: AppProcess;
 beforeAll(async () => {
   const label = uniqueId('bodybudget');
-  env = {
-    temporalAddress: requireEnv('TEMPORAL_ADDRESS'),
-    mongoUri: requireEnv('MONGODB_URI'),
-    mongoDb: `${process.env.TEST_DB_PREFIX ?? 't'}_${label}`.slice(0, 60),
-    taskQueue: `tq_${label}`,
-    logDir: path.join(process.env.TEST_DATA_DIR ?? '/tmp', label),
-  };
+  env = appEnv(label);
   store = await connectStore(env.mongoUri, env.mongoDb);
   receiver = await startReceiver('receiver', env);
 }, 120_000);

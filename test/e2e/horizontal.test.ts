@@ -2,11 +2,10 @@
 // with the default settings, against one Temporal and one database. A burst is split across both
 // receivers and one worker is killed with SIGKILL in the middle of it: the other worker finishes
 // the work, no acknowledged event is lost, and every contact counts each of its calls once.
-import path from 'node:path';
 import { connectStore, type Store } from '../../src/store/db';
 import { addApiKey, createOrganization } from '../../src/store/organizations';
-import { eventually, requireEnv, uniqueId } from '../support/harness';
-import { type AppEnv, type AppProcess, report, sendBurst, startReceiver, startWorker, tally } from '../support/processes';
+import { eventually, uniqueId } from '../support/harness';
+import { type AppEnv, type AppProcess, appEnv, report, sendBurst, startReceiver, startWorker, tally } from '../support/processes';
 
 const CALLS = 200;
 const CALLS_PER_CONTACT = 2;
@@ -16,13 +15,7 @@ let env: AppEnv;
 const apps: AppProcess[] = [];
 beforeAll(async () => {
   const label = uniqueId('horizontal');
-  env = {
-    temporalAddress: requireEnv('TEMPORAL_ADDRESS'),
-    mongoUri: requireEnv('MONGODB_URI'),
-    mongoDb: `${process.env.TEST_DB_PREFIX ?? 't'}_${label}`.slice(0, 60),
-    taskQueue: `tq_${label}`,
-    logDir: path.join(process.env.TEST_DATA_DIR ?? '/tmp', label),
-  };
+  env = appEnv(label);
   store = await connectStore(env.mongoUri, env.mongoDb);
   apps.push(
     ...(await Promise.all([

@@ -1,7 +1,7 @@
 // Shared pieces of the integration tests: the real servers started by globalSetup, a fresh
 // database per test file, and the workflow bundle built once per file.
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import type { WorkflowSettings } from '../../src/config';
+import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { connectStore, type Store } from '../../src/store/db';
 import { workflowsPath } from '../../src/temporal/worker';
 
@@ -27,6 +27,14 @@ export function workflowBundle(): Promise<WorkflowBundle> {
   });
   return bundle;
 }
+
+/** The production defaults (loadConfig with no environment) with short non-follow-up waits, and `over`. */
+export const productionSettings = (over: Partial<WorkflowSettings> = {}): WorkflowSettings => ({
+  ...loadConfig({}).workflow,
+  recordingWaitMs: 60_000,
+  activityTimeoutMs: 10_000,
+  ...over,
+});
 
 export function testSettings(overrides: Partial<WorkflowSettings> = {}): WorkflowSettings {
   return {

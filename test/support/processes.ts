@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ROOT, freePort, spawnLogged, type ManagedProcess } from '../../scripts/stack';
 import { type Store, docId } from '../../src/store/db';
 import { getContact } from '../../src/store/contacts';
+import { requireEnv } from './harness';
 
 export interface AppEnv {
   temporalAddress: string;
@@ -15,6 +16,15 @@ export interface AppEnv {
   taskQueue: string;
   logDir: string;
 }
+
+/** The globalSetup servers, with a database, task queue and log folder of `label`'s own. */
+export const appEnv = (label: string): AppEnv => ({
+  temporalAddress: requireEnv('TEMPORAL_ADDRESS'),
+  mongoUri: requireEnv('MONGODB_URI'),
+  mongoDb: `${process.env.TEST_DB_PREFIX ?? 't'}_${label}`.slice(0, 60),
+  taskQueue: `tq_${label}`,
+  logDir: path.join(process.env.TEST_DATA_DIR ?? '/tmp', label),
+});
 
 function childEnv(env: AppEnv, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {

@@ -12,6 +12,7 @@ import { createSignaler, type CallSignaler } from '../../src/temporal/client';
 import { getContact } from '../../src/store/contacts';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
 import { eventually, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { callEvent } from '../support/callEvents';
 import { startLocalTemporal } from '../support/localTemporal';
 
 let env: TestWorkflowEnvironment;
@@ -30,18 +31,10 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** A generic event that occurred when it was received (`extra` may say otherwise). */
 function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
   const now = new Date().toISOString();
-  return {
-    eventId: `generic:${callId}:${type}`,
-    provider: 'generic',
-    providerEvent: type,
-    callId,
-    type,
-    receivedAt: now,
-    occurredAt: now,
-    ...extra,
-  };
+  return callEvent(callId, type, { receivedAt: now, occurredAt: now, ...extra });
 }
 
 async function withWorker<T>(taskQueue: string, fn: () => Promise<T>, activities?: Partial<Activities>): Promise<T> {

@@ -5,9 +5,6 @@
 // collector's attempt waits out Regulation F's seven days after a conversation.
 import '../support/quietRuntime';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { type Weekday, localTime } from '../../src/domain/callingWindow';
 import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
 import type { FollowUpPlan } from '../../src/domain/followUpPlan';
@@ -16,7 +13,9 @@ import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { createSignaler } from '../../src/temporal/client';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { eventually, productionSettings, testStore, uniqueId } from '../support/harness';
+import { callEvent, noAnswerEvent } from '../support/callEvents';
+import { withDialerWorker } from '../support/dialerTests';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 import { startTimeSkipping } from '../support/fakes/timeSkipping';
 
@@ -31,8 +30,6 @@ const CHICAGO_PHONE = '+13125550142';
 let env: TestWorkflowEnvironment;
 let store: Store;
 let fake: FakeOutbound;
-
-const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordingWaitMs: 60_000, activityTimeoutMs: 10_000 });
 
 beforeAll(async () => {
   [env, store, fake] = await Promise.all([startTimeSkipping(), testStore('law'), startFakeOutbound()]);
@@ -61,31 +58,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent {
-  return {
-    eventId: `${provider}:${callId}:${type}`,
-    provider,
-    providerEvent: type,
-    callId,
-    type,
-    receivedAt: new Date().toISOString(),
-    direction: 'outbound',
-    from: AGENT_PHONE,
-    ...extra,
-  };
-}
-const noAnswer = (callId: string, contactId: string, to: string) =>
-  event(callId, 'call.failed', { outcome: 'no-answer', endedReason: 'dial_no_answer', to, contactId });
-
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col, dialTimeoutMs: 2_000 }),
-  });
-  return worker.runUntil(fn);
-}
+/** The agent's outbound call's event (`extra` may say otherwise). */
+const event = (callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent =>
+  callEvent(callId, type, { direction: 'outbound', from: AGENT_PHONE, ...extra }, provider);
+const noAnswer = (callId: string, contactId: string, to: string) => noAnswerEvent(callId, { from: AGENT_PHONE, to, contactId });
+const withWorker = <T>(taskQueue: string, fn: () => Promise<T>): Promise<T> => withDialerWorker({ env, store }, taskQueue, fn);
 
 const handle = (orgId: string, callId: string) => env.client.workflow.getHandle(workflowIdFor(orgId, callId));
 const planOf = async (orgId: string, callId: string) => (await handle(orgId, callId).query(getState)).followUp;
@@ -122,7 +99,7 @@ test('Oklahoma: an attempt planned for 20:30 local moves to 08:00 the next day, 
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, phone: OKLAHOMA_PHONE }); // no timezone, no region: the number decides
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   const zone = 'America/Chicago';
   try {
     await withWorker(tq, async () => {
@@ -159,7 +136,7 @@ test('Canada: a Saturday attempt at 18:30 in Toronto moves to Sunday 10:00 (CRTC
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, phone: TORONTO_PHONE });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   const zone = 'America/Toronto';
   try {
     await withWorker(tq, async () => {
@@ -185,7 +162,7 @@ test('Regulation F: a debt collector’s attempt waits seven days after a conver
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, DEBT_ORG, { contactId, phone: CHICAGO_PHONE, timezone: 'America/Chicago' });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   try {
     await withWorker(tq, async () => {
       const talkedAt = await skipTo(10, 0, 'America/Chicago');
@@ -226,7 +203,7 @@ test("Oklahoma's cap: three attempts in 24 hours per person across the organizat
   const contactId = uniqueId('contact');
   const zone = 'America/Chicago';
   await createContact(store.col, LOOSE_ORG, { contactId, phone: OKLAHOMA_PHONE, timezone: zone });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   const planIs = (callId: string, pred: (p: FollowUpPlan) => boolean) =>
     until(`plan of ${callId}`, async () => {
       const p = await planOf(LOOSE_ORG, callId);

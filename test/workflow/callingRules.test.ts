@@ -5,19 +5,16 @@
 // another call, or when the mark arrives before the attempt's time.
 import '../support/quietRuntime';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { localTime } from '../../src/domain/callingWindow';
-import type { CallEvent, CallEventType } from '../../src/domain/events';
 import type { Store } from '../../src/store/db';
 import { createContact } from '../../src/store/contacts';
 import { contactDoNotCall, markContactDoNotCall } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, uniqueId, workflowBundle } from '../support/harness';
+import { eventually, productionSettings, uniqueId } from '../support/harness';
+import { callEvent, noAnswerEvent } from '../support/callEvents';
 import type { FakeOutbound } from '../support/fakes/outbound';
-import { startDialerTests, stopDialerTests } from '../support/dialerTests';
+import { startDialerTests, stopDialerTests, withDialerWorker } from '../support/dialerTests';
 
 const H = 3_600_000;
 const ORG = 'org_rules';
@@ -28,8 +25,6 @@ let env: TestWorkflowEnvironment;
 let store: Store;
 let fake: FakeOutbound;
 
-const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordingWaitMs: 60_000, activityTimeoutMs: 10_000 });
-
 beforeAll(async () => {
   // The organization exists with no compliance settings: the defaults apply.
   ({ env, store, fake } = await startDialerTests('rules', { _id: ORG, name: 'Rules' }, { fromNumber: AGENT_PHONE, agentId: 'agent_r' }));
@@ -37,36 +32,8 @@ beforeAll(async () => {
 
 afterAll(() => stopDialerTests({ env, store, fake }));
 
-function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}): CallEvent {
-  return {
-    eventId: `generic:${callId}:${type}`,
-    provider: 'generic',
-    providerEvent: type,
-    callId,
-    type,
-    receivedAt: new Date().toISOString(),
-    ...extra,
-  };
-}
-const noAnswer = (callId: string, contactId: string) =>
-  event(callId, 'call.failed', {
-    outcome: 'no-answer',
-    endedReason: 'dial_no_answer',
-    from: AGENT_PHONE,
-    to: CHICAGO_PHONE,
-    direction: 'outbound',
-    contactId,
-  });
-
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ col: store.col, dialTimeoutMs: 2_000 }),
-  });
-  return worker.runUntil(fn);
-}
+const noAnswer = (callId: string, contactId: string) => noAnswerEvent(callId, { from: AGENT_PHONE, to: CHICAGO_PHONE, contactId });
+const withWorker = <T>(taskQueue: string, fn: () => Promise<T>): Promise<T> => withDialerWorker({ env, store }, taskQueue, fn);
 
 const handle = (callId: string) => env.client.workflow.getHandle(workflowIdFor(ORG, callId));
 const planOf = async (callId: string) => (await handle(callId).query(getState)).followUp;
@@ -91,7 +58,7 @@ test('a no-answer at 20:30 local time is followed up at 08:00 local the next day
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, phone: CHICAGO_PHONE }); // no timezone: the number decides
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
 
   await withWorker(tq, async () => {
     const at = await skipTo(20, 30, CHICAGO);
@@ -147,7 +114,7 @@ test('a do-not-call contact gets no follow-up: the plan is canceled with the rea
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, phone: CHICAGO_PHONE, timezone: CHICAGO });
   await markContactDoNotCall(store.col, ORG, contactId, { reason: 'asked not to be called', source: 'contact' });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
 
   await withWorker(tq, async () => {
     await skipTo(10, 0, CHICAGO);
@@ -172,7 +139,7 @@ test('an opt-out on another call cancels the pending follow-up at once, with the
   const answeredCall = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, phone: CHICAGO_PHONE });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
 
   await withWorker(tq, async () => {
     await skipTo(10, 0, CHICAGO);
@@ -182,7 +149,7 @@ test('an opt-out on another call cancels the pending follow-up at once, with the
     await signaler.deliver(
       ORG,
       'generic',
-      event(answeredCall, 'call.completed', {
+      callEvent(answeredCall, 'call.completed', {
         outcome: 'completed',
         durationSec: 40,
         from: CHICAGO_PHONE,
@@ -220,7 +187,7 @@ test('a mark that arrives after planning is caught when the attempt is due: canc
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, phone: CHICAGO_PHONE });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
 
   await withWorker(tq, async () => {
     await skipTo(10, 0, CHICAGO);

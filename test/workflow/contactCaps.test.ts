@@ -5,11 +5,8 @@
 // database, the contact's own workflow deciding; a retried reservation takes one slot.
 import '../support/quietRuntime';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
-import { loadConfig, type WorkflowSettings } from '../../src/config';
 import { WEEKDAYS } from '../../src/domain/callingWindow';
-import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
 import type { FollowUpPlan } from '../../src/domain/followUpPlan';
 import { CAP_WINDOW_MS, SLOT_MARGIN_MS } from '../../src/domain/contactCaps';
 import type { Store } from '../../src/store/db';
@@ -18,9 +15,10 @@ import { createContact } from '../../src/store/contacts';
 import { getComplianceSettings } from '../../src/store/compliance';
 import { createSignaler } from '../../src/temporal/client';
 import { cancelFollowUp, contactWorkflowIdFor, getContactState, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, uniqueId, workflowBundle } from '../support/harness';
+import { eventually, productionSettings, uniqueId } from '../support/harness';
+import { callEvent, noAnswerEvent } from '../support/callEvents';
 import type { FakeOutbound } from '../support/fakes/outbound';
-import { startDialerTests, stopDialerTests } from '../support/dialerTests';
+import { startDialerTests, stopDialerTests, withDialerWorker } from '../support/dialerTests';
 
 const H = 3_600_000;
 const ORG = 'org_caps';
@@ -29,8 +27,6 @@ const AGENT_PHONE = '+14155550100';
 let env: TestWorkflowEnvironment;
 let store: Store;
 let fake: FakeOutbound;
-
-const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordingWaitMs: 60_000, activityTimeoutMs: 10_000 });
 
 beforeAll(async () => {
   // A window open all day, so the hour the test runs at does not matter; the cap is left unset (default 3).
@@ -41,32 +37,9 @@ beforeAll(async () => {
 
 afterAll(() => stopDialerTests({ env, store, fake }));
 
-function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent {
-  return {
-    eventId: `${provider}:${callId}:${type}`,
-    provider,
-    providerEvent: type,
-    callId,
-    type,
-    receivedAt: new Date().toISOString(),
-    ...extra,
-  };
-}
-const noAnswer = (callId: string, contactId: string) =>
-  event(callId, 'call.failed', {
-    outcome: 'no-answer',
-    endedReason: 'dial_no_answer',
-    from: AGENT_PHONE,
-    to: CONTACT_PHONE,
-    direction: 'outbound',
-    contactId,
-  });
-
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> {
-  const activities = { ...createActivities({ col: store.col, dialTimeoutMs: 2_000 }), ...over };
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
-  return worker.runUntil(fn);
-}
+const noAnswer = (callId: string, contactId: string) => noAnswerEvent(callId, { from: AGENT_PHONE, to: CONTACT_PHONE, contactId });
+const withWorker = <T>(taskQueue: string, fn: () => Promise<T>, over: Partial<Activities> = {}): Promise<T> =>
+  withDialerWorker({ env, store }, taskQueue, fn, over);
 
 const handle = (callId: string) => env.client.workflow.getHandle(workflowIdFor(ORG, callId));
 /** Workflows a test started: ended after it, pass or fail, so their timers do not hold the next test's clock. */
@@ -106,7 +79,7 @@ test('four no-answers of one contact in a day: later ones join the running plan,
   const [c1, c2, c3, c4] = [1, 2, 3, 4].map(() => uniqueId('call'));
   track(contactId, c1, c2, c3, c4);
   await createContact(store.col, ORG, { contactId, phone: CONTACT_PHONE, timezone: 'America/Chicago' });
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
 
   await withWorker(tq, async () => {
     await signaler.deliver(ORG, 'generic', noAnswer(c1, contactId));
@@ -139,7 +112,7 @@ test('four no-answers of one contact in a day: later ones join the running plan,
       await signaler.deliver(
         ORG,
         'retell',
-        event(req.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req.body.metadata }, 'retell'),
+        callEvent(req.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req.body.metadata }, 'retell'),
       );
       if (attempt < 3) await planIs(c1, (p) => p.status === 'scheduled' && p.attempt === attempt + 1);
     }
@@ -199,7 +172,7 @@ test('two no-answers of one contact at the same moment: one plan, the other join
   const a = uniqueId('call');
   const b = uniqueId('call');
   track(contactId, a, b);
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(tq, async () => {
     await Promise.all([signaler.deliver(ORG, 'generic', noAnswer(a, contactId)), signaler.deliver(ORG, 'generic', noAnswer(b, contactId))]);
     const plans = await until('both decided', async () => {
@@ -237,7 +210,7 @@ test('a plan whose call was terminated does not hold the contact: the next no-an
   const contactId = uniqueId('contact');
   const [a, b, c] = [1, 2, 3].map(() => uniqueId('call'));
   track(contactId, a, b, c);
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(tq, async () => {
     await signaler.deliver(ORG, 'generic', noAnswer(a, contactId));
     await planIs(a, (p) => p.status === 'scheduled');
@@ -260,7 +233,7 @@ test('when the contact cannot be asked, the plan starts on its own and its attem
   const callId = uniqueId('call');
   track(contactId, callId);
   let asked = 0;
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(
     tq,
     async () => {
@@ -290,7 +263,7 @@ test('a reservation retried after its answer was lost takes one slot', async () 
   track(contactId, callId);
   const real = createActivities({ col: store.col, dialTimeoutMs: 2_000 });
   let reserveTries = 0;
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(
     tq,
     async () => {

@@ -8,15 +8,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
 import { createSmtpMailer } from '../../activities/email';
-import { loadConfig, type WorkflowSettings } from '../../src/config';
-import type { CallEvent, CallEventType, Provider } from '../../src/domain/events';
+import type { CallEvent } from '../../src/domain/events';
 import type { Store } from '../../src/store/db';
 import { setOutboundDialer } from '../../src/store/followUps';
 import { createContact } from '../../src/store/contacts';
 import { SA } from '../../src/temporal/searchAttributes';
 import { createSignaler } from '../../src/temporal/client';
 import { cancelFollowUp, contactWorkflowIdFor, getState, retryNow, scheduleFollowUp, workflowIdFor } from '../../workflows/messages';
-import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { eventually, productionSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { callEvent } from '../support/callEvents';
 import { openAllDay } from '../support/callingWindow';
 import { startFakeOutbound, type FakeOutbound } from '../support/fakes/outbound';
 import { startFakeSmtp, type FakeSmtp } from '../support/fakes/smtp';
@@ -31,14 +31,6 @@ const ORG = 'org_fu';
 const ORG_NO_DIALER = 'org_fu_nodialer';
 const CONTACT_PHONE = '+14155550101';
 const AGENT_PHONE = '+14155550100';
-
-/** The production defaults (two hours, three attempts) with short non-follow-up waits. */
-const settings = (over: Partial<WorkflowSettings> = {}): WorkflowSettings => ({
-  ...loadConfig({}).workflow,
-  recordingWaitMs: 60_000,
-  activityTimeoutMs: 10_000,
-  ...over,
-});
 
 beforeAll(async () => {
   [env, store, fake, smtp] = await Promise.all([startTimeSkipping(), testStore('followup'), startFakeOutbound(), startFakeSmtp()]);
@@ -61,11 +53,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-function event(callId: string, type: CallEventType, extra: Partial<CallEvent> = {}, provider: Provider = 'generic'): CallEvent {
-  const now = new Date().toISOString();
-  return { eventId: `${provider}:${callId}:${type}`, provider, providerEvent: type, callId, type, receivedAt: now, ...extra };
-}
-
 /** Contacts whose workflow a test started (a no-answer asks it about the follow-up caps): ended after each test, so their timers do not hold the next test's clock. */
 const contacts = new Set<string>();
 afterEach(async () => {
@@ -80,7 +67,7 @@ afterEach(async () => {
 });
 function noAnswer(callId: string, contactId: string): CallEvent {
   contacts.add(contactId);
-  return event(callId, 'call.failed', {
+  return callEvent(callId, 'call.failed', {
     outcome: 'no-answer',
     endedReason: 'dial_no_answer',
     from: AGENT_PHONE,
@@ -125,7 +112,7 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
   await createContact(store.col, ORG, { contactId, name: 'Ada Lovelace', email: 'ada@example.test', phone: CONTACT_PHONE });
-  const s = settings();
+  const s = productionSettings();
   expect(s.followUpDelayMs).toBe(2 * H);
   expect(s.followUpMaxAttempts).toBe(3);
   const signaler = createSignaler(env.client, tq, s);
@@ -175,7 +162,7 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
     await signaler.deliver(
       ORG,
       'retell',
-      event(req1.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req1.body.metadata }, 'retell'),
+      callEvent(req1.callId!, 'call.failed', { outcome: 'no-answer', to: CONTACT_PHONE, metadata: req1.body.metadata }, 'retell'),
     );
     const plan2 = await until('attempt 2 scheduled', async () => {
       const p = await planOf(callId);
@@ -195,7 +182,7 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
     await signaler.deliver(
       ORG,
       'retell',
-      event(
+      callEvent(
         req2.callId!,
         'call.completed',
         {
@@ -231,14 +218,18 @@ test('no answer: the follow-up waits the default two hours, retries up to the ma
 test('after the maximum of unanswered attempts the plan is exhausted and the workflow closes', async () => {
   const tq = uniqueId('tq');
   const callId = uniqueId('call');
-  const signaler = createSignaler(env.client, tq, settings({ followUpMaxAttempts: 1 }));
+  const signaler = createSignaler(env.client, tq, productionSettings({ followUpMaxAttempts: 1 }));
   await withWorker(tq, async () => {
     await signaler.deliver(ORG, 'generic', noAnswer(callId, uniqueId('contact')));
     await until('scheduled', async () => (await planOf(callId))?.status === 'scheduled');
     await env.sleep(2 * H + 1000);
     const [req] = await until('placed', async () => placedFor(callId).length === 1 && placedFor(callId));
     await until('placed recorded', async () => (await planOf(callId))?.status === 'placed');
-    await signaler.deliver(ORG, 'retell', event(req.callId!, 'call.failed', { outcome: 'busy', metadata: req.body.metadata }, 'retell'));
+    await signaler.deliver(
+      ORG,
+      'retell',
+      callEvent(req.callId!, 'call.failed', { outcome: 'busy', metadata: req.body.metadata }, 'retell'),
+    );
     await handle(callId).result();
   });
   const doc = await store.col.calls.findOne({ _id: `${ORG}:${callId}` });
@@ -250,7 +241,7 @@ test('signals steer the plan: scheduleFollowUp moves it, retryNow skips the wait
   const tq = uniqueId('tq');
   const a = uniqueId('call');
   const b = uniqueId('call');
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(tq, async () => {
     await signaler.deliver(ORG, 'generic', noAnswer(a, uniqueId('contact')));
     await signaler.deliver(ORG, 'generic', noAnswer(b, uniqueId('contact')));
@@ -306,7 +297,7 @@ test('signals steer the plan: scheduleFollowUp moves it, retryNow skips the wait
 test('without an outbound dialer the follow-up is recorded as due, then placed once a dialer exists and retryNow is sent', async () => {
   const tq = uniqueId('tq');
   const callId = uniqueId('call');
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(tq, async () => {
     await signaler.deliver(ORG_NO_DIALER, 'generic', noAnswer(callId, uniqueId('contact')));
     await until('scheduled', async () => (await planOf(callId, ORG_NO_DIALER))?.status === 'scheduled');
@@ -358,7 +349,7 @@ test('a placed follow-up is never placed twice when the activity is retried afte
   const callId = uniqueId('call');
   const real = activities();
   let tries = 0;
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(
     tq,
     async () => {
@@ -389,7 +380,7 @@ test('a placed follow-up is never placed twice when the activity is retried afte
 test('a request the platform may have received but never answered is not sent again: a person checks', async () => {
   const tq = uniqueId('tq');
   const callId = uniqueId('call');
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(tq, async () => {
     await signaler.deliver(ORG, 'generic', noAnswer(callId, uniqueId('contact')));
     await until('scheduled', async () => (await planOf(callId))?.status === 'scheduled');
@@ -416,7 +407,7 @@ test('a platform that is briefly unavailable is retried; one that refuses hands 
   const tq = uniqueId('tq');
   const ok = uniqueId('call');
   const refused = uniqueId('call');
-  const signaler = createSignaler(env.client, tq, settings());
+  const signaler = createSignaler(env.client, tq, productionSettings());
   await withWorker(tq, async () => {
     await signaler.deliver(ORG, 'generic', noAnswer(ok, uniqueId('contact')));
     await until('scheduled', async () => (await planOf(ok))?.status === 'scheduled');

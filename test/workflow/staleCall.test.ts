@@ -8,7 +8,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createSmtpMailer } from '../../activities/email';
-import { loadConfig, type WorkflowSettings } from '../../src/config';
 import type { Store } from '../../src/store/db';
 import { adapters } from '../../src/providers';
 import type { WebhookRequest } from '../../src/providers/types';
@@ -17,7 +16,7 @@ import { setPlatformApi } from '../../src/store/platformApis';
 import { SA } from '../../src/temporal/searchAttributes';
 import { createSignaler } from '../../src/temporal/client';
 import { contactWorkflowIdFor, getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { eventually, productionSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
 import { startFakePlatforms, type FakePlatforms } from '../support/fakes/platforms';
 import { startFakeSmtp, type FakeSmtp } from '../support/fakes/smtp';
 import { startTimeSkipping } from '../support/fakes/timeSkipping';
@@ -30,9 +29,6 @@ let smtp: FakeSmtp;
 const ORG = 'org_stale';
 const ORG_NO_KEYS = 'org_stale_nokeys';
 const TWILIO_SID = 'AC00000000000000000000000000000abc';
-
-/** The production defaults: CALL_STALE_AFTER 30 minutes, CALL_IDLE_TIMEOUT 24 hours. */
-const settings = (): WorkflowSettings => ({ ...loadConfig({}).workflow, recordingWaitMs: 60_000, activityTimeoutMs: 10_000 });
 
 beforeAll(async () => {
   [env, store, platforms, smtp] = await Promise.all([startTimeSkipping(), testStore('stale'), startFakePlatforms(), startFakeSmtp()]);
@@ -114,7 +110,7 @@ test('an answered call with no end is looked up after the default 30 minutes; th
     contactId,
     cost: 0.31,
   });
-  const s = settings();
+  const s = productionSettings();
   expect(s.staleAfterMs).toBe(30 * MIN);
   const signaler = createSignaler(env.client, TQ, s);
 
@@ -176,7 +172,7 @@ test('an answered call with no end is looked up after the default 30 minutes; th
 test('a platform that keeps saying "in progress" is asked at 30 min, 1 h, 2 h and 4 h; then the call is stale, with the search attribute, and the workflow stops waiting', async () => {
   const callId = uniqueId('call');
   platforms.calls.set(callId, { state: 'ongoing' });
-  const signaler = createSignaler(env.client, TQ, settings());
+  const signaler = createSignaler(env.client, TQ, productionSettings());
   {
     const started = webhook('vapi', {
       message: {
@@ -226,7 +222,7 @@ test('a platform that keeps saying "in progress" is asked at 30 min, 1 h, 2 h an
 test('with no API credentials stored the call is marked stale at the first look, saying what to store, and the workflow closes', async () => {
   const callId = uniqueId('call');
   platforms.calls.set(callId, { state: 'ended', outcome: 'completed' });
-  const signaler = createSignaler(env.client, TQ, settings());
+  const signaler = createSignaler(env.client, TQ, productionSettings());
   {
     for (const e of retellStarted(callId, uniqueId('contact'))) await signaler.deliver(ORG_NO_KEYS, 'retell', e);
     await until('the answered call', async () => (await record(callId, ORG_NO_KEYS))?.status === 'answered');
