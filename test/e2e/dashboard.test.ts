@@ -6,11 +6,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { CallEvent } from '../../src/domain/events';
 import { startRollupLoop } from '../../src/store/rollupLoop';
-import { acceptIntoInbox, deadLetter, inboxDoc } from '../../src/store/inbox';
 import { addApiKey, revokeApiKey } from '../../src/store/organizations';
 import { eventually, uniqueId } from '../support/harness';
+import { deadLetteredCompletion } from '../support/inbox';
 import { startStack, type Stack } from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -456,17 +455,7 @@ suite('dashboard in a real browser', () => {
   }, 30_000);
   test("the Inbox panel lists a dead letter with its reason and replays it; a call's detail shows what the platform sent", async () => {
     const callId = uniqueId('c_dash_dead');
-    const event: CallEvent = {
-      eventId: `generic:${callId}:call.completed`,
-      provider: 'generic',
-      providerEvent: 'call.completed',
-      callId,
-      type: 'call.completed',
-      receivedAt: new Date().toISOString(),
-      durationSec: 7,
-    };
-    const [doc] = await acceptIntoInbox(stack.store.col.inbox, [inboxDoc(stack.orgId, 'generic', event, new Date())]);
-    await deadLetter(stack.store.col.inbox, doc, 'INVALID_ARGUMENT: refused for the dashboard test');
+    await deadLetteredCompletion(stack.store.col, stack.orgId, callId, 7, 'INVALID_ARGUMENT: refused for the dashboard test');
 
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     const page = await signIn(context, stack.apiKey);

@@ -3,10 +3,10 @@
 // can be listed, shown and replayed (exactly once).
 import { createHmac } from 'node:crypto';
 import { setProviderSecret } from '../../src/store/organizations';
-import { acceptIntoInbox, deadLetter, inboxDoc } from '../../src/store/inbox';
-import type { CallEvent } from '../../src/domain/events';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';
+import { deadLetteredCompletion } from '../support/inbox';
+import { genericCompleted } from '../support/payloads';
 import { startStack, type Stack } from '../support/stack';
 
 jest.setTimeout(240_000);
@@ -20,17 +20,8 @@ afterAll(async () => stack?.stop());
 
 const MAX_PAYLOAD = 64 * 1024;
 
-const completed = (callId: string, over: Record<string, unknown> = {}) => ({
-  callId,
-  provider: 'generic',
-  event: 'call.completed',
-  from: '+14155551234',
-  to: '+14155555678',
-  duration: 180,
-  status: 'completed',
-  timestamp: '2025-01-15T10:30:00.000Z',
-  ...over,
-});
+const completed = (callId: string, over: Record<string, unknown> = {}) =>
+  genericCompleted(callId, { timestamp: '2025-01-15T10:30:00.000Z', ...over });
 
 const callDone = (callId: string) =>
   eventually(
@@ -117,18 +108,8 @@ test.each([
 
 test('a dead letter is listed with its reason, and a replay applies it exactly once', async () => {
   const callId = uniqueId('dead');
-  const e: CallEvent = {
-    eventId: `generic:${callId}:call.completed`,
-    provider: 'generic',
-    providerEvent: 'call.completed',
-    callId,
-    type: 'call.completed',
-    receivedAt: new Date().toISOString(),
-    durationSec: 42,
-  };
   // Held back from the hand-off and dead-lettered, as the dispatcher does when Temporal refuses an event.
-  const [doc] = await acceptIntoInbox(stack.store.col.inbox, [inboxDoc(stack.orgId, 'generic', e, new Date())]);
-  await deadLetter(stack.store.col.inbox, doc, 'INVALID_ARGUMENT: refused for the test');
+  const e = await deadLetteredCompletion(stack.store.col, stack.orgId, callId, 42, 'INVALID_ARGUMENT: refused for the test');
   const dead = await stack.get('/api/events?state=dead');
   expect(dead.json.events).toEqual([
     expect.objectContaining({ id: e.eventId, state: 'dead', reason: 'INVALID_ARGUMENT: refused for the test' }),

@@ -8,6 +8,7 @@ import { inboxId } from '../../src/store/inbox';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
+import { genericCompleted } from '../support/payloads';
 
 interface Line {
   level: string;
@@ -28,16 +29,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => stack?.stop());
 
-const payload = (callId: string) => ({
-  callId,
-  provider: 'generic',
-  event: 'call.completed',
-  from: '+14155551234',
-  to: '+14155555678',
-  duration: 42,
-  status: 'completed',
-  metadata: { contactId: `ct_${callId}` },
-});
+const payload = (callId: string) => genericCompleted(callId, { duration: 42, metadata: { contactId: `ct_${callId}` } });
 
 /** The events of the callEvents signals in a workflow's history, decoded. */
 async function signalledEvents(workflowId: string): Promise<Array<Record<string, unknown>>> {

@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DEFAULT_HISTORY_SHARDS, freePort, isAlive as alive, isPortOpen, temporalKind, toolPath } from '../../scripts/stack';
 import { eventually, uniqueId } from '../support/harness';
+import { genericCompleted } from '../support/payloads';
 
 // Longer than the steps' own waits added up: a loaded 2-core machine takes minutes.
 jest.setTimeout(360_000);
@@ -114,16 +115,7 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
     fetch(`${base}/api/calls/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': key },
-      body: JSON.stringify({
-        callId,
-        provider: 'generic',
-        event: 'call.completed',
-        from: '+14155551234',
-        to: '+14155555678',
-        duration: 42,
-        status: 'completed',
-        metadata: { contactId: 'contact_start' },
-      }),
+      body: JSON.stringify(genericCompleted(callId, { duration: 42, metadata: { contactId: 'contact_start' } })),
     });
   const completed = (base: string, callId: string) =>
     eventually(

@@ -4,6 +4,7 @@ import { setProviderSecret, revokeApiKey } from '../../src/store/organizations';
 import { workflowIdFor } from '../../workflows/messages';
 import { eventually, uniqueId } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
+import { genericCompleted } from '../support/payloads';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -11,20 +12,14 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => stack?.stop());
 
-const specPayload = (callId: string, over: Record<string, unknown> = {}) => ({
-  callId,
-  provider: 'generic',
-  event: 'call.completed',
-  from: '+14155551234',
-  to: '+14155555678',
-  duration: 180,
-  status: 'completed',
-  recording_url: 'https://example.com/recordings/abc123.mp3',
-  transcript: 'Full conversation transcript...',
-  metadata: { contactId: 'contact_456def', agentId: 'agent_789ghi' },
-  timestamp: '2025-01-15T10:30:00.000Z',
-  ...over,
-});
+const specPayload = (callId: string, over: Record<string, unknown> = {}) =>
+  genericCompleted(callId, {
+    recording_url: 'https://example.com/recordings/abc123.mp3',
+    transcript: 'Full conversation transcript...',
+    metadata: { contactId: 'contact_456def', agentId: 'agent_789ghi' },
+    timestamp: '2025-01-15T10:30:00.000Z',
+    ...over,
+  });
 
 const callDone = (callId: string, status = 'completed') =>
   eventually(`call ${callId} to be ${status}`, async () => {

@@ -3,7 +3,6 @@
 // and two relays over one backlog.
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import type { CallEvent } from '../../src/domain/events';
 import { silentLogger } from '../../src/observability/log';
 import type { Store } from '../../src/store/db';
 import { collections } from '../../src/store/db';
@@ -13,6 +12,7 @@ import { Dispatcher, EVENT_MAX_TRIES } from '../../src/temporal/dispatcher';
 import { workflowIdFor } from '../../workflows/messages';
 import { freePort } from '../../scripts/stack';
 import { eventually, requireEnv, testSettings, testStore, uniqueId } from '../support/harness';
+import { callEvent } from '../support/callEvents';
 
 let store: Store;
 let client: Client;
@@ -44,15 +44,7 @@ const dispatcher = (over: Partial<ConstructorParameters<typeof Dispatcher>[0]> =
 const docsFor = (orgId: string, n: number, due = false): InboxDoc[] =>
   Array.from({ length: n }, (_, i) => {
     const callId = `${orgId}_c${i}`;
-    const e: CallEvent = {
-      eventId: `generic:${callId}:call.ringing`,
-      provider: 'generic',
-      providerEvent: 'call.ringing',
-      callId,
-      type: 'call.ringing',
-      receivedAt: new Date().toISOString(),
-    };
-    const doc = inboxDoc(orgId, 'generic', e, new Date());
+    const doc = inboxDoc(orgId, 'generic', callEvent(callId, 'call.ringing'), new Date());
     return due ? { ...doc, nextAttemptAt: new Date(Date.now() - 1_000) } : doc;
   });
 
@@ -236,15 +228,7 @@ test("the relay gives one call's waiting events to its workflow in one signal, c
   const orgId = uniqueId('org');
   const callId = `${orgId}_grouped`;
   const docs = (['call.initiated', 'call.ringing', 'call.answered'] as const).map((type) => {
-    const e: CallEvent = {
-      eventId: `generic:${callId}:${type}`,
-      provider: 'generic',
-      providerEvent: type,
-      callId,
-      type,
-      receivedAt: new Date().toISOString(),
-    };
-    return { ...inboxDoc(orgId, 'generic', e, new Date()), nextAttemptAt: new Date(Date.now() - 1_000) };
+    return { ...inboxDoc(orgId, 'generic', callEvent(callId, type), new Date()), nextAttemptAt: new Date(Date.now() - 1_000) };
   });
   await acceptIntoInbox(store.col.inbox, docs);
   const d = dispatcher();

@@ -1,16 +1,8 @@
-import type { CallEvent, CallEventType } from '../../../src/domain/events';
+import { CALL_EVENT_TYPES, type CallEvent, type CallEventType } from '../../../src/domain/events';
 import { type CallState, initialState, pickState, reduce, isTerminal } from '../../../src/domain/reducer';
 import { effectsFor } from '../../../src/domain/effects';
 
-const TYPES: CallEventType[] = [
-  'call.initiated',
-  'call.ringing',
-  'call.answered',
-  'call.completed',
-  'call.failed',
-  'call.recording_ready',
-  'call.updated',
-];
+const TYPES: CallEventType[] = [...CALL_EVENT_TYPES, 'call.updated'];
 
 // Times follow the real order of a call, so "late" arrivals are late by arrival only.
 const MINUTE: Record<CallEventType, number> = {

@@ -10,19 +10,11 @@ import { OUTCOMES, type CallEvent } from '../../../src/domain/events';
 import { CALL_STATUSES, initialState, reduce } from '../../../src/domain/reducer';
 import { MAX_FUTURE_SKEW_MS } from '../../../src/domain/limits';
 import { PayloadError, adapters, detectProvider, parseBody } from '../../../src/providers';
-import { PROVIDERS, type Provider } from '../../../src/domain/events';
+import { CALL_EVENT_TYPES, PROVIDERS, type Provider } from '../../../src/domain/events';
 import { FIXTURES, NOW, RECEIVED_AT, fixtureBytes, makeReq } from './helpers';
 
 const FORM = 'application/x-www-form-urlencoded';
-const EVENT_TYPES = [
-  'call.initiated',
-  'call.ringing',
-  'call.answered',
-  'call.completed',
-  'call.failed',
-  'call.recording_ready',
-  'call.updated',
-];
+const EVENT_TYPES = [...CALL_EVENT_TYPES, 'call.updated'];
 
 /** Every fixture but the 3 MB one (its size adds nothing but time). */
 const fixtures = PROVIDERS.flatMap((dir) =>
