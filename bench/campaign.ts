@@ -465,6 +465,11 @@ function markdown(r: Report): string {
           : `unfinished after ${fmt(c.drain.timeoutSeconds)} s: ${fmt(c.drain.completedCalls)} completed`,
       '≥ 25',
     );
+    row(
+      'inbox: most events waiting / empty after the last ack',
+      (c) => `${fmt(c.inbox.maxDepth)} / ${c.inbox.emptyAfterLastAckSec === null ? 'not empty' : `${fmt(c.inbox.emptyAfterLastAckSec)} s`}`,
+      '0 left 60 s after',
+    );
     row('core-ms per acknowledged webhook, machine-wide', (c) => fmt(c.coreMsPerAck[MACHINE], 1), '—');
     row(
       'core-ms per completed call, machine-wide',

@@ -90,6 +90,13 @@ export interface CampaignResult {
   /** CPU from the first webhook to the end of the drain, per completed call (ingest alone: the drain segment only). */
   coreMsPerCall: CoreMsPer;
   stickyCache: StickyCache | null;
+  /** The inbox (events acknowledged, not yet in Temporal) as sampled every second from the first webhook. */
+  inbox: {
+    maxDepth: number;
+    /** Seconds from the last acknowledgement until the inbox was first seen empty; null if it never was before the drain ended. */
+    emptyAfterLastAckSec: number | null;
+    samples: [number, number][];
+  };
   observed: Record<string, unknown>;
 }
 
@@ -251,6 +258,20 @@ export async function runCampaign(s: BenchStack, cpu: CpuSampler, spec: Campaign
       await sleep(pollPause(took));
     }
   };
+  // The inbox's depth (a count from collection metadata, cheap) until it is empty after the last ack.
+  const inboxSamples: [number, number][] = [];
+  let lastAckAt: number | null = null;
+  let inboxEmptyAt: number | null = null;
+  let stopSampling = false;
+  const sampleInbox = async () => {
+    while (!stopSampling && inboxEmptyAt === null) {
+      const depth = await s.store.col.inbox.estimatedDocumentCount().catch(() => -1);
+      if (depth >= 0) inboxSamples.push([r1(since()), depth]);
+      if (depth === 0 && lastAckAt !== null) inboxEmptyAt = since();
+      await sleep(1000);
+    }
+  };
+  const inboxSampler = sampleInbox();
   // Ingest alone: nothing completes before the workers start, so the poll starts with the drain.
   let poller = spec.ingestAlone ? null : poll();
 
@@ -276,6 +297,7 @@ export async function runCampaign(s: BenchStack, cpu: CpuSampler, spec: Campaign
   } else {
     for (let k = 0; k < EVENTS.length; k++) loadSeconds += await lanes(N, C, (i, lane) => send(i, k, lane));
   }
+  lastAckAt = since();
   const completedAcked = (i: number) => (acked[i] & 4) !== 0;
   expectedCompleted = acked.reduce((n, _, i) => n + (completedAcked(i) ? 1 : 0), 0);
   const ack = { acknowledged, perSec: r1(acknowledged / loadSeconds), seconds: r1(loadSeconds), latencyMs: dist(latencies), non2xx };
@@ -320,6 +342,16 @@ export async function runCampaign(s: BenchStack, cpu: CpuSampler, spec: Campaign
   }
   const drainSeg = cpu.end();
   if (drainSeg) segments.push(drainSeg);
+  stopSampling = true;
+  await inboxSampler;
+  const inbox = {
+    maxDepth: Math.max(0, ...inboxSamples.map(([, d]) => d)),
+    emptyAfterLastAckSec: inboxEmptyAt === null || lastAckAt === null ? null : r1(Math.max(0, inboxEmptyAt - lastAckAt)),
+    samples: inboxSamples,
+  };
+  say(
+    `  inbox: at most ${inbox.maxDepth} events waiting; ${inbox.emptyAfterLastAckSec === null ? 'not seen empty before the drain ended' : `empty ${inbox.emptyAfterLastAckSec} s after the last ack`}`,
+  );
   const cacheAfter = await readCache(s);
   const workerRssMb = workersRss();
   const observed: Record<string, unknown> = {};
@@ -416,6 +448,7 @@ export async function runCampaign(s: BenchStack, cpu: CpuSampler, spec: Campaign
     coreMsPerAck: burst ? coreMsPer([burst], acknowledged) : {},
     coreMsPerCall: coreMsPer(spec.ingestAlone ? segments.slice(1) : segments, drainedAt === null ? completedCalls : done),
     stickyCache,
+    inbox,
     observed,
   };
 }

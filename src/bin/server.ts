@@ -29,6 +29,7 @@ async function main() {
   const dispatcher = new Dispatcher({
     inbox: store.col.inbox,
     eventLog: store.col.eventLog,
+    claims: store.col.inboxClaims,
     signaler,
     logger,
     concurrency: config.inbox.dispatchConcurrency,

@@ -16,6 +16,7 @@ import type {
   EmailDoc,
   FollowUpCallDoc,
   EventLogChunkDoc,
+  InboxClaimDoc,
   InboxDoc,
   OrganizationDoc,
   OutboundDialerDoc,
@@ -48,6 +49,8 @@ export interface Collections extends AnalyticsCollections {
   /** Delivered events with their requests, kept for the retention (src/store/eventLog.ts). */
   eventLog: Collection<InboxDoc>;
   eventChunks: Collection<EventLogChunkDoc>;
+  /** The relay's claims on inbox documents: one insert each, a unique _id per document and lease window. */
+  inboxClaims: Collection<InboxClaimDoc>;
   refusedRequests: Collection<RefusedRequestDoc>;
   doNotCall: Collection<DoNotCallDoc>;
   platformApis: Collection<PlatformApiDoc>;
@@ -82,6 +85,7 @@ export function collections(db: Db): Collections {
     inbox: db.collection<InboxDoc>('inbox'),
     eventLog: db.collection<InboxDoc>('event_log'),
     eventChunks: db.collection<EventLogChunkDoc>('event_chunks'),
+    inboxClaims: db.collection<InboxClaimDoc>('inbox_claims'),
     refusedRequests: db.collection<RefusedRequestDoc>('refused_requests'),
     doNotCall: db.collection<DoNotCallDoc>('do_not_call'),
     rollupMarks: db.collection<RollupMarkDoc>('analytics_marks'),
@@ -119,6 +123,7 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.eventLog.createIndex({ orgId: 1, callId: 1 }),
     col.eventLog.createIndex({ receivedAt: 1 }),
     col.eventChunks.createIndex({ owner: 1 }),
+    col.inboxClaims.createIndex({ at: 1 }),
     col.refusedRequests.createIndex({ orgId: 1, receivedAt: -1 }),
     col.doNotCall.createIndex({ orgId: 1, kind: 1 }),
     col.dialBudget.createIndex({ orgId: 1, day: 1 }),

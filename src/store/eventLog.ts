@@ -3,7 +3,7 @@
 // the relay); once Temporal has an event, its document moves here (insert, then delete from the
 // inbox) and is read by _id only on the hot path: FerretDB over PostgreSQL serves _id from an index
 // and scans for anything else. Bodies too big for one document are kept in chunks.
-import { Binary, type Collection } from 'mongodb';
+import { Binary, type Collection, MongoBulkWriteError, type WriteError } from 'mongodb';
 import type { CallEvent } from '../domain/events';
 import type { Logger } from '../observability/log';
 import type { Collections } from './db';
@@ -120,16 +120,31 @@ export function withTry(tries: DeliveryAttempt[] | undefined, t: DeliveryAttempt
   return all.length <= MAX_TRIES_KEPT ? all : [...all.slice(0, 5), ...all.slice(all.length - (MAX_TRIES_KEPT - 5))];
 }
 
-/** Delivered: keeps the document in the log (a retry of this write finds it there already). */
+/**
+ * Delivered: keeps the documents in the log with one insert command (on FerretDB a plain insert is
+ * one statement, an upsert a read as well). One the log holds already (a replay, or a retry of this
+ * write) is replaced.
+ */
 export async function keepDelivered(col: Pick<Collections, 'eventLog'>, docs: InboxDoc[], at: Date): Promise<void> {
   if (docs.length === 0) return;
+  const kept = docs.map((d) => {
+    const k: InboxDoc = { ...d, state: 'delivered', deliveredAt: at, tries: withTry(d.tries, { at, outcome: 'delivered' }) };
+    delete k.deadLetter;
+    delete k.claimedBy;
+    return k;
+  });
+  let again: InboxDoc[] = [];
+  try {
+    await col.eventLog.insertMany(kept, { ordered: false });
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError) || err.writeConcernError) throw err;
+    const errors = ([] as WriteError[]).concat(err.writeErrors);
+    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+    again = errors.map((e) => kept[e.index]);
+  }
+  if (again.length === 0) return;
   await col.eventLog.bulkWrite(
-    docs.map((d) => {
-      const { _id, ...rest } = d;
-      const kept = { ...rest, state: 'delivered' as const, deliveredAt: at, tries: withTry(d.tries, { at, outcome: 'delivered' }) };
-      delete (kept as { deadLetter?: string }).deadLetter;
-      return { replaceOne: { filter: { _id }, replacement: kept, upsert: true } };
-    }),
+    again.map(({ _id, ...rest }) => ({ replaceOne: { filter: { _id }, replacement: rest, upsert: true } })),
     { ordered: false },
   );
 }

@@ -7,7 +7,7 @@ import type { CallEvent, Provider } from '../domain/events';
 import { claimCheck } from '../domain/claimCheck';
 import type { Collections } from './db';
 import { keepDelivered, withTry } from './eventLog';
-import type { InboxDoc } from './types';
+import type { InboxClaimDoc, InboxDoc } from './types';
 
 export type { InboxDoc } from './types';
 
@@ -120,7 +120,7 @@ export async function acceptIntoInbox(inbox: Collection<InboxDoc>, docs: InboxDo
   return docs.filter((_, i) => results[i] === 'inserted');
 }
 
-/** Due documents, oldest due first. One range condition, so it stays cheap on a small collection. */
+/** Due documents, oldest due first, found by reading the whole inbox (see frontOfInbox for the cheap read). */
 export function dueInInbox(inbox: Collection<InboxDoc>, now: Date, limit: number): Promise<InboxDoc[]> {
   return inbox
     .find({ nextAttemptAt: { $lte: now } })
@@ -130,38 +130,59 @@ export function dueInInbox(inbox: Collection<InboxDoc>, now: Date, limit: number
 }
 
 /**
- * Takes a due document for `leaseMs`: the update matches only while nextAttemptAt is what this
- * claimer read, so of two receivers that read the same document usually one wins. FerretDB does
- * not make this atomic under concurrency, so both may deliver; the workflow drops the duplicate.
+ * The first `n` documents of the inbox in the database's own order, with no filter and no sort:
+ * the one read whose limit FerretDB hands to PostgreSQL (docs/ferretdb.md), so its cost does not
+ * grow with the inbox. The relay picks the due ones itself (dueAmong).
  */
-export async function claimInInbox(
-  inbox: Collection<InboxDoc>,
-  doc: Pick<InboxDoc, '_id' | 'nextAttemptAt'>,
-  now: Date,
-  leaseMs: number,
-): Promise<boolean> {
-  const r = await inbox.updateOne(
-    { _id: doc._id, nextAttemptAt: doc.nextAttemptAt },
-    { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs) } },
-  );
-  return r.modifiedCount === 1;
+export function frontOfInbox(inbox: Collection<InboxDoc>, n: number): Promise<InboxDoc[]> {
+  return inbox.find({}).limit(n).toArray();
 }
 
+/** Of `docs`, up to `limit` due at `now` and not in `skip`, oldest due first. */
+export function dueAmong(docs: InboxDoc[], now: Date, limit: number, skip: ReadonlySet<string>): InboxDoc[] {
+  return docs
+    .filter((d) => d.nextAttemptAt.getTime() <= now.getTime() && !skip.has(d._id))
+    .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
+    .slice(0, limit);
+}
+
+/** The claim of one try of a document in one lease window: a second claim with the same _id fails. */
+export const claimId = (doc: Pick<InboxDoc, '_id' | 'attempts'>, window: number) => `${doc._id}@${doc.attempts}:${window}`;
+
 /**
- * Takes many due documents in one write: each is leased to this claimer (a token) while still due,
- * then one read says which this claimer holds. Two receivers may both hold one (FerretDB is not
- * atomic here); the workflow drops the duplicate.
+ * Takes many due documents with one insert command into inbox_claims: a document is this claimer's
+ * when its claim (document, try, lease window) is new. Inserts with a unique _id are atomic on
+ * FerretDB and MongoDB alike, so of two receivers one wins each document; a receiver that dies
+ * holding claims leaves them to the next window. A document claimed in two windows may be
+ * delivered twice; the workflow drops the repeat.
  */
-export async function claimBatch(inbox: Collection<InboxDoc>, docs: InboxDoc[], now: Date, leaseMs: number): Promise<InboxDoc[]> {
+export async function claimBatch(
+  claims: Collection<InboxClaimDoc>,
+  docs: InboxDoc[],
+  now: Date,
+  leaseMs: number,
+  by: string,
+): Promise<InboxDoc[]> {
   if (docs.length === 0) return [];
-  const token = `${process.pid}:${now.getTime()}:${Math.random().toString(36).slice(2, 10)}`;
-  const ids = docs.map((d) => d._id);
-  await inbox.updateMany(
-    { _id: { $in: ids }, nextAttemptAt: { $lte: now } },
-    { $set: { nextAttemptAt: new Date(now.getTime() + leaseMs), claimedBy: token } },
-  );
-  const held = new Set((await inbox.find({ _id: { $in: ids }, claimedBy: token }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
-  return docs.filter((d) => held.has(d._id));
+  const window = Math.floor(now.getTime() / leaseMs);
+  const lost = new Set<number>();
+  try {
+    await claims.insertMany(
+      docs.map((d) => ({ _id: claimId(d, window), by, at: now })),
+      { ordered: false },
+    );
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError) || err.writeConcernError) throw err;
+    const errors = ([] as WriteError[]).concat(err.writeErrors);
+    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+    for (const e of errors) lost.add(e.index);
+  }
+  return docs.filter((_, i) => !lost.has(i));
+}
+
+/** Claims older than two lease windows hold nothing any more. */
+export async function sweepClaims(claims: Collection<InboxClaimDoc>, now: Date, leaseMs: number): Promise<number> {
+  return (await claims.deleteMany({ at: { $lt: new Date(now.getTime() - 2 * leaseMs) } })).deletedCount;
 }
 
 /** Delivered: Temporal's history holds the event now. Kept in the event log, then deleted here by _id, many in one command each. */

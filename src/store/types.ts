@@ -308,6 +308,14 @@ export interface InboxDoc {
   chunks?: { raw?: number; full?: number };
 }
 
+/** A relay's claim on an inbox document for one lease window (`${inboxId}@${window}`). */
+export interface InboxClaimDoc {
+  _id: string;
+  /** Which relay holds it (process and pass), for people reading the collection. */
+  by: string;
+  at: Date;
+}
+
 /** A slice of a large body or event, in order (`${owner}:${part}:${n}`). */
 export interface EventLogChunkDoc {
   _id: string;

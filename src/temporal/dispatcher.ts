@@ -8,13 +8,28 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
 import type { Logger } from '../observability/log';
-import { HANDOFF_GRACE_MS, type InboxDoc, claimBatch, deadLetter, dueInInbox, eventOf, removeFromInbox, retryLater } from '../store/inbox';
+import type { InboxClaimDoc } from '../store/types';
+import {
+  HANDOFF_GRACE_MS,
+  type InboxDoc,
+  claimBatch,
+  deadLetter,
+  dueAmong,
+  dueInInbox,
+  eventOf,
+  frontOfInbox,
+  removeFromInbox,
+  retryLater,
+  sweepClaims,
+} from '../store/inbox';
 import { type CallSignaler, DELIVER_DEADLINE_MS } from './client';
 
 export interface DispatcherOptions {
   inbox: Collection<InboxDoc>;
   /** Where delivered events are kept (src/store/eventLog.ts). */
   eventLog: Collection<InboxDoc>;
+  /** The relay's claims (src/store/inbox.ts claimBatch). */
+  claims: Collection<InboxClaimDoc>;
   signaler: CallSignaler;
   logger: Logger;
   /** signalWithStart calls in flight at once, hand-off and relay together. */
@@ -44,6 +59,14 @@ export interface DispatcherStatus {
 
 /** How long a relay claim keeps other receivers off a document: several delivery deadlines. */
 const LEASE_MS = 30_000;
+/**
+ * The relay reads the front of the inbox (cheap) and picks the due documents; when the front holds
+ * none while it was full (dead letters, retries or others' claims in front), it reads the whole
+ * inbox instead, at most this often.
+ */
+const FULL_READ_EVERY_MS = 15_000;
+/** How often the relay removes claims that hold nothing any more. */
+const CLAIM_SWEEP_EVERY_MS = 60_000;
 /** Longest wait between two probes of a Temporal that is down, and between two tries of one event. */
 const MAX_PROBE_INTERVAL_MS = 5_000;
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -113,6 +136,17 @@ export class Dispatcher {
   /** Relay passes in a row that could not read the inbox. */
   private dbFailures = 0;
   private readonly idle = new Set<() => void>();
+  /** Delivered events on their way from the inbox to the event log, and how many. */
+  private readonly moving = new Set<Promise<void>>();
+  private movingDocs = 0;
+  /** Documents this process holds: claimed by its relay, or delivered and on their way to the log. Its relay skips them. */
+  private readonly held = new Set<string>();
+  private lastFullRead = 0;
+  private lastClaimSweep = 0;
+  /** Who claims, in inbox_claims. */
+  private readonly claimer = `${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  /** Relay passes waiting for the queue to have room for another batch (src: the relay loop). */
+  private readonly roomWaiters = new Set<() => void>();
   private readonly now: () => number;
   private readonly batch: number;
   private readonly maxQueued: number;
@@ -163,12 +197,40 @@ export class Dispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const g of [...this.fresh.splice(0), ...this.relayed.splice(0)]) g.done(g.docs.map(() => 'skipped'));
+    for (const f of this.roomWaiters) f();
+    this.roomWaiters.clear();
     await this.passing;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    await this.movesDone();
   }
 
-  /** One relay pass: claims due documents in one write and delivers them, a call's together. Returns how many it delivered. */
-  async relayOnce(): Promise<number> {
+  /** Resolves once every delivered event so far is in the event log (or its move failed and was logged). */
+  private async movesDone(): Promise<void> {
+    while (this.moving.size > 0) await Promise.all([...this.moving]);
+  }
+
+  private relayQueued(): number {
+    return this.relayed.reduce((n, g) => n + g.docs.length, 0);
+  }
+
+  /** The relay loop may read the next batch: room for it in the queue, and the moves to the log not far behind. */
+  private hasRoom(): boolean {
+    return this.stopped || (this.relayQueued() <= this.batch && this.movingDocs <= 2 * this.batch);
+  }
+
+  private wakeRelay(): void {
+    if (this.roomWaiters.size === 0 || !this.hasRoom()) return;
+    for (const f of this.roomWaiters) f();
+    this.roomWaiters.clear();
+  }
+
+  /**
+   * One relay pass: claims due documents in one write and delivers them, a call's together. Returns
+   * how many it delivered, once they are in the event log. With `overlap` (the relay loop) it
+   * returns as soon as the queue has room for another batch, so the next pass's read and claim run
+   * while this one's deliveries do; it then returns 0.
+   */
+  async relayOnce(overlap = false): Promise<number> {
     const down = this.down;
     if (down) {
       // Probe with a cheap call before touching the inbox again.
@@ -181,33 +243,64 @@ export class Dispatcher {
         return 0;
       }
     }
-    const room = Math.max(0, Math.min(this.batch, this.maxQueued - this.relayed.reduce((n, g) => n + g.docs.length, 0)));
+    const room = Math.max(0, Math.min(this.batch, this.maxQueued - this.relayQueued()));
     if (room === 0) {
       // The relay's queue is full; wait the interval rather than spin.
       this.backlog = false;
       return 0;
     }
     const now = new Date(this.now());
-    const due = await dueInInbox(this.opts.inbox, now, room);
+    await this.sweepClaims(now);
+    // The documents this process holds are in the inbox's front too: read past them.
+    const window = room + this.held.size;
+    const front = await frontOfInbox(this.opts.inbox, window);
+    let due = dueAmong(front, now, room, this.held);
+    if (due.length === 0 && front.length === window && now.getTime() - this.lastFullRead >= FULL_READ_EVERY_MS) {
+      this.lastFullRead = now.getTime();
+      due = dueAmong(await dueInInbox(this.opts.inbox, now, window), now, room, this.held);
+    }
     this.backlog = due.length === room;
-    const held = await claimBatch(this.opts.inbox, due, now, LEASE_MS);
-    const outcomes = await Promise.all(
-      groupByCall(held).map(
+    const claimed = await claimBatch(this.opts.claims, due, now, LEASE_MS, this.claimer);
+    for (const d of claimed) this.held.add(d._id);
+    const outcomes = Promise.all(
+      groupByCall(claimed).map(
         (docs) =>
           new Promise<Outcome[]>((done) => {
-            this.relayed.push({ docs, fromRelay: true, done });
+            this.relayed.push({
+              docs,
+              fromRelay: true,
+              done: (o) => {
+                // Delivered ones stay held until they are in the log (moveToLog lets go of them).
+                docs.forEach((d, i) => o[i] !== 'delivered' && this.held.delete(d._id));
+                done(o);
+              },
+            });
             this.pump();
           }),
       ),
     );
-    return outcomes.flat().filter((o) => o === 'delivered').length;
+    if (overlap) {
+      await Promise.race([outcomes, new Promise<void>((resolve) => (this.hasRoom() ? resolve() : this.roomWaiters.add(resolve)))]);
+      return 0;
+    }
+    const delivered = (await outcomes).flat().filter((o) => o === 'delivered').length;
+    await this.movesDone();
+    return delivered;
+  }
+
+  private async sweepClaims(now: Date): Promise<void> {
+    if (now.getTime() - this.lastClaimSweep < CLAIM_SWEEP_EVERY_MS) return;
+    this.lastClaimSweep = now.getTime();
+    await sweepClaims(this.opts.claims, now, LEASE_MS).catch((err: unknown) =>
+      this.opts.logger.warn('could not remove old inbox claims; trying again later', { err }),
+    );
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.passing = this.relayOnce()
+      this.passing = this.relayOnce(true)
         .then(() => {
           if (this.dbFailures > 0) this.opts.logger.info('inbox relay reads the database again', { failedPasses: this.dbFailures });
           this.dbFailures = 0;
@@ -241,6 +334,7 @@ export class Dispatcher {
       const fromRelay = this.fresh.length === 0;
       if (fromRelay && (this.relayed.length === 0 || this.relayInFlight >= this.relaySlots)) return;
       const group = fromRelay ? this.relayed.shift()! : this.fresh.shift()!;
+      if (fromRelay) this.wakeRelay();
       this.inFlight++;
       if (fromRelay) this.relayInFlight++;
       void this.deliver(group)
@@ -290,7 +384,7 @@ export class Dispatcher {
           readable.map((r) => r.event),
         );
         this.counts.delivered += readable.length;
-        await Promise.all(readable.map((r) => removeFromInbox({ inbox: this.opts.inbox, eventLog: this.opts.eventLog }, r.doc)));
+        this.moveToLog(readable.map((r) => r.doc));
         for (const r of readable) out.set(r.doc._id, 'delivered');
       } catch (err) {
         if (isPermanentRejection(err) && readable.length > 1) {
@@ -310,6 +404,33 @@ export class Dispatcher {
       }
     }
     return docs.map((d) => out.get(d._id) ?? 'skipped');
+  }
+
+  /**
+   * Temporal has these events, so their delivery slot is free now; the move from the inbox to the
+   * event log runs on, many events in one write (src/store/inbox.ts). Until it is done they stay
+   * leased; should it fail, the relay delivers them again later and the workflow drops the repeat.
+   */
+  private moveToLog(docs: InboxDoc[]): void {
+    this.movingDocs += docs.length;
+    for (const d of docs) this.held.add(d._id);
+    const move: Promise<void> = Promise.all(docs.map((d) => removeFromInbox({ inbox: this.opts.inbox, eventLog: this.opts.eventLog }, d)))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.opts.logger.warn('could not move delivered events to the event log; the relay will deliver them again', {
+            ids: docs.map((d) => d._id),
+            err,
+          });
+        },
+      )
+      .finally(() => {
+        this.moving.delete(move);
+        this.movingDocs -= docs.length;
+        for (const d of docs) this.held.delete(d._id);
+        this.wakeRelay();
+      });
+    this.moving.add(move);
   }
 
   /** A signal failed: Temporal down (its probe fails) waits for it; otherwise it is these events' problem. */

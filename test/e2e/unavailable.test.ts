@@ -84,6 +84,7 @@ describe('Temporal unreachable', () => {
     const relay = new Dispatcher({
       inbox: stack.store.col.inbox,
       eventLog: stack.store.col.eventLog,
+      claims: stack.store.col.inboxClaims,
       signaler: createSignaler(stack.client, stack.taskQueue, testSettings()),
       logger: silentLogger,
       concurrency: 32,
@@ -163,6 +164,7 @@ describe('database unreachable', () => {
       dispatcher: new Dispatcher({
         inbox: store.col.inbox,
         eventLog: store.col.eventLog,
+        claims: store.col.inboxClaims,
         signaler,
         logger: silentLogger,
         concurrency: 32,

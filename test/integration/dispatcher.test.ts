@@ -28,12 +28,14 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await store.col.inbox.deleteMany({});
+  await store.col.inboxClaims.deleteMany({});
 });
 
 const dispatcher = (over: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) =>
   new Dispatcher({
     inbox: store.col.inbox,
     eventLog: store.col.eventLog,
+    claims: store.col.inboxClaims,
     signaler: createSignaler(client, taskQueue, testSettings()),
     logger: silentLogger,
     concurrency: 32,
@@ -177,6 +179,35 @@ test('a backlog drains pass after pass without waiting the interval between full
   } finally {
     await d.stop();
   }
+}, 60_000);
+
+test('the relay loop claims the next batch while the last one is delivered, and no more than one batch ahead', async () => {
+  const orgId = uniqueId('org');
+  await acceptIntoInbox(store.col.inbox, docsFor(orgId, 20, true));
+  // Every delivery waits at a gate until the test opens it.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const real = createSignaler(client, taskQueue, testSettings());
+  const signaler = { ...real, deliver: async (...a: Parameters<typeof real.deliver>) => (await gate, real.deliver(...a)) };
+  // 4 slots, 1 kept for fresh events: 3 relay deliveries at once; 5 documents a pass.
+  const d = dispatcher({ signaler, concurrency: 4, relayBatch: 5, relayIntervalMs: 60_000 });
+  const claimed = async () => (await store.col.inboxClaims.find({}).toArray()).filter((c) => c._id.startsWith(`${orgId}:`)).length;
+  d.start();
+  try {
+    // The first pass's 5: 3 in flight and 2 queued, so the loop has room for the next 5 at once, then none.
+    await eventually('a second batch claimed while the first waits', async () => (await claimed()) === 10, 15_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await claimed()).toBe(10);
+    open();
+    await eventually('the backlog to drain', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 30_000);
+  } finally {
+    open();
+    await d.stop();
+  }
+  // Each event reached its workflow once and is kept in the event log.
+  const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => signalsIn(orgId, `${orgId}_c${i}`)));
+  expect(counts).toEqual(Array.from({ length: 20 }, () => 1));
+  expect(await store.col.eventLog.countDocuments({ orgId, state: 'delivered' })).toBe(20);
 }, 60_000);
 
 /** A gRPC error as the Temporal client raises it. */

@@ -6,14 +6,17 @@ import {
   HANDOFF_GRACE_MS,
   PARKED,
   acceptIntoInbox,
-  claimInInbox,
+  claimBatch,
   deadLetter,
+  dueAmong,
   dueInInbox,
+  frontOfInbox,
   eventOf,
   inboxDoc,
   inboxStats,
   removeFromInbox,
   retryLater,
+  sweepClaims,
 } from '../../src/store/inbox';
 import { keepDelivered, sweepEventLog, withRequest, writeChunks } from '../../src/store/eventLog';
 import { testStore } from '../support/harness';
@@ -29,6 +32,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await store.col.inbox.deleteMany({});
   await store.col.eventLog.deleteMany({});
+  await store.col.inboxClaims.deleteMany({});
 });
 
 const event = (callId: string, type: CallEvent['type'] = 'call.completed', extra: Partial<CallEvent> = {}): CallEvent => ({
@@ -79,12 +83,21 @@ test('the relay sees a document only once it is due, and one claim of it wins', 
   const [due] = await dueInInbox(store.col.inbox, later, 10);
   expect(due._id).toBe(doc._id);
 
-  expect(await claimInInbox(store.col.inbox, due, later, 30_000)).toBe(true);
-  // A second receiver that read the same document before the claim loses.
-  expect(await claimInInbox(store.col.inbox, due, later, 30_000)).toBe(false);
-  // Leased: not due again until the lease ends.
-  expect(await dueInInbox(store.col.inbox, new Date(later.getTime() + 29_000), 10)).toEqual([]);
-  expect(await dueInInbox(store.col.inbox, new Date(later.getTime() + 30_000), 10)).toHaveLength(1);
+  // The relay's cheap read finds it at the front, due at the same time.
+  expect(dueAmong(await frontOfInbox(store.col.inbox, 10), later, 10, new Set()).map((d) => d._id)).toEqual([doc._id]);
+  expect(dueAmong(await frontOfInbox(store.col.inbox, 10), later, 10, new Set([doc._id]))).toEqual([]);
+
+  expect(await claimBatch(store.col.inboxClaims, [due], later, 30_000, 'a')).toEqual([due]);
+  // A second receiver that read the same document in the same lease window loses.
+  expect(await claimBatch(store.col.inboxClaims, [due], later, 30_000, 'b')).toEqual([]);
+  // Once the window is over (the first receiver died, say), it can be claimed again; a retried
+  // document (one more attempt) is a new claim at once.
+  const nextWindow = new Date((Math.floor(later.getTime() / 30_000) + 1) * 30_000);
+  expect(await claimBatch(store.col.inboxClaims, [due], nextWindow, 30_000, 'b')).toEqual([due]);
+  expect(await claimBatch(store.col.inboxClaims, [{ ...due, attempts: 1 }], later, 30_000, 'b')).toHaveLength(1);
+  // Old claims go; the fresh one stays.
+  expect(await sweepClaims(store.col.inboxClaims, new Date(nextWindow.getTime() + 60_000 - 1), 30_000)).toBe(2);
+  expect(await store.col.inboxClaims.countDocuments({})).toBe(1);
 
   await removeFromInbox(store.col, doc);
   expect(await store.col.inbox.countDocuments({})).toBe(0);

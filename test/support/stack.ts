@@ -80,6 +80,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   const dispatcher = new Dispatcher({
     inbox: store.col.inbox,
     eventLog: store.col.eventLog,
+    claims: store.col.inboxClaims,
     signaler,
     logger: opts.logger ?? silentLogger,
     concurrency: 32,
