@@ -146,8 +146,12 @@ export function dueAmong(docs: InboxDoc[], now: Date, limit: number, skip: Reado
     .slice(0, limit);
 }
 
-/** The claim of one try of a document in one lease window: a second claim with the same _id fails. */
-export const claimId = (doc: Pick<InboxDoc, '_id' | 'attempts'>, window: number) => `${doc._id}@${doc.attempts}:${window}`;
+/**
+ * The claim of one try of a document in one lease window: a second claim with the same _id fails.
+ * The try is told by the time it was due, which every retry and replay sets anew.
+ */
+export const claimId = (doc: Pick<InboxDoc, '_id' | 'nextAttemptAt'>, window: number) =>
+  `${doc._id}@${doc.nextAttemptAt.getTime()}:${window}`;
 
 /**
  * Takes many due documents with one insert command into inbox_claims: a document is this claimer's
@@ -242,15 +246,25 @@ export interface InboxStats {
   deadLetters: number;
 }
 
-/** A count from collection metadata, one index-ordered lookup and one count on an equality: cheap while the inbox is small. */
+/**
+ * One read of the whole inbox, two fields kept of each document. FerretDB decodes every document
+ * of a count or a sorted read too, so one pass costs what each of them did (docs/ferretdb.md).
+ */
 export async function inboxStats(inbox: Collection<InboxDoc>, now: Date): Promise<InboxStats> {
-  const [all, oldest, deadLetters] = await Promise.all([
-    inbox.estimatedDocumentCount(),
-    inbox.findOne({ nextAttemptAt: { $lt: PARKED } }, { sort: { receivedAt: 1 }, projection: { receivedAt: 1 } }),
-    inbox.countDocuments({ nextAttemptAt: PARKED }),
-  ]);
-  const oldestAgeSec = oldest ? Math.max(0, Math.round((now.getTime() - oldest.receivedAt.getTime()) / 1000)) : 0;
-  return { depth: Math.max(0, all - deadLetters), oldestAgeSec, deadLetters };
+  const docs = await inbox.find({}, { projection: { _id: 0, receivedAt: 1, nextAttemptAt: 1 } }).toArray();
+  let depth = 0;
+  let deadLetters = 0;
+  let oldest = Infinity;
+  for (const d of docs) {
+    if (d.nextAttemptAt.getTime() >= PARKED.getTime()) {
+      deadLetters++;
+      continue;
+    }
+    depth++;
+    oldest = Math.min(oldest, d.receivedAt.getTime());
+  }
+  const oldestAgeSec = depth > 0 ? Math.max(0, Math.round((now.getTime() - oldest) / 1000)) : 0;
+  return { depth, oldestAgeSec, deadLetters };
 }
 
 /**

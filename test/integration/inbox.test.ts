@@ -90,11 +90,13 @@ test('the relay sees a document only once it is due, and one claim of it wins', 
   expect(await claimBatch(store.col.inboxClaims, [due], later, 30_000, 'a')).toEqual([due]);
   // A second receiver that read the same document in the same lease window loses.
   expect(await claimBatch(store.col.inboxClaims, [due], later, 30_000, 'b')).toEqual([]);
-  // Once the window is over (the first receiver died, say), it can be claimed again; a retried
-  // document (one more attempt) is a new claim at once.
+  // Once the window is over (the first receiver died, say), it can be claimed again; a document
+  // retried or replayed (due at another time) is a new claim at once.
   const nextWindow = new Date((Math.floor(later.getTime() / 30_000) + 1) * 30_000);
   expect(await claimBatch(store.col.inboxClaims, [due], nextWindow, 30_000, 'b')).toEqual([due]);
-  expect(await claimBatch(store.col.inboxClaims, [{ ...due, attempts: 1 }], later, 30_000, 'b')).toHaveLength(1);
+  expect(
+    await claimBatch(store.col.inboxClaims, [{ ...due, nextAttemptAt: new Date(later.getTime() + 1) }], later, 30_000, 'b'),
+  ).toHaveLength(1);
   // Old claims go; the fresh one stays.
   expect(await sweepClaims(store.col.inboxClaims, new Date(nextWindow.getTime() + 60_000 - 1), 30_000)).toBe(2);
   expect(await store.col.inboxClaims.countDocuments({})).toBe(1);
