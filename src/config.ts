@@ -29,6 +29,8 @@ export const WORKER_DEFAULTS = {
   maxConcurrentWorkflowTasks: 40,
   maxConcurrentActivities: 100,
   stickyTimeout: '10s',
+  /** Behind the receiver, Temporal and the database on a shared machine: acknowledgements first, the drain after. */
+  nice: 10,
 };
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -138,6 +140,8 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(WORKER_DEFAULTS.maxConcurrentActivities),
   /** How long a task waits on this worker's sticky queue before Temporal hands it to any worker (which then replays). */
   WORKER_STICKY_TIMEOUT: duration(WORKER_DEFAULTS.stickyTimeout),
+  /** The worker's CPU priority (Unix nice, 0–19): while the machine is busy, the processes that acknowledge webhooks go first. */
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(WORKER_DEFAULTS.nice),
 });
 
 export interface Config {
@@ -186,6 +190,8 @@ export interface WorkerTuning {
   maxConcurrentWorkflowTasks: number;
   maxConcurrentActivities: number;
   stickyTimeoutMs: number;
+  /** Unix nice of the worker's threads. */
+  nice: number;
   /** The SDK core's Prometheus endpoint on WORKER_METRICS_HOST; 0 = off. */
   coreMetricsPort: number;
 }
@@ -299,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       stickyTimeoutMs: e.WORKER_STICKY_TIMEOUT,
+      nice: e.WORKER_NICE,
       coreMetricsPort: e.WORKER_CORE_METRICS_PORT,
     },
   };

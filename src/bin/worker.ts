@@ -7,6 +7,7 @@ import { createWorker } from '../temporal/worker';
 import { createSmtpMailer } from '../../activities/email';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getHeapStatistics } from 'node:v8';
+import { getPriority, setPriority } from 'node:os';
 import { serveMetrics } from '../observability/metricsServer';
 import { activityMetrics, createWorkerMetrics } from '../observability/workerMetrics';
 import { startRollupLoop } from '../store/rollupLoop';
@@ -14,10 +15,22 @@ import { startRollupLoop } from '../store/rollupLoop';
 /** Pause between analytics rollup passes: the figures lag changes by about this much. */
 const ROLLUP_INTERVAL_MS = 1_000;
 
+/** The worker yields the CPU to the receiver, Temporal and the database while they are busy; on a machine of its own this changes nothing. */
+function lowerPriority(nice: number, logger: ReturnType<typeof createLogger>): void {
+  if (nice === 0) return;
+  try {
+    setPriority(Math.max(getPriority(), nice));
+  } catch (err) {
+    logger.warn('could not lower the worker CPU priority (WORKER_NICE); running at the normal one', { err });
+  }
+}
+
 async function main() {
   const config = loadConfig();
   useSecretsKey(loadSecretsKey(config.secrets));
   const logger = createLogger(config.logLevel, { service: 'worker' });
+  // Before the SDK starts its threads, which inherit it (on Linux a nice value is per thread).
+  lowerPriority(config.worker.nice, logger);
   // The SDK logs the whole workflow bundle build at INFO; our own logs say what matters.
   Runtime.install({
     logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN'),
