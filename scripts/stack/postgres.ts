@@ -268,14 +268,18 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
  */
 const ID_INDEX_SQL = `
 CREATE OR REPLACE FUNCTION calls_api_add_id_index(tbl regclass) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE f text;
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = '_jsonb' AND NOT attisdropped) THEN
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''_id'') jsonb_path_ops)',
       left((SELECT relname FROM pg_class WHERE oid = tbl), 50) || '_id_gin', tbl);
-    -- The calls of one analytics hour, {rollupKey: "..."} (src/store/analytics.ts): same shape of filter.
+    -- The calls of one analytics hour, {rollupKey: "..."} (src/store/analytics.ts): same shape of filter;
+    -- the dashboard's lists (src/store/callLists.ts, followUpQueue.ts) by their equalities.
     IF (SELECT relname FROM pg_class WHERE oid = tbl) LIKE 'calls\\_%' THEN
-      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->''rollupKey'') jsonb_path_ops)',
-        left((SELECT relname FROM pg_class WHERE oid = tbl), 40) || '_rollupkey_gin', tbl);
+      FOREACH f IN ARRAY ARRAY['rollupKey', 'followUpQueue', 'contactId', 'status'] LOOP
+        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->%L) jsonb_path_ops)',
+          left((SELECT relname FROM pg_class WHERE oid = tbl), 40) || '_' || lower(f) || '_gin', tbl, f);
+      END LOOP;
     END IF;
   END IF;
 END $fn$;

@@ -72,7 +72,8 @@ async function refresh() {
 
 async function loadCalls(f) {
   const page = await get('/api/calls', { ...f, limit: 50 });
-  $('n-calls').textContent = `(${count(page.items.length)} of ${count(page.total)})`;
+  // With a filter the API counts only until past the page: "of 51+".
+  $('n-calls').textContent = `(${count(page.items.length)} of ${count(page.total)}${page.totalExact === false ? '+' : ''})`;
   $('n-calls').dataset.total = String(page.total);
   fillTable(
     $('calls'),

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { CALL_STATUSES } from '../domain/reducer';
 import { OUTCOMES, PROVIDERS } from '../domain/events';
-import { getCall, listCalls } from '../store/calls';
+import { getCall } from '../store/calls';
+import { listCalls } from '../store/callLists';
 import type { Collections } from '../store/db';
 import type { ApiRouter } from './auth';
 import { notFound } from './errors';
@@ -46,8 +47,8 @@ export function callRoutes(api: ApiRouter, deps: CallRouteDeps): void {
     const q = parseWith(listQuery, ctx.query, 'Bad Request');
     const { status, ...rest } = q;
     const filters = status === 'stale' ? { ...rest, stale: true } : { ...rest, status };
-    const { items, total } = await listCalls(deps.col, orgId, filters, q);
-    ctx.body = { items: items.map((d) => callView(d, links)), total, limit: q.limit, offset: q.offset };
+    const { items, total, totalExact } = await listCalls(deps.col, orgId, filters, q);
+    ctx.body = { items: items.map((d) => callView(d, links)), total, totalExact, limit: q.limit, offset: q.offset };
   });
 
   api.get('/calls/:callId', async (ctx) => {

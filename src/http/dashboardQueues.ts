@@ -7,7 +7,8 @@ import { SILENT_CALL_AFTER_MS } from '../domain/stale';
 import { contactZones, getComplianceSettings } from '../store/compliance';
 import { listFollowUpCalls } from '../store/followUps';
 import { dialBudgetUsed, utcDay } from '../store/dialBudget';
-import { quietestOpenCalls, scheduledFollowUpCalls } from '../store/calls';
+import { quietestOpenCalls } from '../store/calls';
+import { scheduledFollowUpCalls } from '../store/followUpQueue';
 import type { ApiRouter } from './auth';
 import type { DashboardRouteDeps } from './dashboardSignIn';
 
@@ -21,6 +22,7 @@ export function dashboardApiRoutes(api: ApiRouter, deps: DashboardRouteDeps): vo
     const now = Date.now();
     // Each list is an equality on a small set or a short index range: on FerretDB a filter it cannot
     // push down (a range on another field, $exists, $regex) reads every call of the organization.
+    // The scheduled calls come day by day from their queue keys (src/store/followUpQueue.ts).
     const [scheduledDocs, due, canceled, open, dialed, rules] = await Promise.all([
       scheduledFollowUpCalls(deps.col, orgId, LIST_LIMIT),
       listFollowUpCalls(deps.col, orgId, { status: 'due' }, LIST_LIMIT),

@@ -72,8 +72,15 @@ const Call = z.looseObject({
 /** A call in a list: the same fields without the timeline and transcript, which can be long. */
 const CallListItem = Call.omit({ timeline: true, transcript: true });
 const CallList = z.strictObject({
-  items: z.array(CallListItem),
-  total: z.number().int(),
+  items: z.array(CallListItem).describe('Newest first; calls created in the same millisecond by their id'),
+  total: z
+    .number()
+    .int()
+    .describe(
+      'Calls that match. Exact when `totalExact` is true (no filter but `from`/`to`, or every matching call was counted); ' +
+        'otherwise counted until past this page: at least this many, and more than `offset + limit` exactly when a next page exists',
+    ),
+  totalExact: z.boolean().describe('Whether `total` is the exact number of matching calls'),
   limit: z.number().int(),
   offset: z.number().int(),
 });

@@ -1,10 +1,10 @@
 // Call records: the reducer's state as last applied, plus what the effects recorded.
-import type { Filter } from 'mongodb';
 import { type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf } from '../domain/effects';
 import { CALL_STATUSES, type CallState, isTerminal, pickState } from '../domain/reducer';
 import { type CallDoc, type Collections, docId, isDuplicateKey, storableKeys } from './db';
 import { rollupKeyOf } from '../domain/analytics';
 import { markCallDirty } from './rollupLoop';
+import { LIST_FIELDS, followUpQueueKey, markFollowUpDay } from './followUpQueue';
 
 /**
  * Writes the call's state. Guarded on eventCount so that a slower, older write can never
@@ -59,42 +59,6 @@ export async function markEffectsDone(col: Collections, orgId: string, callId: s
   await col.calls.updateOne({ _id: docId(orgId, callId), orgId }, { $set: { effectsDone: done } });
 }
 
-export interface CallFilters {
-  status?: string;
-  outcome?: string;
-  contactId?: string;
-  provider?: string;
-  /** Only calls marked stale (true) or not (false): src/domain/stale.ts. */
-  stale?: boolean;
-  /** createdAt range, inclusive from, exclusive to */
-  from?: Date;
-  to?: Date;
-}
-
-export async function listCalls(col: Collections, orgId: string, f: CallFilters, page: { limit: number; offset: number }) {
-  const q: Filter<CallDoc> = { orgId };
-  if (f.status) q.status = f.status as CallDoc['status'];
-  if (f.outcome) q.outcome = f.outcome as CallDoc['outcome'];
-  if (f.contactId) q.contactId = f.contactId;
-  if (f.provider) q.provider = f.provider as CallDoc['provider'];
-  if (f.stale !== undefined) (q as Record<string, unknown>)['stale.since'] = f.stale ? { $gt: '' } : { $exists: false };
-  if (f.from || f.to) {
-    q.createdAt = {};
-    if (f.from) q.createdAt.$gte = f.from;
-    if (f.to) q.createdAt.$lt = f.to;
-  }
-  const [items, total] = await Promise.all([
-    col.calls
-      .find(q, { projection: { timeline: 0, transcript: 0, owners: 0 } })
-      .sort({ createdAt: -1, _id: 1 })
-      .skip(page.offset)
-      .limit(page.limit)
-      .toArray(),
-    col.calls.countDocuments(q),
-  ]);
-  return { items, total };
-}
-
 export async function markCall(col: Collections, orgId: string, callId: string, set: Partial<CallDoc>): Promise<void> {
   const r = await col.calls.updateOne({ _id: docId(orgId, callId), orgId }, { $set: { ...set, updatedAt: new Date() } });
   if (r.matchedCount === 1) await markCallDirty(col, orgId, callId);
@@ -137,43 +101,24 @@ export async function recordFollowUpPlan(
   plan: { rev: number; status: string; nextFollowUpAt?: string; summary: string },
 ): Promise<'saved' | 'stale'> {
   const nextFollowUpAt = plan.status === 'scheduled' && plan.nextFollowUpAt ? new Date(plan.nextFollowUpAt) : null;
+  // The dashboard's scheduled list reads the queue key (src/store/followUpQueue.ts), written with the plan.
+  const set = {
+    followUp: plan,
+    nextFollowUpAt,
+    updatedAt: new Date(),
+    ...(nextFollowUpAt && { followUpQueue: followUpQueueKey(orgId, nextFollowUpAt) }),
+  };
   const r = await col.calls.updateOne(
     { _id: docId(orgId, callId), orgId, $or: [{ 'followUp.rev': { $lt: plan.rev } }, { followUp: { $exists: false } }] },
-    { $set: { followUp: plan, nextFollowUpAt, updatedAt: new Date() } },
+    nextFollowUpAt ? { $set: set } : { $set: set, $unset: { followUpQueue: '' } },
   );
+  // Also when this write was refused as older: the try that wrote the plan may have died before its marker.
+  if (nextFollowUpAt) await markFollowUpDay(col, orgId, nextFollowUpAt);
   await markCallDirty(col, orgId, callId);
   return r.modifiedCount === 1 ? 'saved' : 'stale';
 }
 
 const OPEN_STATUSES = CALL_STATUSES.filter((s) => !isTerminal(s));
-
-/** The fields of a call the dashboard's lists show. */
-const LIST_FIELDS = {
-  callId: 1,
-  contactId: 1,
-  to: 1,
-  from: 1,
-  direction: 1,
-  provider: 1,
-  status: 1,
-  outcome: 1,
-  followUp: 1,
-  nextFollowUpAt: 1,
-  updatedAt: 1,
-  stale: 1,
-} as const;
-
-/**
- * Calls with a follow-up scheduled, soonest first: a range on the `nextFollowUpAt` index (null while
- * none is scheduled), so it reads only those calls.
- */
-export async function scheduledFollowUpCalls(col: Collections, orgId: string, limit: number) {
-  return col.calls
-    .find({ orgId, nextFollowUpAt: { $gte: new Date(0) } }, { projection: LIST_FIELDS })
-    .sort({ nextFollowUpAt: 1 })
-    .limit(limit)
-    .toArray();
-}
 
 /**
  * Unfinished calls, those without a change for longest first, up to `limit` per open status: one

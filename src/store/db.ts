@@ -17,6 +17,8 @@ import type {
   FollowUpCallDoc,
   EventLogChunkDoc,
   InboxClaimDoc,
+  FollowUpDayDoc,
+  CallHoursDoc,
   InboxDoc,
   OrganizationDoc,
   OutboundDialerDoc,
@@ -58,6 +60,10 @@ export interface Collections extends AnalyticsCollections {
   dialBudget: Collection<DialBudgetDoc>;
   /** Dashboard sessions signed out before their expiry (src/http/session.ts). */
   revokedSessions: Collection<RevokedSessionDoc>;
+  /** Days that may hold scheduled follow-ups (src/store/followUpQueue.ts). */
+  followUpDays: Collection<FollowUpDayDoc>;
+  /** Calls per UTC hour, a document a month (src/store/callLists.ts; writer: the rollup loop). */
+  callHours: Collection<CallHoursDoc>;
 }
 
 export interface Store {
@@ -94,6 +100,8 @@ export function collections(db: Db): Collections {
     platformApis: db.collection<PlatformApiDoc>('platform_apis'),
     dialBudget: db.collection<DialBudgetDoc>('dial_budget'),
     revokedSessions: db.collection<RevokedSessionDoc>('revoked_sessions'),
+    followUpDays: db.collection<FollowUpDayDoc>('follow_up_days'),
+    callHours: db.collection<CallHoursDoc>('call_hours'),
   };
 }
 
@@ -129,6 +137,12 @@ export async function ensureIndexes(col: Collections): Promise<void> {
     col.dialBudget.createIndex({ orgId: 1, day: 1 }),
     // An analytics hour's calls (on FerretDB the GIN index of scripts/stack/postgres.ts serves it).
     col.calls.createIndex({ rollupKey: 1 }),
+    // The dashboard's lists (src/store/followUpQueue.ts, callLists.ts); on FerretDB GIN indexes of scripts/stack/postgres.ts.
+    col.calls.createIndex({ followUpQueue: 1 }),
+    col.calls.createIndex({ rollupKey: 1, createdAt: -1 }),
+    col.calls.createIndex({ orgId: 1, contactId: 1, createdAt: -1 }),
+    col.followUpDays.createIndex({ orgId: 1 }),
+    col.callHours.createIndex({ orgId: 1 }),
   ]);
 }
 
@@ -151,6 +165,24 @@ export async function connectStore(uri: string, dbName: string, opts: { serverSe
 export const isDuplicateKey = (err: unknown): boolean => err instanceof MongoServerError && err.code === 11000;
 
 export const docId = (orgId: string, id: string) => `${orgId}:${id}`;
+
+/**
+ * Orders strings as MongoDB sorts them (by their UTF-8 bytes, the same as by code points); JavaScript's
+ * `<` compares UTF-16 units, which puts characters above U+FFFF before U+E000–U+FFFF.
+ */
+export function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (U+D800–U+DFFF, halves of code points above U+FFFF) sort after U+E000–U+FFFF.
+    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800;
+    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
 
 /**
  * Makes free-form provider data storable on MongoDB and on FerretDB over PostgreSQL alike:

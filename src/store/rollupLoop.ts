@@ -22,6 +22,8 @@ import {
   startOfLocalDay,
 } from '../domain/analytics';
 import { type CallDoc, type Collections, docId, isDuplicateKey } from './db';
+import { backfillFollowUpQueue } from './followUpQueue';
+import { HOUR_COUNTS_BACKFILL_ID, recordHourCounts } from './callLists';
 import { FACT_PROJECTION, type HourRollup, type LocalDayRollup, inParallel, orgTimeZone, pack, parse } from './rollupCodec';
 
 /** Local day → [start, end) when both ends fall on UTC hours (not in half-hour zones); else undefined. */
@@ -161,6 +163,7 @@ async function recomputeHours(col: Collections, orgId: string, hours: string[]):
   const byDay = new Map<string, string[]>();
   for (const h of hours) byDay.set(h.slice(0, 10), [...(byDay.get(h.slice(0, 10)) ?? []), h]);
   const utcDays = new Map<string, Record<string, string>>();
+  const counts = new Map<string, number>();
   // UTC days in parallel (one document each), their hours one after another.
   await inParallel([...byDay.entries()], 4, async ([day, dirty]) => {
     const id = hourDocId(orgId, day);
@@ -171,6 +174,7 @@ async function recomputeHours(col: Collections, orgId: string, hours: string[]):
     for (const hour of dirty) {
       const hh = hour.slice(11, 13);
       const { cells, calls } = await computeHour(col, `${orgId}:${hour}`);
+      counts.set(hour, calls);
       if (calls > 0) stored[hh] = set[`hours.${hh}`] = pack({ cells, calls } satisfies HourRollup);
       else if (stored[hh] !== undefined) {
         delete stored[hh];
@@ -184,6 +188,9 @@ async function recomputeHours(col: Collections, orgId: string, hours: string[]):
       { upsert: true },
     );
   });
+
+  // The hours' numbers of calls, for the list of calls (src/store/callLists.ts).
+  await recordHourCounts(col, orgId, counts);
 
   const zone = await orgTimeZone(col, orgId);
   const localDays = new Set(hours.map((h) => localDayNumber(hourStart(h), zone)));
@@ -291,6 +298,23 @@ export async function backfillStep(
   return { done, hoursMarked, legacyKeyed, legacyLeft };
 }
 
+/**
+ * Rollups written before the hours' counts existed (src/store/callLists.ts): every hour they hold is
+ * marked once, so the loop recomputes it and writes its count; until then the list reads the marks.
+ */
+export async function backfillHourCounts(col: Collections): Promise<number> {
+  if ((await col.rollupState.findOne({ _id: HOUR_COUNTS_BACKFILL_ID }))?.done) return 0;
+  const keys: string[] = [];
+  for await (const d of col.rollups.find({}, { projection: { _id: 1, orgId: 1, hours: 1 } })) {
+    const day = d._id.slice(-10);
+    if (d._id !== hourDocId(d.orgId, day)) continue;
+    for (const hh of Object.keys(d.hours ?? {})) keys.push(`${d.orgId}:${day}T${hh}`);
+  }
+  const marked = await markHours(col, keys);
+  await col.rollupState.updateOne({ _id: HOUR_COUNTS_BACKFILL_ID }, { $set: { done: true, at: new Date() } }, { upsert: true });
+  return marked;
+}
+
 // ---- the loop -------------------------------------------------------------------------------------
 
 export interface RollupLoopOptions {
@@ -326,9 +350,13 @@ export function startRollupLoop(col: Collections, opts: RollupLoopOptions): { st
           if (!backfillDone && Date.now() >= nextBackfill) {
             const started = Date.now();
             const r = await backfillStep(col);
-            backfillDone = r.done;
+            const queue = await backfillFollowUpQueue(col);
+            const hoursCounted = await backfillHourCounts(col);
+            backfillDone = r.done && queue.done;
             nextBackfill = Date.now() + (opts.backfillRetryMs ?? 5 * 60_000);
             if (r.hoursMarked || r.legacyKeyed || r.legacyLeft) opts.log?.('analytics backfill', { ...r, ms: Date.now() - started });
+            if (queue.keyed || queue.left) opts.log?.('follow-up queue backfill', { ...queue, ms: Date.now() - started });
+            if (hoursCounted) opts.log?.('hour counts backfill', { hoursMarked: hoursCounted, ms: Date.now() - started });
           }
           while (!stopped && Date.now() < lease.until) {
             const started = Date.now();

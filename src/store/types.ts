@@ -59,6 +59,28 @@ export interface CallDoc extends Omit<CallState, 'owners'> {
   nextFollowUpAt?: Date | null;
   /** `${orgId}:${UTC hour of createdAt}`: the analytics rollup bucket (src/store/analytics.ts). */
   rollupKey?: string;
+  /** `${orgId}:${UTC day of nextFollowUpAt}` while a follow-up is scheduled (src/store/followUpQueue.ts). */
+  followUpQueue?: string;
+}
+
+/**
+ * A month of an organization's calls per UTC hour (src/store/callLists.ts), `${orgId}:${yyyy-mm}`:
+ * `counts` is the JSON of `{"DDTHH": calls}` (one string: FerretDB decodes it at no cost per hour).
+ * Written by the rollup loop alone.
+ */
+export interface CallHoursDoc {
+  _id: string;
+  orgId: string;
+  counts: string;
+  updatedAt: Date;
+}
+
+/** A UTC day that may hold scheduled follow-ups (src/store/followUpQueue.ts). */
+export interface FollowUpDayDoc {
+  _id: string; // `${orgId}:${day}`
+  orgId: string;
+  /** YYYY-MM-DD */
+  day: string;
 }
 
 export interface ContactDoc {
