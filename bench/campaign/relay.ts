@@ -120,7 +120,14 @@ export async function relayBacklog(
   dispatcher.start();
   let said = performance.now();
   // Empty or not, with the one read FerretDB limits in PostgreSQL (a count reads every document).
-  while ((await col.inbox.find({}, { projection: { _id: 1 } }).limit(1).toArray()).length > 0) {
+  while (
+    (
+      await col.inbox
+        .find({}, { projection: { _id: 1 } })
+        .limit(1)
+        .toArray()
+    ).length > 0
+  ) {
     await sleep(250);
     if (performance.now() - said > 30_000) {
       said = performance.now();
