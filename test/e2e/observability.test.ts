@@ -284,7 +284,9 @@ describe('metrics', () => {
         (await value(w, 'calls_api_emails_total', { state: 'skipped' })) > before.skipped &&
         (await value(w, 'calls_api_follow_ups_total', { state: 'scheduled' })) > before.scheduled,
     );
-    expect(await value(w, 'calls_api_activities_total', { activity: 'settleCall', outcome: 'completed' })).toBeGreaterThan(before.settleCall);
+    expect(await value(w, 'calls_api_activities_total', { activity: 'settleCall', outcome: 'completed' })).toBeGreaterThan(
+      before.settleCall,
+    );
 
     const lines: string[] = [];
     const log: Logger = { debug() {}, info() {}, warn: (msg) => lines.push(msg), error() {} };

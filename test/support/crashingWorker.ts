@@ -13,7 +13,7 @@ const CALL_SAVE = 'callSave' as const;
 
 function dieAfterCallSave(col: Collections): void {
   const updateOne = col.calls.updateOne.bind(col.calls);
-  col.calls.updateOne = (async (...args: Parameters<typeof updateOne>) => {
+  col.calls.updateOne = async (...args: Parameters<typeof updateOne>) => {
     const r = await updateOne(...args);
     if (args[2]?.upsert) {
       process.stdout.write('CRASHING\n');
@@ -21,7 +21,7 @@ function dieAfterCallSave(col: Collections): void {
       await new Promise(() => {});
     }
     return r;
-  });
+  };
 }
 
 async function main() {

@@ -17,7 +17,3 @@ export function activitiesIn(history: History): string[] {
   }
   return names;
 }
-
-/** How many workflow tasks the history holds (each is at least one activation). */
-export const workflowTasksIn = (history: History): number =>
-  (history.events ?? []).filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length;
