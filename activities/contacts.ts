@@ -48,31 +48,37 @@ async function ownerRunning(orgId: string, callId: string): Promise<boolean> {
   }
 }
 
+/**
+ * Tells the contact's workflow (started if it is not running) that a call of this contact
+ * ended. Safe to repeat: the contact's workflow counts each call id once. Only from an activity
+ * (it uses the activity's Temporal client).
+ */
+export async function signalContact(input: NotifyContactInput): Promise<void> {
+  const { orgId, contactId } = input;
+  await getClient().workflow.signalWithStart(CONTACT_WORKFLOW_TYPE, {
+    workflowId: contactWorkflowIdFor(orgId, contactId),
+    taskQueue: input.taskQueue,
+    args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
+    signal: callEnded,
+    signalArgs: [input.call],
+    typedSearchAttributes: [
+      { key: SA.orgId, value: orgId },
+      { key: SA.contactId, value: contactId },
+    ],
+    staticSummary: `contact ${contactId}`,
+    staticDetails: `Organization ${orgId}. The one writer of this contact's call figures; finished calls arrive as the callEnded signal.`,
+  });
+}
+
 export const createContactActivities = ({ col }: ContactActivityDeps) => ({
   /** The contact id for a call: the explicit one, else the contact with that phone, created if new. */
   async resolveContact(ref: { orgId: string; contactId?: string; phone?: string }): Promise<string | null> {
     return (await resolveContact(col, ref.orgId, ref)) ?? null;
   },
 
-  /**
-   * Tells the contact's workflow (started if it is not running) that a call of this contact
-   * ended. Safe to repeat: the contact's workflow counts each call id once.
-   */
+  /** Tells the contact's workflow that a call of this contact ended (see signalContact). Runs recorded before settleCall replay with it. */
   async notifyContact(input: NotifyContactInput): Promise<void> {
-    const { orgId, contactId } = input;
-    await getClient().workflow.signalWithStart(CONTACT_WORKFLOW_TYPE, {
-      workflowId: contactWorkflowIdFor(orgId, contactId),
-      taskQueue: input.taskQueue,
-      args: [{ orgId, contactId, settings: input.settings } satisfies ContactWorkflowInput],
-      signal: callEnded,
-      signalArgs: [input.call],
-      typedSearchAttributes: [
-        { key: SA.orgId, value: orgId },
-        { key: SA.contactId, value: contactId },
-      ],
-      staticSummary: `contact ${contactId}`,
-      staticDetails: `Organization ${orgId}. The one writer of this contact's call figures; finished calls arrive as the callEnded signal.`,
-    });
+    await signalContact(input);
   },
 
   /**

@@ -47,35 +47,52 @@ const senderName = (from: string | undefined) => {
   return m?.[1];
 };
 
+const recordEmail = (
+  col: Collections,
+  orgId: string,
+  callId: string,
+  email: { status: EmailStatus; reason?: string; messageId?: string; to?: string },
+) => markCall(col, orgId, callId, { email: { ...email, at: new Date() } });
+
+/** The contact to thank, or why there is nobody to send to. */
+async function recipient(col: Collections, mailer: Mailer | undefined, input: { orgId: string; contactId?: string }) {
+  const contact = input.contactId ? await getContactRecord(col, input.orgId, input.contactId) : null;
+  if (!contact?.email) {
+    const reason = !input.contactId
+      ? 'the call has no contact'
+      : !contact
+        ? `contact ${input.contactId} does not exist`
+        : `contact ${input.contactId} has no email address`;
+    return { contact: null, skip: { reason, type: 'NoEmailAddress' } } as const;
+  }
+  if (!mailer) return { contact: null, skip: { reason: 'no SMTP server is configured for the worker', type: 'NoMailer' } } as const;
+  return { contact: { ...contact, email: contact.email }, mailer, skip: null } as const;
+}
+
+/**
+ * Why the thank-you email cannot go out (no contact, no address, no SMTP server), recorded on the
+ * call; null when it can. Database only: the call's workflow asks it inside a local activity
+ * (thankYouSkipReason, or settleCall) and schedules the SMTP activity only when it is null.
+ * Idempotent: a repeat records the same skip again.
+ */
+export async function thankYouSkip(
+  col: Collections,
+  mailer: Mailer | undefined,
+  input: { orgId: string; callId: string; contactId?: string },
+): Promise<string | null> {
+  const { skip } = await recipient(col, mailer, input);
+  if (skip) await recordEmail(col, input.orgId, input.callId, { status: 'skipped', reason: skip.reason });
+  return skip?.reason ?? null;
+}
+
 export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@localhost>' }: EmailActivityDeps) => {
   const record = (orgId: string, callId: string, email: { status: EmailStatus; reason?: string; messageId?: string; to?: string }) =>
-    markCall(col, orgId, callId, { email: { ...email, at: new Date() } });
-
-  /** The contact to thank, or why there is nobody to send to. */
-  const recipient = async (input: { orgId: string; contactId?: string }) => {
-    const contact = input.contactId ? await getContactRecord(col, input.orgId, input.contactId) : null;
-    if (!contact?.email) {
-      const reason = !input.contactId
-        ? 'the call has no contact'
-        : !contact
-          ? `contact ${input.contactId} does not exist`
-          : `contact ${input.contactId} has no email address`;
-      return { contact: null, skip: { reason, type: 'NoEmailAddress' } } as const;
-    }
-    if (!mailer) return { contact: null, skip: { reason: 'no SMTP server is configured for the worker', type: 'NoMailer' } } as const;
-    return { contact: { ...contact, email: contact.email }, mailer, skip: null } as const;
-  };
+    recordEmail(col, orgId, callId, email);
 
   return {
-    /**
-     * Why the thank-you email cannot go out (no contact, no address, no SMTP server), recorded on
-     * the call; null when it can. Database only, so the workflow runs it as a local activity and
-     * schedules the SMTP activity only for calls that have someone to thank.
-     */
+    /** Why the thank-you email cannot go out, recorded on the call; null when it can (see thankYouSkip). Runs recorded before settleCall replay with it. */
     async thankYouSkipReason(input: { orgId: string; callId: string; contactId?: string }): Promise<string | null> {
-      const { skip } = await recipient(input);
-      if (skip) await record(input.orgId, input.callId, { status: 'skipped', reason: skip.reason });
-      return skip?.reason ?? null;
+      return thankYouSkip(col, mailer, input);
     },
 
     /**
@@ -89,7 +106,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
      */
     async sendThankYouEmail(input: ThankYouInput): Promise<ThankYouResult> {
       const { orgId, callId } = input;
-      const { contact, mailer: smtp, skip } = await recipient(input);
+      const { contact, mailer: smtp, skip } = await recipient(col, mailer, input);
       if (skip) {
         await record(orgId, callId, { status: 'skipped', reason: skip.reason });
         throw ApplicationFailure.nonRetryable(skip.reason, skip.type);

@@ -7,6 +7,7 @@ import { createEmailActivities, type Mailer } from './email';
 import { createFollowUpActivities } from './followUps';
 import { createComplianceActivities } from './compliance';
 import { createStaleCallActivities } from './staleCalls';
+import { createSettleActivities } from './settle';
 
 export interface ActivityDeps {
   col: Collections;
@@ -27,6 +28,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createFollowUpActivities(deps),
   ...createComplianceActivities(deps),
   ...createStaleCallActivities(deps),
+  ...createSettleActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -6,13 +6,18 @@ import { activityError } from './activityError';
 import { dialOptions, localOptions, mailOptions, pollOptions } from './activityOptions';
 import * as call from '../src/domain/call';
 import { CallRun } from '../src/domain/callRun';
-import type { Effect } from '../src/domain/effects';
+import { type Effect, effectsDoneOf } from '../src/domain/effects';
 import { type FollowUpCommand, type FollowUpPlan, describePlan } from '../src/domain/followUpPlan';
 import { dialerFailed } from '../src/domain/followUpPlacement';
 import { unaskedAnswer } from '../src/domain/stale';
+import { splitEffects } from '../src/domain/settle';
+import { contactWorkflowSettings } from '../src/domain/contact';
 import { callAttributes } from '../src/temporal/searchAttributes';
 import { contactGate } from './contactGate';
 import * as m from './messages';
+
+/** Runs that settle a change in one local activity (settleCall) record this marker. */
+const SETTLE_PATCH = 'call-settled-once';
 
 export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.PublicCallState> {
   const { orgId, callId, settings } = input;
@@ -46,18 +51,8 @@ export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.Pu
   for (;;) {
     if (run.hasWork()) {
       // Everything that arrived together is applied first and saved once; then the effects.
-      const { changed, duplicates } = run.apply();
-      for (const eventId of duplicates) wf.log.info('duplicate event ignored', { eventId });
-      if (changed) {
-        const lookup = run.contactToResolve(); // the call's contact, found or created once per contact id
-        if (lookup) run.onContactResolved(await records.resolveContact({ orgId, ...lookup }));
-        run.afterChange();
-        await records.saveCall(run.state, wf.workflowInfo().workflowId);
-      }
-      const effects = run.effectsOwed();
-      for (const effect of effects) await runEffect(effect);
-      if (run.onEffectsRun(effects)) await records.markEffectsDone({ orgId, callId, done: run.effectsDone });
-      if (run.changedNow) publish();
+      // Runs recorded before settleCall replay with an activity per step.
+      await (wf.patched(SETTLE_PATCH) ? settle() : settleStepByStep());
       continue; // events may have arrived while the effects ran
     }
     while (run.hasCommand()) await runCommand(run.nextCommand());
@@ -92,6 +87,61 @@ export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.Pu
   const result = run.close();
   publish();
   return result;
+
+  /**
+   * What arrived, settled in one local activity (settleCall: contact, save, metrics, the contact's
+   * notice, the email's decision, the effects-done mark). After it only what must not be part of it:
+   * the thank-you email's SMTP send (an ordinary activity, retried and bounded on its own) and the
+   * follow-up and opt-out effects, then the mark when any of those ran.
+   */
+  async function settle(): Promise<void> {
+    const { changed, duplicates } = run.apply();
+    for (const eventId of duplicates) wf.log.info('duplicate event ignored', { eventId });
+    const lookup = changed ? run.contactToResolve() : undefined; // the call's contact, found or created once per contact id
+    if (changed) run.afterChange();
+    const effects = run.effectsOwed();
+    const { settled, rest } = splitEffects(effects);
+    // The email is dealt with once per run; the rest of a later change's effects are owed all the same.
+    const asked = settled.filter((e) => e !== 'sendThankYou' || run.startEmail());
+    let marked = false;
+    if (changed || asked.length > 0) {
+      const info = wf.workflowInfo();
+      const r = await records.settleCall({
+        state: run.state,
+        workflowId: info.workflowId,
+        save: changed,
+        lookup,
+        effects: asked,
+        count: { taskQueue: info.taskQueue, settings: contactWorkflowSettings(settings), now: Date.now() },
+        done: effects.length > 0 && rest.length === 0 ? effectsDoneOf(run.state) : undefined,
+      });
+      if (lookup) run.onContactResolved(r.contactId);
+      if (r.uncounted) wf.log.warn('completed call has no contact to count it on', { callId });
+      if (r.thankYouSkip) run.onEmailSkipped(r.thankYouSkip);
+      else if (r.thankYouSkip === null)
+        await mail.sendThankYouEmail(call.thankYouRequest(run.state)).then((x) => run.onEmailSent(x.messageId), emailFailed);
+      marked = r.marked;
+    }
+    for (const effect of rest) await runEffect(effect);
+    if (run.onEffectsRun(effects) && !marked) await records.markEffectsDone({ orgId, callId, done: run.effectsDone });
+    if (run.changedNow || asked.includes('sendThankYou')) publish();
+  }
+
+  /** The same with an activity per step, as runs recorded before settleCall did it. */
+  async function settleStepByStep(): Promise<void> {
+    const { changed, duplicates } = run.apply();
+    for (const eventId of duplicates) wf.log.info('duplicate event ignored', { eventId });
+    if (changed) {
+      const lookup = run.contactToResolve(); // the call's contact, found or created once per contact id
+      if (lookup) run.onContactResolved(await records.resolveContact({ orgId, ...lookup }));
+      run.afterChange();
+      await records.saveCall(run.state, wf.workflowInfo().workflowId);
+    }
+    const effects = run.effectsOwed();
+    for (const effect of effects) await runEffect(effect);
+    if (run.onEffectsRun(effects)) await records.markEffectsDone({ orgId, callId, done: run.effectsDone });
+    if (run.changedNow) publish();
+  }
 
   /** An Update's command, once the loop ran it: what it did, or a failure saying why it did nothing. */
   async function answerTo(cmd: FollowUpCommand): Promise<m.ControlFollowUpResult> {

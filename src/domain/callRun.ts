@@ -22,7 +22,7 @@ import {
   type CarriedCall,
 } from './call';
 import { type CallPublication, type CallView, type LastCommand, describeWait, publication } from './callDetails';
-import { contactPhone, contactWorkflowSettings, withResolvedContact } from './contact';
+import { contactPhone, contactWorkflowSettings } from './contact';
 import type { CallGateRole } from './contactCaps';
 import { type Effect, type EffectsDone, NO_EFFECTS_DONE, effectsDoneOf, effectsToRun } from './effects';
 import type { CallEvent, Provider } from './events';
@@ -43,6 +43,7 @@ import { applyPlacement, beginPlacing, expireWait } from './followUpPlacement';
 import { type FollowUpContext, applyFollowUpRules, windowOverrideFrom } from './followUpCompliance';
 import { followUpLinkOf, withFollowUpLink } from './followUpLink';
 import { type CallState, initialState, isTerminal } from './reducer';
+import { withContactFound } from './settle';
 import {
   DEFAULT_STALE_AFTER_MS,
   NO_POLLS,
@@ -203,7 +204,7 @@ export class CallRun {
 
   onContactResolved(contactId: string | null | undefined): void {
     this.ensuredContact = contactId ?? undefined;
-    if (contactId && !this.state.contactId) this.state = withResolvedContact(this.state, contactId);
+    this.state = withContactFound(this.state, contactId);
   }
 
   /** After a change (and the contact lookup): the follow-up link made explicit, the clocks moved on, the polls reset. */

@@ -62,6 +62,9 @@ function countOutcome(m: WorkerMetrics, activity: string, args: unknown[], resul
     case 'thankYouSkipReason':
       if (!err && typeof result === 'string') m.emails.inc({ state: 'skipped' });
       return;
+    case 'settleCall':
+      if (!err && typeof (result as { thankYouSkip?: unknown } | undefined)?.thankYouSkip === 'string') m.emails.inc({ state: 'skipped' });
+      return;
     case 'sendThankYouEmail':
       if (!err && (result as { status?: string })?.status === 'sent') m.emails.inc({ state: 'sent' });
       else if (err instanceof ApplicationFailure && SKIP_TYPES.has(err.type ?? '')) m.emails.inc({ state: 'skipped' });

@@ -266,7 +266,7 @@ describe('metrics', () => {
   test('the worker counts activities by type and outcome, emails and follow-ups by state, and serves them', async () => {
     const w = stack.workerMetrics.registry;
     const before = {
-      saveCall: await value(w, 'calls_api_activities_total', { activity: 'saveCall', outcome: 'completed' }),
+      settleCall: await value(w, 'calls_api_activities_total', { activity: 'settleCall', outcome: 'completed' }),
       skipped: await value(w, 'calls_api_emails_total', { state: 'skipped' }),
       scheduled: await value(w, 'calls_api_follow_ups_total', { state: 'scheduled' }),
     };
@@ -284,7 +284,9 @@ describe('metrics', () => {
         (await value(w, 'calls_api_emails_total', { state: 'skipped' })) > before.skipped &&
         (await value(w, 'calls_api_follow_ups_total', { state: 'scheduled' })) > before.scheduled,
     );
-    expect(await value(w, 'calls_api_activities_total', { activity: 'saveCall', outcome: 'completed' })).toBeGreaterThan(before.saveCall);
+    expect(await value(w, 'calls_api_activities_total', { activity: 'settleCall', outcome: 'completed' })).toBeGreaterThan(
+      before.settleCall,
+    );
 
     const lines: string[] = [];
     const log: Logger = { debug() {}, info() {}, warn: (msg) => lines.push(msg), error() {} };
@@ -294,7 +296,7 @@ describe('metrics', () => {
       const r = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(r.status).toBe(200);
       const text = await r.text();
-      expect(text).toMatch(/calls_api_activities_total\{activity="saveCall",outcome="completed"\} \d+/);
+      expect(text).toMatch(/calls_api_activities_total\{activity="settleCall",outcome="completed"\} \d+/);
       expect(text).toContain('# TYPE calls_api_emails_total counter');
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
       // A second worker on the same host cannot take the port: it says so and runs without metrics.

@@ -141,7 +141,7 @@ test('make start: webhook end to end, a killed worker is restarted while the rec
 
   // make start's worker serves its metrics (activities by type and outcome) on WORKER_METRICS_PORT.
   const workerMetrics = await (await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).text();
-  expect(workerMetrics).toMatch(/calls_api_activities_total\{activity="saveCall",outcome="completed"\} [1-9]/);
+  expect(workerMetrics).toMatch(/calls_api_activities_total\{activity="settleCall",outcome="completed"\} [1-9]/);
   expect(seen(new RegExp(`metrics http://localhost:${env.WORKER_METRICS_PORT}/metrics`))).toBe(true);
   // The worker make start runs keeps the analytics rollups (no test-only loop): the call is counted.
   await eventually(

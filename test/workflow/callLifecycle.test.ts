@@ -215,10 +215,11 @@ test('a worker killed mid-activity does not double-count the call', async () => 
 
 test('a workflow task that saved the call and died still runs its effects on the retry', async () => {
   // The retried task reads back the record its failed try saved; the effects are owed all the same.
+  // The worker dies inside settleCall, between the save and the effects.
   const tq = uniqueId('tq');
   const callId = uniqueId('call');
   const contactId = uniqueId('contact');
-  const crash = await crashingWorker(tq, 'saveCall');
+  const crash = await crashingWorker(tq, 'callSave');
 
   await signaler(tq).deliver(
     ORG,
