@@ -8,7 +8,7 @@ import { CALL_PURPOSES } from '../domain/callingLaw/rules';
 import type { DoNotCall, FollowUpContext } from '../domain/followUpCompliance';
 import { phoneZones } from '../phone/zones';
 import { getContactRecord } from './contacts';
-import { type Collections, docId } from './db';
+import { type Collections, docId, inCommands } from './db';
 import type { ComplianceSettings, DoNotCallDoc } from './types';
 
 export type { ComplianceSettings } from './types';
@@ -60,26 +60,25 @@ export async function addDoNotCallNumbers(
 ): Promise<number> {
   if (entries.length === 0) return 0;
   const now = new Date();
-  const r = await col.doNotCall.bulkWrite(
-    entries.map((e) => ({
-      updateOne: {
-        filter: { _id: phoneKey(orgId, e.phone) },
-        update: {
-          $setOnInsert: {
-            orgId,
-            kind: 'phone' as const,
-            phone: e.phone,
-            reason: e.reason?.trim() || 'on the do-not-call list',
-            source,
-            at: now,
-          },
+  const ops = entries.map((e) => ({
+    updateOne: {
+      filter: { _id: phoneKey(orgId, e.phone) },
+      update: {
+        $setOnInsert: {
+          orgId,
+          kind: 'phone' as const,
+          phone: e.phone,
+          reason: e.reason?.trim() || 'on the do-not-call list',
+          source,
+          at: now,
         },
-        upsert: true,
       },
-    })),
-    { ordered: false },
-  );
-  return r.upsertedCount;
+      upsert: true,
+    },
+  }));
+  let added = 0;
+  for (const part of inCommands(ops)) added += (await col.doNotCall.bulkWrite(part, { ordered: false })).upsertedCount;
+  return added;
 }
 
 export async function removeDoNotCallNumber(col: Collections, orgId: string, phone: string): Promise<boolean> {

@@ -29,6 +29,20 @@ import type {
 import type { AnalyticsCollections, RollupDayDoc, RollupMarkDoc, RollupStateDoc } from './types';
 
 // The document types are defined in types.ts; modules that take Collections find them here too.
+
+/**
+ * Most updates one command may carry. FerretDB 1.24 keeps a PostgreSQL connection for each update
+ * of a command that matched a document until the command ends, from a pool of 50: a bulk write of
+ * more updates or replacements of existing documents never answers (docs/ferretdb.md).
+ */
+export const UPDATES_PER_COMMAND = 20;
+
+/** Splits a bulk write's operations into commands FerretDB can take, in order. */
+export function inCommands<T>(ops: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) out.push(ops.slice(i, i + UPDATES_PER_COMMAND));
+  return out;
+}
 export type * from './types';
 
 export interface Collections extends AnalyticsCollections {

@@ -6,7 +6,7 @@
 import { Binary, type Collection, MongoBulkWriteError, type WriteError } from 'mongodb';
 import type { CallEvent } from '../domain/events';
 import type { Logger } from '../observability/log';
-import type { Collections } from './db';
+import { type Collections, inCommands } from './db';
 import type { DeliveryAttempt, DeliveryState, EventLogChunkDoc, InboxDoc, RefusedRequestDoc, StoredRequest } from './types';
 
 /** A document whose body and event together pass this keeps them in chunks (the limit is 16 MB, with room for the rest). */
@@ -143,10 +143,8 @@ export async function keepDelivered(col: Pick<Collections, 'eventLog'>, docs: In
     again = errors.map((e) => kept[e.index]);
   }
   if (again.length === 0) return;
-  await col.eventLog.bulkWrite(
-    again.map(({ _id, ...rest }) => ({ replaceOne: { filter: { _id }, replacement: rest, upsert: true } })),
-    { ordered: false },
-  );
+  const replacements = again.map(({ _id, ...rest }) => ({ replaceOne: { filter: { _id }, replacement: rest, upsert: true } }));
+  for (const part of inCommands(replacements)) await col.eventLog.bulkWrite(part, { ordered: false });
 }
 
 /** Events removed after the retention (never one still in the inbox), with their chunks; refused requests too. */

@@ -139,7 +139,7 @@ export function frontOfInbox(inbox: Collection<InboxDoc>, n: number): Promise<In
 }
 
 /** Of `docs`, up to `limit` due at `now` and not in `skip`, oldest due first. */
-export function dueAmong(docs: InboxDoc[], now: Date, limit: number, skip: ReadonlySet<string>): InboxDoc[] {
+export function dueAmong(docs: InboxDoc[], now: Date, limit: number, skip: Pick<ReadonlySet<string>, 'has'>): InboxDoc[] {
   return docs
     .filter((d) => d.nextAttemptAt.getTime() <= now.getTime() && !skip.has(d._id))
     .sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())

@@ -65,6 +65,8 @@ const LEASE_MS = 30_000;
  * inbox instead, at most this often.
  */
 const FULL_READ_EVERY_MS = 15_000;
+/** How long the relay remembers a document it let go of (longer than any read of the inbox takes). */
+const LET_GO_KEPT_MS = 2 * 60_000;
 /** How often the relay removes claims that hold nothing any more. */
 const CLAIM_SWEEP_EVERY_MS = 60_000;
 /** Longest wait between two probes of a Temporal that is down, and between two tries of one event. */
@@ -141,6 +143,11 @@ export class Dispatcher {
   private movingDocs = 0;
   /** Documents this process holds: claimed by its relay, or delivered and on their way to the log. Its relay skips them. */
   private readonly held = new Set<string>();
+  /**
+   * When this process let go of a document: a read of the inbox that began before then may still
+   * return it (delivered and moved meanwhile), and a claim in a later lease window would win.
+   */
+  private readonly letGo = new Map<string, number>();
   private lastFullRead = 0;
   private lastClaimSweep = 0;
   /** Who claims, in inbox_claims. */
@@ -251,13 +258,16 @@ export class Dispatcher {
     }
     const now = new Date(this.now());
     await this.sweepClaims(now);
+    this.forgetLetGo(now.getTime());
+    const readAt = this.now();
+    const skip = { has: (id: string) => this.held.has(id) || (this.letGo.get(id) ?? -1) >= readAt };
     // The documents this process holds are in the inbox's front too: read past them.
     const window = room + this.held.size;
     const front = await frontOfInbox(this.opts.inbox, window);
-    let due = dueAmong(front, now, room, this.held);
+    let due = dueAmong(front, now, room, skip);
     if (due.length === 0 && front.length === window && now.getTime() - this.lastFullRead >= FULL_READ_EVERY_MS) {
       this.lastFullRead = now.getTime();
-      due = dueAmong(await dueInInbox(this.opts.inbox, now, window), now, room, this.held);
+      due = dueAmong(await dueInInbox(this.opts.inbox, now, window), now, room, skip);
     }
     this.backlog = due.length === room;
     const claimed = await claimBatch(this.opts.claims, due, now, LEASE_MS, this.claimer);
@@ -271,7 +281,7 @@ export class Dispatcher {
               fromRelay: true,
               done: (o) => {
                 // Delivered ones stay held until they are in the log (moveToLog lets go of them).
-                docs.forEach((d, i) => o[i] !== 'delivered' && this.held.delete(d._id));
+                docs.forEach((d, i) => o[i] !== 'delivered' && this.release(d._id));
                 done(o);
               },
             });
@@ -286,6 +296,20 @@ export class Dispatcher {
     const delivered = (await outcomes).flat().filter((o) => o === 'delivered').length;
     await this.movesDone();
     return delivered;
+  }
+
+  private release(id: string): void {
+    this.held.delete(id);
+    this.letGo.delete(id);
+    this.letGo.set(id, this.now());
+  }
+
+  /** Reads of the inbox end well within this; what was let go before their start no longer matters. */
+  private forgetLetGo(now: number): void {
+    for (const [id, at] of this.letGo) {
+      if (at >= now - LET_GO_KEPT_MS) break;
+      this.letGo.delete(id);
+    }
   }
 
   private async sweepClaims(now: Date): Promise<void> {
@@ -427,7 +451,7 @@ export class Dispatcher {
       .finally(() => {
         this.moving.delete(move);
         this.movingDocs -= docs.length;
-        for (const d of docs) this.held.delete(d._id);
+        for (const d of docs) this.release(d._id);
         this.wakeRelay();
       });
     this.moving.add(move);
