@@ -6,7 +6,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InboxStats } from '../store/inbox';
 import type { CallSignaler } from '../temporal/client';
-import { isPermanentRejection, type DispatcherStatus } from '../temporal/dispatcher';
+import type { DispatcherStatus } from '../temporal/dispatcher';
+import { isPermanentRejection } from '../temporal/deliveryRules';
 
 /** Latency buckets (seconds) of every histogram, the receiver's and the worker's. */
 export const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

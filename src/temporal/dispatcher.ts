@@ -4,11 +4,11 @@
 // event log once Temporal holds its event, so at-least-once; the workflow's reducer drops duplicates.
 // A failure is sorted: Temporal unreachable (its health probe fails) waits for it; anything else is
 // this event's problem, retried a bounded number of times and then kept as a dead letter with the reason.
-import { isGrpcServiceError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
 import type { Logger } from '../observability/log';
 import type { InboxClaimDoc } from '../store/types';
+import { EVENT_MAX_TRIES, groupByCall, isPermanentRejection, message } from './deliveryRules';
 import {
   HANDOFF_GRACE_MS,
   type InboxDoc,
@@ -81,47 +81,6 @@ interface Group {
   fromRelay: boolean;
   done: (o: Outcome[]) => void;
 }
-/** What one signal carries at most: well inside Temporal's payload limits (slim events are a few KB). */
-const GROUP_MAX_EVENTS = 20;
-const GROUP_MAX_BYTES = 32 * 1024;
-
-/** One call's documents together, in arrival order, within the group limits. */
-export function groupByCall(docs: InboxDoc[]): InboxDoc[][] {
-  const out: InboxDoc[][] = [];
-  const open = new Map<string, { docs: InboxDoc[]; bytes: number }>();
-  for (const d of [...docs].sort((x, y) => x.receivedAt.getTime() - y.receivedAt.getTime())) {
-    const key = `${d.orgId}\u0000${d.provider}\u0000${d.callId}`;
-    const g = open.get(key);
-    if (g && g.docs.length < GROUP_MAX_EVENTS && g.bytes + d.event.length <= GROUP_MAX_BYTES) {
-      g.docs.push(d);
-      g.bytes += d.event.length;
-      continue;
-    }
-    const fresh = { docs: [d], bytes: d.event.length };
-    open.set(key, fresh);
-    out.push(fresh.docs);
-  }
-  return out;
-}
-
-/** Tries of one event whose failures are its own (Temporal answering) before it becomes a dead letter. */
-export const EVENT_MAX_TRIES = 10;
-
-/** INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE: the request itself is wrong, so retrying the same event cannot help. */
-const PERMANENT_CODES = new Set([3, 9, 11]);
-
-/** Temporal said the request itself is wrong (a payload too large among others): retrying the same event cannot help. */
-export function isPermanentRejection(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e) && PERMANENT_CODES.has(e.code)) return true;
-    if (e instanceof Error && /size exceeds limit|too large/i.test(e.message)) return true;
-  }
-  return false;
-}
-
-const message = (err: unknown) =>
-  err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
-
 export class Dispatcher {
   /** Fresh events from the hand-off go first; the relay's backlog has its own queue. */
   private readonly fresh: Group[] = [];
@@ -143,10 +102,7 @@ export class Dispatcher {
   private movingDocs = 0;
   /** Documents this process holds: claimed by its relay, or delivered and on their way to the log. Its relay skips them. */
   private readonly held = new Set<string>();
-  /**
-   * When this process let go of a document: a read of the inbox that began before then may still
-   * return it (delivered and moved meanwhile), and a claim in a later lease window would win.
-   */
+  /** When this process let go of a document: a read begun before may still return it, and a later window's claim win. */
   private readonly letGo = new Map<string, number>();
   private lastFullRead = 0;
   private lastClaimSweep = 0;
@@ -430,11 +386,7 @@ export class Dispatcher {
     return docs.map((d) => out.get(d._id) ?? 'skipped');
   }
 
-  /**
-   * Temporal has these events, so their delivery slot is free now; the move from the inbox to the
-   * event log runs on, many events in one write (src/store/inbox.ts). Until it is done they stay
-   * leased; should it fail, the relay delivers them again later and the workflow drops the repeat.
-   */
+  /** Temporal has these events: their slot is free; the move to the log runs on, they stay held until it is done. */
   private moveToLog(docs: InboxDoc[]): void {
     this.movingDocs += docs.length;
     for (const d of docs) this.held.add(d._id);
