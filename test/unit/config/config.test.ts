@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       maxConcurrentWorkflowTasks: 40,
       maxConcurrentActivities: 100,
       stickyTimeoutMs: 10_000,
+      nice: 10,
       coreMetricsPort: 0,
     });
     expect(d.inbox.dispatchWhileAcking).toBe(32);
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
       WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
       WORKER_STICKY_TIMEOUT: '30s',
       WORKER_CORE_METRICS_PORT: '9465',
+      WORKER_NICE: '0',
       INBOX_DISPATCH_WHILE_ACKING: '4',
     });
     expect(c.worker).toEqual({
@@ -55,9 +57,13 @@ describe('loadConfig', () => {
       maxConcurrentWorkflowTasks: 8,
       maxConcurrentActivities: 20,
       stickyTimeoutMs: 30_000,
+      nice: 0,
       coreMetricsPort: 9465,
     });
     expect(c.inbox.dispatchWhileAcking).toBe(4);
+    // Unix nice runs 0 to 19; the worker never asks for a higher priority than the normal one.
+    expect(() => loadConfig({ WORKER_NICE: '20' })).toThrow(/WORKER_NICE/);
+    expect(() => loadConfig({ WORKER_NICE: '-5' })).toThrow(/WORKER_NICE/);
   });
 
   test("the worker's default cache follows its heap: a 3,000-call campaign's open calls and contacts fit Node's 4 GB heap", () => {
