@@ -16,7 +16,11 @@ import { callAttributes } from '../src/temporal/searchAttributes';
 import { contactGate } from './contactGate';
 import * as m from './messages';
 
-/** Runs that settle a change in one local activity (settleCall) record this marker. */
+/**
+ * Runs that settle a change in one local activity (settleCall) record this marker, first thing in
+ * their first workflow task. Its presence also stands for the contact gate's (GATE_PATCH), which
+ * came earlier, so a new run records no marker later on.
+ */
 const SETTLE_PATCH = 'call-settled-once';
 
 export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.PublicCallState> {
@@ -30,9 +34,14 @@ export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.Pu
   // Asking the platform about a call whose end never came: an ordinary activity, as it talks to the internet.
   const platform = wf.proxyActivities<Activities>(pollOptions(settings));
 
+  // Asked once, before the first await. A patch first asked after a local activity can be asked a
+  // workflow task earlier on replay than it was live (the activity's marker may close the task
+  // before the code after it ran), where the marker is not yet known: replay then takes the old
+  // branch and fails. Runs recorded before settleCall have no marker and replay with an activity per step.
+  const settlesOnce = wf.patched(SETTLE_PATCH);
   const run = new CallRun(input, () => Date.now());
   // The contact's one follow-up plan and its 24-hour cap, kept by the contact's workflow (workflows/contactGate.ts).
-  const gate = contactGate(orgId, callId, settings, run.planOpts, input.carried?.gateRole);
+  const gate = contactGate(orgId, callId, settings, run.planOpts, { carried: input.carried?.gateRole, gated: settlesOnce });
 
   wf.setHandler(m.callEvent, (event) => run.receive(event));
   wf.setHandler(m.callEvents, (events) => events.forEach((e) => run.receive(e)));
@@ -51,8 +60,7 @@ export async function callLifecycle(input: m.CallWorkflowInput): Promise<call.Pu
   for (;;) {
     if (run.hasWork()) {
       // Everything that arrived together is applied first and saved once; then the effects.
-      // Runs recorded before settleCall replay with an activity per step.
-      await (wf.patched(SETTLE_PATCH) ? settle() : settleStepByStep());
+      await (settlesOnce ? settle() : settleStepByStep());
       continue; // events may have arrived while the effects ran
     }
     while (run.hasCommand()) await runCommand(run.nextCommand());

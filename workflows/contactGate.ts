@@ -40,7 +40,7 @@ export function contactGate(
   callId: string,
   settings: WorkflowSettings,
   planOpts: PlanOptions,
-  carried?: CallGateRole,
+  opts: { carried?: CallGateRole; gated?: boolean } = {},
 ): ContactGate {
   // Asks the contact's workflow (an Update, sent by the activity): a few tries, then the call goes on without its answer.
   const contacts = proxyActivities<Activities>({
@@ -48,7 +48,9 @@ export function contactGate(
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: GATE_TRIES },
   });
   const records = proxyLocalActivities<Activities>(localOptions(settings));
-  const role: CallGateRole = carried ?? { owner: false, endReported: false };
+  const role: CallGateRole = opts.carried ?? { owner: false, endReported: false };
+  /** The gate is asked: always in runs that say so from their start, else in runs with GATE_PATCH's marker (older ones). */
+  const gateOn = () => opts.gated === true || patched(GATE_PATCH);
 
   async function ask(contactId: string, request: GateAsk): Promise<GateAnswer | { kind: 'failed'; message: string }> {
     try {
@@ -69,7 +71,7 @@ export function contactGate(
   return {
     role,
     async startPlan(s) {
-      if (!s.contactId || !patched(GATE_PATCH)) return undefined;
+      if (!s.contactId || !gateOn()) return undefined;
       const a = await ask(s.contactId, { type: 'startPlan', callId });
       if (a.kind === 'joined') return a.ownerCallId;
       // Owner, or the contact could not be asked: the plan runs on its own and the cap is still checked per attempt.
@@ -78,7 +80,7 @@ export function contactGate(
     },
 
     async reserve(plan, s) {
-      if (!s.contactId || !patched(GATE_PATCH)) return undefined;
+      if (!s.contactId || !gateOn()) return undefined;
       const a = await ask(s.contactId, { type: 'reserve', callId, attempt: plan.attempt });
       const now = Date.now();
       if (a.kind === 'allowed') return undefined;
@@ -99,7 +101,7 @@ export function contactGate(
     },
 
     async afterPlacement(plan, placement, s) {
-      if (!s.contactId || placement.kind === 'placed' || (placement.kind === 'due' && placement.uncertain) || !patched(GATE_PATCH)) return;
+      if (!s.contactId || placement.kind === 'placed' || (placement.kind === 'due' && placement.uncertain) || !gateOn()) return;
       await ask(s.contactId, { type: 'release', callId, attempt: plan.attempt });
     },
 
