@@ -73,6 +73,12 @@ const schema = z.object({
    * many as otherwise: 4 cost the drain about 18 % and gained the acks nothing measurable (docs/performance.md).
    */
   INBOX_DISPATCH_WHILE_ACKING: z.coerce.number().int().min(1).max(1000).default(32),
+  /**
+   * How long a webhook's 200 may wait, after its event is durable in the inbox, for the hand-off to
+   * start its delivery: acknowledgements then keep pace with what Temporal takes, and a burst does not
+   * pile up in the inbox. Bounded well below the platforms' 10 s retry timeout; 0 answers at once.
+   */
+  INBOX_ACK_HOLD: duration('2s').refine((ms) => ms <= 8_000, 'at most 8s: Retell retries a webhook not answered within 10 s'),
   /** How long delivered events, their requests and refused requests are kept (docs/event-log.md). */
   EVENT_RETENTION: duration('30d'),
 
@@ -156,7 +162,7 @@ export interface Config {
   };
   mongo: { uri: string; db: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  inbox: { relayIntervalMs: number; dispatchConcurrency: number; dispatchWhileAcking: number; retentionMs: number };
+  inbox: { relayIntervalMs: number; dispatchConcurrency: number; dispatchWhileAcking: number; ackHoldMs: number; retentionMs: number };
   workflow: WorkflowSettings;
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutMs: number };
   dialer: { timeoutMs: number };
@@ -269,6 +275,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       relayIntervalMs: e.INBOX_RELAY_INTERVAL,
       dispatchConcurrency: e.INBOX_DISPATCH_CONCURRENCY,
       dispatchWhileAcking: e.INBOX_DISPATCH_WHILE_ACKING,
+      ackHoldMs: e.INBOX_ACK_HOLD,
       retentionMs: e.EVENT_RETENTION,
     },
     workflow: {

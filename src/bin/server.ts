@@ -50,6 +50,7 @@ async function main() {
       await store.db.command({ ping: 1 });
     },
     bodyLimitBytes: config.http.bodyLimitBytes,
+    ackHoldMs: config.inbox.ackHoldMs,
     bodyBytesInFlight: config.http.bodyBytesInFlight,
     publicBaseUrl: config.http.publicBaseUrl,
     trustProxy: config.http.trustProxy,

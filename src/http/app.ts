@@ -36,6 +36,8 @@ export interface AppDeps {
   /** Throws when the database cannot be reached. */
   pingDb(): Promise<void>;
   bodyLimitBytes: number;
+  /** How long a webhook's answer may wait for its delivery to start (INBOX_ACK_HOLD); not at all when absent. */
+  ackHoldMs?: number;
   /** Public base URL the platforms call (Twilio signs it); else taken from the request. */
   publicBaseUrl?: string;
   /** Behind a reverse proxy: take protocol, host and client address from X-Forwarded-*. */

@@ -34,7 +34,17 @@ export interface WebhookRouteDeps {
   logger: Logger;
   bodyLimitBytes: number;
   publicBaseUrl?: string;
+  /** How long an answer may wait for its event's delivery to start (INBOX_ACK_HOLD); 0 or unset: not at all. */
+  ackHoldMs?: number;
   now?: () => number;
+}
+
+/** Waits for `started`, at most `ms`: the event is durable either way, and the relay delivers what the hand-off did not. */
+async function holdAck(started: Promise<void> | void, ms: number): Promise<void> {
+  if (ms <= 0 || !started) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([started, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Refusals worth showing the organization: a platform misconfigured, or sending what we cannot take. */
@@ -153,8 +163,9 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
       log.error('could not write events to the inbox', { orgId, provider, callId: events[0].callId, err });
       throw unavailable('Failed to process webhook: the event could not be recorded durably, retry later');
     }
-    // Durable now; Temporal gets it next, without the platform waiting for that.
-    deps.dispatcher.offer(fresh);
+    // Durable now; Temporal gets it next. The answer waits (at most ackHoldMs) for its delivery to
+    // start, so a burst is acknowledged at the pace Temporal takes it instead of piling up in the inbox.
+    await holdAck(deps.dispatcher.offer(fresh), deps.ackHoldMs ?? 0);
     ctx.state.webhookResult = fresh.length > 0 ? 'accepted' : 'duplicate';
     // The workflow id leads from this line to the history, where each event carries the requestId.
     log.info('webhook accepted', {

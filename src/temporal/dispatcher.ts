@@ -1,9 +1,8 @@
-// From the inbox to the call's workflow. The receiver offers each freshly inserted event for an
-// immediate hand-off; a relay loop in every receiver delivers whatever is left (after a crash or
-// restart, while Temporal is down, or when the hand-off queue was full). A document moves to the
-// event log once Temporal holds its event, so at-least-once; the workflow's reducer drops duplicates.
-// A failure is sorted: Temporal unreachable (its health probe fails) waits for it; anything else is
-// this event's problem, retried a bounded number of times and then kept as a dead letter with the reason.
+// From the inbox to the call's workflow: an immediate hand-off of each fresh event, and a relay loop
+// in every receiver for whatever is left (a crash or restart, Temporal down, the hand-off queue full).
+// A document moves to the event log once Temporal holds its event: at-least-once, the reducer drops
+// duplicates. Temporal unreachable (its probe fails) is waited for; any other failure is the event's,
+// retried a bounded number of times, then kept as a dead letter with the reason.
 import type { Collection } from 'mongodb';
 import type { CallEvent } from '../domain/events';
 import type { Logger } from '../observability/log';
@@ -80,7 +79,11 @@ interface Group {
   docs: InboxDoc[];
   fromRelay: boolean;
   done: (o: Outcome[]) => void;
+  /** Its delivery started (a webhook's answer may wait for this). */
+  taken?: () => void;
 }
+const docsIn = (groups: Group[]) => groups.reduce((n, g) => n + g.docs.length, 0);
+
 export class Dispatcher {
   /** Fresh events from the hand-off go first; the relay's backlog has its own queue. */
   private readonly fresh: Group[] = [];
@@ -124,7 +127,7 @@ export class Dispatcher {
   }
 
   status(): DispatcherStatus {
-    const queued = [...this.fresh, ...this.relayed].reduce((n, g) => n + g.docs.length, 0);
+    const queued = docsIn(this.fresh) + docsIn(this.relayed);
     return {
       temporalDown: this.down && { since: new Date(this.down.since).toISOString(), error: this.down.error },
       inFlight: this.inFlight,
@@ -133,19 +136,18 @@ export class Dispatcher {
     };
   }
 
-  private queuedFresh(): number {
-    return this.fresh.reduce((n, g) => n + g.docs.length, 0);
-  }
-
   /**
-   * Hands just-inserted documents to Temporal without waiting, one signal per call. Skipped while
-   * Temporal is down or the fresh queue is full: the documents are in the inbox, and the relay takes
-   * them after their grace. The relay's backlog does not count against it.
+   * Hands just-inserted documents to Temporal, one signal per call; skipped while Temporal is down or
+   * the fresh queue is full (the relay's backlog does not count): the relay takes them after their
+   * grace. Resolves once every delivery started or was skipped: what a webhook's answer waits for.
    */
-  offer(docs: InboxDoc[]): void {
-    if (this.stopped || this.down || docs.length === 0 || this.queuedFresh() + docs.length > this.maxQueued) return;
-    for (const g of groupByCall(docs)) this.fresh.push({ docs: g, fromRelay: false, done: () => {} });
+  offer(docs: InboxDoc[]): Promise<void> {
+    if (this.stopped || this.down || docs.length === 0 || docsIn(this.fresh) + docs.length > this.maxQueued) return Promise.resolve();
+    const started = groupByCall(docs).map(
+      (g) => new Promise<void>((taken) => this.fresh.push({ docs: g, fromRelay: false, done: () => taken(), taken })),
+    );
     this.pump();
+    return Promise.all(started).then(() => undefined);
   }
 
   /** Starts the relay loop: one pass now, then one per interval (backing off while Temporal is down). */
@@ -172,13 +174,9 @@ export class Dispatcher {
     while (this.moving.size > 0) await Promise.all([...this.moving]);
   }
 
-  private relayQueued(): number {
-    return this.relayed.reduce((n, g) => n + g.docs.length, 0);
-  }
-
   /** The relay loop may read the next batch: room for it in the queue, and the moves to the log not far behind. */
   private hasRoom(): boolean {
-    return this.stopped || (this.relayQueued() <= this.batch && this.movingDocs <= 2 * this.batch);
+    return this.stopped || (docsIn(this.relayed) <= this.batch && this.movingDocs <= 2 * this.batch);
   }
 
   private wakeRelay(): void {
@@ -206,7 +204,7 @@ export class Dispatcher {
         return 0;
       }
     }
-    const room = Math.max(0, Math.min(this.batch, this.maxQueued - this.relayQueued()));
+    const room = Math.max(0, Math.min(this.batch, this.maxQueued - docsIn(this.relayed)));
     if (room === 0) {
       // The relay's queue is full; wait the interval rather than spin.
       this.backlog = false;
@@ -314,6 +312,7 @@ export class Dispatcher {
       const fromRelay = this.fresh.length === 0;
       if (fromRelay && (this.relayed.length === 0 || this.relayInFlight >= this.relaySlots)) return;
       const group = fromRelay ? this.relayed.shift()! : this.fresh.shift()!;
+      group.taken?.();
       if (fromRelay) this.wakeRelay();
       this.inFlight++;
       if (fromRelay) this.relayInFlight++;

@@ -61,7 +61,7 @@ test('the hand-off delivers right after the insert and deletes the document', as
   const orgId = uniqueId('org');
   const d = dispatcher();
   const fresh = await acceptIntoInbox(store.col.inbox, docsFor(orgId, 5));
-  d.offer(fresh);
+  void d.offer(fresh);
   await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 15_000);
   for (let i = 0; i < 5; i++) expect(await signalsIn(orgId, `${orgId}_c${i}`)).toBe(1);
   expect(d.status()).toMatchObject({ temporalDown: null, delivered: 5, failed: 0, deadLettered: 0, inFlight: 0, queued: 0 });
@@ -73,24 +73,55 @@ test('acks first: while webhooks wait for their answer the hand-off keeps few de
   let acking = true;
   const d = dispatcher({ acking: () => acking, concurrencyWhileAcking: 2 });
   const fresh = await acceptIntoInbox(store.col.inbox, docsFor(orgId, 8));
-  d.offer(fresh);
+  void d.offer(fresh);
   expect(d.status()).toMatchObject({ inFlight: 2, queued: 6 });
   acking = false;
   await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId })) === 0, 15_000);
   expect(d.status()).toMatchObject({ delivered: 8, inFlight: 0, queued: 0 });
   // With no webhook waiting, the whole concurrency is used at once.
   const more = await acceptIntoInbox(store.col.inbox, docsFor(`${orgId}b`, 8));
-  d.offer(more);
+  void d.offer(more);
   expect(d.status()).toMatchObject({ inFlight: 8, queued: 0 });
   await eventually('the inbox to empty', async () => (await store.col.inbox.countDocuments({ orgId: `${orgId}b` })) === 0, 15_000);
   await d.stop();
+});
+
+test("the hand-off's promise resolves when the event's delivery starts, not before: what a webhook's answer waits for", async () => {
+  const orgId = uniqueId('org');
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const real = createSignaler(client, taskQueue, testSettings());
+  const signaler = { ...real, deliver: async (...a: Parameters<typeof real.deliver>) => (await gate, real.deliver(...a)) };
+  const d = dispatcher({ signaler, concurrency: 1 });
+  const [first, second] = [
+    await acceptIntoInbox(store.col.inbox, docsFor(orgId, 1)),
+    await acceptIntoInbox(store.col.inbox, docsFor(`${orgId}b`, 1)),
+  ];
+  const started: string[] = [];
+  const a = d.offer(first).then(() => started.push('first'));
+  const b = d.offer(second).then(() => started.push('second'));
+  await new Promise((r) => setTimeout(r, 300));
+  // One slot: the first is in flight (held at the gate), the second waits for the slot.
+  expect(started).toEqual(['first']);
+  expect(d.status()).toMatchObject({ inFlight: 1, queued: 1 });
+  open();
+  await Promise.all([a, b]);
+  expect(started).toEqual(['first', 'second']);
+  await eventually(
+    'the inbox to empty',
+    async () => (await store.col.inbox.countDocuments({ orgId: { $in: [orgId, `${orgId}b`] } })) === 0,
+    15_000,
+  );
+  // Nothing to hand off (Temporal down, queue full, stopped): resolved at once.
+  await d.stop();
+  await expect(d.offer(await acceptIntoInbox(store.col.inbox, docsFor(`${orgId}c`, 1)))).resolves.toBeUndefined();
 });
 
 test('what the hand-off has no room for stays in the inbox, and the relay delivers it', async () => {
   const orgId = uniqueId('org');
   const d = dispatcher({ maxQueued: 3 });
   const fresh = await acceptIntoInbox(store.col.inbox, docsFor(orgId, 5, true));
-  d.offer(fresh); // 5 > 3: left to the relay
+  void d.offer(fresh); // 5 > 3: left to the relay
   await new Promise((r) => setTimeout(r, 500));
   expect(await store.col.inbox.countDocuments({ orgId })).toBe(5);
   // The relay takes no more than it has room for per pass.
@@ -282,7 +313,7 @@ test('a fresh event is not stuck behind a backlog: the hand-off keeps slots the 
     const freshOrg = uniqueId('org');
     const fresh = await acceptIntoInbox(store.col.inbox, docsFor(freshOrg, 1));
     const t0 = Date.now();
-    d.offer(fresh);
+    void d.offer(fresh);
     await eventually('the fresh event delivered', async () => (await store.col.inbox.countDocuments({ orgId: freshOrg })) === 0, 10_000);
     const waited = Date.now() - t0;
     const left = await store.col.inbox.countDocuments({ orgId: backlogOrg });
