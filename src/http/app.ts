@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Collections } from '../store/db';
 import type { CallSignaler } from '../temporal/client';
 import type { Dispatcher } from '../temporal/dispatcher';
-import { inboxStats, isDatabaseUnavailable } from '../store/inbox';
+import { type InboxStats, inboxStats, isDatabaseUnavailable } from '../store/inbox';
 import type { CallControl } from '../temporal/control';
 import type { Logger } from '../observability/log';
 import { HttpError } from './errors';
@@ -81,6 +81,13 @@ export function createApp(deps: AppDeps): Koa {
   openApiRoutes(router);
   const sessions = new DashboardSessions(deps.col, deps.logger);
   dashboardRoutes(router, deps, sessions);
+  // /readyz needs no key and reads the whole inbox (FerretDB decodes every document): requests that
+  // arrive while a read runs share it, so probes at any rate cost one read at a time.
+  let inboxRead: Promise<InboxStats | null> | null = null;
+  const readInbox = () =>
+    (inboxRead ??= inboxStats(deps.col.inbox, new Date())
+      .catch(() => null)
+      .finally(() => (inboxRead = null)));
   // Ready means webhooks are acknowledged, which needs the database only: while Temporal is down
   // events wait in the inbox, so that is "degraded", not "not ready".
   router.get('/readyz', async (ctx) => {
@@ -89,11 +96,7 @@ export function createApp(deps: AppDeps): Koa {
         () => 'ok',
         (err: Error) => `unavailable: ${err.message}`,
       );
-    const [mongodb, temporalPing, inbox] = await Promise.all([
-      check(() => deps.pingDb()),
-      check(() => deps.signaler.ping()),
-      inboxStats(deps.col.inbox, new Date()).catch(() => null),
-    ]);
+    const [mongodb, temporalPing, inbox] = await Promise.all([check(() => deps.pingDb()), check(() => deps.signaler.ping()), readInbox()]);
     const down = deps.dispatcher.status().temporalDown;
     const temporal =
       temporalPing !== 'ok'
