@@ -147,15 +147,33 @@ export async function keepDelivered(col: Pick<Collections, 'eventLog'>, docs: In
   for (const part of inCommands(replacements)) await col.eventLog.bulkWrite(part, { ordered: false });
 }
 
-/** Events removed after the retention (never one still in the inbox), with their chunks; refused requests too. */
-export async function sweepEventLog(col: Collections, now: Date, retentionMs: number): Promise<{ events: number; refused: number }> {
+/** How long a day's dial-budget units are kept: the budget is per UTC day; the day before stays for a look back. */
+const DIAL_BUDGET_KEPT_MS = 2 * 24 * 3600_000;
+
+/**
+ * Events removed after the retention (never one still in the inbox), with their chunks; refused
+ * requests too. With them, what no longer counts: dial-budget units of past days, and revoked
+ * dashboard sessions once past their expiry (an expired session is refused by its time already).
+ */
+export async function sweepEventLog(
+  col: Collections,
+  now: Date,
+  retentionMs: number,
+): Promise<{ events: number; refused: number; dialBudget: number; revokedSessions: number }> {
   const cutoff = new Date(now.getTime() - retentionMs);
   const old = await col.eventLog.find({ receivedAt: { $lt: cutoff } }, { projection: { _id: 1, chunks: 1 } }).toArray();
   const withChunks = old.filter((d) => d.chunks);
   if (withChunks.length > 0) await col.eventChunks.deleteMany({ owner: { $in: withChunks.map((d) => d._id) } });
   if (old.length > 0) await col.eventLog.deleteMany({ _id: { $in: old.map((d) => d._id) } });
   const refused = await col.refusedRequests.deleteMany({ receivedAt: { $lt: cutoff } });
-  return { events: old.length, refused: refused.deletedCount };
+  const dialBudget = await col.dialBudget.deleteMany({ at: { $lt: new Date(now.getTime() - DIAL_BUDGET_KEPT_MS) } });
+  const revokedSessions = await col.revokedSessions.deleteMany({ expiresAt: { $lt: now } });
+  return {
+    events: old.length,
+    refused: refused.deletedCount,
+    dialBudget: dialBudget.deletedCount,
+    revokedSessions: revokedSessions.deletedCount,
+  };
 }
 
 /** How often the sweep runs: every receiver runs one; a second at the same time deletes nothing twice. */
@@ -165,7 +183,7 @@ export const SWEEP_INTERVAL_MS = 3600_000;
 export function startEventLogSweep(col: Collections, retentionMs: number, logger: Logger, intervalMs = SWEEP_INTERVAL_MS): NodeJS.Timeout {
   const run = () =>
     sweepEventLog(col, new Date(), retentionMs).then(
-      (n) => (n.events > 0 || n.refused > 0) && logger.info('event log swept', { ...n, retentionMs }),
+      (n) => Object.values(n).some((k) => k > 0) && logger.info('event log swept', { ...n, retentionMs }),
       (err: unknown) => logger.warn('event log sweep failed; tried again later', { err }),
     );
   setTimeout(() => void run(), 60_000).unref();

@@ -197,9 +197,27 @@ test('the retention sweep removes delivered events (with their chunks) and refus
     },
   ]);
 
-  expect(await sweepEventLog(store.col, now, 30 * day)).toEqual({ events: 1, refused: 1 });
+  expect(await sweepEventLog(store.col, now, 30 * day)).toMatchObject({ events: 1, refused: 1 });
   expect((await store.col.eventLog.find({ orgId: 'org_s' }).toArray()).map((d) => d.callId)).toEqual(['s_new']);
   expect(await store.col.eventChunks.countDocuments({ owner: docs[0]._id })).toBe(0);
   expect(await store.col.inbox.countDocuments({ orgId: 'org_s' })).toBe(1);
   expect((await store.col.refusedRequests.find({ orgId: 'org_s' }).toArray()).map((d) => d._id)).toEqual(['org_s:refused:new']);
+});
+
+test('the sweep removes dial-budget units of past days and revoked sessions past their expiry, nothing that still counts', async () => {
+  const now = new Date();
+  const day = 24 * 3600_000;
+  const at = (ms: number) => new Date(now.getTime() + ms);
+  await store.col.dialBudget.insertMany([
+    { _id: 'b_old', orgId: 'org_s', day: '2000-01-01', at: at(-3 * day) },
+    { _id: 'b_yesterday', orgId: 'org_s', day: '2000-01-03', at: at(-day) },
+    { _id: 'b_today', orgId: 'org_s', day: '2000-01-04', at: now },
+  ]);
+  await store.col.revokedSessions.insertMany([
+    { _id: 's_expired', orgId: 'org_s', expiresAt: at(-1_000), revokedAt: at(-day) },
+    { _id: 's_live', orgId: 'org_s', expiresAt: at(3600_000), revokedAt: at(-1_000) },
+  ]);
+  expect(await sweepEventLog(store.col, now, 30 * day)).toMatchObject({ dialBudget: 1, revokedSessions: 1 });
+  expect((await store.col.dialBudget.find({ orgId: 'org_s' }).toArray()).map((d) => d._id).sort()).toEqual(['b_today', 'b_yesterday']);
+  expect((await store.col.revokedSessions.find({ orgId: 'org_s' }).toArray()).map((d) => d._id)).toEqual(['s_live']);
 });
