@@ -5,7 +5,7 @@
 import '../support/quietRuntime';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
@@ -15,9 +15,10 @@ import type { Store } from '../../src/store/db';
 import { createContact, getContact } from '../../src/store/contacts';
 import { createSignaler } from '../../src/temporal/client';
 import { getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, requireEnv, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
+import { eventually, testSettings, uniqueId, workflowBundle } from '../support/harness';
 import { callEvent } from '../support/callEvents';
-import { startFakeSmtp, type FakeSmtp } from '../support/fakes/smtp';
+import type { FakeSmtp } from '../support/fakes/smtp';
+import { startLiveWorkflowTests, stopLiveWorkflowTests } from '../support/liveWorkflowTests';
 import { activitiesIn } from '../support/historyActivities';
 
 const ORG = 'org_settle';
@@ -27,18 +28,9 @@ let client: Client;
 let native: NativeConnection;
 
 beforeAll(async () => {
-  [store, smtp] = await Promise.all([testStore('settle'), startFakeSmtp()]);
-  client = new Client({ connection: await Connection.connect({ address: requireEnv('TEMPORAL_ADDRESS') }) });
-  native = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
+  ({ store, smtp, client, native } = await startLiveWorkflowTests('settle'));
 }, 60_000);
-
-afterAll(async () => {
-  await native?.close();
-  await client?.connection.close();
-  await smtp?.close();
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
-});
+afterAll(() => stopLiveWorkflowTests({ store, smtp, client, native }));
 
 /** A call of four events, each delivered after the workflow applied the one before (as in a live call). */
 async function runCall(callId: string, extra: { contactId?: string; mailer?: boolean }) {

@@ -3,7 +3,7 @@
 // without an address, and a bounded failure when SMTP is down.
 import '../support/quietRuntime';
 import { spawn } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
 import { createSmtpMailer } from '../../activities/email';
@@ -13,8 +13,9 @@ import type { Store } from '../../src/store/db';
 import { createContact, getContact } from '../../src/store/contacts';
 import { createSignaler } from '../../src/temporal/client';
 import { getState, workflowIdFor } from '../../workflows/messages';
-import { eventually, requireEnv, testSettings, testStore, uniqueId, workflowBundle } from '../support/harness';
-import { startFakeSmtp, type FakeSmtp } from '../support/fakes/smtp';
+import { eventually, testSettings, uniqueId, workflowBundle } from '../support/harness';
+import type { FakeSmtp } from '../support/fakes/smtp';
+import { startLiveWorkflowTests, stopLiveWorkflowTests } from '../support/liveWorkflowTests';
 
 const ORG = 'org_ty';
 let store: Store;
@@ -23,18 +24,9 @@ let client: Client;
 let native: NativeConnection;
 
 beforeAll(async () => {
-  [store, smtp] = await Promise.all([testStore('thankyou'), startFakeSmtp()]);
-  client = new Client({ connection: await Connection.connect({ address: requireEnv('TEMPORAL_ADDRESS') }) });
-  native = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
+  ({ store, smtp, client, native } = await startLiveWorkflowTests('thankyou'));
 }, 60_000);
-
-afterAll(async () => {
-  await native?.close();
-  await client?.connection.close();
-  await smtp?.close();
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
-});
+afterAll(() => stopLiveWorkflowTests({ store, smtp, client, native }));
 
 const real = () =>
   createActivities({
