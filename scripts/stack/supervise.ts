@@ -94,17 +94,32 @@ export function isPortOpen(port: number, host = LOCALHOST, timeoutMs = 500): Pro
   });
 }
 
-/** A port the OS reports free right now (there is a small race until the server binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where freePort looks: below Linux's ephemeral range (32768 and up), from which outgoing
+ * connections take their local ports, so no connection can take a port between the pick and the
+ * server's bind; and below 32768 because Temporal keeps its ports in a smallint.
+ */
+const PICK_FROM = 20_000;
+const PICK_SPAN = 12_000;
+/** Ports this process handed out: never twice, even before their servers bind them. */
+const handedOut = new Set<number>();
+
+const canBind = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, LOCALHOST, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, LOCALHOST, () => srv.close(() => resolve(true)));
   });
+
+/** A port free right now and not handed out before by this process (the server binds it a moment later). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = PICK_FROM + Math.floor(Math.random() * PICK_SPAN);
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** `preferred` when nothing listens there; otherwise a free port if allowed, else an error. */

@@ -4,7 +4,6 @@
 // (deploy/temporal/dynamicconfig.yaml, which compose mounts too). docs/temporal.md explains the set-up.
 // The dev server's recipe is startTemporal in ./temporalDev.ts; both return a TemporalHandle.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
@@ -100,27 +99,13 @@ async function internalPorts(file: string, frontend: number): Promise<InternalPo
     'worker',
     'workerMembership',
   ] as const) {
-    let p = await lowFreePort();
-    while (taken.has(p)) p = await lowFreePort();
+    let p = await freePort();
+    while (taken.has(p)) p = await freePort();
     taken.add(p);
     ports[key] = p;
   }
   fs.writeFileSync(file, `${JSON.stringify(ports)}\n`);
   return ports;
-}
-
-/** A free port below 32768: cluster_membership keeps rpc_port as a smallint, so an ephemeral port
- *  (what freePort gives, 32768 and up on Linux) makes the server's first heartbeat fail. */
-async function lowFreePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, LOCALHOST, () => srv.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
 }
 
 function serverConfig(o: { shards: number; pg: PostgresHandle; db: string; frontend: number; ports: InternalPorts }): string {
