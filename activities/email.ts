@@ -86,9 +86,6 @@ export async function thankYouSkip(
 }
 
 export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@localhost>' }: EmailActivityDeps) => {
-  const record = (orgId: string, callId: string, email: { status: EmailStatus; reason?: string; messageId?: string; to?: string }) =>
-    recordEmail(col, orgId, callId, email);
-
   return {
     /** Why the thank-you email cannot go out, recorded on the call; null when it can (see thankYouSkip). Runs recorded before settleCall replay with it. */
     async thankYouSkipReason(input: { orgId: string; callId: string; contactId?: string }): Promise<string | null> {
@@ -108,7 +105,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
       const { orgId, callId } = input;
       const { contact, mailer: smtp, skip } = await recipient(col, mailer, input);
       if (skip) {
-        await record(orgId, callId, { status: 'skipped', reason: skip.reason });
+        await recordEmail(col, orgId, callId, { status: 'skipped', reason: skip.reason });
         throw ApplicationFailure.nonRetryable(skip.reason, skip.type);
       }
 
@@ -120,7 +117,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
       const claim = await claimEmail(col, key, { orgId, callId, template: THANK_YOU_TEMPLATE, to: contact.email, messageId }, staleBefore);
       if (!claim.claimed) {
         if (claim.doc.status === 'sent') {
-          await record(orgId, callId, { status: 'sent', messageId: claim.doc.messageId, to: claim.doc.to });
+          await recordEmail(col, orgId, callId, { status: 'sent', messageId: claim.doc.messageId, to: claim.doc.to });
           return { status: 'already-sent', messageId: claim.doc.messageId, to: claim.doc.to };
         }
         throw ApplicationFailure.retryable(`thank-you email of ${callId} is being sent by another try`, 'EmailClaimHeld');
@@ -149,10 +146,15 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
         await markEmailError(col, orgId, key, message);
-        await record(orgId, callId, { status: 'sending', reason: `try ${info.attempt} failed: ${message}`, messageId, to: contact.email });
+        await recordEmail(col, orgId, callId, {
+          status: 'sending',
+          reason: `try ${info.attempt} failed: ${message}`,
+          messageId,
+          to: contact.email,
+        });
         throw ApplicationFailure.retryable(`SMTP: ${message}`, 'SmtpError');
       }
-      await record(orgId, callId, { status: 'sent', messageId, to: contact.email });
+      await recordEmail(col, orgId, callId, { status: 'sent', messageId, to: contact.email });
       return { status: 'sent', messageId, to: contact.email };
     },
 
@@ -162,7 +164,7 @@ export const createEmailActivities = ({ col, mailer, smtpFrom = 'Calls <calls@lo
       await markEmailError(col, input.orgId, key, input.reason);
       const doc = await getEmail(col, input.orgId, key);
       if (doc?.status === 'sent') return;
-      await record(input.orgId, input.callId, { status: 'failed', reason: input.reason, messageId: doc?.messageId, to: doc?.to });
+      await recordEmail(col, input.orgId, input.callId, { status: 'failed', reason: input.reason, messageId: doc?.messageId, to: doc?.to });
     },
   };
 };

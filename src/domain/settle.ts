@@ -34,7 +34,7 @@ export interface SettleCallInput {
   save: boolean;
   /** Whom to look up (or create) as the call's contact, before the save: once per contact id. */
   lookup?: { contactId?: string; phone?: string };
-  /** Run in this order after the save; `sendThankYou` is the decision only. */
+  /** Run after the save, together (they are independent of each other); `sendThankYou` is the decision only. */
   effects: SettledEffect[];
   /** For `countContact`: the contact's workflow's task queue and settings, and the workflow's clock. */
   count: { taskQueue: string; settings: ReturnType<typeof contactWorkflowSettings>; now: number };
