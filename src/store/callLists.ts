@@ -52,7 +52,7 @@ export const newestFirst = (a: CallDoc, b: CallDoc): number =>
   b.createdAt.getTime() - a.createdAt.getTime() || compareStrings(a._id, b._id);
 
 /** The filter as one query: the same for an hour (with its rollupKey) and for the whole list. */
-function callQuery(orgId: string, f: CallFilters): Filter<CallDoc> {
+export function callQuery(orgId: string, f: CallFilters): Filter<CallDoc> {
   const q: Filter<CallDoc> = { orgId };
   if (f.status) q.status = f.status as CallDoc['status'];
   if (f.outcome) q.outcome = f.outcome as CallDoc['outcome'];

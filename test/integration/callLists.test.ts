@@ -3,12 +3,11 @@
 // keys and day markers), each compared with the plain query they replace, sorted by the database
 // itself, on a seeded set: calls in the same hour and millisecond, empty hours, hours the rollup
 // loop has and has not taken yet, every filter the route has, and the page boundaries.
-import { listCalls, type CallFilters } from '../../src/store/callLists';
+import { callQuery, listCalls, type CallFilters } from '../../src/store/callLists';
 import { backfillFollowUpQueue, scheduledFollowUpCalls } from '../../src/store/followUpQueue';
 import { recordFollowUpPlan } from '../../src/store/calls';
 import { backfillHourCounts, insertCallRecords, rollupTick } from '../../src/store/rollupLoop';
-import { type CallDoc, type Store, compareStrings, docId } from '../../src/store/db';
-import type { Filter } from 'mongodb';
+import { type Store, compareStrings, docId } from '../../src/store/db';
 import { callRecords } from '../support/callRecords';
 import { testStore, uniqueId } from '../support/harness';
 
@@ -59,13 +58,7 @@ afterAll(async () => {
 
 /** The query the list replaces, sorted by the database. */
 async function expected(f: CallFilters): Promise<string[]> {
-  const q: Filter<CallDoc> = { orgId };
-  if (f.status) q.status = f.status as CallDoc['status'];
-  if (f.outcome) q.outcome = f.outcome as CallDoc['outcome'];
-  if (f.contactId) q.contactId = f.contactId;
-  if (f.provider) q.provider = f.provider as CallDoc['provider'];
-  if (f.stale !== undefined) (q as Record<string, unknown>)['stale.since'] = f.stale ? { $gt: '' } : { $exists: false };
-  if (f.from || f.to) q.createdAt = { ...(f.from && { $gte: f.from }), ...(f.to && { $lt: f.to }) };
+  const q = callQuery(orgId, f);
   const docs = await store.col.calls
     .find(q, { projection: { _id: 1 } })
     .sort({ createdAt: -1, _id: 1 })
