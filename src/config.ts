@@ -69,7 +69,7 @@ const schema = z.object({
   /** signalWithStart calls one receiver keeps in flight; Temporal's dev server has one history shard. */
   INBOX_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   /**
-   * signalWithStart calls kept in flight while webhooks wait for their answer (acks first). 32, as
+   * signalWithStart calls kept in flight while webhooks wait for their insert (acks first). 32, as
    * many as otherwise: 4 cost the drain about 18 % and gained the acks nothing measurable (docs/performance.md).
    */
   INBOX_DISPATCH_WHILE_ACKING: z.coerce.number().int().min(1).max(1000).default(32),

@@ -14,6 +14,7 @@ import type { Dispatcher } from '../temporal/dispatcher';
 import type { Logger } from '../observability/log';
 import type { ApiRouter, ApiState } from './auth';
 import { HttpError, invalidPayload, notFound, unauthorized, unavailable } from './errors';
+import { markDurable } from './acking';
 import { isJsonType, mediaType } from './json';
 import { readRawBody } from './rawBody';
 import { requestLog } from './requestId';
@@ -165,6 +166,7 @@ export function webhookRoutes(api: ApiRouter, deps: WebhookRouteDeps): void {
     }
     // Durable now; Temporal gets it next. The answer waits (at most ackHoldMs) for its delivery to
     // start, so a burst is acknowledged at the pace Temporal takes it instead of piling up in the inbox.
+    markDurable(ctx.res);
     await holdAck(deps.dispatcher.offer(fresh), deps.ackHoldMs ?? 0);
     ctx.state.webhookResult = fresh.length > 0 ? 'accepted' : 'duplicate';
     // The workflow id leads from this line to the history, where each event carries the requestId.

@@ -2,15 +2,19 @@
 // being handled, down once it is answered or its client goes away; other routes do not count.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { trackAcking } from '../../../src/http/acking';
+import { markDurable, trackAcking } from '../../../src/http/acking';
 
 let server: http.Server;
 let base: string;
 const release: Array<() => void> = [];
+const responses: http.ServerResponse[] = [];
 
 beforeAll(async () => {
   // Each request is answered only when the test says so.
-  server = http.createServer((_req, res) => release.push(() => res.end('ok')));
+  server = http.createServer((_req, res) => {
+    responses.push(res);
+    release.push(() => res.end('ok'));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -46,4 +50,23 @@ test('a webhook whose client goes away stops counting', async () => {
   expect(await hook).toBe('aborted');
   await until(() => !acking());
   release.splice(0).forEach((f) => f());
+});
+
+test('a webhook whose events are durable stops counting while its answer still waits (INBOX_ACK_HOLD)', async () => {
+  const acking = trackAcking(server);
+  responses.length = 0;
+  const hook = fetch(`${base}/api/calls/webhook`, { method: 'POST', body: '{}' });
+  await until(() => acking());
+  markDurable(responses[0]);
+  expect(acking()).toBe(false);
+  // Its answer, later, does not count it down a second time.
+  const second = fetch(`${base}/api/calls/webhook`, { method: 'POST', body: '{}' });
+  await until(() => responses.length === 2);
+  expect(acking()).toBe(true);
+  release.shift()!();
+  await (await hook).text();
+  expect(acking()).toBe(true);
+  release.shift()!();
+  await (await second).text();
+  await until(() => !acking());
 });
